@@ -1,0 +1,39 @@
+/** Minimal, strict parsing of `--flag value` / `--flag=value` / `--switch` command-line options. */
+
+/** Declares the options a command accepts: name -> "string" | "number" | "boolean". */
+export type OptionSpec = Record<string, "string" | "number" | "boolean">;
+
+/** Parsed options plus positional arguments. */
+export interface ParsedArgs {
+  options: Record<string, string | number | boolean | undefined>;
+  positional: string[];
+}
+
+/** Parses `argv` against `spec`; unknown flags and malformed numbers throw an error naming the flag. */
+export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
+  const options: ParsedArgs["options"] = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith("--")) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const kind = spec[name];
+    if (!kind) throw new Error(`unknown option --${name}; expected one of ${Object.keys(spec).map((k) => "--" + k).join(", ")}`);
+    if (kind === "boolean") {
+      options[name] = eq >= 0 ? arg.slice(eq + 1) !== "false" : true;
+      continue;
+    }
+    const raw = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (raw === undefined) throw new Error(`option --${name} needs a value`);
+    if (kind === "number") {
+      const n = Number(raw);
+      if (!Number.isFinite(n)) throw new Error(`option --${name} expects a number, got ${JSON.stringify(raw)}`);
+      options[name] = n;
+    } else options[name] = raw;
+  }
+  return { options, positional };
+}

@@ -1,0 +1,2 @@
+/** tsml: machine learning in TypeScript notebooks. The public surface of every part is re-exported here. */
+export * from "./backend";
