@@ -1,2 +1,10 @@
 /** tsml: machine learning in TypeScript notebooks. The public surface of every part is re-exported here. */
 export * from "./backend";
+export * from "./io";
+export * from "./kernel";
+export * from "./train";
+export * from "./models/longformer";
+export * from "./tokenizers";
+export * from "./data";
+export * from "./plots";
+export * from "./experiments";
