@@ -1,2 +1,1 @@
-/** Public surface of src/train. */
-export {};
+export * from "./smoothing";
