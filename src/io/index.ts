@@ -1,2 +1,3 @@
-/** Public surface of src/io. */
-export {};
+/** File formats and crash-safe writes shared by models, the trainer and experiments. */
+export * from "./atomic";
+export * from "./safetensors";
