@@ -1,0 +1,189 @@
+/**
+ * Labelled text datasets: loading (CSV, JSONL, folder per label), validation with row numbers, label ids with
+ * the mapping kept, and a danfojs-node DataFrame view.
+ */
+import * as fs from "fs";
+import { frameFromColumns, type DataFrame } from "./danfo";
+import { RawRecord, RawTable, readCsv, readJsonl, readLabelFolders } from "./readers";
+
+/** One invalid row: where it is and what is wrong. */
+export interface DataIssue {
+  /** 1-based record number in the source (header excluded). */
+  row: number;
+  /** "line 12" or a file path. */
+  location: string;
+  problem: string;
+}
+
+/** Thrown when a dataset has invalid rows (and `dropInvalid` is off) or is unusable as a whole. */
+export class DataValidationError extends Error {
+  constructor(readonly source: string, readonly issues: DataIssue[], summary?: string) {
+    const shown = issues.slice(0, 10).map((i) => `\n  row ${i.row} (${i.location}): ${i.problem}`).join("");
+    const more = issues.length > 10 ? `\n  ... and ${issues.length - 10} more` : "";
+    super(`${source}: ${summary ?? `${issues.length} invalid row${issues.length === 1 ? "" : "s"}`}${shown}${more}`);
+    this.name = "DataValidationError";
+  }
+}
+
+/** Options of `loadTextDataset` / `textDatasetFromRecords`. */
+export interface TextDatasetOptions {
+  /** Column holding the document text (default "text"). */
+  textColumn?: string;
+  /** Column holding the label (default "label"); labels may be strings or integers. */
+  labelColumn?: string;
+  /** Column with unique ids (default: none, ids are row numbers; folders use the file path). */
+  idColumn?: string;
+  /** The label set the task expects, in id order (e.g. ["ham", "spam"] or [0, 1]); other labels are invalid rows. */
+  labels?: Array<string | number>;
+  /** Number of distinct labels the task expects (e.g. 2 for binary); checked after invalid rows are handled. */
+  numClasses?: number;
+  /** Drop invalid rows instead of throwing; they are listed in `dataset.dropped`. */
+  dropInvalid?: boolean;
+  /** File format; default from the extension (.csv, .tsv, .jsonl/.ndjson) or "folders" for a directory. */
+  format?: "csv" | "tsv" | "jsonl" | "folders";
+}
+
+/** Documents with integer label ids, the id -> label name mapping, and what was dropped. */
+export class TextDataset {
+  private cachedFrame: DataFrame | undefined;
+
+  constructor(
+    readonly source: string,
+    readonly ids: string[],
+    readonly texts: string[],
+    /** Label id per document (index into `labelNames`). */
+    readonly labels: number[],
+    /** Label name (as written in the source) of each id. */
+    readonly labelNames: string[],
+    /** Where each document came from ("line 12", a file path). */
+    readonly locations: string[],
+    /** Rows removed by `dropInvalid`, with the reason. */
+    readonly dropped: DataIssue[] = [],
+  ) {}
+
+  /** Number of documents. */
+  get size(): number {
+    return this.texts.length;
+  }
+
+  /** The documents as a danfojs-node DataFrame: id, text, label (name), labelId, location (built on first use). */
+  get frame(): DataFrame {
+    this.cachedFrame ??= frameFromColumns({
+      id: this.ids,
+      text: this.texts,
+      label: this.labels.map((l) => this.labelNames[l]),
+      labelId: this.labels,
+      location: this.locations,
+    });
+    return this.cachedFrame;
+  }
+
+  /** Documents per label id. */
+  classCounts(): number[] {
+    const counts = this.labelNames.map(() => 0);
+    for (const l of this.labels) counts[l]++;
+    return counts;
+  }
+
+  /** A dataset of the given rows (in that order), same label mapping. */
+  subset(indices: number[]): TextDataset {
+    for (const i of indices) {
+      if (!Number.isInteger(i) || i < 0 || i >= this.size) throw new Error(`subset: index ${i} is outside 0..${this.size - 1}`);
+    }
+    const pick = <T>(xs: T[]) => indices.map((i) => xs[i]);
+    return new TextDataset(this.source, pick(this.ids), pick(this.texts), pick(this.labels), this.labelNames, pick(this.locations));
+  }
+}
+
+function labelKey(value: unknown): string | undefined {
+  if (typeof value === "number" && Number.isInteger(value)) return String(value);
+  if (typeof value === "string" && value.trim() !== "") return value.trim();
+  return undefined;
+}
+
+function describe(value: unknown): string {
+  const s = JSON.stringify(value);
+  return s === undefined ? String(value) : s.length > 40 ? s.slice(0, 37) + "..." : s;
+}
+
+/** Sorted label names: numerically when all are integers, else by string. */
+function sortLabels(keys: Iterable<string>): string[] {
+  const all = [...new Set(keys)];
+  const numeric = all.every((k) => /^-?\d+$/.test(k));
+  return numeric ? all.sort((a, b) => Number(a) - Number(b)) : all.sort();
+}
+
+/** Validates raw records and maps labels to ids (see `TextDatasetOptions`). */
+export function textDatasetFromRecords(table: RawTable, options: TextDatasetOptions = {}): TextDataset {
+  const textColumn = options.textColumn ?? "text";
+  const labelColumn = options.labelColumn ?? "label";
+  const idColumn = options.idColumn;
+  const required = [textColumn, labelColumn, ...(idColumn ? [idColumn] : [])];
+  const missing = required.filter((c) => !table.columns.includes(c));
+  if (missing.length > 0) {
+    throw new DataValidationError(table.source, [], `missing column${missing.length > 1 ? "s" : ""} ${missing.map((c) => JSON.stringify(c)).join(", ")}; the columns are ${table.columns.map((c) => JSON.stringify(c)).join(", ") || "(none)"}`);
+  }
+  const expected = options.labels?.map((l) => {
+    const key = labelKey(l);
+    if (key === undefined) throw new Error(`options.labels: ${describe(l)} is not a string or integer label`);
+    return key;
+  });
+  const issues: DataIssue[] = [];
+  const firstSeen = new Map<string, string>();
+  const valid: Array<{ record: RawRecord; id: string; text: string; label: string }> = [];
+  for (const record of table.records) {
+    const problems: string[] = record.problem ? [record.problem] : [];
+    const text = record.values[textColumn];
+    if (typeof text !== "string") problems.push(`${textColumn} is ${text === undefined ? "missing" : describe(text)}, expected a string`);
+    else if (text.trim() === "") problems.push(`${textColumn} is empty`);
+    const rawLabel = record.values[labelColumn];
+    const label = labelKey(rawLabel);
+    if (label === undefined) {
+      problems.push(rawLabel === undefined || rawLabel === null || rawLabel === "" ? `${labelColumn} is missing` : `${labelColumn} is ${describe(rawLabel)}, expected a string or an integer`);
+    } else if (expected && !expected.includes(label)) {
+      problems.push(`${labelColumn} ${describe(label)} is not one of the expected labels ${expected.map((l) => describe(l)).join(", ")}`);
+    }
+    const id = idColumn ? labelKey(record.values[idColumn]) : String(record.row);
+    if (id === undefined) problems.push(`${idColumn} is ${describe(record.values[idColumn!])}, expected a non-empty id`);
+    else if (firstSeen.has(id)) problems.push(`${idColumn} ${describe(id)} duplicates ${firstSeen.get(id)}`);
+    else firstSeen.set(id, `row ${record.row} (${record.location})`);
+    if (problems.length > 0) issues.push({ row: record.row, location: record.location, problem: problems.join("; ") });
+    else valid.push({ record, id: id!, text: text as string, label: label! });
+  }
+  if (issues.length > 0 && !options.dropInvalid) throw new DataValidationError(table.source, issues);
+  if (valid.length === 0) throw new DataValidationError(table.source, issues, "no valid rows");
+  const labelNames = expected ?? sortLabels(valid.map((v) => v.label));
+  const present = new Set(valid.map((v) => v.label));
+  if (options.numClasses !== undefined && present.size !== options.numClasses) {
+    throw new DataValidationError(table.source, [], `expected ${options.numClasses} distinct labels, found ${present.size}: ${sortLabels(present).map((l) => describe(l)).join(", ")}`);
+  }
+  const idOf = new Map(labelNames.map((l, i) => [l, i] as [string, number]));
+  return new TextDataset(
+    table.source,
+    valid.map((v) => v.id),
+    valid.map((v) => v.text),
+    valid.map((v) => idOf.get(v.label)!),
+    labelNames,
+    valid.map((v) => v.record.location),
+    issues,
+  );
+}
+
+/** Loads labelled documents from a CSV/TSV/JSONL file or a folder per label, validating every row. */
+export function loadTextDataset(location: string, options: TextDatasetOptions = {}): TextDataset {
+  if (!fs.existsSync(location)) throw new Error(`${location}: no such file or folder`);
+  const format = options.format ?? (fs.statSync(location).isDirectory() ? "folders" : formatFromName(location));
+  const table =
+    format === "folders" ? readLabelFolders(location, options.textColumn ?? "text", options.labelColumn ?? "label", options.idColumn ?? "id")
+    : format === "jsonl" ? readJsonl(location)
+    : readCsv(location, format === "tsv" ? "\t" : ",");
+  return textDatasetFromRecords(table, format === "folders" ? { ...options, idColumn: options.idColumn ?? "id" } : options);
+}
+
+function formatFromName(file: string): "csv" | "tsv" | "jsonl" {
+  const lower = file.toLowerCase();
+  if (lower.endsWith(".csv")) return "csv";
+  if (lower.endsWith(".tsv")) return "tsv";
+  if (lower.endsWith(".jsonl") || lower.endsWith(".ndjson")) return "jsonl";
+  throw new Error(`${file}: cannot tell the format from the extension; pass format "csv", "tsv", "jsonl" or "folders"`);
+}
