@@ -1,1 +1,19 @@
+/** Public surface of src/train: the Trainer, its arguments, optimizer, metrics and helpers. */
+export * from "./adapters";
+export * from "./args";
+export * from "./callbacks";
+export * from "./contract";
+export * from "./metrics";
+export * from "./noiseScale";
 export * from "./smoothing";
+export * from "./trainer";
+export { AdamW, type AdamWConfig, type AdamWState } from "./adamw";
+export { accumulateGradients, type AccumulatedGradients } from "./accumulate";
+export { clipByGlobalNorm, globalNorm } from "./clip";
+export { listCheckpoints, loadCheckpoint, saveCheckpoint, resolveCheckpointDir, LAST_CHECKPOINT_FILE, type TrainerState } from "./checkpoint";
+export { evaluateClassifier, type EvaluationResult } from "./evaluate";
+export { historyToFrame, TrainingHistory, type TrainingLogRecord } from "./history";
+export { createProgressReporter, formatProgressLine, type ProgressInfo, type ProgressReporter } from "./progress";
+export { SeededRng, deriveSeed } from "./rng";
+export { shuffledSampler, sequentialSampler } from "./sampler";
+export { lrMultiplier, warmupStepsFor } from "./schedule";

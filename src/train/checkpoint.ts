@@ -1,0 +1,139 @@
+/**
+ * Checkpoints: `outputDir/checkpoint-<step>/` holding model.safetensors (weights), optimizer.safetensors (Adam
+ * moments and step) and trainer_state.json (data order, RNG, noise-scale averages, history), plus the pointer
+ * file `outputDir/last-checkpoint`. Every file is written atomically, into a temporary directory that is renamed
+ * into place only when complete, so a crash never leaves a half-written checkpoint behind.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { type SafetensorsFile, readSafetensorsFile, toFloat32Array, writeFileAtomic, writeJsonAtomic, writeSafetensorsFile } from "../io";
+import type { AdamW } from "./adamw";
+import type { TrainingLogRecord } from "./history";
+import type { NoiseScaleState } from "./noiseScale";
+
+/** Everything besides tensors needed to continue a run exactly where it stopped. */
+export interface TrainerState {
+  globalStep: number;
+  /** Epoch in progress and how many of its micro-batches were consumed. */
+  epoch: number;
+  microBatchInEpoch: number;
+  examplesSeen: number;
+  rngState: number;
+  seed: number;
+  noiseScale: NoiseScaleState;
+  /** Raw loss of every optimizer step so far. */
+  stepLosses: number[];
+  history: TrainingLogRecord[];
+}
+
+/** File name of the pointer to the newest checkpoint. */
+export const LAST_CHECKPOINT_FILE = "last-checkpoint";
+const MODEL_FILE = "model.safetensors";
+const OPTIMIZER_FILE = "optimizer.safetensors";
+const STATE_FILE = "trainer_state.json";
+
+/** Checkpoint directories under `outputDir`, oldest first. */
+export function listCheckpoints(outputDir: string): { step: number; dir: string }[] {
+  if (!fs.existsSync(outputDir)) return [];
+  return fs
+    .readdirSync(outputDir)
+    .map((name) => ({ name, match: /^checkpoint-(\d+)$/.exec(name) }))
+    .filter((e) => e.match !== null)
+    .map((e) => ({ step: Number(e.match![1]), dir: path.join(outputDir, e.name) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+function float32Entries(prefix: string, names: string[], shapes: number[][], arrays: Float32Array[]) {
+  return Object.fromEntries(names.map((n, i) => [`${prefix}${n}`, { dtype: "F32" as const, shape: shapes[i], data: arrays[i] }]));
+}
+
+/** Writes checkpoint-<step>, updates last-checkpoint, and keeps only the newest `keepLast` checkpoints. */
+export function saveCheckpoint(
+  outputDir: string,
+  variables: tf.Variable[],
+  optimizer: AdamW,
+  state: TrainerState,
+  keepLast?: number,
+): string {
+  const names = variables.map((v) => v.name);
+  if (new Set(names).size !== names.length) throw new Error(`saveCheckpoint: variable names are not unique: ${names.join(", ")}`);
+  const shapes = variables.map((v) => v.shape);
+  const finalName = `checkpoint-${state.globalStep}`;
+  const finalDir = path.join(outputDir, finalName);
+  const tempDir = path.join(outputDir, `.${finalName}.${process.pid}.tmp`);
+  fs.rmSync(tempDir, { recursive: true, force: true });
+  fs.mkdirSync(tempDir, { recursive: true });
+  const weights = variables.map((v) => new Float32Array(v.dataSync()));
+  writeSafetensorsFile(path.join(tempDir, MODEL_FILE), float32Entries("", names, shapes, weights), {
+    format: "tsml-trainer",
+    variables: JSON.stringify(names),
+  });
+  const adam = optimizer.getState();
+  writeSafetensorsFile(
+    path.join(tempDir, OPTIMIZER_FILE),
+    { ...float32Entries("exp_avg/", names, shapes, adam.firstMoments), ...float32Entries("exp_avg_sq/", names, shapes, adam.secondMoments) },
+    { step: String(adam.step), variables: JSON.stringify(names) },
+  );
+  writeJsonAtomic(path.join(tempDir, STATE_FILE), state);
+  fs.rmSync(finalDir, { recursive: true, force: true });
+  fs.renameSync(tempDir, finalDir);
+  writeFileAtomic(path.join(outputDir, LAST_CHECKPOINT_FILE), finalName + "\n");
+  if (keepLast !== undefined) {
+    const all = listCheckpoints(outputDir).filter((c) => c.dir !== finalDir);
+    for (const old of all.slice(0, Math.max(0, all.length - (keepLast - 1)))) fs.rmSync(old.dir, { recursive: true, force: true });
+  }
+  return finalDir;
+}
+
+/** The checkpoint directory named by `resumeFrom`: a directory, or "last" (read from outputDir/last-checkpoint). */
+export function resolveCheckpointDir(resumeFrom: string, outputDir?: string): string {
+  if (resumeFrom !== "last") return resumeFrom;
+  if (!outputDir) throw new Error('resumeFrom "last" needs outputDir');
+  const pointer = path.join(outputDir, LAST_CHECKPOINT_FILE);
+  if (!fs.existsSync(pointer)) throw new Error(`resumeFrom "last": ${pointer} does not exist (no checkpoint saved yet)`);
+  return path.join(outputDir, fs.readFileSync(pointer, "utf8").trim());
+}
+
+function readVariableArrays(parsed: SafetensorsFile, file: string, prefix: string, variables: tf.Variable[]): Float32Array[] {
+  const { tensors, metadata } = parsed;
+  const names: string[] = JSON.parse(metadata.variables ?? "null");
+  if (!Array.isArray(names) || names.length !== variables.length) {
+    throw new Error(`${file}: holds ${Array.isArray(names) ? names.length : "no list of"} variables, the model has ${variables.length}`);
+  }
+  // Matched by position: tfjs suffixes the names of a second instance of the same model ("dense_Dense2/...").
+  return names.map((name, i) => {
+    const entry = tensors.get(`${prefix}${name}`);
+    if (!entry) throw new Error(`${file}: tensor "${prefix}${name}" is missing`);
+    const expected = variables[i].shape;
+    if (entry.shape.length !== expected.length || entry.shape.some((d, j) => d !== expected[j])) {
+      throw new Error(`${file}: "${name}" has shape [${entry.shape}], variable ${variables[i].name} has [${expected}]`);
+    }
+    return toFloat32Array(entry, `${file}:${prefix}${name}`);
+  });
+}
+
+/**
+ * Loads weights into `variables`, moments into `optimizer`, and returns the trainer state. Everything is read
+ * and checked (files, shapes, `expectedSeed`) before anything is assigned.
+ */
+export function loadCheckpoint(dir: string, variables: tf.Variable[], optimizer: AdamW, expectedSeed?: number): TrainerState {
+  for (const f of [MODEL_FILE, OPTIMIZER_FILE, STATE_FILE]) {
+    if (!fs.existsSync(path.join(dir, f))) throw new Error(`checkpoint ${dir}: ${f} is missing`);
+  }
+  const state = JSON.parse(fs.readFileSync(path.join(dir, STATE_FILE), "utf8")) as TrainerState;
+  if (expectedSeed !== undefined && state.seed !== expectedSeed) {
+    throw new Error(`checkpoint ${dir}: trained with seed ${state.seed}, the arguments say seed ${expectedSeed}`);
+  }
+  const modelFile = path.join(dir, MODEL_FILE);
+  const weights = readVariableArrays(readSafetensorsFile(modelFile), modelFile, "", variables);
+  const optimizerFile = path.join(dir, OPTIMIZER_FILE);
+  const optimizerTensors = readSafetensorsFile(optimizerFile);
+  const step = Number(optimizerTensors.metadata.step);
+  if (!Number.isInteger(step) || step < 0) throw new Error(`${optimizerFile}: metadata "step" is not a step count`);
+  const firstMoments = readVariableArrays(optimizerTensors, optimizerFile, "exp_avg/", variables);
+  const secondMoments = readVariableArrays(optimizerTensors, optimizerFile, "exp_avg_sq/", variables);
+  optimizer.setState({ step, firstMoments, secondMoments });
+  tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(weights[i], v.shape, "float32"))));
+  return state;
+}
