@@ -1,2 +1,26 @@
-/** Public surface of src/plots. */
-export {};
+/** Public surface of src/plots: Vega-Lite chart builders for training runs, rendering, export and live updates. */
+export { chart, VegaLiteChart, VEGA_LITE_MIME } from "./chart";
+export type { ChartBundleOptions } from "./chart";
+export { compileVegaLite, loadVega, renderVegaLiteSVG, svgToPNG, svgToPixels, chartFontFiles } from "./render";
+export type { RasterImage, RasterOptions, VegaModules } from "./render";
+export { vegaLiteToHTML } from "./html";
+export { VEGA_LITE_V5_SCHEMA, noDataSpec } from "./spec";
+export type { VegaLiteSpec, ChartLayoutOptions } from "./spec";
+export { toPlotRecords, flattenRuns } from "./records";
+export type { PlotRecord, TableInput, DataFrameLike, LabelledRun, RunsInput } from "./records";
+export { lossCurveChart, smoothingGrid } from "./lossCurve";
+export type { LossCurveOptions } from "./lossCurve";
+export { runComparisonChart } from "./runComparison";
+export type { RunComparisonOptions } from "./runComparison";
+export { metricComparisonChart } from "./metricComparison";
+export type { MetricComparisonOptions } from "./metricComparison";
+export { fluctuationChart, fitSqrtLaw } from "./fluctuation";
+export type { FluctuationOptions, SqrtLawFit } from "./fluctuation";
+export { noiseScaleChart } from "./noiseScale";
+export type { NoiseScaleOptions } from "./noiseScale";
+export { confusionMatrixChart } from "./confusion";
+export type { ConfusionMatrixInput, ConfusionMatrixOptions } from "./confusion";
+export { lengthHistogramChart } from "./lengthHistogram";
+export type { LengthHistogramOptions } from "./lengthHistogram";
+export { liveChart, LiveChart, RenderThrottle } from "./live";
+export type { LiveChartBuilder, LiveChartOptions, LiveChartStats } from "./live";

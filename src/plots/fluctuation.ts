@@ -1,0 +1,97 @@
+/** Loss fluctuation vs effective batch size, against the c/sqrt(B) law of averaging B independent gradients. */
+import { VegaLiteChart } from "./chart";
+import { finiteOrNull, requireField, TableInput, toPlotRecords } from "./records";
+import { ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
+
+/** Options of {@link fluctuationChart}. */
+export interface FluctuationOptions extends ChartLayoutOptions {
+  /** Effective batch size field. Default "effectiveBatchSize". */
+  batchField?: string;
+  /** Fluctuation measure, e.g. "lossStd" or "lossCv". Default "lossStd". */
+  fluctuationField?: string;
+}
+
+/** The least-squares fit of log y = a + b log B (free slope) and of log y = log c − ½ log B (slope fixed). */
+export interface SqrtLawFit {
+  /** c in the reference c / sqrt(B). */
+  c: number;
+  /** Observed slope b in log–log space (NaN with fewer than two distinct batch sizes). */
+  slope: number;
+}
+
+const WHERE = "fluctuationChart";
+
+/** Fits the reference c/sqrt(B) (slope fixed at −½) and the observed log–log slope to positive points. */
+export function fitSqrtLaw(points: readonly { batch: number; value: number }[]): SqrtLawFit {
+  const xs = points.map((p) => Math.log(p.batch));
+  const ys = points.map((p) => Math.log(p.value));
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const mx = mean(xs);
+  const my = mean(ys);
+  const c = Math.exp(my + 0.5 * mx);
+  const sxx = xs.reduce((s, x) => s + (x - mx) ** 2, 0);
+  const sxy = xs.reduce((s, x, i) => s + (x - mx) * (ys[i] - my), 0);
+  return { c, slope: sxx > 0 ? sxy / sxx : NaN };
+}
+
+/** Per-run loss fluctuation vs effective batch size on log–log axes, with the mean per size and a c/√B reference. */
+export function fluctuationChart(results: TableInput, options: FluctuationOptions = {}): VegaLiteChart {
+  const batchField = options.batchField ?? "effectiveBatchSize";
+  const yField = options.fluctuationField ?? "lossStd";
+  const title = options.title ?? `Loss fluctuation vs ${fieldLabel(batchField)}`;
+  const records = toPlotRecords(results, WHERE);
+  if (records.length === 0) return new VegaLiteChart(noDataSpec(title, "the results table is empty", options));
+  requireField(records, batchField, WHERE, "batchField");
+  requireField(records, yField, WHERE, "fluctuationField");
+  const points = records
+    .map((r) => ({ batch: finiteOrNull(r[batchField]), value: finiteOrNull(r[yField]) }))
+    .filter((p): p is { batch: number; value: number } => p.batch !== null && p.value !== null && p.batch > 0 && p.value > 0);
+  if (points.length === 0) {
+    return new VegaLiteChart(noDataSpec(title, `no run has a positive finite "${batchField}" and "${yField}"`, options));
+  }
+  const fit = fitSqrtLaw(points);
+  const low = Math.min(...points.map((p) => p.batch));
+  const high = Math.max(...points.map((p) => p.batch));
+  const reference = Array.from({ length: 40 }, (_, i) => {
+    const batch = low === high ? low * Math.pow(2, i / 39 - 0.5) : low * Math.pow(high / low, i / 39);
+    return { batch: roundSignificant(batch), value: roundSignificant(fit.c / Math.sqrt(batch)) };
+  });
+  const notes = [`${points.length} runs`, `reference c/√B with c = ${roundSignificant(fit.c, 3)} (least squares, slope fixed at −0.5)`];
+  if (Number.isFinite(fit.slope)) notes.push(`observed slope ${fit.slope.toFixed(2)}`);
+  if (points.length < records.length) notes.push(`${records.length - points.length} runs without positive values skipped`);
+  const x = { field: "batch", type: "quantitative", title: fieldLabel(batchField), scale: { type: "log", base: 2, nice: false, padding: 12 }, axis: { values: [...new Set(points.map((p) => p.batch))] } };
+  const y = { field: "value", type: "quantitative", title: fieldLabel(yField), scale: { type: "log", nice: false, padding: 12 } };
+  const color = {
+    field: "series",
+    type: "nominal",
+    title: null,
+    scale: { domain: ["single runs", "mean per batch size", "c / √B reference"], range: ["#9a9a9a", "#1f5fa8", "#e4572e"] },
+    legend: { orient: "top-right" },
+  };
+  return new VegaLiteChart(
+    topLevel(title, [notes.slice(0, 1).concat(notes.slice(2)).join(" · "), notes[1]], {
+      width: options.width ?? 480,
+      height: options.height ?? 320,
+      layer: [
+        {
+          data: { values: reference },
+          transform: [{ calculate: "'c / √B reference'", as: "series" }],
+          mark: { type: "line", strokeDash: [6, 4], strokeWidth: 1.8 },
+          encoding: { x, y, color },
+        },
+        {
+          data: { values: points },
+          transform: [{ calculate: "'single runs'", as: "series" }],
+          mark: { type: "point", opacity: 0.7, size: 40 },
+          encoding: { x, y, color, tooltip: [{ field: "batch", type: "quantitative", title: fieldLabel(batchField) }, { field: "value", type: "quantitative", title: fieldLabel(yField), format: ".4g" }] },
+        },
+        {
+          data: { values: points },
+          transform: [{ calculate: "'mean per batch size'", as: "series" }],
+          mark: { type: "line", point: true, strokeWidth: 2 },
+          encoding: { x, y: { ...y, aggregate: "mean" }, color },
+        },
+      ],
+    }),
+  );
+}
