@@ -1,2 +1,12 @@
 /** Public surface of src/models/longformer. */
-export {};
+export { LongformerConfig } from "./config";
+export type { LongformerActivation, LongformerConfigFields, LongformerConfigInit } from "./config";
+export { LONGFORMER_EXCLUDED_SCORE, prepareLongformerBatch } from "./masks";
+export type { LongformerBatch, PreparedLongformerBatch } from "./masks";
+export type { LongformerShapeTracer } from "./ops";
+export type { LongformerAttentionProbs } from "./selfAttention";
+export type { LongformerModelOutputs } from "./model";
+export { LongformerForSequenceClassification, longformerClassificationLoss } from "./classification";
+export type { LongformerClassifierOutputs, LongformerCreateOptions, LongformerForwardOptions, LongformerRunOptions } from "./classification";
+export { longformerParameterSpecs, initLongformerWeights, longformerWeightsFromCheckpoint, longformerWeightsToSafetensors } from "./weights";
+export type { LongformerLoadOptions, LongformerParameterSpec, LongformerWeights } from "./weights";

@@ -1,0 +1,170 @@
+/**
+ * LongformerForSequenceClassification: LongformerModel + classification head on the first token
+ * (dropout, dense, tanh, dropout, out_proj; no pooler), with HF checkpoint I/O and the Trainer's
+ * contract (`trainableVariables`, `forward`, `encode`).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { readSafetensorsFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
+import { LongformerConfig, LongformerConfigInit } from "./config";
+import { LongformerBatch, prepareLongformerBatch } from "./masks";
+import { LongformerModel, LongformerModelOutputs } from "./model";
+import { ForwardContext, LongformerParameters, LongformerShapeTracer, linear } from "./ops";
+import {
+  LONGFORMER_CLASSIFIER_PREFIX, LongformerLoadOptions, LongformerWeights, initLongformerWeights,
+  longformerWeightsFromCheckpoint, longformerWeightsToSafetensors,
+} from "./weights";
+
+/** Options of one forward pass. */
+export interface LongformerForwardOptions {
+  /** Dropout on (seeded, reproducible) when true; inference when false (default). */
+  training?: boolean;
+  /** Receives the name and shape of every attention intermediate (debugging, O(n·w) checks). */
+  trace?: LongformerShapeTracer;
+}
+
+/** Options of `run`: also collect per-layer hidden states and attention probabilities. */
+export interface LongformerRunOptions extends LongformerForwardOptions {
+  outputHiddenStates?: boolean;
+  outputAttentions?: boolean;
+}
+
+/** Everything `run` returns. */
+export interface LongformerClassifierOutputs extends LongformerModelOutputs {
+  /** `[batch, num_labels]`. */
+  logits: tf.Tensor;
+}
+
+/** Options of `create`: the seed of HF-style initialisation and of dropout. */
+export interface LongformerCreateOptions {
+  seed?: number;
+}
+
+/** Mean cross-entropy of `logits` `[batch, classes]` against int32 `labels` `[batch]` (HF's CrossEntropyLoss). */
+export function longformerClassificationLoss(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const classes = logits.shape[1]!;
+    const picked = tf.sum(tf.mul(tf.oneHot(labels.toInt(), classes), tf.logSoftmax(logits)), 1);
+    return tf.neg(tf.mean(picked)) as tf.Scalar;
+  });
+}
+
+/** Longformer with a sequence-classification head, numerically equal to HF's. */
+export class LongformerForSequenceClassification {
+  private readonly params: LongformerParameters;
+  private readonly longformer: LongformerModel;
+  private trainingCalls = 0;
+
+  /** Wraps `weights` (HF names, PyTorch layout); `seed` drives dropout. Prefer `create` / `fromPretrained`. */
+  constructor(
+    readonly config: LongformerConfig,
+    weights: LongformerWeights,
+    private seed = 0,
+  ) {
+    this.params = new LongformerParameters(weights);
+    this.longformer = new LongformerModel(config, this.params);
+  }
+
+  /** A freshly initialised model (HF's `_init_weights`, seeded). */
+  static create(config: LongformerConfig | LongformerConfigInit, options: LongformerCreateOptions = {}): LongformerForSequenceClassification {
+    const cfg = config instanceof LongformerConfig ? config : new LongformerConfig(config);
+    const seed = options.seed ?? 0;
+    return new LongformerForSequenceClassification(cfg, initLongformerWeights(cfg, seed), seed);
+  }
+
+  /** Loads `dir/config.json` and `dir/model.safetensors` (HF names; F32/F16/BF16). */
+  static fromPretrained(dir: string, options: LongformerLoadOptions = {}): LongformerForSequenceClassification {
+    const configPath = path.join(dir, "config.json");
+    const weightsPath = path.join(dir, "model.safetensors");
+    for (const file of [configPath, weightsPath]) {
+      if (!fs.existsSync(file)) throw new Error(`Longformer.fromPretrained: ${file} not found (expected config.json and model.safetensors in ${dir})`);
+    }
+    const config = LongformerConfig.fromJSON(fs.readFileSync(configPath, "utf-8"), configPath);
+    const weights = longformerWeightsFromCheckpoint(config, readSafetensorsFile(weightsPath), weightsPath, options);
+    return new LongformerForSequenceClassification(config, weights, options.seed ?? 0);
+  }
+
+  /** Writes `dir/config.json` and `dir/model.safetensors` (F32, HF names and layouts) atomically. */
+  savePretrained(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+    writeJsonAtomic(path.join(dir, "config.json"), this.config.toJSON());
+    writeSafetensorsFile(path.join(dir, "model.safetensors"), longformerWeightsToSafetensors(this.weights()), { format: "pt" });
+  }
+
+  /** A copy of every parameter's values by HF name. */
+  weights(): LongformerWeights {
+    const out: LongformerWeights = new Map();
+    for (const [name, v] of this.params.entries()) out.set(name, { shape: v.shape.slice(), data: Float32Array.from(v.dataSync() as Float32Array) });
+    return out;
+  }
+
+  /** The parameters as [HF name, variable] pairs in HF's state_dict order. */
+  namedParameters(): [string, tf.Variable][] {
+    return this.params.entries();
+  }
+
+  /** Every trainable variable (variable names are the HF names, suffixed `_k` if another model holds them). */
+  trainableVariables(): tf.Variable[] {
+    return this.params.entries().map(([, v]) => v);
+  }
+
+  /** Logits `[batch, num_labels]`; global attention defaults to token 0 when no global mask is given. */
+  forward(batch: LongformerBatch, options: LongformerForwardOptions = {}): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { outputs, ctx } = this.encodeWithContext(batch, options);
+      return this.classify(outputs.lastHiddenState, ctx);
+    }) as tf.Tensor2D;
+  }
+
+  /** Last hidden state `[batch, length, hidden]` of the encoder (same default global attention). */
+  encode(batch: LongformerBatch, options: LongformerForwardOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => this.encodeWithContext(batch, options).outputs.lastHiddenState) as tf.Tensor3D;
+  }
+
+  /** Mean cross-entropy loss of the batch against int32 `labels` `[batch]`. */
+  loss(batch: LongformerBatch, labels: tf.Tensor, options: LongformerForwardOptions = {}): tf.Scalar {
+    return tf.tidy(() => longformerClassificationLoss(this.forward(batch, options), labels));
+  }
+
+  /** Logits plus the last hidden state and, on request, every hidden state and attention probability. */
+  run(batch: LongformerBatch, options: LongformerRunOptions = {}): LongformerClassifierOutputs {
+    const result = tf.tidy(() => {
+      const collect = { hiddenStates: options.outputHiddenStates, attentions: options.outputAttentions };
+      const { outputs, ctx } = this.encodeWithContext(batch, options, collect);
+      return { ...outputs, logits: this.classify(outputs.lastHiddenState, ctx) } as unknown as tf.TensorContainer;
+    });
+    return result as unknown as LongformerClassifierOutputs;
+  }
+
+  /** Reseeds dropout (the Trainer's optional hook): later training passes draw masks from `seed`. */
+  setRandomSeed(seed: number): void {
+    this.seed = seed;
+    this.trainingCalls = 0;
+  }
+
+  /** Releases every variable. */
+  dispose(): void {
+    this.params.dispose();
+  }
+
+  private encodeWithContext(
+    batch: LongformerBatch,
+    options: LongformerForwardOptions,
+    collect: { hiddenStates?: boolean; attentions?: boolean } = {},
+  ): { outputs: LongformerModelOutputs; ctx: ForwardContext } {
+    const training = options.training === true;
+    const ctx = new ForwardContext(training, `${this.seed}:${training ? this.trainingCalls++ : 0}`, options.trace);
+    const prepared = prepareLongformerBatch(this.config, batch, true);
+    return { outputs: this.longformer.apply(prepared, ctx, collect), ctx };
+  }
+
+  private classify(hidden: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    const p = (name: string) => this.params.get(`${LONGFORMER_CLASSIFIER_PREFIX}${name}`);
+    const rate = this.config.hidden_dropout_prob;
+    const [B, , H] = hidden.shape;
+    const first = ctx.dropout(tf.slice(hidden, [0, 0, 0], [B, 1, H]).reshape([B, H]), rate);
+    const dense = ctx.dropout(tf.tanh(linear(first, p("dense.weight"), p("dense.bias"))), rate);
+    return linear(dense, p("out_proj.weight"), p("out_proj.bias"));
+  }
+}
