@@ -1,0 +1,43 @@
+/** `tsml kernel install|uninstall|list`: manages the "TypeScript ML" Jupyter kernelspec. */
+import type { Command } from "../main";
+import { parseArgs } from "../args";
+import { KERNELSPEC_NAME, installKernelspec, installedKernelspecs, uninstallKernelspec } from "../../kernel";
+
+const HELP = `usage: tsml kernel <install|uninstall|list> [options]
+
+  install [--user | --prefix DIR] [--name NAME]
+      Installs the "TypeScript ML" kernelspec (default name "${KERNELSPEC_NAME}") into Jupyter, running this
+      install's node and kernel. Default: --user unless run as root (then system-wide).
+  uninstall [--name NAME]     Removes the kernelspec.
+  list                        Lists the kernelspecs Jupyter sees.`;
+
+/** The `tsml kernel` command. */
+export const command: Command = {
+  summary: "install, uninstall or list the \"TypeScript ML\" Jupyter kernelspec",
+  run: async (argv) => {
+    const { options, positional } = parseArgs(argv, { user: "boolean", prefix: "string", name: "string", help: "boolean" });
+    const [action] = positional;
+    if (options.help || !action) {
+      console.log(HELP);
+      return action || options.help ? 0 : 2;
+    }
+    const name = (options.name as string | undefined) ?? KERNELSPEC_NAME;
+    switch (action) {
+      case "install": {
+        if (options.user && options.prefix !== undefined) throw new Error("use either --user or --prefix DIR, not both");
+        const dir = installKernelspec({ user: options.user as boolean | undefined, prefix: options.prefix as string | undefined, name });
+        console.log(`Installed the "TypeScript ML" kernelspec "${name}" in ${dir}`);
+        return 0;
+      }
+      case "uninstall":
+        console.log(`Removed ${uninstallKernelspec(name)}`);
+        return 0;
+      case "list":
+        for (const spec of installedKernelspecs()) console.log(`${spec.name.padEnd(16)} ${spec.displayName.padEnd(20)} ${spec.resourceDir}`);
+        return 0;
+      default:
+        console.error(`tsml kernel: unknown action ${JSON.stringify(action)}; expected install, uninstall or list\n\n${HELP}`);
+        return 2;
+    }
+  },
+};

@@ -1,0 +1,64 @@
+/** Provenance of a run: everything needed to say what produced a number and to rerun it. */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { BackendInfo } from "../backend";
+
+/** Versions, machine, code revision and command line behind a run or a study. */
+export interface Provenance {
+  tsmlVersion: string;
+  tfjsVersion: string;
+  nodeVersion: string;
+  backend: { name: string; threads: number; reason: string } | null;
+  /** `git rev-parse HEAD` of the checkout tsml runs from, or null outside a git checkout. */
+  gitCommit: string | null;
+  /** True when the checkout had uncommitted changes to tracked files. */
+  gitDirty: boolean | null;
+  commandLine: string[];
+  platform: string;
+  cpus: number;
+  hostname: string;
+  createdAt: string;
+}
+
+/** The folder holding tsml's package.json (two levels above dist/src/experiments). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, "package.json"))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`tsml: no package.json above ${__dirname}`);
+    dir = up;
+  }
+  return dir;
+}
+
+function git(args: string[], cwd: string): string | null {
+  try {
+    return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Collects provenance now; `backend` is the running backend (from `initBackend`), if any. */
+export function collectProvenance(backend?: BackendInfo, commandLine: string[] = process.argv.slice()): Provenance {
+  const root = packageRoot();
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
+  const commit = git(["rev-parse", "HEAD"], root);
+  const status = commit === null ? null : git(["status", "--porcelain", "--untracked-files=no"], root);
+  return {
+    tsmlVersion: pkg.version,
+    tfjsVersion: tf.version.tfjs,
+    nodeVersion: process.version,
+    backend: backend ? { name: backend.name, threads: backend.threads, reason: backend.reason } : null,
+    gitCommit: commit,
+    gitDirty: status === null ? null : status.length > 0,
+    commandLine,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: os.cpus().length,
+    hostname: os.hostname(),
+    createdAt: new Date().toISOString(),
+  };
+}

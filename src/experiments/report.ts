@@ -1,0 +1,188 @@
+/**
+ * The study report: charts (SVG, PNG and interactive HTML files), results.csv and one self-contained
+ * report.html (charts inlined as SVG, no network needed) that records everything needed to rerun the study.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { writeFileAtomic } from "../io";
+import { JUPYTER_DISPLAY, type Displayable } from "../kernel";
+import { fluctuationChart, lossCurveChart, metricComparisonChart, noiseScaleChart, runComparisonChart, type LabelledRun, type PlotRecord, type VegaLiteChart } from "../plots";
+import { batchComparisonRuns, type StudyFinding } from "./conclusion";
+import type { GridSpec } from "./grid";
+import type { Provenance } from "./provenance";
+import { RESULT_COLUMNS, resultsCsv, type RunHistory, type RunResult } from "./results";
+
+/** Everything a report shows. */
+export interface StudyReportInput {
+  title: string;
+  /** The question the study answers, shown first. */
+  question: string;
+  spec: GridSpec;
+  results: RunResult[];
+  histories: RunHistory[];
+  findings: StudyFinding[];
+  provenance: Provenance;
+  /** Runs that did not finish, with the reason. */
+  failures: { id: string; error: string }[];
+  wallTimeSeconds: number;
+  /** Shell command that reruns the study. */
+  rerunCommand: string;
+}
+
+/** A named chart of the report. */
+export interface StudyChart {
+  name: string;
+  caption: string;
+  chart: VegaLiteChart;
+}
+
+/** Files written by `writeStudyReport`. */
+export interface StudyReportFiles {
+  html: string;
+  csv: string;
+  charts: string[];
+}
+
+function labelled(histories: RunHistory[]): LabelledRun[] {
+  return histories.map((h) => ({ run: h.run, config: h.config, history: h.history as unknown as PlotRecord[] }));
+}
+
+/** The charts of a study: loss curves, fluctuation vs effective batch, noise scale, metrics, the noisiest run. */
+export function studyCharts(results: RunResult[], histories: RunHistory[]): StudyChart[] {
+  const runs = labelled(histories);
+  const table = results as unknown as PlotRecord[];
+  const charts: StudyChart[] = [
+    {
+      name: "loss-curves-raw",
+      caption: "Raw training loss of every run (no smoothing), against examples seen: small effective batches jump, large ones are smooth.",
+      chart: runComparisonChart(runs, { colorBy: "effectiveBatchSize", x: "examplesSeen", smoothing: 0, title: "Raw training loss per run" }),
+    },
+    {
+      name: "loss-curves-smoothed",
+      caption: "The same runs with TensorBoard smoothing 0.9: the trends agree even where the raw curves do not.",
+      chart: runComparisonChart(runs, { colorBy: "effectiveBatchSize", x: "examplesSeen", smoothing: 0.9, title: "Smoothed training loss per run" }),
+    },
+    {
+      name: "fluctuation-vs-batch",
+      caption: "Std of the raw step loss over the second half of each run against the effective batch (runs at one learning rate), with the c/sqrt(B) law of averaging.",
+      chart: fluctuationChart(batchComparisonRuns(results) as unknown as PlotRecord[], { fluctuationField: "lossStd" }),
+    },
+    {
+      name: "fluctuation-per-configuration",
+      caption: "Loss std and coefficient of variation of every configuration, learning rates included: compare what the batch does with what the learning rate does.",
+      chart: metricComparisonChart(table, { metrics: ["lossStd", "lossCv"], title: "Loss fluctuation per configuration" }),
+    },
+    {
+      name: "noise-scale",
+      caption: "Gradient noise scale B_simple during training (runs with accumulation) against each run's effective batch (dashed).",
+      chart: noiseScaleChart(labelled(histories.filter((h) => Number(h.config.gradientAccumulationSteps) > 1))),
+    },
+    {
+      name: "metrics",
+      caption: "Dev and test F1 / accuracy per configuration: fluctuation in the loss does not have to show in the metrics.",
+      chart: metricComparisonChart(table, { title: "Dev and test metrics per configuration" }),
+    },
+  ];
+  const noisiest = results.length ? results.reduce((a, b) => (b.lossStd > a.lossStd ? b : a)) : undefined;
+  const history = noisiest && histories.find((h) => h.run === noisiest.runId);
+  if (noisiest && history) {
+    charts.push({
+      name: "noisiest-run",
+      caption: `The noisiest run (${noisiest.runId}): raw loss behind its smoothed curve.`,
+      chart: lossCurveChart(history.history as unknown as PlotRecord[], { title: `Loss of ${noisiest.runId}`, x: "examplesSeen" }),
+    });
+  }
+  return charts;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+}
+
+function cell(value: string | number): string {
+  if (typeof value !== "number") return escapeHtml(value);
+  if (!Number.isFinite(value)) return "";
+  return Number.isInteger(value) ? String(value) : Math.abs(value) < 1e-3 ? value.toExponential(2) : String(Number(value.toPrecision(4)));
+}
+
+function resultsTable(results: RunResult[], columns: readonly (keyof RunResult)[] = RESULT_COLUMNS): string {
+  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
+  const rows = results.map((r) => `<tr>${columns.map((c) => `<td>${cell(r[c])}</td>`).join("")}</tr>`).join("\n");
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
+}
+
+/** The results as a notebook table (HTML, with aligned text as the plain fallback). */
+export function resultsDisplay(results: RunResult[], columns: readonly (keyof RunResult)[] = RESULT_COLUMNS): Displayable {
+  const text = [columns.join("\t"), ...results.map((r) => columns.map((c) => cell(r[c])).join("\t"))].join("\n");
+  return { [JUPYTER_DISPLAY]: () => ({ "text/html": resultsTable(results, columns), "text/plain": text }) };
+}
+
+function html(input: StudyReportInput, svgs: { chart: StudyChart; svg: string }[]): string {
+  const p = input.provenance;
+  const failures = input.failures.length
+    ? `<h2>Runs that did not finish</h2><ul>${input.failures.map((f) => `<li><code>${escapeHtml(f.id)}</code>: ${escapeHtml(f.error)}</li>`).join("")}</ul>`
+    : "";
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(input.title)}</title>
+<style>
+body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 1100px; color: #222; line-height: 1.45; }
+table { border-collapse: collapse; font-size: 12px; display: block; overflow-x: auto; }
+th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; white-space: nowrap; }
+th { background: #f4f4f4; }
+figure { margin: 24px 0; } figcaption { color: #555; font-size: 14px; }
+blockquote { border-left: 4px solid #1f5fa8; margin: 0; padding: 4px 12px; background: #f6f8fb; }
+pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 12px; }
+</style>
+</head>
+<body>
+<h1>${escapeHtml(input.title)}</h1>
+<blockquote>${escapeHtml(input.question)}</blockquote>
+<h2>Conclusion (from the measured numbers)</h2>
+<ul>
+${input.findings.map((f) => `<li>${escapeHtml(f.text)}</li>`).join("\n")}
+</ul>
+<h2>Results</h2>
+<p>${input.results.length} finished runs in ${input.wallTimeSeconds.toFixed(0)} s of wall time. Loss std / CV: raw per-step training loss over the second half of each run's optimizer steps (at least its last 4 steps).</p>
+${resultsTable(input.results)}
+${failures}
+<h2>Charts</h2>
+${svgs.map(({ chart, svg }) => `<figure id="${chart.name}">${svg}<figcaption>${escapeHtml(chart.caption)} (<a href="charts/${chart.name}.html">interactive</a>, <a href="charts/${chart.name}.png">PNG</a>)</figcaption></figure>`).join("\n")}
+<h2>Reproduce</h2>
+<p>Same command, same seeds, same backend: identical numbers (timings aside).</p>
+<pre>${escapeHtml(input.rerunCommand)}</pre>
+<p>tsml ${escapeHtml(p.tsmlVersion)} · tfjs ${escapeHtml(p.tfjsVersion)} · node ${escapeHtml(p.nodeVersion)} · backend ${escapeHtml(p.backend?.name ?? "chosen per worker (see each run's config.json)")} ·
+git ${escapeHtml(p.gitCommit ?? "not a git checkout")}${p.gitDirty ? " (with uncommitted changes)" : ""} · ${escapeHtml(p.platform)}, ${p.cpus} cores · ${escapeHtml(p.createdAt)}</p>
+<h3>Grid</h3>
+<pre>${escapeHtml(JSON.stringify(input.spec, null, 2))}</pre>
+<h3>Provenance</h3>
+<pre>${escapeHtml(JSON.stringify(p, null, 2))}</pre>
+</body>
+</html>
+`;
+}
+
+/** Writes report.html, results.csv and charts/<name>.{svg,png,html} into `outDir`. */
+export async function writeStudyReport(outDir: string, input: StudyReportInput): Promise<StudyReportFiles> {
+  const chartDir = path.join(outDir, "charts");
+  fs.mkdirSync(chartDir, { recursive: true });
+  const charts = studyCharts(input.results, input.histories);
+  const svgs: { chart: StudyChart; svg: string }[] = [];
+  const files: string[] = [];
+  for (const chart of charts) {
+    const svg = await chart.chart.toSVG();
+    svgs.push({ chart, svg });
+    const base = path.join(chartDir, chart.name);
+    writeFileAtomic(`${base}.svg`, svg);
+    writeFileAtomic(`${base}.png`, await chart.chart.toPNG());
+    writeFileAtomic(`${base}.html`, chart.chart.toHTML());
+    files.push(`${base}.svg`, `${base}.png`, `${base}.html`);
+  }
+  const csv = path.join(outDir, "results.csv");
+  writeFileAtomic(csv, resultsCsv(input.results));
+  const htmlFile = path.join(outDir, "report.html");
+  writeFileAtomic(htmlFile, html(input, svgs));
+  return { html: htmlFile, csv, charts: files };
+}

@@ -1,0 +1,138 @@
+/**
+ * Runs a grid: one forked worker process per run (WASM computes on one thread, so processes give the
+ * parallelism), at most `workers` at a time. Finished runs (metrics.json present) are skipped; a run that was
+ * killed half-way resumes from its checkpoint.
+ */
+import { fork } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { writeJsonAtomic } from "../io";
+import { expandGrid, GridSpec, RunSpec } from "./grid";
+import { collectProvenance } from "./provenance";
+import { getExperimentTask } from "./tasks";
+import { RunEvent, RunJob, isRunFinished, RUN_FILES } from "./trial";
+
+/** What happened to one run of a grid in this invocation. */
+export interface RunOutcome {
+  id: string;
+  status: "finished" | "skipped" | "failed";
+  /** Why the run failed (worker error, exit code or signal); see the run's worker.log. */
+  error?: string;
+  runDir: string;
+}
+
+/** Lets an event handler stop the worker of the run that sent the event (e.g. to test resuming). */
+export interface RunControl {
+  /** Sends SIGKILL to the run's worker process. */
+  kill(): void;
+}
+
+/** Options of `runGrid`. */
+export interface GridRunOptions {
+  /** Parent folder of all grids, e.g. `runs`. */
+  runsDir: string;
+  /** The grid's folder name inside `runsDir`. */
+  name: string;
+  /** Parallel worker processes; defaults to the number of cores. */
+  workers?: number;
+  /** Called with every event a worker reports. */
+  onEvent?: (event: RunEvent, control: RunControl) => void;
+  /** Extra environment for the workers (e.g. TSML_BACKEND). */
+  env?: Record<string, string>;
+  /** Recorded as the command that produced the grid; defaults to this process's argv. */
+  commandLine?: string[];
+  /** Modules a worker requires before building the task, so tasks registered outside tsml can run. */
+  taskModules?: string[];
+  /** Receives one-line messages of the task's preparation. */
+  log?: (line: string) => void;
+}
+
+/** The outcome of `runGrid`: where it ran and what happened to every run. */
+export interface GridRunSummary {
+  gridDir: string;
+  runs: RunOutcome[];
+  wallTimeSeconds: number;
+}
+
+/** Number of worker processes used when none is given: the number of cores. */
+export function defaultWorkerCount(): number {
+  return Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
+}
+
+/** The compiled worker script forked for every run. */
+export function workerScriptPath(): string {
+  const script = path.join(__dirname, "worker.js");
+  if (!fs.existsSync(script)) throw new Error(`experiment worker not found at ${script}; run \`npm run build\` and use tsml from dist/`);
+  return script;
+}
+
+function checkRunDir(run: RunSpec, runDir: string): void {
+  const file = path.join(runDir, RUN_FILES.config);
+  if (!fs.existsSync(file)) return;
+  const saved = JSON.parse(fs.readFileSync(file, "utf8")) as { run?: RunSpec };
+  if (JSON.stringify(saved.run) !== JSON.stringify(run)) {
+    throw new Error(`${file} describes a different run than the grid asks for; use another --name or delete ${runDir}`);
+  }
+}
+
+function runInWorker(job: RunJob, options: GridRunOptions): Promise<RunOutcome> {
+  const logFd = fs.openSync(path.join(job.runDir, RUN_FILES.workerLog), "a");
+  const child = fork(workerScriptPath(), [], {
+    stdio: ["ignore", logFd, logFd, "ipc"],
+    env: { ...process.env, ...(options.env ?? {}) },
+    execArgv: [],
+  });
+  fs.closeSync(logFd);
+  const control: RunControl = { kill: () => child.kill("SIGKILL") };
+  let failure: string | undefined;
+  let finished = false;
+  child.on("message", (event: RunEvent) => {
+    if (event.type === "finished") finished = true;
+    if (event.type === "failed") failure = event.error;
+    options.onEvent?.(event, control);
+  });
+  child.send(job);
+  return new Promise((resolve) => {
+    child.on("exit", (code, signal) => {
+      const ok = finished && code === 0;
+      const error = ok ? undefined : failure ?? `worker exited with ${signal ? `signal ${signal}` : `code ${code}`} (see ${path.join(job.runDir, RUN_FILES.workerLog)})`;
+      resolve({ id: job.run.id, status: ok ? "finished" : "failed", error, runDir: job.runDir });
+    });
+  });
+}
+
+/** Expands `spec`, runs every unfinished run in parallel worker processes and reports what happened. */
+export async function runGrid(spec: GridSpec, options: GridRunOptions): Promise<GridRunSummary> {
+  const started = Date.now();
+  const runs = expandGrid(spec);
+  const workers = options.workers ?? defaultWorkerCount();
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be a positive integer, got ${workers}`);
+  const gridDir = path.resolve(options.runsDir, options.name);
+  fs.mkdirSync(gridDir, { recursive: true });
+  for (const run of runs) checkRunDir(run, path.join(gridDir, run.id));
+  const provenance = collectProvenance(undefined, options.commandLine);
+  writeJsonAtomic(path.join(gridDir, "grid.json"), { spec, runs: runs.map((r) => r.id), provenance });
+
+  const outcomes: RunOutcome[] = new Array(runs.length);
+  const pending: number[] = [];
+  runs.forEach((run, i) => {
+    const runDir = path.join(gridDir, run.id);
+    if (isRunFinished(runDir)) outcomes[i] = { id: run.id, status: "skipped", runDir };
+    else pending.push(i);
+  });
+  for (const module of options.taskModules ?? []) require(module);
+  const task = getExperimentTask(spec.task);
+  const cacheDir = path.resolve(options.runsDir, ".cache");
+  if (pending.length > 0 && task.prepare) await task.prepare(spec.taskConfig ?? {}, { cacheDir, log: options.log ?? (() => {}) });
+  const next = async (): Promise<void> => {
+    for (let i = pending.shift(); i !== undefined; i = pending.shift()) {
+      const run = runs[i];
+      const runDir = path.join(gridDir, run.id);
+      fs.mkdirSync(runDir, { recursive: true });
+      outcomes[i] = await runInWorker({ run, runDir, provenance, taskModules: options.taskModules ?? [], cacheDir }, options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(workers, pending.length) }, next));
+  return { gridDir, runs: outcomes, wallTimeSeconds: (Date.now() - started) / 1000 };
+}

@@ -1,0 +1,165 @@
+/**
+ * The batch-size / gradient-accumulation study: tsml's founding question, answered by a grid of runs.
+ * Batch 8 without accumulation, 8 x 4 and 8 x 8 accumulation, and the small-batch runs (batch 1, batch 1 x 8),
+ * at learning rates like the question's; then results.csv, charts, report.html and a measured conclusion.
+ */
+import * as path from "path";
+import type { DataFrame } from "danfojs-node";
+import { concludeStudy, type StudyFinding } from "./conclusion";
+import type { GridSpec, JsonValue, RunTraining } from "./grid";
+import { collectProvenance } from "./provenance";
+import { writeStudyReport, type StudyReportFiles } from "./report";
+import { readGridHistories, readGridResults, resultsDataFrame, type RunResult } from "./results";
+import { runGrid, type GridRunOptions, type GridRunSummary } from "./runner";
+
+/** The question the study answers. */
+export const STUDY_QUESTION =
+  "I fine-tune a Longformer for document binary classification with batch 1 per GPU x 8 GPUs; accuracy and F1 are fine, " +
+  "but the training loss fluctuates wildly, and learning rates 1e-4, 1e-5 and 1e-6 change nothing. Why, and does gradient accumulation fix it?";
+
+/** How big a study is: "default" (~10 min on 2 cores), "quick" (~2 min) or "small" (seconds; notebooks in CI). */
+export type StudySize = "default" | "quick" | "small";
+
+/** Options of `runStudy` (all optional). */
+export interface StudyOptions {
+  size?: StudySize;
+  /** Registered task to study. Default "spam-longformer". */
+  task?: string;
+  /** A Hugging Face Longformer checkpoint directory (config.json, model.safetensors, tokenizer) to fine-tune. */
+  modelDir?: string;
+  /** Parent folder of run directories. Default "runs". */
+  runsDir?: string;
+  /** Parent folder of reports. Default "reports". */
+  reportsDir?: string;
+  /** Name of the grid and the report folder. Default "study" (or "study-quick" / "study-small"). */
+  name?: string;
+  workers?: number;
+  /** Called with every worker event (progress display). */
+  onEvent?: GridRunOptions["onEvent"];
+  /** One-line messages (preparation, report). */
+  log?: (line: string) => void;
+  /** The command line to record; defaults to this process's argv. */
+  commandLine?: string[];
+}
+
+/** What a finished study produced. */
+export interface StudyOutcome {
+  grid: GridRunSummary;
+  results: RunResult[];
+  frame: DataFrame;
+  findings: StudyFinding[];
+  report: StudyReportFiles;
+  reportDir: string;
+}
+
+interface StudyPreset {
+  taskConfig: Record<StudySize, Record<string, JsonValue>>;
+  training: Record<StudySize, RunTraining>;
+  /** Learning rate of the batch comparison, and the extra ones tried with batch 8 (the question's 1 x 8 GPUs). */
+  learningRate: number;
+  extraLearningRates: Record<StudySize, number[]>;
+}
+
+const PRESETS: Record<string, StudyPreset> = {
+  "spam-longformer": {
+    // default and quick share data and the pretrained model (one cache); they differ in the fine-tuning runs.
+    taskConfig: {
+      default: { trainExamples: 256, devExamples: 64, testExamples: 64, maxLength: 512, attentionWindow: 64, hiddenSize: 64, layers: 1, pretrainEpochs: 3, pretrainLearningRate: 3e-3 },
+      quick: { trainExamples: 256, devExamples: 64, testExamples: 64, maxLength: 512, attentionWindow: 64, hiddenSize: 64, layers: 1, pretrainEpochs: 3, pretrainLearningRate: 3e-3 },
+      small: { trainExamples: 16, devExamples: 8, testExamples: 8, maxLength: 128, attentionWindow: 32, hiddenSize: 32, layers: 1, vocabSize: 400, pretrainEpochs: 1, pretrainLearningRate: 3e-3 },
+    },
+    training: {
+      default: { epochs: 4, loggingSteps: 1, saveSteps: 8 },
+      quick: { epochs: 1, loggingSteps: 1, saveSteps: 8 },
+      small: { epochs: 1, loggingSteps: 1, saveSteps: 4 },
+    },
+    learningRate: 1e-4,
+    extraLearningRates: { default: [1e-5, 1e-6], quick: [], small: [] },
+  },
+  "synthetic-logreg": {
+    taskConfig: {
+      default: { trainExamples: 2048, devExamples: 512, testExamples: 512 },
+      quick: { trainExamples: 512, devExamples: 256, testExamples: 256 },
+      small: { trainExamples: 128, devExamples: 64, testExamples: 64 },
+    },
+    training: {
+      default: { epochs: 2, loggingSteps: 1, saveSteps: 50 },
+      quick: { epochs: 2, loggingSteps: 1, saveSteps: 50 },
+      small: { epochs: 1, loggingSteps: 1, saveSteps: 50 },
+    },
+    learningRate: 0.05,
+    extraLearningRates: { default: [0.005, 0.0005], quick: [0.005], small: [] },
+  },
+};
+
+/** Names of the tasks that have a study preset. */
+export function studyTasks(): string[] {
+  return Object.keys(PRESETS);
+}
+
+/**
+ * The study's grid: batch 8 x {1, 4, 8} and batch 1 x {1, 8} at one learning rate, plus batch 8 (= the question's
+ * 1 per GPU x 8 GPUs) at the extra learning rates.
+ */
+export function studyGrid(options: Pick<StudyOptions, "size" | "task" | "modelDir"> = {}): GridSpec {
+  const task = options.task ?? "spam-longformer";
+  const preset = PRESETS[task];
+  if (!preset) throw new Error(`no study preset for task "${task}"; tasks with a preset: ${studyTasks().join(", ")}`);
+  const size = options.size ?? "default";
+  if (!(size in preset.taskConfig)) throw new Error(`study size must be "default", "quick" or "small", got ${JSON.stringify(size)}`);
+  const taskConfig = { ...preset.taskConfig[size], ...(options.modelDir ? { modelDir: path.resolve(options.modelDir) } : {}) };
+  const at = (perDeviceBatchSize: number, gradientAccumulationSteps: number, learningRate = preset.learningRate): RunTraining => ({
+    perDeviceBatchSize,
+    gradientAccumulationSteps,
+    learningRate,
+  });
+  const variants = [at(8, 1), at(8, 4), at(8, 8), at(1, 1), at(1, 8), ...preset.extraLearningRates[size].map((lr) => at(8, 1, lr))];
+  return { task, taskConfig, training: { seed: 0, ...preset.training[size] }, variants };
+}
+
+/** Shell command that reruns a study with these options. */
+export function studyCommand(options: StudyOptions): string {
+  const flags = [
+    options.size && options.size !== "default" && options.size !== "small" ? `--${options.size}` : "",
+    options.task && options.task !== "spam-longformer" ? `--task ${options.task}` : "",
+    options.modelDir ? `--model ${options.modelDir}` : "",
+    options.runsDir ? `--runs-dir ${options.runsDir}` : "",
+    options.reportsDir ? `--reports-dir ${options.reportsDir}` : "",
+    options.name ? `--name ${options.name}` : "",
+    options.workers ? `--workers ${options.workers}` : "",
+  ].filter((f) => f !== "");
+  return `${options.size === "small" ? "TSML_SMALL=1 " : ""}npx tsml study ${flags.join(" ")}`.trim();
+}
+
+/** Runs (or resumes) the study grid, then writes reports/<name>/{report.html, results.csv, charts/}. */
+export async function runStudy(options: StudyOptions = {}): Promise<StudyOutcome> {
+  const size = options.size ?? "default";
+  const name = options.name ?? (size === "default" ? "study" : `study-${size}`);
+  const log = options.log ?? (() => {});
+  const spec = studyGrid(options);
+  const grid = await runGrid(spec, {
+    runsDir: options.runsDir ?? "runs",
+    name,
+    workers: options.workers,
+    onEvent: options.onEvent,
+    commandLine: options.commandLine,
+    log,
+  });
+  const results = readGridResults(grid.gridDir);
+  const findings = concludeStudy(results);
+  const reportDir = path.resolve(options.reportsDir ?? "reports", name);
+  log(`writing the report to ${reportDir}`);
+  const report = await writeStudyReport(reportDir, {
+    title: `Why does my training loss fluctuate? (${spec.task}, ${size} study)`,
+    question: STUDY_QUESTION,
+    spec,
+    results,
+    histories: readGridHistories(grid.gridDir),
+    findings,
+    provenance: collectProvenance(undefined, options.commandLine),
+    failures: grid.runs.filter((r) => r.status === "failed").map((r) => ({ id: r.id, error: r.error ?? "failed" })),
+    wallTimeSeconds: grid.wallTimeSeconds,
+    rerunCommand: studyCommand({ ...options, size }),
+  });
+  return { grid, results, frame: resultsDataFrame(results), findings, report, reportDir };
+}

@@ -1,0 +1,71 @@
+/**
+ * Experiment tasks: named recipes that build data and a model from a JSON configuration, so that a worker
+ * process can rebuild exactly the same run from its config.json. The grid runner only knows task names.
+ */
+import type { TrainableModel, TrainingData } from "../train";
+import type { JsonValue } from "./grid";
+
+/** What a task builds for one run: a model and its data splits. */
+export interface ExperimentSetup<B = unknown> {
+  model: TrainableModel<B>;
+  train: TrainingData<B>;
+  dev?: TrainingData<B>;
+  test?: TrainingData<B>;
+  /** Tokens in a batch of examples (for tokens/s); defaults to one per example. */
+  tokensIn?(indices: number[]): number;
+  /** Frees the model's and data's tensors. */
+  dispose(): void;
+}
+
+/** Where a task may cache expensive artefacts (a trained tokenizer) shared by runs and grids. */
+export interface TaskContext {
+  /** A folder shared by all runs of all grids in one runs directory. */
+  cacheDir: string;
+  /** The run's seed: tasks seed the model's initialisation with it. */
+  seed: number;
+}
+
+/** A registered experiment task. */
+export interface ExperimentTask {
+  name: string;
+  description: string;
+  /** Builds the model and data splits described by `config`. */
+  build(config: Record<string, JsonValue>, context: TaskContext): Promise<ExperimentSetup<unknown>>;
+  /** Runs once in the grid's own process before any worker starts (e.g. trains and caches a tokenizer). */
+  prepare?(config: Record<string, JsonValue>, context: { cacheDir: string; log: (line: string) => void }): Promise<void>;
+}
+
+const registry = new Map<string, () => ExperimentTask>();
+
+/** Registers a task under its name (a worker process must register it too: see `GridRunOptions.taskModules`). */
+export function registerExperimentTask(task: ExperimentTask | (() => ExperimentTask), name?: string): void {
+  const load = typeof task === "function" ? task : () => task;
+  const key = name ?? (typeof task === "function" ? undefined : task.name);
+  if (!key) throw new Error("registerExperimentTask: a lazily loaded task needs an explicit name");
+  registry.set(key, load);
+}
+
+/** The task registered as `name`; throws naming the registered ones otherwise. */
+export function getExperimentTask(name: string): ExperimentTask {
+  const load = registry.get(name);
+  if (!load) throw new Error(`unknown experiment task "${name}"; registered tasks: ${[...registry.keys()].join(", ") || "(none)"}`);
+  return load();
+}
+
+/** Names of the registered tasks. */
+export function experimentTaskNames(): string[] {
+  return [...registry.keys()];
+}
+
+registerExperimentTask(() => require("./syntheticTask").syntheticLogRegTask, "synthetic-logreg");
+registerExperimentTask(() => require("./spamTask").spamLongformerTask, "spam-longformer");
+
+/** Reads option `key` of a task configuration, or `fallback` when absent; throws when it has the wrong type. */
+export function taskOption<T extends number | string | boolean>(config: Record<string, JsonValue>, key: string, fallback: T): T {
+  const value = config[key];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== typeof fallback) {
+    throw new Error(`task option "${key}" must be a ${typeof fallback}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}

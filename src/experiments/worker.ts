@@ -1,0 +1,28 @@
+/**
+ * The worker process forked by `runGrid` for one run: it receives a RunJob over IPC, executes it, reports
+ * RunEvents back to the parent and exits (0 when the run finished, 1 when it failed).
+ */
+import { executeRun, type RunEvent, type RunJob } from "./trial";
+
+let delivered: Promise<void> = Promise.resolve();
+
+/** Sends `event` to the parent; `delivered` resolves once every event sent so far has left the process. */
+function send(event: RunEvent): void {
+  const sent = new Promise<void>((resolve) => (process.send ? process.send(event, undefined, {}, () => resolve()) : resolve()));
+  delivered = delivered.then(() => sent);
+}
+
+process.once("message", (job: RunJob) => {
+  executeRun(job, send).then(
+    async () => {
+      await delivered;
+      process.exit(0);
+    },
+    async (error: unknown) => {
+      console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+      send({ type: "failed", runId: job.run.id, error: error instanceof Error ? error.message : String(error) });
+      await delivered;
+      process.exit(1);
+    },
+  );
+});

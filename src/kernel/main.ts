@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/** The "TypeScript ML" kernel process: `node dist/src/kernel/main.js <connection-file>` (started by Jupyter). */
+import * as fs from "fs";
+import * as path from "path";
+import { CellExecutor } from "./execution";
+import { InterruptController } from "./interrupt";
+import { captureProcessOutput, installDisplayHook } from "./output";
+import { tsmlPackageRoot } from "./packageRoot";
+import { KernelSession } from "./session";
+import { KernelSockets } from "./sockets";
+import type { ConnectionInfo } from "./wire";
+
+/** Starts the kernel for the connection file at `connectionFile` and resolves once its sockets are bound. */
+export async function startKernel(connectionFile: string): Promise<void> {
+  let info: ConnectionInfo;
+  try {
+    info = JSON.parse(fs.readFileSync(connectionFile, "utf8"));
+  } catch (err) {
+    throw new Error(`cannot read the Jupyter connection file ${connectionFile}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const packageRoot = tsmlPackageRoot();
+  const interrupts = new InterruptController();
+  const executor = new CellExecutor(process.cwd(), packageRoot, interrupts);
+  let session: KernelSession | undefined;
+  const log = captureProcessOutput({
+    stream: (name, text) => session?.stream(name, text),
+    displayData: (type, content) => session?.displayData(type, content),
+  });
+  const sockets = new KernelSockets(info, log);
+  session = new KernelSession(sockets, executor, interrupts, kernelIdentity(packageRoot), log);
+  installDisplayHook(session);
+  interrupts.install();
+  process.on("uncaughtException", (err) => console.error("Uncaught exception (in a callback or timer):", err));
+  process.on("unhandledRejection", (reason) => console.error("Unhandled promise rejection:", reason));
+  await sockets.bind();
+  sockets.listen((m) => session!.onShell(m), (m) => session!.onControl(m));
+  session.announceStarting();
+  // Load the TypeScript compiler once the sockets answer, so kernel_info and heartbeats are served at once.
+  setImmediate(() => executor.warmUp());
+}
+
+function kernelIdentity(packageRoot: string): { version: string; typescriptVersion: string } {
+  const manifest = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { version: string };
+  const tsDir = path.dirname(require.resolve("@tslab/typescript-for-tslab/package.json"));
+  return { version: manifest(packageRoot).version, typescriptVersion: manifest(tsDir).version };
+}
+
+if (require.main === module) {
+  const connectionFile = process.argv[2];
+  if (!connectionFile) {
+    console.error("usage: node dist/src/kernel/main.js <connection-file>  (Jupyter starts this; see `tsml kernel install`)");
+    process.exit(2);
+  }
+  startKernel(connectionFile).catch((err) => {
+    fs.writeSync(2, `tsml kernel: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,223 @@
+/** The kernel's request handlers: one place that maps each Jupyter request to its replies and iopub messages. */
+import { inspect as inspectValue } from "util";
+import { isDisplayable, toMimeBundle } from "./display";
+import type { MimeBundle } from "./display";
+import { describeError, ErrorContent } from "./errors";
+import { CellExecutor } from "./execution";
+import { KernelHistory } from "./history";
+import { InterruptController } from "./interrupt";
+import { OutputSink, toJupyterData } from "./output";
+import { KernelSockets } from "./sockets";
+import { JupyterMessage, PROTOCOL_VERSION, makeMessage } from "./wire";
+
+/** Facts about this kernel that kernel_info_reply reports. */
+export interface KernelIdentity {
+  version: string;
+  typescriptVersion: string;
+}
+
+/** Handles shell and control requests for one kernel process. */
+export class KernelSession implements OutputSink {
+  private executionCount = 0;
+  private shellQueue: Promise<void> = Promise.resolve();
+  /** The request that output from cells (and their background tasks) is attributed to. */
+  private outputParent: JupyterMessage | undefined;
+  private readonly history = new KernelHistory();
+
+  constructor(
+    private readonly sockets: KernelSockets,
+    private readonly executor: CellExecutor,
+    private readonly interrupts: InterruptController,
+    private readonly identity: KernelIdentity,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  /** Queues a shell request; shell requests are handled one at a time, in order. */
+  onShell(message: JupyterMessage): void {
+    this.shellQueue = this.shellQueue.then(() => this.handle(message, (reply) => this.sockets.replyShell(reply)));
+  }
+
+  /** Handles a control request immediately (interrupts must not wait behind the running cell). */
+  onControl(message: JupyterMessage): void {
+    void this.handle(message, (reply) => this.sockets.replyControl(reply));
+  }
+
+  /** Publishes a `stream` message for cell output. */
+  stream(name: "stdout" | "stderr", text: string): void {
+    this.publish("stream", { name, text });
+  }
+
+  /** Publishes a display_data or update_display_data message. */
+  displayData(msgType: "display_data" | "update_display_data", content: Record<string, unknown>): void {
+    this.publish(msgType, content);
+  }
+
+  /** Publishes the "starting" status once the sockets are bound. */
+  announceStarting(): void {
+    void this.sockets.publish(makeMessage("status", { execution_state: "starting" }, undefined));
+  }
+
+  private publish(msgType: string, content: Record<string, unknown>, parent = this.outputParent): void {
+    void this.sockets.publish(makeMessage(msgType, content, parent));
+  }
+
+  private async handle(request: JupyterMessage, send: (reply: JupyterMessage) => Promise<void>): Promise<void> {
+    const type = request.header.msg_type;
+    this.publish("status", { execution_state: "busy" }, request);
+    const reply = (replyType: string, content: Record<string, unknown>) =>
+      send(makeMessage(replyType, content, request, request.identities));
+    try {
+      switch (type) {
+        case "kernel_info_request":
+          await reply("kernel_info_reply", this.kernelInfo());
+          break;
+        case "execute_request":
+          await reply("execute_reply", await this.execute(request));
+          break;
+        case "complete_request":
+          await reply("complete_reply", this.complete(request.content));
+          break;
+        case "inspect_request":
+          await reply("inspect_reply", this.inspect(request.content));
+          break;
+        case "is_complete_request":
+          await reply("is_complete_reply", this.isComplete(request.content));
+          break;
+        case "history_request":
+          await reply("history_reply", { status: "ok", history: this.history.query(request.content) });
+          break;
+        case "comm_info_request":
+          await reply("comm_info_reply", { status: "ok", comms: {} });
+          break;
+        case "interrupt_request":
+          this.interrupts.interrupt();
+          await reply("interrupt_reply", { status: "ok" });
+          break;
+        case "shutdown_request":
+          await reply("shutdown_reply", { status: "ok", restart: request.content.restart === true });
+          this.publish("status", { execution_state: "idle" }, request);
+          this.shutdown();
+          return;
+        default:
+          this.log(`ignored a ${type}`);
+      }
+    } catch (err) {
+      this.log(`failed to handle ${type}: ${err instanceof Error ? err.stack : String(err)}`);
+    }
+    this.publish("status", { execution_state: "idle" }, request);
+  }
+
+  private kernelInfo(): Record<string, unknown> {
+    return {
+      status: "ok",
+      protocol_version: PROTOCOL_VERSION,
+      implementation: "tsml",
+      implementation_version: this.identity.version,
+      language_info: {
+        name: "typescript",
+        version: this.identity.typescriptVersion,
+        mimetype: "text/typescript",
+        file_extension: ".ts",
+        pygments_lexer: "typescript",
+        codemirror_mode: { name: "javascript", typescript: true },
+      },
+      banner: `TypeScript ML (tsml ${this.identity.version}) on Node.js ${process.version}, TypeScript ${this.identity.typescriptVersion}`,
+    };
+  }
+
+  private async execute(request: JupyterMessage): Promise<Record<string, unknown>> {
+    const code = String(request.content.code ?? "");
+    const silent = request.content.silent === true;
+    const storeHistory = !silent && request.content.store_history !== false;
+    if (storeHistory) this.executionCount++;
+    const count = this.executionCount;
+    this.outputParent = request;
+    if (!silent) this.publish("execute_input", { code, execution_count: count });
+    let error: ErrorContent | undefined;
+    let resultText: string | null = null;
+    const outcome = await this.executor.execute(code);
+    if (!outcome.ok) error = outcome.error;
+    else if (outcome.hasValue && !silent) {
+      try {
+        const bundle = await this.resultBundle(outcome.value);
+        if (bundle) {
+          this.publish("execute_result", { execution_count: count, data: toJupyterData(bundle), metadata: {} });
+          resultText = typeof bundle["text/plain"] === "string" ? bundle["text/plain"] : null;
+        }
+      } catch (err) {
+        error = describeError(err);
+      }
+    }
+    if (storeHistory) this.history.record(count, code, resultText);
+    if (error) {
+      this.publish("error", { ...error });
+      return { status: "error", execution_count: count, ...error };
+    }
+    return { status: "ok", execution_count: count, payload: [], user_expressions: {} };
+  }
+
+  /** The bundle for a cell's last value: awaits promises; shows nothing for undefined or a display handle. */
+  private async resultBundle(value: unknown): Promise<MimeBundle | undefined> {
+    if (isThenable(value)) value = await this.interrupts.run(async () => await value);
+    if (value === undefined || isDisplayHandle(value)) return undefined;
+    if (typeof value === "string") return { "text/plain": inspectValue(value) };
+    if (isDisplayable(value)) return await this.interrupts.run(() => toMimeBundle(value));
+    return await toMimeBundle(value);
+  }
+
+  private complete(content: Record<string, unknown>): Record<string, unknown> {
+    const code = String(content.code ?? "");
+    const cursor = toUtf16Offset(code, Number(content.cursor_pos ?? code.length));
+    const completion = this.executor.complete(code, cursor);
+    return {
+      status: "ok",
+      matches: completion.matches,
+      cursor_start: toCodePointOffset(code, completion.start),
+      cursor_end: toCodePointOffset(code, completion.end),
+      metadata: {},
+    };
+  }
+
+  private inspect(content: Record<string, unknown>): Record<string, unknown> {
+    const code = String(content.code ?? "");
+    const text = this.executor.inspect(code, toUtf16Offset(code, Number(content.cursor_pos ?? code.length)));
+    return { status: "ok", found: text !== undefined, data: text === undefined ? {} : { "text/plain": text }, metadata: {} };
+  }
+
+  private isComplete(content: Record<string, unknown>): Record<string, unknown> {
+    const result = this.executor.isComplete(String(content.code ?? ""));
+    return result.complete ? { status: "complete" } : { status: "incomplete", indent: result.indent ?? "" };
+  }
+
+  private shutdown(): void {
+    setTimeout(() => {
+      this.executor.close();
+      this.sockets.close();
+      process.exit(0);
+    }, 50);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+/** A DisplayHandle (from `display(...)`) as a cell's last value was already shown; don't show it again. */
+function isDisplayHandle(value: unknown): boolean {
+  const handle = value as { displayId?: unknown; update?: unknown } | null;
+  return typeof handle?.displayId === "string" && typeof handle.update === "function";
+}
+
+/** Jupyter counts cursor positions in code points; JavaScript strings index UTF-16 units. */
+function toUtf16Offset(text: string, codePoints: number): number {
+  let units = 0;
+  for (const ch of text) {
+    if (codePoints-- <= 0) break;
+    units += ch.length;
+  }
+  return units;
+}
+
+function toCodePointOffset(text: string, units: number): number {
+  return Array.from(text.slice(0, Math.max(0, units))).length;
+}

@@ -1,0 +1,34 @@
+/** Test helpers: a throw-away kernelspec install and kernels started from it, never touching real Jupyter dirs. */
+import * as fs from "fs";
+import * as path from "path";
+import { KernelClient } from "../../src/kernel/client";
+import { KERNELSPEC_NAME, installKernelspec } from "../../src/kernel";
+import { tempDir } from "../helpers";
+
+/** A kernelspec installed under a temporary prefix, and the environment that makes Jupyter find it. */
+export interface TestKernelspec {
+  name: string;
+  prefix: string;
+  kernelJsonPath: string;
+  /** process.env plus JUPYTER_PATH=<prefix>/share/jupyter (and no user-site kernels from elsewhere). */
+  env: NodeJS.ProcessEnv;
+}
+
+/** Installs the kernelspec into a fresh temporary prefix. */
+export function installTestKernelspec(): TestKernelspec {
+  const prefix = tempDir("tsml-kernelspec-prefix-");
+  const dir = installKernelspec({ prefix, name: KERNELSPEC_NAME });
+  const jupyterData = path.join(prefix, "share", "jupyter");
+  return {
+    name: KERNELSPEC_NAME,
+    prefix,
+    kernelJsonPath: path.join(dir, "kernel.json"),
+    env: { ...process.env, JUPYTER_PATH: jupyterData, JUPYTER_DATA_DIR: path.join(prefix, "data") },
+  };
+}
+
+/** Starts a kernel with the installed kernel.json's argv, in `cwd`. */
+export function startKernel(spec: TestKernelspec, cwd: string): Promise<KernelClient> {
+  const { argv } = JSON.parse(fs.readFileSync(spec.kernelJsonPath, "utf8")) as { argv: string[] };
+  return KernelClient.start({ argv, cwd, env: spec.env, startTimeoutMs: 90_000 });
+}

@@ -1,0 +1,75 @@
+/** The kernel's pure parts: wire signing, loop instrumentation, type lookup for exports-only packages, history. */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as vm from "vm";
+import { decodeMessage, encodeMessage, makeMessage, MessageSigner } from "../../src/kernel/wire";
+import { instrumentLoops } from "../../src/kernel/instrument";
+import { INTERRUPT_CHECK_NAME } from "../../src/kernel/interrupt";
+import { createPathForwarder, withTypesFromExports } from "../../src/kernel/resolveTsml";
+import { KernelHistory } from "../../src/kernel/history";
+import { repoRoot } from "../helpers";
+
+describe("kernel parts", () => {
+  it("wire: a signed message decodes to the same content; a tampered or unsigned one is rejected", () => {
+    const signer = new MessageSigner("secret-key");
+    const message = makeMessage("execute_request", { code: "1 + 1", silent: false }, undefined, [Buffer.from("client-id")]);
+    const frames = encodeMessage(message, signer);
+    const decoded = decodeMessage(frames, signer);
+    assert.deepStrictEqual(decoded.content, message.content);
+    assert.deepStrictEqual(decoded.identities.map(String), ["client-id"]);
+    const tampered = frames.slice();
+    tampered[tampered.length - 1] = Buffer.from(JSON.stringify({ code: "evil()" }));
+    assert.throws(() => decodeMessage(tampered, signer), /invalid HMAC/);
+    assert.throws(() => decodeMessage(encodeMessage(message, new MessageSigner("other-key")), signer), /invalid HMAC/);
+  });
+
+  it("instrumentLoops: every loop iteration calls the interrupt check, and results are unchanged", () => {
+    const js = `let s = 0; const seen = [];
+      for (let i = 0; i < 5; i++) s += i;
+      while (s < 20) { s++; }
+      do { s--; } while (s > 18);
+      for (const k in { a: 1, b: 2 }) seen.push(k);
+      outer: for (const v of [1, 2, 3]) { for (;;) { continue outer; } }
+      globalThis.__partsResult = [s, seen.join("")];`;
+    // Iterations: for 5, while 20-10=10, do-while 2, for-in 2, for-of 3, inner for(;;) 3 => 25.
+    let checks = 0;
+    const g = globalThis as Record<string, unknown>;
+    g[INTERRUPT_CHECK_NAME] = () => checks++;
+    const inScope = (code: string) => `(() => {\n${code}\n})()`;
+    vm.runInThisContext(inScope(js));
+    const plain = g.__partsResult;
+    assert.strictEqual(checks, 0);
+    vm.runInThisContext(inScope(instrumentLoops(js)));
+    assert.deepStrictEqual(g.__partsResult, plain);
+    assert.strictEqual(checks, 25);
+    delete g.__partsResult;
+  });
+
+  it("withTypesFromExports: vega-lite's types (declared only in exports) get a top-level \"types\"", () => {
+    const manifestPath = path.join(repoRoot(), "node_modules", "vega-lite", "package.json");
+    const manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
+    const patched = JSON.parse(withTypesFromExports(fs.readFileSync(manifestPath, "utf8")));
+    assert.strictEqual(patched.types, manifest.exports["."].types);
+    const withTypes = JSON.stringify({ name: "x", types: "a.d.ts", exports: { ".": { types: "b.d.ts" } } });
+    assert.strictEqual(withTypesFromExports(withTypes), withTypes);
+  });
+
+  it("createPathForwarder: tsml maps to the install; a missing package falls back to the install's node_modules", () => {
+    const forward = createPathForwarder("/nb", "/opt/tsml");
+    assert.strictEqual(forward("/nb/node_modules/tsml/dist/src/index.d.ts"), "/opt/tsml/dist/src/index.d.ts");
+    assert.strictEqual(forward("/nb/node_modules/@scope/pkg/index.d.ts"), "/opt/tsml/node_modules/@scope/pkg/index.d.ts");
+    assert.strictEqual(forward("/nb/node_modules/@types/node/index.d.ts"), "/nb/node_modules/@types/node/index.d.ts");
+    assert.strictEqual(forward("/elsewhere/file.ts"), "/elsewhere/file.ts");
+  });
+
+  it("KernelHistory: tail, range and glob search", () => {
+    const history = new KernelHistory();
+    ["a = 1", "b = 2", "a = 1", "print(a)"].forEach((code, i) => history.record(i + 1, code, null));
+    assert.deepStrictEqual(history.query({ hist_access_type: "tail", n: 2 }).map((r) => r[2]), ["a = 1", "print(a)"]);
+    assert.deepStrictEqual(history.query({ hist_access_type: "range", session: 1, start: 2, stop: 4 }).map((r) => r[1]), [2, 3]);
+    assert.strictEqual(history.query({ hist_access_type: "search", pattern: "a*" }).length, 2);
+    assert.strictEqual(history.query({ hist_access_type: "search", pattern: "a*", unique: true }).length, 1);
+    assert.deepStrictEqual(history.query({ hist_access_type: "tail", n: 1, output: true })[0][2], ["print(a)", null]);
+  });
+});
