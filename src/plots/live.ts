@@ -122,6 +122,12 @@ export class LiveChart implements TrainerCallback {
     await this.render(true);
   }
 
+  /** Training callback: the trainer's history at the end of `train()`, drawn with `finish()`. */
+  readonly onTrainEnd = async (history?: readonly object[]): Promise<void> => {
+    if (history) this.latest = history;
+    await this.finish();
+  };
+
   private async render(withSVG: boolean): Promise<void> {
     const start = this.now();
     const task = (async () => {

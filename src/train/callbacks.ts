@@ -26,6 +26,8 @@ export interface TrainerCallback {
   onEvalEnd?(result: EvaluationResult, step: number, control: TrainerControl): void | Promise<void>;
   /** After every history record (live charts: update a DisplayHandle here). */
   onLog?(record: TrainingLogRecord, history: readonly TrainingLogRecord[]): void | Promise<void>;
+  /** Once, when `train()` ends normally or by a stop (live charts: draw the final state here). */
+  onTrainEnd?(history: readonly TrainingLogRecord[]): void | Promise<void>;
 }
 
 /** Options of `earlyStopping`. */

@@ -221,6 +221,7 @@ export class Trainer<B> {
     } finally {
       await progress.close();
     }
+    for (const c of this.callbacks) await c.onTrainEnd?.(this.history.records);
     return {
       globalStep: this.state.globalStep,
       stoppedReason: this.stopReason,

@@ -2,7 +2,9 @@
 import * as assert from "assert";
 import { KernelDisplayHook, MimeBundle } from "../../src/kernel";
 import { liveChart, lossCurveChart, PlotRecord, RenderThrottle, VEGA_LITE_MIME } from "../../src/plots";
-import type { TrainerCallback, TrainingLogRecord } from "../../src/train";
+import { initBackend } from "../../src/backend";
+import { Trainer, type TrainerCallback, type TrainingLogRecord } from "../../src/train";
+import { arrayData, randomClassification, randomInit, softmaxRegression } from "../train/tinyModels";
 import { testHistory } from "./support";
 
 describe("plots: RenderThrottle", () => {
@@ -109,5 +111,26 @@ describe("plots: liveChart", () => {
     for (let i = 0; i < records.length; i++) await callback.onLog?.(records[i], records.slice(0, i + 1));
     assert.ok(published.length >= 1);
     assert.strictEqual((lossCurveChart(records).spec.data as { values: unknown[] }).values.length, 30);
+  });
+
+  it("is updated in place by a real Trainer and ends with the full history and an SVG", async () => {
+    await initBackend();
+    const { x, y } = randomClassification(48, 4, 2, 5);
+    const tiny = softmaxRegression(randomInit(4, 2, 6));
+    const live = liveChart((h) => lossCurveChart(h), { minIntervalMs: 0, maxOverhead: 0.99 });
+    const trainer = new Trainer({
+      model: tiny.model,
+      trainData: arrayData(x, y),
+      args: { perDeviceBatchSize: 4, gradientAccumulationSteps: 2, maxSteps: 12, learningRate: 0.05, loggingSteps: 1, progress: "none" },
+      callbacks: [live],
+    });
+    await trainer.train();
+    trainer.dispose();
+    tiny.dispose();
+    assert.strictEqual(published[0].kind, "display");
+    assert.ok(published.slice(1).every((p) => p.kind === "update" && p.id === published[0].id), "one display, updated in place");
+    const final = published[published.length - 1].bundle;
+    assert.strictEqual((final[VEGA_LITE_MIME] as { data: { values: Array<{ x: number }> } }).data.values.map((v) => v.x).pop(), 12, "the last point is step 12");
+    assert.match(final["image/svg+xml"] as string, /^<svg/, "onTrainEnd draws the final chart with its SVG");
   });
 });
