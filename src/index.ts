@@ -1,5 +1,6 @@
 /** tsml: machine learning in TypeScript notebooks. The public surface of every part is re-exported here. */
 export * from "./backend";
+export * from "./random";
 export * from "./io";
 export * from "./kernel";
 export * from "./train";

@@ -1,21 +1,10 @@
 /** Deterministic synthetic training histories and sweep results for chart benchmarks and the README screenshot. */
-
-/** A small seeded PRNG (mulberry32) returning uniforms in [0, 1). */
-function uniforms(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { SeededRng } from "../../src/random";
 
 /** Standard normal samples from a seeded PRNG (Box–Muller). */
 function normals(seed: number): () => number {
-  const u = uniforms(seed);
-  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+  const rng = new SeededRng(seed);
+  return () => rng.nextGaussian();
 }
 
 /** One synthetic trainer history: loss decays, its step-to-step noise scales like 1/sqrt(batch size). */

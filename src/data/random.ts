@@ -1,23 +1,11 @@
 /** Small seeded random helpers for data order and splits (deterministic across platforms). */
+import { deriveSeed, SeededRng } from "../random";
 
-/** A 32-bit integer hash (murmur3 finaliser) to derive independent streams from (seed, stream). */
-function mix32(x: number): number {
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-  return (x ^ (x >>> 16)) >>> 0;
-}
-
-/** Mulberry32 generator returning floats in [0, 1), seeded from `seed` and an optional stream number. */
+/** A generator of floats in [0, 1) for `seed` and an independent stream number (e.g. an epoch). */
 export function seededRandom(seed: number, stream = 0): () => number {
   if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
-  let state = mix32(mix32(Math.floor(seed) >>> 0) ^ mix32((stream + 0x9e3779b9) >>> 0));
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new SeededRng(deriveSeed(Math.floor(seed), stream));
+  return () => rng.next();
 }
 
 /** Fisher-Yates shuffle in place with the given generator; returns the array. */

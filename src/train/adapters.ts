@@ -1,7 +1,7 @@
 /** Adapters that turn a tfjs LayersModel or a plain function of variables into a TrainableModel classifier. */
 import * as tf from "@tensorflow/tfjs";
 import type { TrainableModel } from "./contract";
-import { SeededRng } from "./rng";
+import { SeededRng } from "../random";
 
 /** A classification batch: inputs `x` and int32 class ids `y` [items]. */
 export interface ClassifierBatch {

@@ -1,6 +1,6 @@
 /** The default data order: a seeded shuffle per epoch, cut into micro-batches (the last one may be short). */
 import type { BatchSampler } from "./contract";
-import { deriveSeed, SeededRng } from "./rng";
+import { deriveSeed, SeededRng } from "../random";
 
 /** Splits `indices` into consecutive chunks of `size` (the last one shorter when it does not divide). */
 export function chunk(indices: number[], size: number): number[][] {

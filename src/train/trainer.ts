@@ -23,7 +23,7 @@ import { evalRecordFields, evaluateClassifier, type EvaluationResult } from "./e
 import { historyToFrame, TrainingHistory, type TrainingLogRecord } from "./history";
 import { GradientNoiseScale, noiseScaleAdvice } from "./noiseScale";
 import { createProgressReporter } from "./progress";
-import { SeededRng } from "./rng";
+import { SeededRng } from "../random";
 import { shuffledSampler } from "./sampler";
 import { lrMultiplier, warmupStepsFor } from "./schedule";
 import { LossSmoother, windowStats } from "./smoothing";

@@ -4,19 +4,8 @@ import * as path from "path";
 import {
   parseSafetensors, readSafetensorsFile, serializeSafetensors, toFloat32Array, toInt32Array, writeSafetensorsFile,
 } from "../../src/io";
+import { SeededRng } from "../../src/random";
 import { fixturePath, tempDir } from "../helpers";
-
-/** A tiny deterministic PRNG for the fuzzer (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function withHeader(header: unknown, data = new Uint8Array(0)): Uint8Array {
   const json = Buffer.from(JSON.stringify(header));
@@ -128,7 +117,8 @@ describe("safetensors", () => {
 
   it("fuzz: 2,000 random mutations of a valid file either parse to in-bounds views or throw a safetensors error", () => {
     const original = fs.readFileSync(fixture);
-    const random = rng(20261125);
+    const generator = new SeededRng(20261125);
+    const random = () => generator.next();
     let parsed = 0;
     let rejected = 0;
     for (let i = 0; i < 2000; i++) {

@@ -6,6 +6,7 @@
 import type { SafetensorsFile, SafetensorsInput } from "../../io";
 import { toFloat32Array } from "../../io";
 import type { LongformerConfig } from "./config";
+import { SeededRng } from "../../random";
 
 /** How HF's `_init_weights` initialises a parameter. */
 type InitKind = "normal" | "normal-padding-row" | "zeros" | "ones";
@@ -54,34 +55,18 @@ export function longformerParameterSpecs(config: LongformerConfig): LongformerPa
   return specs;
 }
 
-/** Deterministic standard normals (mulberry32 + Box-Muller) so initialisation is backend-independent. */
-function normalGenerator(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => {
-    const u = 1 - uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  };
-}
-
 /**
  * HF's `_init_weights` for the given parameters: Linear/Embedding weights ~ N(0, initializer_range),
  * biases 0, LayerNorm weight 1 / bias 0, padding rows of word/position embeddings 0.
  */
 export function initLongformerWeights(config: LongformerConfig, seed: number, specs = longformerParameterSpecs(config)): LongformerWeights {
-  const normal = normalGenerator(seed);
+  const rng = new SeededRng(seed);
   const out: LongformerWeights = new Map();
   for (const { name, shape, init } of specs) {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     if (init === "ones") data.fill(1);
     if (init === "normal" || init === "normal-padding-row") {
-      for (let i = 0; i < data.length; i++) data[i] = normal() * config.initializer_range;
+      for (let i = 0; i < data.length; i++) data[i] = rng.nextGaussian() * config.initializer_range;
     }
     if (init === "normal-padding-row") data.fill(0, config.pad_token_id * shape[1], (config.pad_token_id + 1) * shape[1]);
     out.set(name, { shape, data });

@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32) whose whole state is one 32-bit integer, so checkpoints can save it. */
+/** A small seeded PRNG (mulberry32) whose whole state is one 32-bit integer, so checkpoints can save it; shared by every area. */
 
 /** Deterministic random numbers for shuffling and for the dropout seeds handed to models. */
 export class SeededRng {
