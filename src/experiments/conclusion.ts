@@ -110,7 +110,8 @@ function accumulationFinding(results: RunResult[]): StudyFinding | undefined {
       topic: "accumulation",
       text:
         `Accumulation vs a real big batch: ${label(acc)} ends with loss std ${fmt(acc.lossStd)} and dev F1 ${fmt(acc.devF1)}; batch ${twin.perDeviceBatchSize} x 1 ` +
-        `${fmt(twin.lossStd)} and ${fmt(twin.devF1)}; batch ${small.perDeviceBatchSize} x 1 without accumulation ${fmt(small.lossStd)} and ${fmt(small.devF1)}: ${verdict}.`,
+        `${fmt(twin.lossStd)} and ${fmt(twin.devF1)}; batch ${small.perDeviceBatchSize} x 1 without accumulation ${fmt(small.lossStd)} and ${fmt(small.devF1)}: ${verdict}. ` +
+        `Peak memory of the process: ${fmt(acc.peakMemoryMB)} MB with accumulation, ${fmt(twin.peakMemoryMB)} MB for the real batch of ${twin.perDeviceBatchSize}.`,
     };
   }
   return undefined;
@@ -127,7 +128,7 @@ function metricsFinding(results: RunResult[]): StudyFinding | undefined {
     topic: "metrics",
     text:
       `Smoothest run: ${smoothest.runId} (loss std ${fmt(smoothest.lossStd)}); noisiest: ${noisiest.runId} (${fmt(noisiest.lossStd)}). ` +
-      `Dev F1 ranges from ${fmt(worst.devF1)} (${worst.runId}) to ${fmt(best.devF1)} (${best.runId}); ` +
+      (best.devF1 === worst.devF1 ? `Dev F1 is ${fmt(best.devF1)} in every run; ` : `Dev F1 ranges from ${fmt(worst.devF1)} (${worst.runId}) to ${fmt(best.devF1)} (${best.runId}); `) +
       `the smoothed final loss ranges from ${fmt(Math.min(...results.map((r) => r.smoothedFinalLoss)))} to ${fmt(Math.max(...results.map((r) => r.smoothedFinalLoss)))}.`,
   };
 }

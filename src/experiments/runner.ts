@@ -7,9 +7,11 @@ import { fork } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { DataFrame } from "danfojs-node";
 import { writeJsonAtomic } from "../io";
 import { expandGrid, GridSpec, RunSpec } from "./grid";
 import { collectProvenance } from "./provenance";
+import { readGridResults, resultsDataFrame, type RunResult } from "./results";
 import { getExperimentTask } from "./tasks";
 import { RunEvent, RunJob, isRunFinished, RUN_FILES } from "./trial";
 
@@ -48,11 +50,15 @@ export interface GridRunOptions {
   log?: (line: string) => void;
 }
 
-/** The outcome of `runGrid`: where it ran and what happened to every run. */
+/** The outcome of `runGrid`: where it ran, what happened to every run, and the finished runs' results. */
 export interface GridRunSummary {
   gridDir: string;
   runs: RunOutcome[];
   wallTimeSeconds: number;
+  /** One row per finished run (this invocation's and earlier ones'), in grid order. */
+  results: RunResult[];
+  /** The same results as a danfojs-node DataFrame with `RESULT_COLUMNS`. */
+  frame: DataFrame;
 }
 
 /** Number of worker processes used when none is given: the number of cores. */
@@ -134,5 +140,6 @@ export async function runGrid(spec: GridSpec, options: GridRunOptions): Promise<
     }
   };
   await Promise.all(Array.from({ length: Math.min(workers, pending.length) }, next));
-  return { gridDir, runs: outcomes, wallTimeSeconds: (Date.now() - started) / 1000 };
+  const results = readGridResults(gridDir);
+  return { gridDir, runs: outcomes, wallTimeSeconds: (Date.now() - started) / 1000, results, frame: resultsDataFrame(results) };
 }

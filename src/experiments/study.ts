@@ -3,14 +3,16 @@
  * Batch 8 without accumulation, 8 x 4 and 8 x 8 accumulation, and the small-batch runs (batch 1, batch 1 x 8),
  * at learning rates like the question's; then results.csv, charts, report.html and a measured conclusion.
  */
+import * as fs from "fs";
 import * as path from "path";
 import type { DataFrame } from "danfojs-node";
 import { concludeStudy, type StudyFinding } from "./conclusion";
 import type { GridSpec, JsonValue, RunTraining } from "./grid";
-import { collectProvenance } from "./provenance";
+import { collectProvenance, type Provenance } from "./provenance";
 import { writeStudyReport, type StudyReportFiles } from "./report";
-import { readGridHistories, readGridResults, resultsDataFrame, type RunResult } from "./results";
+import { readGridHistories, type RunResult } from "./results";
 import { runGrid, type GridRunOptions, type GridRunSummary } from "./runner";
+import { RUN_FILES } from "./trial";
 
 /** The question the study answers. */
 export const STUDY_QUESTION =
@@ -117,6 +119,14 @@ export function studyGrid(options: Pick<StudyOptions, "size" | "task" | "modelDi
   return { task, taskConfig, training: { seed: 0, ...preset.training[size] }, variants };
 }
 
+/** The backend the workers computed on, from the first finished run's config.json (null when none finished). */
+function workerBackend(grid: GridRunSummary): Provenance["backend"] {
+  const run = grid.runs.find((r) => r.status !== "failed" && fs.existsSync(path.join(r.runDir, RUN_FILES.config)));
+  if (!run) return null;
+  const config = JSON.parse(fs.readFileSync(path.join(run.runDir, RUN_FILES.config), "utf8")) as { provenance?: Provenance };
+  return config.provenance?.backend ?? null;
+}
+
 /** Shell command that reruns a study with these options. */
 export function studyCommand(options: StudyOptions): string {
   const flags = [
@@ -145,7 +155,7 @@ export async function runStudy(options: StudyOptions = {}): Promise<StudyOutcome
     commandLine: options.commandLine,
     log,
   });
-  const results = readGridResults(grid.gridDir);
+  const results = grid.results;
   const findings = concludeStudy(results);
   const reportDir = path.resolve(options.reportsDir ?? "reports", name);
   log(`writing the report to ${reportDir}`);
@@ -156,10 +166,10 @@ export async function runStudy(options: StudyOptions = {}): Promise<StudyOutcome
     results,
     histories: readGridHistories(grid.gridDir),
     findings,
-    provenance: collectProvenance(undefined, options.commandLine),
+    provenance: { ...collectProvenance(undefined, options.commandLine), backend: workerBackend(grid) },
     failures: grid.runs.filter((r) => r.status === "failed").map((r) => ({ id: r.id, error: r.error ?? "failed" })),
     wallTimeSeconds: grid.wallTimeSeconds,
     rerunCommand: studyCommand({ ...options, size }),
   });
-  return { grid, results, frame: resultsDataFrame(results), findings, report, reportDir };
+  return { grid, results, frame: grid.frame, findings, report, reportDir };
 }

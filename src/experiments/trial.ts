@@ -151,7 +151,7 @@ class ProgressEvents {
   }
 }
 
-/** Default checkpoint interval in optimizer steps when the grid does not set saveSteps. */
+/** Default checkpoint interval in optimizer steps when the grid does not set saveSteps (only the newest is kept unless saveTotalLimit says otherwise). */
 export const DEFAULT_SAVE_STEPS = 50;
 
 /** Executes `job` in this process, reporting events through `emit`, and returns the run's metrics. */
@@ -174,7 +174,7 @@ export async function executeRun(job: RunJob, emit: (event: RunEvent) => void): 
   const progress = new ProgressEvents(run.id, resumeStep, emit);
   let trainer: Trainer<unknown> | undefined;
   try {
-    const args = { saveSteps: DEFAULT_SAVE_STEPS, ...run.training, outputDir: runDir, progress: "none" } as Partial<TrainingArguments>;
+    const args = { saveSteps: DEFAULT_SAVE_STEPS, saveTotalLimit: 1, ...run.training, outputDir: runDir, progress: "none" } as Partial<TrainingArguments>;
     if (resumeStep !== null) args.resumeFrom = "last";
     const onStepEnd = (info: StepEndInfo) => {
       timing.trainSeconds = (performance.now() - timing.start) / 1000;

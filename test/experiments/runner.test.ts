@@ -3,6 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
+import type { DataFrame } from "danfojs-node";
 import { initBackend } from "../../src/backend";
 import {
   collectProvenance,
@@ -34,6 +35,7 @@ function modelNumbers(rows: RunResult[]): Record<string, unknown>[] {
 describe("experiments: grid runner (forked workers)", function () {
   const root = tempDir("tsml-grid-");
   let serial: RunResult[];
+  let gridFrame: DataFrame;
 
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -41,8 +43,10 @@ describe("experiments: grid runner (forked workers)", function () {
     const one = await runGrid(grid, { runsDir: root, name: "serial", workers: 1 });
     const two = await runGrid(grid, { runsDir: root, name: "parallel", workers: 2 });
     for (const summary of [one, two]) assert.deepEqual(summary.runs.map((r) => r.status), ["finished", "finished", "finished"], JSON.stringify(summary.runs));
-    serial = readGridResults(one.gridDir);
+    serial = one.results;
+    gridFrame = one.frame;
     const parallel = readGridResults(two.gridDir);
+    assert.deepEqual(parallel, two.results);
     assert.equal(serial.length, 3);
     assert.deepEqual(modelNumbers(parallel), modelNumbers(serial));
     // Exact accumulation: 2 x 4 sees the same examples per step as 8 x 1 and gives the same step losses.
@@ -52,6 +56,7 @@ describe("experiments: grid runner (forked workers)", function () {
 
   it("returns a DataFrame with one row per finished run and the documented columns", () => {
     const frame = resultsDataFrame(serial);
+    assert.deepEqual(frame.values, gridFrame.values);
     assert.deepEqual(frame.columns, RESULT_COLUMNS);
     assert.equal(frame.shape[0], 3);
     const ids = expandGrid(grid).map((r) => r.id);
@@ -139,6 +144,24 @@ describe("experiments: a run in this process", () => {
     assert.equal(events[0], "started");
     assert.equal(events[events.length - 1], "finished");
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(runDir, "metrics.json"), "utf8")), JSON.parse(JSON.stringify(metrics)));
+    fs.rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it("runs the spam-longformer task at a tiny size: tokens counted, tensors released", async () => {
+    await initBackend();
+    const [run] = expandGrid({
+      task: "spam-longformer",
+      taskConfig: { trainExamples: 8, devExamples: 4, testExamples: 4, maxLength: 64, attentionWindow: 16, hiddenSize: 16, vocabSize: 300 },
+      training: { perDeviceBatchSize: 4, gradientAccumulationSteps: 2, learningRate: 1e-3, epochs: 1 },
+    });
+    const runDir = tempDir("tsml-spam-run-");
+    const before = tf.memory().numTensors;
+    const metrics = await executeRun({ run, runDir, provenance: collectProvenance(), taskModules: [], cacheDir: path.join(runDir, "cache") }, () => {});
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(metrics.steps, 1);
+    assert.equal(metrics.trainExamples, 8);
+    assert.ok(metrics.trainTokens > 8 * 8 && metrics.trainTokens <= 8 * 64, `tokens ${metrics.trainTokens} lie between the examples' minimum and max length`);
+    assert.ok(metrics.dev !== null && metrics.test !== null);
     fs.rmSync(runDir, { recursive: true, force: true });
   });
 });

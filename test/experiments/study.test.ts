@@ -63,6 +63,7 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
     for (const finding of first.findings) assert.ok(html.includes(finding.text.slice(0, 40).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")), finding.topic);
     assert.ok(html.includes("npx tsml study --task synthetic-logreg"), "the rerun command is recorded");
     assert.ok(html.includes("&quot;seed&quot;: 0"), "the seed is recorded");
+    assert.ok(html.includes(`backend ${process.env.TSML_BACKEND ?? "wasm"} `), "the workers' backend is recorded");
 
     const csv = fs.readFileSync(first.report.csv, "utf8").trim().split("\n");
     assert.equal(csv[0], RESULT_COLUMNS.join(","));

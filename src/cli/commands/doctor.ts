@@ -76,6 +76,7 @@ export async function doctorFindings(): Promise<Finding[]> {
   return findings;
 }
 
+/** The `tsml doctor` subcommand. */
 export const command: Command = {
   summary: "show the backend in use and why, versions, Jupyter and kernel status, chart fonts",
   run: async (argv) => {
