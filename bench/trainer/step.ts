@@ -7,9 +7,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend } from "../../src/backend";
+import { SeededRng } from "../../src/random";
 import {
   classifierFromLayersModel,
-  SeededRng,
   softmaxCrossEntropySum,
   Trainer,
   type ClassifierBatch,

@@ -1,7 +1,7 @@
 /** Collects the finished runs of a grid into one row per run and a danfojs DataFrame. */
 import * as fs from "fs";
 import * as path from "path";
-import { DataFrame } from "danfojs-node";
+import type { DataFrame } from "danfojs-node";
 import type { TrainingLogRecord } from "../train";
 import { RunSpec } from "./grid";
 import { RunMetrics, RUN_FILES } from "./trial";
@@ -87,6 +87,8 @@ export function readGridResults(gridDir: string): RunResult[] {
 
 /** The results as a DataFrame with `RESULT_COLUMNS` (an empty frame with those columns when nothing finished). */
 export function resultsDataFrame(results: RunResult[]): DataFrame {
+  // danfojs-node takes seconds to load: only when a frame is asked for.
+  const { DataFrame } = require("danfojs-node") as typeof import("danfojs-node");
   if (results.length === 0) return new DataFrame([], { columns: RESULT_COLUMNS as string[] });
   return new DataFrame(results.map((r) => RESULT_COLUMNS.map((c) => r[c])), { columns: RESULT_COLUMNS as string[] });
 }

@@ -178,11 +178,15 @@ function loadModelAndData(config: Record<string, JsonValue>, folder: string, how
         },
         { seed: how.seed },
       );
-  const classifier = classifierFromFunction<ClassificationBatch>(
-    model.trainableVariables(),
-    (batch, training) => model.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask }, { training }),
-    (batch) => batch.labels,
-  );
+  const classifier = {
+    ...classifierFromFunction<ClassificationBatch>(
+      model.trainableVariables(),
+      (batch, training) => model.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask }, { training }),
+      (batch) => batch.labels,
+    ),
+    // The Trainer hands a fresh dropout seed before every micro-batch, so a resumed run is bit-identical.
+    setRandomSeed: (seed: number) => model.setRandomSeed(seed),
+  };
   const splits: SpamSplits = { train, dev, test };
   return { model, classifier, splits };
 }

@@ -5,7 +5,8 @@
  * initial weights and the data order. Seconds per run, so grids of it test the experiment machinery.
  */
 import * as tf from "@tensorflow/tfjs";
-import { classifierFromFunction, SeededRng, type TrainingData } from "../train";
+import { SeededRng } from "../random";
+import { classifierFromFunction, type TrainingData } from "../train";
 import type { ExperimentSetup, ExperimentTask, TaskContext } from "./tasks";
 import { taskOption } from "./tasks";
 import type { JsonValue } from "./grid";

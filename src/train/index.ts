@@ -14,6 +14,5 @@ export { listCheckpoints, loadCheckpoint, saveCheckpoint, resolveCheckpointDir, 
 export { evaluateClassifier, type EvaluationResult } from "./evaluate";
 export { historyToFrame, TrainingHistory, type TrainingLogRecord } from "./history";
 export { createProgressReporter, formatProgressLine, type ProgressInfo, type ProgressReporter } from "./progress";
-export { SeededRng, deriveSeed } from "../random";
 export { shuffledSampler, sequentialSampler } from "./sampler";
 export { lrMultiplier, warmupStepsFor } from "./schedule";

@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend";
-import { estimateNoiseComponents, GradientNoiseScale, noiseScaleAdvice, SeededRng, Trainer, type TrainableModel, type TrainingData } from "../../src/train";
+import { SeededRng } from "../../src/random";
+import { estimateNoiseComponents, GradientNoiseScale, noiseScaleAdvice, Trainer, type TrainableModel, type TrainingData } from "../../src/train";
 
 describe("train/noiseScale: McCandlish et al. gradient noise scale", () => {
   before(async () => {

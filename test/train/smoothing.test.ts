@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { LossSmoother, rollingLossStats, smoothLoss, windowStats } from "../../src/train";
-import { SeededRng } from "../../src/train";
+import { SeededRng } from "../../src/random";
 
 /** A second implementation: the closed form of the debiased EMA, sum_i w^(n-i) (1-w) x_i / (1 - w^n). */
 function closedFormSmoothing(values: number[], w: number): number[] {

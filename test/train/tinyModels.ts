@@ -1,6 +1,7 @@
 /** Small models and in-memory datasets shared by the trainer tests. */
 import * as tf from "@tensorflow/tfjs";
-import { classifierFromFunction, SeededRng, type BatchSampler, type ClassifierBatch, type TrainableModel, type TrainingData } from "../../src/train";
+import { SeededRng } from "../../src/random";
+import { classifierFromFunction, type BatchSampler, type ClassifierBatch, type TrainableModel, type TrainingData } from "../../src/train";
 
 let instances = 0;
 
