@@ -11,7 +11,7 @@ import type { Command } from "../main";
 const USAGE = `usage: tsml study [--quick] [--model DIR] [--workers N] [--name NAME] [--runs-dir DIR] [--reports-dir DIR] [--task NAME]
 
 Why does the training loss fluctuate with a small batch, and does gradient accumulation fix it? Trains batch 8,
-8 x 4 and 8 x 8 accumulation, batch 1 and 1 x 8 (and batch 1 at lower learning rates), then writes
+8 x 4 and 8 x 8 accumulation, batch 1 and 1 x 8 (and batch 8 — 1 per GPU x 8 GPUs — at learning rates 1e-5 and 1e-6), then writes
 reports/<name>/report.html (self-contained), results.csv and charts/ and prints the conclusion.
 
   --quick            about 2 minutes on 2 cores instead of about 10 (TSML_SMALL=1: seconds, for CI)
