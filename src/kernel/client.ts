@@ -74,7 +74,12 @@ export class KernelClient {
     iopub.connect(url(info.iopub_port));
     iopub.subscribe();
     const client = new KernelClient(child, new MessageSigner(info.key), shell, control, iopub, connectionFile);
-    await client.waitUntilReady(options.startTimeoutMs ?? 60_000);
+    try {
+      await client.waitUntilReady(options.startTimeoutMs ?? 60_000);
+    } catch (err) {
+      client.kill();
+      throw err;
+    }
     return client;
   }
 
@@ -127,10 +132,15 @@ export class KernelClient {
       await this.request("shutdown_request", { restart: false }, "control", timeoutMs);
       await withTimeout(exited, timeoutMs, "kernel did not exit");
     } finally {
-      if (this.process.exitCode === null) this.process.kill("SIGKILL");
-      for (const socket of [this.shell, this.control, this.iopub]) socket.close();
-      fs.rmSync(this.connectionFile, { force: true });
+      this.kill();
     }
+  }
+
+  /** Kills the kernel process (SIGKILL) if it still runs, closes the sockets and removes the connection file. */
+  kill(): void {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill("SIGKILL");
+    for (const socket of [this.shell, this.control, this.iopub]) if (!socket.closed) socket.close();
+    fs.rmSync(this.connectionFile, { force: true });
   }
 
   private async waitUntilReady(timeoutMs: number): Promise<void> {

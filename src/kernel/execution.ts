@@ -9,6 +9,7 @@ import { instrumentLoops } from "./instrument";
 import { InterruptController } from "./interrupt";
 import { CellModules } from "./modules";
 import { installTsmlTypeResolution } from "./resolveTsml";
+import { expandShorthandProperties, originalPosition } from "./shorthand";
 
 /** What running one cell gave: its last expression's value (if it ended with an expression) or an error. */
 export type CellOutcome = { ok: true; hasValue: boolean; value?: unknown } | { ok: false; error: ErrorContent };
@@ -69,9 +70,13 @@ export class CellExecutor {
   }
 
   private async compileAndRun(code: string): Promise<CellOutcome> {
-    const converted = this.warmUp().convert(this.previousDeclarations, code);
+    const cell = expandShorthandProperties(code);
+    const converted = this.warmUp().convert(this.previousDeclarations, cell.code);
     if (converted.sideOutputs) this.modules.addLocalModules(converted.sideOutputs);
-    if (converted.diagnostics.length > 0) return { ok: false, error: describeDiagnostics(converted.diagnostics) };
+    if (converted.diagnostics.length > 0) {
+      const inCell = converted.diagnostics.map((d) => (d.fileName ? d : { ...d, start: originalPosition(cell, d.start), end: originalPosition(cell, d.end) }));
+      return { ok: false, error: describeDiagnostics(inCell) };
+    }
     if (!converted.output) {
       this.previousDeclarations = converted.declOutput ?? "";
       return { ok: true, hasValue: false };

@@ -6,6 +6,7 @@ import { CellExecutor } from "./execution";
 import { InterruptController } from "./interrupt";
 import { captureProcessOutput, installDisplayHook } from "./output";
 import { tsmlPackageRoot } from "./packageRoot";
+import { watchParentProcess } from "./parentWatch";
 import { KernelSession } from "./session";
 import { KernelSockets } from "./sockets";
 import type { ConnectionInfo } from "./wire";
@@ -18,6 +19,7 @@ export async function startKernel(connectionFile: string): Promise<void> {
   } catch (err) {
     throw new Error(`cannot read the Jupyter connection file ${connectionFile}: ${err instanceof Error ? err.message : String(err)}`);
   }
+  watchParentProcess();
   const packageRoot = tsmlPackageRoot();
   const interrupts = new InterruptController();
   const executor = new CellExecutor(process.cwd(), packageRoot, interrupts);

@@ -27,8 +27,15 @@ export function installTestKernelspec(): TestKernelspec {
   };
 }
 
-/** Starts a kernel with the installed kernel.json's argv, in `cwd`. */
-export function startKernel(spec: TestKernelspec, cwd: string): Promise<KernelClient> {
+/** Kernels started here that may still run; whatever a test's after hook missed is killed when mocha exits. */
+const runningKernels = new Set<KernelClient>();
+process.on("exit", () => runningKernels.forEach((kernel) => kernel.kill()));
+
+/** Starts a kernel with the installed kernel.json's argv, in `cwd` (shut it down in an after hook). */
+export async function startKernel(spec: TestKernelspec, cwd: string): Promise<KernelClient> {
   const { argv } = JSON.parse(fs.readFileSync(spec.kernelJsonPath, "utf8")) as { argv: string[] };
-  return KernelClient.start({ argv, cwd, env: spec.env, startTimeoutMs: 90_000 });
+  const kernel = await KernelClient.start({ argv, cwd, env: spec.env, startTimeoutMs: 90_000 });
+  runningKernels.add(kernel);
+  kernel.process.once("exit", () => runningKernels.delete(kernel));
+  return kernel;
 }

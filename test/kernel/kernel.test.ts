@@ -71,6 +71,30 @@ describe("kernel: a notebook in a folder outside the repository", function () {
     assert.strictEqual(Number(counts[1][0]), Number(counts[0][0]) + 1);
   });
 
+  it("shorthand properties and destructuring defaults see variables and functions of earlier cells", async () => {
+    const declared = await kernel.execute("const maxLength = 5;\nlet count = 1;\nfunction twice(n: number): number { return 2 * n; }");
+    assert.strictEqual(declared.reply.content.status, "ok", JSON.stringify(declared.reply.content));
+    const run = async (code: string) => {
+      const { reply, outputs } = await kernel.execute(code);
+      assert.strictEqual(reply.content.status, "ok", `${code}: ${JSON.stringify(reply.content)}`);
+      return outputs;
+    };
+    // The cells end with JSON.stringify(...): text/plain shows that string in single quotes.
+    const json = async (code: string) => JSON.parse(String(resultText(await run(code))).slice(1, -1));
+    assert.deepStrictEqual(await json("JSON.stringify({ maxLength, count, twice: typeof twice, twiceOf4: twice(4) })"), { maxLength: 5, count: 1, twice: "function", twiceOf4: 8 });
+    await run("function snapshot() { return { maxLength, count }; }");
+    await run("({ count } = { count: 7 });");
+    assert.deepStrictEqual(await json("JSON.stringify(snapshot())"), { maxLength: 5, count: 7 }, "a shorthand target assigns the earlier cell's `let`");
+    assert.deepStrictEqual(
+      await json("const { limit = maxLength } = {} as { limit?: number };\nconst pick = ({ n = maxLength }: { n?: number } = {}) => ({ n });\nJSON.stringify([limit, pick()])"),
+      [5, { n: 5 }],
+    );
+    const typeError = await kernel.execute("const ok = 1;\nconst bad = { maxLength, nowhere };");
+    assert.strictEqual(typeError.reply.content.status, "error");
+    const traceback = (typeError.reply.content.traceback as string[]).join("\n");
+    assert.match(traceback, /2:26 - .*'nowhere'/, "the diagnostic points at the name in the cell as written");
+  });
+
   it("reports a type error as an error", async () => {
     const { reply } = await kernel.execute('const n: number = "seven"');
     assert.strictEqual(reply.content.status, "error");
