@@ -23,6 +23,8 @@ export interface KernelDisplayHook {
   display(bundle: MimeBundle, displayId?: string): void;
   /** Publishes an `update_display_data` message for an earlier display. */
   update(bundle: MimeBundle, displayId: string): void;
+  /** Publishes a `clear_output` message for the running cell. */
+  clear(wait: boolean): void;
 }
 
 /** A display that can be replaced in place (live charts, progress). */
@@ -77,4 +79,9 @@ export async function display(value: unknown): Promise<DisplayHandle> {
       else console.log(String(nextBundle["text/plain"] ?? ""));
     },
   };
+}
+
+/** Clears the running cell's output in the notebook (no-op outside the kernel); `wait` defers it to the next output. */
+export function clearOutput(wait = false): void {
+  kernelHook()?.clear(wait);
 }

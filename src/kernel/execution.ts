@@ -25,6 +25,8 @@ export interface Completion {
 const KERNEL_GLOBALS = `declare global {
   /** Shows a value in the notebook (rich output when it implements Symbol.for("Jupyter.display")); the handle updates it in place. */
   function display(value: unknown): Promise<{ readonly displayId: string; update(value: unknown): Promise<void> }>;
+  /** Clears this cell's output; with wait = true only when the next output arrives (no flicker in loops). */
+  function clearOutput(wait?: boolean): void;
 }`;
 
 /** The cell executor of one kernel process (one notebook folder). */

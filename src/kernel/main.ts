@@ -27,6 +27,7 @@ export async function startKernel(connectionFile: string): Promise<void> {
   const log = captureProcessOutput({
     stream: (name, text) => session?.stream(name, text),
     displayData: (type, content) => session?.displayData(type, content),
+    clearOutput: (wait) => session?.clearOutput(wait),
   });
   const sockets = new KernelSockets(info, log);
   session = new KernelSession(sockets, executor, interrupts, kernelIdentity(packageRoot), log);

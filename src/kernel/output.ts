@@ -1,11 +1,12 @@
 /** Routes what cells write and display to the kernel's iopub channel. */
-import { display } from "./display";
+import { clearOutput, display } from "./display";
 import type { KernelDisplayHook, MimeBundle } from "./display";
 
 /** Publishes iopub messages on behalf of the currently executing request. */
 export interface OutputSink {
   stream(name: "stdout" | "stderr", text: string): void;
   displayData(msgType: "display_data" | "update_display_data", content: Record<string, unknown>): void;
+  clearOutput(wait: boolean): void;
 }
 
 /** Replaces process.stdout/stderr writes with iopub `stream` messages; returns a logger to the real stderr. */
@@ -25,7 +26,7 @@ export function captureProcessOutput(sink: OutputSink): (message: string) => voi
   return (message: string) => void realStderrWrite(`[tsml kernel] ${message}\n`);
 }
 
-/** Installs `globalThis.__tsmlKernel` (the display contract of display.ts) and a global `display(value)`. */
+/** Installs `globalThis.__tsmlKernel` (the display contract of display.ts) and globals `display(value)`, `clearOutput(wait)`. */
 export function installDisplayHook(sink: OutputSink): void {
   const content = (bundle: MimeBundle, displayId?: string) => ({
     data: toJupyterData(bundle),
@@ -35,8 +36,9 @@ export function installDisplayHook(sink: OutputSink): void {
   const hook: KernelDisplayHook = {
     display: (bundle, displayId) => sink.displayData("display_data", content(bundle, displayId)),
     update: (bundle, displayId) => sink.displayData("update_display_data", content(bundle, displayId)),
+    clear: (wait) => sink.clearOutput(wait),
   };
-  Object.assign(globalThis, { __tsmlKernel: hook, display });
+  Object.assign(globalThis, { __tsmlKernel: hook, display, clearOutput });
 }
 
 /** Makes a mime bundle JSON-safe: binary data (PNG bytes) becomes base64 as Jupyter expects. */

@@ -52,6 +52,11 @@ export class KernelSession implements OutputSink {
     this.publish(msgType, content);
   }
 
+  /** Publishes a clear_output message for the running cell. */
+  clearOutput(wait: boolean): void {
+    this.publish("clear_output", { wait });
+  }
+
   /** Publishes the "starting" status once the sockets are bound. */
   announceStarting(): void {
     void this.sockets.publish(makeMessage("status", { execution_state: "starting" }, undefined));

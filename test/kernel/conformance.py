@@ -5,8 +5,6 @@ temporary prefix where the kernelspec was installed under the name in $TSML_KERN
 
 Skipped on purpose (jupyter_kernel_test skips a test whose sample is left empty):
   - test_pager (code_page_something): the kernel has no pager payloads; documentation comes from inspect_request.
-  - test_clear_output (code_clear_output): no clear_output API is exposed to cells; displays update in place
-    through update_display_data instead.
   - test_is_complete's "invalid" part (invalid_code_samples): tslab's completeness check only tells complete from
     incomplete; syntax errors are reported when the cell runs.
 """
@@ -31,6 +29,8 @@ class TypeScriptMLKernelTests(jupyter_kernel_test.KernelTests):
 
     complete_code_samples = ["1 + 1", "const x = 3;", "function f() { return 1; }"]
     incomplete_code_samples = ["function f() {", "const a = [1, 2,", "if (true) {"]
+
+    code_clear_output = "clearOutput()"
 
     code_display_data = [
         {"code": 'display({ [Symbol.for("Jupyter.display")]: () => ({ "text/html": "<b>hi</b>", "text/plain": "hi" }) })', "mime": "text/html"},

@@ -27,6 +27,7 @@ describe("plots: liveChart", () => {
   const hook: KernelDisplayHook = {
     display: (bundle, id) => void published.push({ kind: "display", bundle, id }),
     update: (bundle, id) => void published.push({ kind: "update", bundle, id }),
+    clear: () => undefined,
   };
   const global = globalThis as { __tsmlKernel?: KernelDisplayHook };
   beforeEach(() => {
