@@ -75,9 +75,13 @@ export async function openPage(url: string): Promise<PageSession> {
       toBrowser.write(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }) + "\0");
     });
   const close = async () => {
-    browser.kill();
+    // A graceful Browser.close lets Chromium flush and stop its helper processes before the profile is removed.
+    const graceful = send("Browser.close").catch(() => undefined);
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
+    await Promise.race([graceful.then(() => exited), timeout]);
+    if (browser.exitCode === null && browser.signalCode === null) browser.kill("SIGKILL");
     await exited;
-    fs.rmSync(profile, { recursive: true, force: true });
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   };
   try {
     const { targetId } = (await send("Target.createTarget", { url: "about:blank" })) as { targetId: string };
