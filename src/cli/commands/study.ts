@@ -14,7 +14,7 @@ Why does the training loss fluctuate with a small batch, and does gradient accum
 8 x 4 and 8 x 8 accumulation, batch 1 and 1 x 8 (and batch 8 — 1 per GPU x 8 GPUs — at learning rates 1e-5 and 1e-6), then writes
 reports/<name>/report.html (self-contained), results.csv and charts/ and prints the conclusion.
 
-  --quick            about 2 minutes on 2 cores instead of about 10 (TSML_SMALL=1: seconds, for CI)
+  --quick            about 2-3 minutes on 2 cores instead of about 5 (TSML_SMALL=1: seconds, for CI)
   --model DIR        fine-tune this Hugging Face Longformer checkpoint instead of a small one trained from scratch
   --workers N        parallel worker processes (default: number of cores)
   --name NAME        grid and report name (default "study", "study-quick" with --quick)
