@@ -89,7 +89,8 @@ export function fluctuationChart(results: TableInput, options: FluctuationOption
           data: { values: points },
           transform: [{ calculate: "'mean per batch size'", as: "series" }],
           mark: { type: "line", point: true, strokeWidth: 2 },
-          encoding: { x, y: { ...y, aggregate: "mean" }, color },
+          // An explicit order: with an aggregated y, the line would otherwise follow the data's row order.
+          encoding: { x, y: { ...y, aggregate: "mean" }, color, order: { field: "batch", type: "quantitative" } },
         },
       ],
     }),

@@ -175,6 +175,16 @@ describe("plots: metric, fluctuation, noise-scale, confusion and length charts",
     for (const p of reference) assert.ok(Math.abs(p.value * Math.sqrt(p.batch) - c) < 1e-4 * c);
   });
 
+  it("fluctuationChart joins the per-batch means from small to large batch, whatever the row order", async () => {
+    const rows = [[8, 0.27], [32, 0.125], [64, 0.094], [1, 0.674], [8, 0.135]].map(([b, v]) => ({ effectiveBatchSize: b, lossStd: v }));
+    const svg = await fluctuationChart(rows).toSVG();
+    const meanLine = /<g class="mark-line role-mark layer_2[^"]*"[^>]*><path[^>]* d="([^"]+)"/.exec(svg);
+    assert.ok(meanLine, "the mean line is drawn");
+    const xs = [...meanLine[1].matchAll(/[ML](-?[\d.]+),/g)].map((m) => Number(m[1]));
+    assert.strictEqual(xs.length, 4, "one vertex per distinct batch size");
+    assert.deepStrictEqual(xs, [...xs].sort((a, b) => a - b), `vertices in x order: ${xs.join(", ")}`);
+  });
+
   it("noiseScaleChart puts each run's effective batch size beside its noise scale", () => {
     const layers = noiseScaleChart(runs).spec.layer as { data: { values: Record<string, unknown>[] } }[];
     assert.strictEqual(layers[0].data.values.length, 6 * 6);
