@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { BackendInfo } from "../backend";
+import { tsmlPackageRoot } from "../kernel";
 
 /** Versions, machine, code revision and command line behind a run or a study. */
 export interface Provenance {
@@ -23,17 +24,6 @@ export interface Provenance {
   createdAt: string;
 }
 
-/** The folder holding tsml's package.json (two levels above dist/src/experiments). */
-export function packageRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, "package.json"))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`tsml: no package.json above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-}
-
 function git(args: string[], cwd: string): string | null {
   try {
     return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
@@ -44,7 +34,7 @@ function git(args: string[], cwd: string): string | null {
 
 /** Collects provenance now; `backend` is the running backend (from `initBackend`), if any. */
 export function collectProvenance(backend?: BackendInfo, commandLine: string[] = process.argv.slice()): Provenance {
-  const root = packageRoot();
+  const root = tsmlPackageRoot();
   const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
   const commit = git(["rev-parse", "HEAD"], root);
   const status = commit === null ? null : git(["status", "--porcelain", "--untracked-files=no"], root);
