@@ -66,7 +66,8 @@ export function accumulateGradients<B>(
       try {
         const micro = gradientsOfLossSum(model, variables, batch);
         microCounts.push(micro.count);
-        microSquaredNorms.push(tf.tidy(() => sumOfSquares(micro.grads).div(Math.max(1, micro.count) ** 2)));
+        // The noise-scale estimator needs two batch sizes: with one micro-batch this full pass would be wasted.
+        if (microBatches.length >= 2) microSquaredNorms.push(tf.tidy(() => sumOfSquares(micro.grads).div(Math.max(1, micro.count) ** 2)));
         if (sum) {
           // Variable by variable, so at most one extra gradient-sized tensor exists at a time.
           for (let i = 0; i < sum.length; i++) {
