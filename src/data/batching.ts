@@ -4,7 +4,7 @@
  * Trainer's `TrainingData` / `BatchSampler` contract structurally.
  */
 import * as tf from "@tensorflow/tfjs";
-import { seededRandom, shuffleInPlace } from "./random";
+import { seededRng } from "./random";
 
 /** Token ids and a class id per document. */
 export interface EncodedClassificationData {
@@ -140,8 +140,8 @@ export class SequenceClassificationData {
    */
   epochBatches(epoch: number, seed: number, batchSize: number): number[][] {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
-    const random = seededRandom(seed, epoch);
-    const order = shuffleInPlace(Array.from({ length: this.size }, (_, i) => i), random);
+    const rng = seededRng(seed, epoch);
+    const order = rng.shuffle(Array.from({ length: this.size }, (_, i) => i));
     const cut = (xs: number[]) => Array.from({ length: Math.ceil(xs.length / batchSize) }, (_, b) => xs.slice(b * batchSize, (b + 1) * batchSize));
     if (!this.options.bucketByLength) return cut(order);
     const chunkSize = batchSize * (this.options.bucketChunkBatches ?? 50);
@@ -150,7 +150,7 @@ export class SequenceClassificationData {
       const chunk = order.slice(start, start + chunkSize).sort((a, b) => this.lengths[b] - this.lengths[a] || a - b);
       batches.push(...cut(chunk));
     }
-    return shuffleInPlace(batches, random);
+    return rng.shuffle(batches);
   }
 
   /** Real vs padding tokens if these batches are collated (no tensors are built). */

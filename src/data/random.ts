@@ -1,20 +1,10 @@
 /** Small seeded random helpers for data order and splits (deterministic across platforms). */
 import { deriveSeed, SeededRng } from "../random";
 
-/** A generator of floats in [0, 1) for `seed` and an independent stream number (e.g. an epoch). */
-export function seededRandom(seed: number, stream = 0): () => number {
+/** A seeded generator for `seed` and an independent stream number (e.g. an epoch or a class label). */
+export function seededRng(seed: number, stream = 0): SeededRng {
   if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
-  const rng = new SeededRng(deriveSeed(Math.floor(seed), stream));
-  return () => rng.next();
-}
-
-/** Fisher-Yates shuffle in place with the given generator; returns the array. */
-export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
+  return new SeededRng(deriveSeed(Math.floor(seed), stream));
 }
 
 /**

