@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { writeFileAtomic } from "../io";
 import { JUPYTER_DISPLAY, type Displayable } from "../kernel";
-import { fluctuationChart, lossCurveChart, metricComparisonChart, noiseScaleChart, runComparisonChart, type LabelledRun, type PlotRecord, type VegaLiteChart } from "../plots";
+import { escapeHTML, fluctuationChart, lossCurveChart, metricComparisonChart, noiseScaleChart, runComparisonChart, svgToPNG, type LabelledRun, type PlotRecord, type VegaLiteChart } from "../plots";
 import { batchComparisonRuns, type StudyFinding } from "./conclusion";
 import type { GridSpec } from "./grid";
 import type { Provenance } from "./provenance";
@@ -95,18 +95,14 @@ export function studyCharts(results: RunResult[], histories: RunHistory[]): Stud
   return charts;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
-}
-
 function cell(value: string | number): string {
-  if (typeof value !== "number") return escapeHtml(value);
+  if (typeof value !== "number") return escapeHTML(value);
   if (!Number.isFinite(value)) return "";
   return Number.isInteger(value) ? String(value) : Math.abs(value) < 1e-3 ? value.toExponential(2) : String(Number(value.toPrecision(4)));
 }
 
 function resultsTable(results: RunResult[], columns: readonly (keyof RunResult)[] = RESULT_COLUMNS): string {
-  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
+  const head = columns.map((c) => `<th>${escapeHTML(c)}</th>`).join("");
   const rows = results.map((r) => `<tr>${columns.map((c) => `<td>${cell(r[c])}</td>`).join("")}</tr>`).join("\n");
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
@@ -120,13 +116,13 @@ export function resultsDisplay(results: RunResult[], columns: readonly (keyof Ru
 function html(input: StudyReportInput, svgs: { chart: StudyChart; svg: string }[]): string {
   const p = input.provenance;
   const failures = input.failures.length
-    ? `<h2>Runs that did not finish</h2><ul>${input.failures.map((f) => `<li><code>${escapeHtml(f.id)}</code>: ${escapeHtml(f.error)}</li>`).join("")}</ul>`
+    ? `<h2>Runs that did not finish</h2><ul>${input.failures.map((f) => `<li><code>${escapeHTML(f.id)}</code>: ${escapeHTML(f.error)}</li>`).join("")}</ul>`
     : "";
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>${escapeHtml(input.title)}</title>
+<title>${escapeHTML(input.title)}</title>
 <style>
 body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 1100px; color: #222; line-height: 1.45; }
 table { border-collapse: collapse; font-size: 12px; display: block; overflow-x: auto; }
@@ -138,27 +134,27 @@ pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 12px; }
 </style>
 </head>
 <body>
-<h1>${escapeHtml(input.title)}</h1>
-<blockquote>${escapeHtml(input.question)}</blockquote>
+<h1>${escapeHTML(input.title)}</h1>
+<blockquote>${escapeHTML(input.question)}</blockquote>
 <h2>Conclusion (from the measured numbers)</h2>
 <ul>
-${input.findings.map((f) => `<li>${escapeHtml(f.text)}</li>`).join("\n")}
+${input.findings.map((f) => `<li>${escapeHTML(f.text)}</li>`).join("\n")}
 </ul>
 <h2>Results</h2>
 <p>${input.results.length} finished runs in ${input.wallTimeSeconds.toFixed(0)} s of wall time. Loss std / CV: raw per-step training loss over the second half of each run's optimizer steps (at least its last 4 steps).</p>
 ${resultsTable(input.results)}
 ${failures}
 <h2>Charts</h2>
-${svgs.map(({ chart, svg }) => `<figure id="${chart.name}">${svg}<figcaption>${escapeHtml(chart.caption)} (<a href="charts/${chart.name}.html">interactive</a>, <a href="charts/${chart.name}.png">PNG</a>)</figcaption></figure>`).join("\n")}
+${svgs.map(({ chart, svg }) => `<figure id="${chart.name}">${svg}<figcaption>${escapeHTML(chart.caption)} (<a href="charts/${chart.name}.html">interactive</a>, <a href="charts/${chart.name}.png">PNG</a>)</figcaption></figure>`).join("\n")}
 <h2>Reproduce</h2>
 <p>Same command, same seeds, same backend: identical numbers (timings aside).</p>
-<pre>${escapeHtml(input.rerunCommand)}</pre>
-<p>tsml ${escapeHtml(p.tsmlVersion)} · tfjs ${escapeHtml(p.tfjsVersion)} · node ${escapeHtml(p.nodeVersion)} · backend ${escapeHtml(p.backend?.name ?? "chosen per worker (see each run's config.json)")} ·
-git ${escapeHtml(p.gitCommit ?? "not a git checkout")}${p.gitDirty ? " (with uncommitted changes)" : ""} · ${escapeHtml(p.platform)}, ${p.cpus} cores · ${escapeHtml(p.createdAt)}</p>
+<pre>${escapeHTML(input.rerunCommand)}</pre>
+<p>tsml ${escapeHTML(p.tsmlVersion)} · tfjs ${escapeHTML(p.tfjsVersion)} · node ${escapeHTML(p.nodeVersion)} · backend ${escapeHTML(p.backend?.name ?? "chosen per worker (see each run's config.json)")} ·
+git ${escapeHTML(p.gitCommit ?? "not a git checkout")}${p.gitDirty ? " (with uncommitted changes)" : ""} · ${escapeHTML(p.platform)}, ${p.cpus} cores · ${escapeHTML(p.createdAt)}</p>
 <h3>Grid</h3>
-<pre>${escapeHtml(JSON.stringify(input.spec, null, 2))}</pre>
+<pre>${escapeHTML(JSON.stringify(input.spec, null, 2))}</pre>
 <h3>Provenance</h3>
-<pre>${escapeHtml(JSON.stringify(p, null, 2))}</pre>
+<pre>${escapeHTML(JSON.stringify(p, null, 2))}</pre>
 </body>
 </html>
 `;
@@ -176,7 +172,7 @@ export async function writeStudyReport(outDir: string, input: StudyReportInput):
     svgs.push({ chart, svg });
     const base = path.join(chartDir, chart.name);
     writeFileAtomic(`${base}.svg`, svg);
-    writeFileAtomic(`${base}.png`, await chart.chart.toPNG());
+    writeFileAtomic(`${base}.png`, svgToPNG(svg));
     writeFileAtomic(`${base}.html`, chart.chart.toHTML());
     files.push(`${base}.svg`, `${base}.png`, `${base}.html`);
   }

@@ -1,6 +1,6 @@
 /** The Chart object: a plain Vega-Lite spec that renders to SVG / PNG / HTML and displays itself in notebooks. */
-import * as fs from "fs";
 import * as path from "path";
+import { writeFileAtomic } from "../io";
 import { JUPYTER_DISPLAY, MimeBundle } from "../kernel";
 import { vegaLiteToHTML } from "./html";
 import { RasterOptions, renderVegaLiteSVG, svgToPNG } from "./render";
@@ -62,8 +62,7 @@ export class VegaLiteChart {
     else if (ext === ".html" || ext === ".htm") content = this.toHTML();
     else if (ext === ".json") content = JSON.stringify(this.spec, null, 2);
     else throw new Error(`VegaLiteChart.save: unsupported extension "${ext}" in ${file}; use .svg, .png, .html or .json`);
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    fs.writeFileSync(file, content);
+    writeFileAtomic(file, content);
     return file;
   }
 

@@ -27,7 +27,8 @@ function scriptSafeJSON(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 }
 
-function escapeHTML(text: string): string {
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHTML(text: string): string {
   return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
 }
 

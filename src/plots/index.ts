@@ -3,7 +3,7 @@ export { chart, VegaLiteChart, VEGA_LITE_MIME } from "./chart";
 export type { ChartBundleOptions } from "./chart";
 export { compileVegaLite, loadVega, renderVegaLiteSVG, svgToPNG, svgToPixels, chartFontFiles } from "./render";
 export type { RasterImage, RasterOptions, VegaModules } from "./render";
-export { vegaLiteToHTML } from "./html";
+export { escapeHTML, vegaLiteToHTML } from "./html";
 export { VEGA_LITE_V5_SCHEMA, noDataSpec } from "./spec";
 export type { VegaLiteSpec, ChartLayoutOptions } from "./spec";
 export { toPlotRecords, flattenRuns } from "./records";

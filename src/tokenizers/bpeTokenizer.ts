@@ -3,8 +3,8 @@
  * `RobertaTokenizer` / `LongformerTokenizer` id for id (pre-tokenization, merges, literal special tokens,
  * `lstrip` tokens, add_prefix_space, pairs, decode with clean-up).
  */
-import * as fs from "fs";
 import * as zlib from "zlib";
+import { writeFileAtomic } from "../io";
 import { bytesToSymbols, preTokenize, PY_SPACE, symbolsToText } from "./byteLevel";
 
 /** A token that is matched in raw text before BPE (e.g. `<s>`, `<mask>`). */
@@ -258,7 +258,7 @@ export class BpeTokenizer {
   /** Writes `toJSON()` to a file (gzipped when the name ends in `.gz`). */
   save(file: string): void {
     const text = JSON.stringify(this.toJSON());
-    fs.writeFileSync(file, file.endsWith(".gz") ? zlib.gzipSync(text) : text);
+    writeFileAtomic(file, file.endsWith(".gz") ? zlib.gzipSync(text) : text);
   }
 
   private requireSpecial(token: string | undefined, role: string): number {
