@@ -179,7 +179,10 @@ export class KernelClient {
     try {
       for await (const frames of socket) {
         const message = decodeMessage(frames, this.signer);
-        this.shellReplies.get(message.parent_header.msg_id ?? "")?.(message);
+        // One reply per request: hand it over and forget the waiter, so long sessions don't accumulate them.
+        const id = message.parent_header.msg_id ?? "";
+        this.shellReplies.get(id)?.(message);
+        this.shellReplies.delete(id);
       }
     } catch {
       // socket closed
