@@ -1,11 +1,9 @@
 /** Provenance of a run: everything needed to say what produced a number and to rerun it. */
 import { execFileSync } from "child_process";
-import * as fs from "fs";
 import * as os from "os";
-import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { BackendInfo } from "../backend";
-import { tsmlPackageRoot } from "../kernel";
+import { tsmlPackageRoot, tsmlPackageVersion } from "../kernel";
 
 /** Versions, machine, code revision and command line behind a run or a study. */
 export interface Provenance {
@@ -35,11 +33,10 @@ function git(args: string[], cwd: string): string | null {
 /** Collects provenance now; `backend` is the running backend (from `initBackend`), if any. */
 export function collectProvenance(backend?: BackendInfo, commandLine: string[] = process.argv.slice()): Provenance {
   const root = tsmlPackageRoot();
-  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
   const commit = git(["rev-parse", "HEAD"], root);
   const status = commit === null ? null : git(["status", "--porcelain", "--untracked-files=no"], root);
   return {
-    tsmlVersion: pkg.version,
+    tsmlVersion: tsmlPackageVersion(),
     tfjsVersion: tf.version.tfjs,
     nodeVersion: process.version,
     backend: backend ? { name: backend.name, threads: backend.threads, reason: backend.reason } : null,

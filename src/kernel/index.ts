@@ -1,6 +1,6 @@
 /** The "TypeScript ML" Jupyter kernel: the display contract for library code and kernelspec installation. */
 export * from "./display";
-export { tsmlPackageRoot } from "./packageRoot";
+export { tsmlPackageRoot, tsmlPackageVersion } from "./packageRoot";
 export {
   KERNELSPEC_NAME,
   JUPYTER_INSTALL_HINT,

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 /** The "TypeScript ML" kernel process: `node dist/src/kernel/main.js <connection-file>` (started by Jupyter). */
 import * as fs from "fs";
-import * as path from "path";
 import { CellExecutor } from "./execution";
 import { InterruptController } from "./interrupt";
 import { captureProcessOutput, installDisplayHook } from "./output";
-import { tsmlPackageRoot } from "./packageRoot";
+import { tsmlPackageRoot, tsmlPackageVersion } from "./packageRoot";
 import { watchParentProcess } from "./parentWatch";
 import { KernelSession } from "./session";
 import { KernelSockets } from "./sockets";
@@ -30,7 +29,7 @@ export async function startKernel(connectionFile: string): Promise<void> {
     clearOutput: (wait) => session?.clearOutput(wait),
   });
   const sockets = new KernelSockets(info, log);
-  session = new KernelSession(sockets, executor, interrupts, kernelIdentity(packageRoot), log);
+  session = new KernelSession(sockets, executor, interrupts, kernelIdentity(), log);
   installDisplayHook(session);
   interrupts.install();
   process.on("uncaughtException", (err) => console.error("Uncaught exception (in a callback or timer):", err));
@@ -42,10 +41,9 @@ export async function startKernel(connectionFile: string): Promise<void> {
   setImmediate(() => executor.warmUp());
 }
 
-function kernelIdentity(packageRoot: string): { version: string; typescriptVersion: string } {
-  const manifest = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { version: string };
-  const tsDir = path.dirname(require.resolve("@tslab/typescript-for-tslab/package.json"));
-  return { version: manifest(packageRoot).version, typescriptVersion: manifest(tsDir).version };
+function kernelIdentity(): { version: string; typescriptVersion: string } {
+  const typescript = JSON.parse(fs.readFileSync(require.resolve("@tslab/typescript-for-tslab/package.json"), "utf8")) as { version: string };
+  return { version: tsmlPackageVersion(), typescriptVersion: typescript.version };
 }
 
 if (require.main === module) {

@@ -16,3 +16,8 @@ export function tsmlPackageRoot(): string {
     dir = up;
   }
 }
+
+/** The version in this install's package.json. */
+export function tsmlPackageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(tsmlPackageRoot(), "package.json"), "utf8")) as { version: string }).version;
+}

@@ -5,7 +5,7 @@ import { execFileSync } from "child_process";
 import type { Command } from "../main";
 import { parseArgs } from "../args";
 import { describeBackend, initBackend } from "../../backend";
-import { findJupyter, installedKernelspecs, JUPYTER_INSTALL_HINT, KERNELSPEC_NAME, tsmlPackageRoot } from "../../kernel";
+import { findJupyter, installedKernelspecs, JUPYTER_INSTALL_HINT, KERNELSPEC_NAME, tsmlPackageRoot, tsmlPackageVersion } from "../../kernel";
 import { chartFontFiles } from "../../plots";
 
 /** One line of the report: a label, the finding and whether it is fine. */
@@ -43,8 +43,7 @@ export async function doctorFindings(): Promise<Finding[]> {
     findings.push({ label: "backend", value: `failed to start: ${(e as Error).message}`, ok: false });
   }
   const root = tsmlPackageRoot();
-  const self = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
-  findings.push({ label: "tsml", value: `${self.version} at ${root}`, ok: true });
+  findings.push({ label: "tsml", value: `${tsmlPackageVersion()} at ${root}`, ok: true });
   findings.push({ label: "node", value: `${process.version} (${process.execPath})`, ok: true });
   for (const name of ["@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-wasm", "tfjs-node-native", "tslab", "danfojs-node", "vega", "vega-lite"]) {
     const version = packageVersion(name);
