@@ -1,4 +1,4 @@
-/** Shared test utilities: locating the repository and the read-only fixtures in ../shared. */
+/** Shared test utilities: locating the repository and its golden fixtures (test/fixtures). */
 import * as fs from "fs";
 import * as path from "path";
 
@@ -13,11 +13,10 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** Path inside `../shared/fixtures` beside the checkout (override with TSML_SHARED). */
+/** Path inside the repository's golden fixtures, `test/fixtures` (see test/fixtures/README.md). */
 export function fixturePath(...parts: string[]): string {
-  const shared = process.env.TSML_SHARED ?? path.resolve(repoRoot(), "..", "shared");
-  const p = path.join(shared, "fixtures", ...parts);
-  if (!fs.existsSync(p)) throw new Error(`fixture not found: ${p} (set TSML_SHARED to the shared/ folder)`);
+  const p = path.join(repoRoot(), "test", "fixtures", ...parts);
+  if (!fs.existsSync(p)) throw new Error(`fixture not found: ${p} (the repository carries its fixtures in test/fixtures)`);
   return p;
 }
 

@@ -1,4 +1,4 @@
-/** Loading the HF golden fixtures (../shared/fixtures/longformer-hf/<case>) for the Longformer tests. */
+/** Loading the HF golden fixtures (test/fixtures/longformer-hf/<case>) for the Longformer tests. */
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";

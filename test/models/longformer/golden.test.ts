@@ -1,6 +1,6 @@
 /**
  * Numerical equality with Hugging Face's own LongformerForSequenceClassification on the five golden
- * cases (../shared/fixtures/longformer-hf): logits, loss, every hidden state, the attention
+ * cases (test/fixtures/longformer-hf): logits, loss, every hidden state, the attention
  * probabilities and the gradient of the loss w.r.t. every parameter, on the default backend (WASM
  * here) and on the pure-JS cpu backend.
  */
