@@ -3,6 +3,7 @@
  * from the WASM heap, computes in JavaScript and writes a new WASM tensor.
  */
 import * as tf from "@tensorflow/tfjs";
+import { wasmBandKernels } from "./bandKernels";
 
 interface WasmBackendLike {
   readSync(dataId: object): ArrayLike<number>;
@@ -36,11 +37,11 @@ const unsortedSegmentSum: tf.KernelConfig = {
 
 let registered = false;
 
-/** Registers the missing training kernels on the wasm backend (idempotent). */
+/** Registers the missing training kernels and tsml's band-attention kernels on the wasm backend (idempotent). */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
-  for (const kernel of [unsortedSegmentSum]) {
+  for (const kernel of [unsortedSegmentSum, ...wasmBandKernels]) {
     if (!tf.getKernel(kernel.kernelName, "wasm")) tf.registerKernel(kernel);
   }
 }

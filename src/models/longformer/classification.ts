@@ -64,6 +64,27 @@ export class LongformerForSequenceClassification {
   ) {
     this.params = new LongformerParameters(weights);
     this.longformer = new LongformerModel(config, this.params);
+    // Older HF config.json files carry `gradient_checkpointing: true`; HF turns it on at load, as here.
+    const fromConfig = config.extra.gradient_checkpointing;
+    if (fromConfig !== undefined && typeof fromConfig !== "boolean") {
+      throw new Error(`Longformer config: gradient_checkpointing must be true or false, got ${JSON.stringify(fromConfig)}`);
+    }
+    if (fromConfig) this.gradientCheckpointingEnable();
+  }
+
+  /** Recompute each layer in the backward pass instead of storing its activations (HF's `gradient_checkpointing_enable`). */
+  gradientCheckpointingEnable(): void {
+    this.longformer.encoder.gradientCheckpointing = true;
+  }
+
+  /** Back to storing every layer's activations (HF's `gradient_checkpointing_disable`). */
+  gradientCheckpointingDisable(): void {
+    this.longformer.encoder.gradientCheckpointing = false;
+  }
+
+  /** Whether gradient checkpointing is on. */
+  get isGradientCheckpointing(): boolean {
+    return this.longformer.encoder.gradientCheckpointing;
   }
 
   /** A freshly initialised model (HF's `_init_weights`, seeded). */

@@ -1,9 +1,11 @@
 /**
  * LongformerEncoder (`longformer.encoder.layer.<i>.*`): builds the per-batch mask tensors once (one
- * band mask per distinct window) and runs the layers, each with its own attention window.
+ * band mask per distinct window) and runs the layers, each with its own attention window — checkpointed
+ * (recomputed in the backward pass) when gradient checkpointing is on.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LongformerConfig } from "./config";
+import { checkpointed } from "./checkpointing";
 import { LongformerLayer } from "./layer";
 import { PreparedLongformerBatch, longformerBandBias } from "./masks";
 import { ForwardContext, LongformerParameters } from "./ops";
@@ -20,6 +22,8 @@ export interface LongformerEncoderOutputs {
 /** The stack of LongformerLayers. */
 export class LongformerEncoder {
   readonly layers: LongformerLayer[] = [];
+  /** Recompute each layer in the backward pass instead of keeping its intermediates (HF's gradient checkpointing). */
+  gradientCheckpointing = false;
 
   constructor(config: LongformerConfig, params: LongformerParameters, prefix: string) {
     for (let i = 0; i < config.num_hidden_layers; i++) {
@@ -38,13 +42,30 @@ export class LongformerEncoder {
         bandBias = tf.tensor4d(longformerBandBias(batch, layer.window), [batch.batchSize, 1, batch.paddedLength, layer.window + 1]);
         bandBiasByWindow.set(layer.window, bandBias);
       }
-      const { output, probs } = layer.apply(outputs.hidden, { ...shared, bandBias }, ctx, collect.attentions);
+      const masks = { ...shared, bandBias };
+      // Like HF, per-layer outputs asked for by the caller come from the plain path.
+      const { output, probs } = this.gradientCheckpointing && !collect.hiddenStates && !collect.attentions
+        ? { output: checkpointedLayer(layer, outputs.hidden, masks, ctx), probs: undefined }
+        : layer.apply(outputs.hidden, masks, ctx, collect.attentions);
       outputs.hidden = output;
       if (collect.hiddenStates) outputs.hiddenStates.push(output);
       if (probs) outputs.attentions.push(probs);
     }
     return outputs;
   }
+}
+
+const MASK_TENSOR_KEYS = ["bandBias", "globalTokenFlatIndex", "globalSlotBias", "positionGlobalSlot", "isGlobal", "keyBias", "queryKeep"] as const;
+
+/** `layer` on `x`, recomputed in the backward pass with the same masks and dropout draws. */
+function checkpointedLayer(layer: LongformerLayer, x: tf.Tensor, masks: LongformerAttentionMasks, ctx: ForwardContext): tf.Tensor {
+  const firstDropoutCall = ctx.dropoutCallsSoFar;
+  const run = (input: tf.Tensor, keep: tf.Tensor[], recomputing: boolean) => {
+    const kept = { ...masks };
+    MASK_TENSOR_KEYS.forEach((key, i) => (kept[key] = keep[i]));
+    return layer.apply(input, kept, recomputing ? ctx.replayFrom(firstDropoutCall) : ctx, false).output;
+  };
+  return checkpointed(run, x, layer.parameters(masks.globalCount > 0), MASK_TENSOR_KEYS.map((key) => masks[key]));
 }
 
 function sharedMaskTensors(batch: PreparedLongformerBatch): Omit<LongformerAttentionMasks, "bandBias"> {

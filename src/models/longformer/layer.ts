@@ -21,6 +21,14 @@ export class LongformerLayer {
     this.attention = new LongformerSelfAttention(config, params, `${prefix}attention.self.`, window);
   }
 
+  /** The variables this layer reads; the `*_global` projections only when some token attends globally. */
+  parameters(withGlobalAttention: boolean): tf.Variable[] {
+    return this.params
+      .entries()
+      .filter(([name]) => name.startsWith(this.prefix) && (withGlobalAttention || !/_global\./.test(name)))
+      .map(([, v]) => v);
+  }
+
   /** Applies the block to `[batch, n, hidden]`. */
   apply(x: tf.Tensor, masks: LongformerAttentionMasks, ctx: ForwardContext, wantProbs: boolean): { output: tf.Tensor; probs?: LongformerAttentionProbs } {
     const p = (name: string) => this.params.get(`${this.prefix}${name}`);

@@ -23,7 +23,7 @@ export interface LongformerModelOutputs {
 /** The Longformer encoder stack with its embeddings. */
 export class LongformerModel {
   private readonly embeddings: LongformerEmbeddings;
-  private readonly encoder: LongformerEncoder;
+  readonly encoder: LongformerEncoder;
 
   constructor(config: LongformerConfig, params: LongformerParameters, prefix = "longformer.") {
     this.embeddings = new LongformerEmbeddings(config, params, `${prefix}embeddings.`);

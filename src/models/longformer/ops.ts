@@ -45,19 +45,39 @@ export type LongformerShapeTracer = (name: string, shape: number[]) => void;
 
 /** Per-forward-call state shared by all modules. */
 export class ForwardContext {
-  private dropoutCalls = 0;
-
   /** `seed` makes dropout masks reproducible: call k of a forward pass uses seed `${seed}:${k}`. */
   constructor(
     readonly training: boolean,
     private readonly seed: string,
     readonly trace?: LongformerShapeTracer,
+    private dropoutCalls = 0,
   ) {}
 
-  /** Inverted dropout when training with rate > 0; identity otherwise. */
+  /**
+   * Inverted dropout when training with rate > 0; identity otherwise. The mask is tf.dropout's
+   * (floor(uniform + keep) / keep, same seed, same numbers) but only the mask is kept for the gradient.
+   */
   dropout<T extends tf.Tensor>(x: T, rate: number): T {
     if (!this.training || rate === 0) return x;
-    return tf.dropout(x, rate, undefined, `${this.seed}:${this.dropoutCalls++}`) as T;
+    const seed = `${this.seed}:${this.dropoutCalls++}`;
+    const keep = 1 - rate;
+    const apply = tf.customGrad((...args) => {
+      const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      const mask = tf.tidy(() => tf.div(tf.floor(tf.add(tf.randomUniform(input.shape, 0, 1, "float32", seed), keep)), keep));
+      save([mask]);
+      return { value: tf.mul(input, mask), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
+    });
+    return apply(x) as T;
+  }
+
+  /** How many dropout masks this pass has drawn (a checkpointed layer notes it to replay them). */
+  get dropoutCallsSoFar(): number {
+    return this.dropoutCalls;
+  }
+
+  /** A context that draws the masks this one drew from dropout call `fromCall` on (for recomputation; no tracing). */
+  replayFrom(fromCall: number): ForwardContext {
+    return new ForwardContext(this.training, this.seed, undefined, fromCall);
   }
 
   /** Records the shape of an attention intermediate (when tracing) and returns it unchanged. */

@@ -2,13 +2,10 @@
  * LongformerSelfAttention: sliding-window attention of one-sided width w = window / 2 plus global
  * attention, in O(n·w) memory and time.
  *
- * The band is computed blockwise: the padded sequence is cut into n / w query blocks of w tokens;
- * block i can only see keys of blocks i-1, i, i+1, so one batched matMul of every query block with
- * its 3w-key window gives `[blocks, w, 3w]` scores. A skew (flatten, pad w, reshape to rows of
- * 3w + 1, keep 2w + 1 columns) turns row r of a block into its band of relative offsets -w … +w —
- * HF's layout. The inverse skew maps band probabilities back onto the key windows for the
- * probabilities × values matMul. The largest per-head intermediate has n·(3w + G) entries
- * (G = global tokens); no n × n tensor is ever built.
+ * The band is HF's layout `[batch, heads, n, 2w + 1]` (column t = key at offset t - w), computed by
+ * `slidingChunksQueryKeyMatmul` and applied to the values by `slidingChunksMatmulAttnProbsValue`
+ * (slidingChunks.ts: SIMD kernels on WASM, a blockwise formulation elsewhere). The largest per-head
+ * intermediate has n·(2w + 1 + G) entries (G = global tokens); no n × n tensor is ever built.
  *
  * Global tokens are excluded from everyone's band and added back as G extra key columns (normal
  * query/key/value), and their own outputs are recomputed with query_global/key_global/value_global
@@ -17,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LongformerConfig } from "./config";
 import { ForwardContext, LongformerParameters, linear } from "./ops";
+import { slidingChunksMatmulAttnProbsValue, slidingChunksQueryKeyMatmul } from "./slidingChunks";
 
 /** Per-batch mask tensors shared by all layers (built once per forward call by the encoder). */
 export interface LongformerAttentionMasks {
@@ -80,7 +78,8 @@ export class LongformerSelfAttention {
     const keyHeads = toHeads(key, n);
     const valueHeads = toHeads(value, n);
 
-    const bandScores = ctx.note("band_scores", tf.add(this.toBand(tf.matMul(this.queryBlocks(query, ctx), this.keyWindows(keyHeads, ctx), false, true), ctx), masks.bandBias));
+    const w = this.oneSided;
+    const bandScores = ctx.note("band_scores", tf.add(slidingChunksQueryKeyMatmul(query.reshape([B * h, n, d]), keyHeads.reshape([B * h, n, d]), w).reshape([B, h, n, 2 * w + 1]), masks.bandBias));
     let scores = bandScores;
     let globalValues: tf.Tensor | null = null;
     if (G > 0) {
@@ -92,7 +91,8 @@ export class LongformerSelfAttention {
     const probs = ctx.note("probs", tf.mul(tf.softmax(scores), masks.queryKeep));
     const dropped = ctx.dropout(probs, this.config.attention_probs_dropout_prob);
     const bandProbs = G > 0 ? tf.slice(dropped, [0, 0, 0, G], [B, h, n, this.window + 1]) : dropped;
-    let context = this.bandTimesValues(ctx.note("band_probs", bandProbs), valueHeads, ctx);
+    const bandContext = slidingChunksMatmulAttnProbsValue(ctx.note("band_probs", bandProbs).reshape([B * h, n, 2 * w + 1]), valueHeads.reshape([B * h, n, d]), w);
+    let context = ctx.note("band_context", bandContext.reshape([B, h, n, d]));
     if (globalValues) {
       const globalProbs = tf.slice(dropped, [0, 0, 0, 0], [B, h, n, G]);
       context = tf.add(ctx.note("global_key_context", tf.matMul(globalProbs, globalValues)), context);
@@ -111,44 +111,6 @@ export class LongformerSelfAttention {
       output,
       probs: { local: tf.mul(probs, notGlobalRow), global: globalAttention ? globalAttention.transpose([0, 1, 3, 2]) : null },
     };
-  }
-
-  /** `[B, h, n, d]` -> `[B·h, n/w, w, d]` query blocks. */
-  private queryBlocks(queryHeads: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    const [B, h, n, d] = queryHeads.shape;
-    return ctx.note("query_blocks", queryHeads.reshape([B * h, n / this.oneSided, this.oneSided, d]));
-  }
-
-  /** `[B, h, n, d]` -> `[B·h, n/w, 3w, d]`: for query block i, the keys of blocks i-1, i, i+1 (zeros past the edges). */
-  private keyWindows(headsTensor: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    const [B, h, n, d] = headsTensor.shape;
-    const w = this.oneSided;
-    const blocks = n / w;
-    const padded = tf.pad(headsTensor, [[0, 0], [0, 0], [w, w], [0, 0]]).reshape([B * h, blocks + 2, w, d]);
-    const shifted = [0, 1, 2].map((s) => tf.slice(padded, [0, s, 0, 0], [B * h, blocks, w, d]));
-    return ctx.note("key_windows", tf.concat(shifted, 2));
-  }
-
-  /** Block scores `[B·h, n/w, w, 3w]` -> band `[B, h, n, 2w + 1]` (column k = key at offset k - w). */
-  private toBand(blockScores: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    ctx.note("block_scores", blockScores);
-    const [BH, blocks, w] = blockScores.shape;
-    const flat = tf.pad(blockScores.reshape([BH, blocks, w * 3 * w]), [[0, 0], [0, 0], [0, w]]);
-    const skewed = ctx.note("skewed_scores", flat.reshape([BH, blocks, w, 3 * w + 1]));
-    const band = tf.slice(skewed, [0, 0, 0, 0], [BH, blocks, w, 2 * w + 1]);
-    return band.reshape([BH / this.heads, this.heads, blocks * w, 2 * w + 1]);
-  }
-
-  /** Band probabilities `[B, h, n, 2w + 1]` times values `[B, h, n, d]` -> `[B, h, n, d]` (inverse skew, then one matMul). */
-  private bandTimesValues(bandProbs: tf.Tensor, valueHeads: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    const [B, h, n, d] = valueHeads.shape;
-    const w = this.oneSided;
-    const blocks = n / w;
-    const rows = tf.pad(bandProbs.reshape([B * h, blocks, w, 2 * w + 1]), [[0, 0], [0, 0], [0, 0], [0, w]]);
-    const flat = ctx.note("skewed_probs", rows.reshape([B * h, blocks, w * (3 * w + 1)]));
-    const windows = ctx.note("window_probs", tf.slice(flat, [0, 0, 0], [B * h, blocks, w * 3 * w]).reshape([B * h, blocks, w, 3 * w]));
-    const context = ctx.note("band_context", tf.matMul(windows, this.keyWindows(valueHeads, ctx)));
-    return context.reshape([B, h, n, d]);
   }
 
   /** Outputs of the global tokens over all unmasked keys with the *_global projections: `[B·G, hidden]` and probs `[B, h, G, n]`. */

@@ -2,7 +2,8 @@
  * Numerical equality with Hugging Face's own LongformerForSequenceClassification on the five golden
  * cases (test/fixtures/longformer-hf): logits, loss, every hidden state, the attention
  * probabilities and the gradient of the loss w.r.t. every parameter, on the default backend (WASM
- * here) and on the pure-JS cpu backend.
+ * here, with tsml's band kernels) and on the pure-JS cpu backend (stock tfjs ops), with gradient
+ * checkpointing off and on.
  */
 import * as assert from "assert";
 import * as tf from "@tensorflow/tfjs";
@@ -15,17 +16,21 @@ import * as path from "path";
 /** README tolerances. */
 const TOL = { logits: 1e-4, hidden: 1e-4, loss: 1e-5, probs: 1e-5, gradAbs: 1e-4, gradRel: 1e-3 };
 
-function checkCase(name: string): void {
+function checkCase(name: string, checkpointing: boolean): void {
   const { inputs, expected } = loadCase(name);
   const intermediates = loadFloatTensors(name, "intermediates.safetensors");
   const refGrads = loadFloatTensors(name, "grads.safetensors");
   const model = LongformerForSequenceClassification.fromPretrained(caseDir(name));
+  if (checkpointing) model.gradientCheckpointingEnable();
   const batch = batchOf(inputs);
   const labels = tf.tensor1d(inputs.labels, "int32");
   try {
     const out = model.run(batch, { outputHiddenStates: true, outputAttentions: true });
     assert.ok(maxAbsDiff(out.logits.dataSync(), expected.logits.flat()) <= TOL.logits, "logits");
     assert.ok(maxAbsDiff(out.lastHiddenState.dataSync(), expected.last_hidden_state.flat(2)) <= TOL.hidden, "last_hidden_state");
+    const layers = model.config.num_hidden_layers;
+    assert.strictEqual(out.hiddenStates!.length, layers + 1, "embedding output plus one hidden state per layer");
+    assert.strictEqual(out.attentions!.length, layers, "one attention per layer");
     out.hiddenStates!.forEach((h, i) => {
       const d = maxAbsDiff(h.dataSync(), intermediates.get(`hidden_states.${i}`)!.data);
       assert.ok(d <= TOL.hidden, `hidden_states.${i} differs by ${d}`);
@@ -117,7 +122,10 @@ describe("Longformer golden equality with Hugging Face", () => {
       });
       for (const name of LONGFORMER_CASES) {
         it(`${name}: logits, loss, hidden states, attentions and all gradients match`, () => {
-          checkCase(name);
+          checkCase(name, false);
+        });
+        it(`${name}: with gradient checkpointing, the same loss and gradients`, () => {
+          checkCase(name, true);
         });
       }
     });
