@@ -16,14 +16,18 @@ declare const WebAssembly: {
 /** A WebAssembly.Memory, only passed through. */
 type WasmMemory = object;
 
-/** Kernel names (attrs: `oneSided` = w, half the attention window). */
+/**
+ * Kernel names. Attrs: `oneSided` = w (half the attention window) and `heads`. Queries, keys, values and
+ * contexts are `[batch, n, heads * headDim]` (dense-layer outputs, heads not split off); bands are
+ * `[batch, heads, n, 2w + 1]`. See kernels/band.c for the exact definitions.
+ */
 export const BAND_SCORES_KERNEL = "TsmlBandScores";
 export const BAND_CONTEXT_KERNEL = "TsmlBandContext";
 export const BAND_TRANSPOSE_KERNEL = "TsmlBandTranspose";
 
 interface BandModuleExports {
-  band_scores(q: number, k: number, band: number, scratch: number, bh: number, n: number, d: number, w: number): void;
-  band_context(p: number, v: number, out: number, bh: number, n: number, d: number, w: number): void;
+  band_scores(q: number, k: number, band: number, scratch: number, batch: number, heads: number, n: number, d: number, w: number): void;
+  band_context(p: number, v: number, out: number, batch: number, heads: number, n: number, d: number, w: number): void;
   band_transpose(p: number, out: number, bh: number, n: number, w: number): void;
 }
 
@@ -52,9 +56,17 @@ function offsetOf(backend: WasmBackendInternals, t: tf.TensorInfo): number {
   return backend.dataIdMap.get(t.dataId).memoryOffset;
 }
 
-function requireFloat3d(t: tf.TensorInfo, kernel: string, name: string): [number, number, number] {
-  if (t.dtype !== "float32" || t.shape.length !== 3) throw new Error(`${kernel}: ${name} must be a float32 rank-3 tensor, got ${t.dtype} [${t.shape}]`);
-  return t.shape as [number, number, number];
+interface BandAttrs {
+  oneSided: number;
+  heads: number;
+}
+
+/** `[batch, n, hidden]` -> [batch, n, headDim], checking that the heads divide the hidden size. */
+function sequenceShape(t: tf.TensorInfo, kernel: string, name: string, heads: number): [number, number, number] {
+  if (t.dtype !== "float32" || t.shape.length !== 3 || t.shape[2] % heads !== 0) {
+    throw new Error(`${kernel}: ${name} must be float32 [batch, n, heads * headDim] with ${heads} heads, got ${t.dtype} [${t.shape}]`);
+  }
+  return [t.shape[0], t.shape[1], t.shape[2] / heads];
 }
 
 const bandScores: tf.KernelConfig = {
@@ -62,13 +74,13 @@ const bandScores: tf.KernelConfig = {
   backendName: "wasm",
   kernelFunc: ({ inputs, backend, attrs }) => {
     const { q, k } = inputs as { q: tf.TensorInfo; k: tf.TensorInfo };
-    const w = (attrs as unknown as { oneSided: number }).oneSided;
-    const [bh, n, d] = requireFloat3d(q, BAND_SCORES_KERNEL, "q");
+    const { oneSided: w, heads } = attrs as unknown as BandAttrs;
+    const [batch, n, d] = sequenceShape(q, BAND_SCORES_KERNEL, "q", heads);
     const be = backend as unknown as WasmBackendInternals;
-    const out = be.makeOutput([bh, n, 2 * w + 1], "float32");
+    const out = be.makeOutput([batch, heads, n, 2 * w + 1], "float32");
     const scratch = be.wasm._malloc(4 * d * (n + 2 * w + 8));
     try {
-      bandModule(be).band_scores(offsetOf(be, q), offsetOf(be, k), offsetOf(be, out), scratch, bh, n, d, w);
+      bandModule(be).band_scores(offsetOf(be, q), offsetOf(be, k), offsetOf(be, out), scratch, batch, heads, n, d, w);
     } finally {
       be.wasm._free(scratch);
     }
@@ -81,11 +93,11 @@ const bandContext: tf.KernelConfig = {
   backendName: "wasm",
   kernelFunc: ({ inputs, backend, attrs }) => {
     const { p, v } = inputs as { p: tf.TensorInfo; v: tf.TensorInfo };
-    const w = (attrs as unknown as { oneSided: number }).oneSided;
-    const [bh, n, d] = requireFloat3d(v, BAND_CONTEXT_KERNEL, "v");
+    const { oneSided: w, heads } = attrs as unknown as BandAttrs;
+    const [batch, n, d] = sequenceShape(v, BAND_CONTEXT_KERNEL, "v", heads);
     const be = backend as unknown as WasmBackendInternals;
-    const out = be.makeOutput([bh, n, d], "float32");
-    bandModule(be).band_context(offsetOf(be, p), offsetOf(be, v), offsetOf(be, out), bh, n, d, w);
+    const out = be.makeOutput(v.shape.slice(), "float32");
+    bandModule(be).band_context(offsetOf(be, p), offsetOf(be, v), offsetOf(be, out), batch, heads, n, d, w);
     return out;
   },
 };
@@ -95,11 +107,14 @@ const bandTranspose: tf.KernelConfig = {
   backendName: "wasm",
   kernelFunc: ({ inputs, backend, attrs }) => {
     const { p } = inputs as { p: tf.TensorInfo };
-    const w = (attrs as unknown as { oneSided: number }).oneSided;
-    const [bh, n] = requireFloat3d(p, BAND_TRANSPOSE_KERNEL, "p");
+    const { oneSided: w } = attrs as unknown as BandAttrs;
+    if (p.dtype !== "float32" || p.shape.length !== 4 || p.shape[3] !== 2 * w + 1) {
+      throw new Error(`${BAND_TRANSPOSE_KERNEL}: p must be float32 [batch, heads, n, ${2 * w + 1}], got ${p.dtype} [${p.shape}]`);
+    }
+    const [batch, heads, n] = p.shape;
     const be = backend as unknown as WasmBackendInternals;
-    const out = be.makeOutput([bh, n, 2 * w + 1], "float32");
-    bandModule(be).band_transpose(offsetOf(be, p), offsetOf(be, out), bh, n, w);
+    const out = be.makeOutput(p.shape.slice(), "float32");
+    bandModule(be).band_transpose(offsetOf(be, p), offsetOf(be, out), batch * heads, n, w);
     return out;
   },
 };

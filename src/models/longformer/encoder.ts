@@ -55,7 +55,7 @@ export class LongformerEncoder {
   }
 }
 
-const MASK_TENSOR_KEYS = ["bandBias", "globalTokenFlatIndex", "globalSlotBias", "positionGlobalSlot", "isGlobal", "keyBias", "queryKeep"] as const;
+const MASK_TENSOR_KEYS = ["bandBias", "globalTokenFlatIndex", "globalSlotBias", "globalSlotValid", "positionGlobalSlot", "isGlobal", "keyBias", "queryKeep"] as const;
 
 /** `layer` on `x`, recomputed in the backward pass with the same masks and dropout draws. */
 function checkpointedLayer(layer: LongformerLayer, x: tf.Tensor, masks: LongformerAttentionMasks, ctx: ForwardContext): tf.Tensor {
@@ -76,6 +76,7 @@ function sharedMaskTensors(batch: PreparedLongformerBatch): Omit<LongformerAtten
     globalCount: G,
     globalTokenFlatIndex: tf.tensor1d(batch.globalTokenFlatIndex, "int32"),
     globalSlotBias: tf.tensor4d(batch.globalSlotBias, [B, 1, 1, G]),
+    globalSlotValid: tf.tensor2d(batch.globalSlotBias.map((bias) => (bias === 0 ? 1 : 0)), [B * G, 1]),
     positionGlobalSlot: tf.tensor1d(batch.positionGlobalSlot, "int32"),
     isGlobal: tf.tensor3d(batch.isGlobal, [B, n, 1]),
     keyBias: tf.tensor4d(batch.keyBias, [B, 1, 1, n]),

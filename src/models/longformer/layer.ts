@@ -36,10 +36,10 @@ export class LongformerLayer {
     const dropoutRate = this.config.hidden_dropout_prob;
     const { output: context, probs } = this.attention.apply(x, masks, ctx, wantProbs);
     const attended = ctx.dropout(linear(context, p("attention.output.dense.weight"), p("attention.output.dense.bias")), dropoutRate);
-    const attentionOut = layerNorm(tf.add(attended, x), p("attention.output.LayerNorm.weight"), p("attention.output.LayerNorm.bias"), eps);
+    const attentionOut = layerNorm(attended, p("attention.output.LayerNorm.weight"), p("attention.output.LayerNorm.bias"), eps, x);
     const intermediate = activation(linear(attentionOut, p("intermediate.dense.weight"), p("intermediate.dense.bias")), this.config.hidden_act);
     const projected = ctx.dropout(linear(intermediate, p("output.dense.weight"), p("output.dense.bias")), dropoutRate);
-    const output = layerNorm(tf.add(projected, attentionOut), p("output.LayerNorm.weight"), p("output.LayerNorm.bias"), eps);
+    const output = layerNorm(projected, p("output.LayerNorm.weight"), p("output.LayerNorm.bias"), eps, attentionOut);
     return { output, probs };
   }
 }

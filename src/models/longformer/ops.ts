@@ -88,21 +88,23 @@ export class ForwardContext {
 }
 
 /**
- * y = x Wᵀ + b on 2-D x with a PyTorch `[out, in]` weight. Every product is a plain (non-transposed)
- * matMul — on the WASM backend a transposed right operand is many times slower — and the
- * gradients are dx = dy W, dW = dyᵀ x, db = Σ dy. (tf.fused.matMul with transposeB and a bias
- * also returns wrong values on WASM in tfjs 4.22.)
+ * y = x Wᵀ + b on 2-D x with a PyTorch `[out, in]` weight. Every product is a plain (non-transposed) 2-D
+ * matMul — the only kind tfjs's WASM backend hands to XNNPACK; a transposed operand takes a scalar loop many
+ * times slower — and the gradients are dx = dy W, dW = dyᵀ x, db = Σ dy, computed in one tidy so that their
+ * temporaries die at once. Only x and W are kept for the backward pass. (tf.fused.matMul with transposeB and
+ * a bias also returns wrong values on WASM in tfjs 4.22.)
  */
 const linear2d = tf.customGrad((...args) => {
   const [x, weight, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
   save([x, weight]);
   return {
-    value: tf.add(tf.matMul(x, tf.transpose(weight)), bias),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [savedX, savedWeight] = saved as tf.Tensor2D[];
-      const dy2d = dy as tf.Tensor2D;
-      return [tf.matMul(dy2d, savedWeight), tf.matMul(tf.transpose(dy2d), savedX), tf.sum(dy2d, 0)];
-    },
+    value: tf.tidy(() => tf.add(tf.matMul(x, tf.transpose(weight)), bias)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [savedX, savedWeight] = saved as tf.Tensor2D[];
+        const dy2d = dy as tf.Tensor2D;
+        return [tf.matMul(dy2d, savedWeight), tf.matMul(tf.transpose(dy2d), savedX), tf.sum(dy2d, 0)];
+      }),
   };
 });
 
@@ -113,19 +115,65 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor): tf.Ten
   return y.reshape([...x.shape.slice(0, -1), weight.shape[0]]);
 }
 
-/** PyTorch LayerNorm over the last axis (biased variance). */
-export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
-  const axis = x.shape.length - 1;
-  const centered = tf.sub(x, tf.mean(x, axis, true));
-  const variance = tf.mean(tf.square(centered), axis, true);
-  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), weight), bias);
+/**
+ * PyTorch LayerNorm over the last axis (biased variance) of `x`, or of `x + residual` when given (the
+ * post-LayerNorm residual block of BERT/RoBERTa). Keeps only x̂ = (x - mean) / σ and 1/σ for the backward
+ * pass: dx = (1/σ) (g - mean(g) - x̂ mean(g x̂)) with g = dy γ; dγ = Σ dy x̂; dβ = Σ dy.
+ */
+export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number, residual?: tf.Tensor): tf.Tensor {
+  const shape = x.shape;
+  const features = shape[shape.length - 1];
+  const norm = tf.customGrad((...args) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [input, gamma, beta, other] = args.slice(0, -1) as (tf.Tensor | undefined)[] as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
+    const [normalized, inverseStd] = tf.tidy(() => {
+      const summed = (other ? tf.add(input, other) : input).reshape([-1, features]);
+      const centered = tf.sub(summed, tf.mean(summed, 1, true));
+      const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), 1, true), eps));
+      return [tf.mul(centered, rstd), rstd];
+    });
+    save([normalized, inverseStd, gamma]);
+    const value = tf.tidy(() => tf.add(tf.mul(normalized, gamma), beta).reshape(shape));
+    tf.dispose([normalized, inverseStd]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [xHat, rstd, g] = saved;
+          const dy2d = dy.reshape([-1, features]);
+          const dxHat = tf.mul(dy2d, g);
+          const dx = tf.mul(rstd, tf.sub(tf.sub(dxHat, tf.mean(dxHat, 1, true)), tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), 1, true)))).reshape(shape);
+          const grads = [dx, tf.sum(tf.mul(dy2d, xHat), 0), tf.sum(dy2d, 0)];
+          return other ? [...grads, dx] : grads;
+        }),
+    };
+  });
+  return residual ? norm(x, weight, bias, residual) : norm(x, weight, bias);
 }
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/** HF's exact `gelu`, x Φ(x) = x (1 + erf(x / √2)) / 2, keeping only x: d/dx = Φ(x) + x φ(x). */
+const exactGelu = tf.customGrad((...args) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  save([x]);
+  return {
+    value: tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [input] = saved;
+        const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(input, Math.SQRT1_2))));
+        const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(input))));
+        return tf.mul(dy, tf.add(cdf, tf.mul(input, pdf)));
+      }),
+  };
+});
 
 /** The activation named by HF's `hidden_act` (`gelu` is the exact erf form). */
 export function activation(x: tf.Tensor, name: LongformerActivation): tf.Tensor {
   switch (name) {
     case "gelu":
-      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+      return exactGelu(x);
     case "gelu_new":
     case "gelu_pytorch_tanh": {
       const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));

@@ -27,6 +27,8 @@ export interface LongformerAttentionMasks {
   globalTokenFlatIndex: tf.Tensor;
   /** `[batch, 1, 1, G]`: padding slots of ragged global counts are excluded. */
   globalSlotBias: tf.Tensor;
+  /** `[batch * G, 1]`: 1 for a real global token, 0 for a padding slot. */
+  globalSlotValid: tf.Tensor;
   /** `[batch * n]` int32: flat row of each position's global output in `[batch * G, hidden]`. */
   positionGlobalSlot: tf.Tensor;
   /** `[batch, n, 1]`: 1 where the token attends globally. */
@@ -69,71 +71,148 @@ export class LongformerSelfAttention {
       throw new Error(`Longformer: sequence length should be a multiple of attention window ${this.window} (${this.prefix}); given ${n}`);
     }
     const h = this.heads;
-    const d = this.headDim;
-    const toHeads = (t: tf.Tensor, len: number) => ctx.note("heads", this.splitHeads(t, B, len));
-
-    const query = toHeads(tf.div(this.project("query", x), Math.sqrt(d)), n);
-    const key = this.project("key", x);
-    const value = this.project("value", x);
-    const keyHeads = toHeads(key, n);
-    const valueHeads = toHeads(value, n);
-
     const w = this.oneSided;
-    const bandScores = ctx.note("band_scores", tf.add(slidingChunksQueryKeyMatmul(query.reshape([B * h, n, d]), keyHeads.reshape([B * h, n, d]), w).reshape([B, h, n, 2 * w + 1]), masks.bandBias));
-    let scores = bandScores;
+    const hidden = this.config.hidden_size;
+    const rate = this.config.attention_probs_dropout_prob;
+    // Queries are scaled by 1/√d inside their projection (HF divides the projected query; same values).
+    const query = ctx.note("query", this.project("query", x, 1 / Math.sqrt(this.headDim)));
+    const key = ctx.note("key", this.project("key", x));
+    const value = ctx.note("value", this.project("value", x));
+    const bandScores = ctx.note("band_scores", slidingChunksQueryKeyMatmul(query, key, h, w));
+    let globalScores: tf.Tensor | null = null;
     let globalValues: tf.Tensor | null = null;
     if (G > 0) {
-      const pickGlobal = (t: tf.Tensor) => toHeads(tf.gather(t.reshape([B * n, h * d]), masks.globalTokenFlatIndex), G);
-      globalValues = pickGlobal(value);
-      const globalScores = ctx.note("global_key_scores", tf.add(tf.matMul(query, pickGlobal(key), false, true), masks.globalSlotBias));
-      scores = ctx.note("scores", tf.concat([globalScores, bandScores], 3));
+      const globalRows = (t: tf.Tensor) => tf.gather(t.reshape([B * n, hidden]), masks.globalTokenFlatIndex).reshape([B, G, hidden]);
+      globalValues = globalRows(value);
+      globalScores = ctx.note("global_key_scores", tf.matMul(this.splitHeads(query), this.splitHeads(globalRows(key)), false, true));
     }
-    const probs = ctx.note("probs", tf.mul(tf.softmax(scores), masks.queryKeep));
-    const dropped = ctx.dropout(probs, this.config.attention_probs_dropout_prob);
-    const bandProbs = G > 0 ? tf.slice(dropped, [0, 0, 0, G], [B, h, n, this.window + 1]) : dropped;
-    const bandContext = slidingChunksMatmulAttnProbsValue(ctx.note("band_probs", bandProbs).reshape([B * h, n, 2 * w + 1]), valueHeads.reshape([B * h, n, d]), w);
-    let context = ctx.note("band_context", bandContext.reshape([B, h, n, d]));
-    if (globalValues) {
-      const globalProbs = tf.slice(dropped, [0, 0, 0, 0], [B, h, n, G]);
-      context = tf.add(ctx.note("global_key_context", tf.matMul(globalProbs, globalValues)), context);
-    }
-    let output = context.transpose([0, 2, 1, 3]).reshape([B, n, h * d]);
+    const probs = ctx.note("probs", attentionProbs(bandScores, globalScores, masks));
+    const dropped = ctx.dropout(probs, rate);
+    let context = ctx.note("band_context", slidingChunksMatmulAttnProbsValue(ctx.note("band_probs", lastAxisSlice(dropped, G, 2 * w + 1)), value, h, w));
     let globalAttention: tf.Tensor | null = null;
-    if (G > 0) {
-      const global = this.globalTokenAttention(x, masks, ctx);
+    if (globalValues) {
+      const globalKeyContext = tf.matMul(lastAxisSlice(dropped, 0, G), this.splitHeads(globalValues));
+      context = tf.add(context, ctx.note("global_key_context", this.mergeHeads(globalKeyContext)));
+      const global = this.computeGlobalAttnOutputFromHidden(x, masks, ctx);
       globalAttention = global.probs;
-      const spread = tf.gather(global.output, masks.positionGlobalSlot).reshape([B, n, h * d]);
-      output = tf.add(tf.mul(output, tf.sub(1, masks.isGlobal)), tf.mul(spread, masks.isGlobal));
+      context = replaceGlobalRows(context, global.output, masks);
     }
-    if (!wantProbs) return { output };
+    if (!wantProbs) return { output: context };
     const notGlobalRow = tf.sub(1, masks.isGlobal).reshape([B, 1, n, 1]);
     return {
-      output,
+      output: context,
       probs: { local: tf.mul(probs, notGlobalRow), global: globalAttention ? globalAttention.transpose([0, 1, 3, 2]) : null },
     };
   }
 
-  /** Outputs of the global tokens over all unmasked keys with the *_global projections: `[B·G, hidden]` and probs `[B, h, G, n]`. */
-  private globalTokenAttention(x: tf.Tensor, masks: LongformerAttentionMasks, ctx: ForwardContext): { output: tf.Tensor; probs: tf.Tensor } {
+  /**
+   * HF's `_compute_global_attn_output_from_hidden`: the global tokens attend to every unmasked key with the
+   * query_global/key_global/value_global projections. Returns their outputs `[B·G, hidden]` and probs `[B, h, G, n]`.
+   */
+  private computeGlobalAttnOutputFromHidden(x: tf.Tensor, masks: LongformerAttentionMasks, ctx: ForwardContext): { output: tf.Tensor; probs: tf.Tensor } {
     const { batchSize: B, paddedLength: n, globalCount: G } = masks;
     const hidden = this.config.hidden_size;
-    const globalHidden = tf.gather(x.reshape([B * n, hidden]), masks.globalTokenFlatIndex);
-    const query = this.splitHeads(tf.div(this.project("query_global", globalHidden), Math.sqrt(this.headDim)), B, G);
-    const key = this.splitHeads(this.project("key_global", x), B, n);
-    const value = this.splitHeads(this.project("value_global", x), B, n);
+    const globalHidden = tf.gather(x.reshape([B * n, hidden]), masks.globalTokenFlatIndex).reshape([B, G, hidden]);
+    const query = this.splitHeads(this.project("query_global", globalHidden, 1 / Math.sqrt(this.headDim)));
+    const key = this.splitHeads(this.project("key_global", x));
+    const value = this.splitHeads(this.project("value_global", x));
     const scores = ctx.note("global_scores", tf.add(tf.matMul(query, key, false, true), masks.keyBias));
     const probs = tf.softmax(scores);
     const context = ctx.note("global_context", tf.matMul(ctx.dropout(probs, this.config.attention_probs_dropout_prob), value));
-    return { output: context.transpose([0, 2, 1, 3]).reshape([B * G, hidden]), probs };
+    return { output: this.mergeHeads(context).reshape([B * G, hidden]), probs };
   }
 
-  /** The projection `<prefix><name>` (PyTorch Linear) applied to `input`. */
-  private project(name: string, input: tf.Tensor): tf.Tensor {
-    return linear(input, this.params.get(`${this.prefix}${name}.weight`), this.params.get(`${this.prefix}${name}.bias`));
+  /** The projection `<prefix><name>` (PyTorch Linear) applied to `input`, its output multiplied by `scale`. */
+  private project(name: string, input: tf.Tensor, scale = 1): tf.Tensor {
+    const weight = this.params.get(`${this.prefix}${name}.weight`);
+    const bias = this.params.get(`${this.prefix}${name}.bias`);
+    return scale === 1 ? linear(input, weight, bias) : linear(input, tf.mul(weight, scale), tf.mul(bias, scale));
   }
 
-  /** `[B·len, hidden]` or `[B, len, hidden]` -> `[B, heads, len, headDim]`. */
-  private splitHeads(t: tf.Tensor, batchSize: number, len: number): tf.Tensor {
-    return t.reshape([batchSize, len, this.heads, this.headDim]).transpose([0, 2, 1, 3]);
+  /** `[B, len, hidden]` -> `[B, heads, len, headDim]`. */
+  private splitHeads(t: tf.Tensor): tf.Tensor {
+    const [B, len] = t.shape;
+    return t.reshape([B, len, this.heads, this.headDim]).transpose([0, 2, 1, 3]);
   }
+
+  /** `[B, heads, len, headDim]` -> `[B, len, hidden]`. */
+  private mergeHeads(t: tf.Tensor): tf.Tensor {
+    const [B, , len] = t.shape;
+    return t.transpose([0, 2, 1, 3]).reshape([B, len, this.heads * this.headDim]);
+  }
+}
+
+/**
+ * Softmax over the G global-key columns and the band together (`[B, h, n, G + 2w + 1]`, masks added), with
+ * masked query rows zeroed, as HF does. Keeps only the probabilities p for the backward pass:
+ * d scores = p (dy - Σ dy p), which is also right (zero) on the zeroed rows.
+ */
+function attentionProbs(bandScores: tf.Tensor, globalScores: tf.Tensor | null, masks: LongformerAttentionMasks): tf.Tensor {
+  const G = globalScores ? globalScores.shape[3]! : 0;
+  const softmax = tf.customGrad((...args) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [band, global] = args.slice(0, -1) as tf.Tensor[];
+    const value = tf.tidy(() => {
+      const maskedBand = tf.add(band, masks.bandBias);
+      const scores = global ? tf.concat([tf.add(global, masks.globalSlotBias), maskedBand], 3) : maskedBand;
+      return tf.mul(tf.softmax(scores), masks.queryKeep);
+    });
+    save([value]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [p] = saved;
+          const dScores = tf.mul(p, tf.sub(dy, tf.sum(tf.mul(dy, p), -1, true)));
+          if (G === 0) return [dScores];
+          const [dGlobal, dBand] = tf.split(dScores, [G, dScores.shape[3]! - G], 3);
+          return [dBand, dGlobal];
+        }),
+    };
+  });
+  return globalScores ? softmax(bandScores, globalScores) : softmax(bandScores);
+}
+
+/** Columns [start, start + size) of the last axis; keeps nothing for the backward pass (the gradient is dy padded with zeros). */
+function lastAxisSlice(x: tf.Tensor, start: number, size: number): tf.Tensor {
+  const rank = x.rank;
+  const total = x.shape[rank - 1]!;
+  if (start === 0 && size === total) return x;
+  const slice = tf.customGrad((...args) => {
+    const [input] = args as [tf.Tensor];
+    const begin = input.shape.map((_, i) => (i === rank - 1 ? start : 0));
+    const sizes = input.shape.map((dim, i) => (i === rank - 1 ? size : dim));
+    return {
+      value: tf.slice(input, begin, sizes),
+      gradFunc: (dy: tf.Tensor) => tf.pad(dy, dy.shape.map((_, i) => (i === rank - 1 ? [start, total - start - size] : [0, 0])) as [number, number][]),
+    };
+  });
+  return slice(x);
+}
+
+/**
+ * The context `[B, n, hidden]` with the rows of global tokens replaced by their global-attention outputs
+ * `[B·G, hidden]`. Keeps only the masks: d context = dy on local rows; d global = dy at each real global token.
+ */
+function replaceGlobalRows(context: tf.Tensor, globalOutput: tf.Tensor, masks: LongformerAttentionMasks): tf.Tensor {
+  const replace = tf.customGrad((...args) => {
+    const [local, global, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const { isGlobal, positionGlobalSlot, globalTokenFlatIndex, globalSlotValid } = masks;
+    save([isGlobal, globalTokenFlatIndex, globalSlotValid]);
+    const [B, n, hidden] = local.shape;
+    return {
+      value: tf.tidy(() => {
+        const spread = tf.gather(global, positionGlobalSlot).reshape([B, n, hidden]);
+        return tf.add(tf.mul(local, tf.sub(1, isGlobal)), tf.mul(spread, isGlobal));
+      }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [savedIsGlobal, savedIndex, savedValid] = saved;
+          const dLocal = tf.mul(dy, tf.sub(1, savedIsGlobal));
+          const dGlobal = tf.mul(tf.gather(dy.reshape([B * n, hidden]), savedIndex), savedValid);
+          return [dLocal, dGlobal];
+        }),
+    };
+  });
+  return replace(context, globalOutput);
 }
