@@ -1,21 +1,70 @@
 /**
- * Longformer benchmark (node dist/bench/longformer/forwardBackward.js [repeats]): forward + backward
- * (loss gradients w.r.t. every parameter) of a LongformerForSequenceClassification with hidden 128,
- * 2 layers, 4 heads, attention window 64, batch 1, at sequence lengths 512, 1024, 2048 and 4096.
- * Prints wall time and process CPU time (medians of `repeats` after one warm-up; WASM runs on one
- * thread, so CPU time is the load-independent figure on a shared machine), tokens/s, peak tensor
- * bytes (tf.profile) and the ratios for 4096 vs 1024 tokens: linear scaling gives ~4 (goal <= 4.5).
+ * Longformer benchmark, side by side with Hugging Face's PyTorch Longformer in the same run:
+ *
+ *   node dist/bench/longformer/forwardBackward.js [--lengths 1024 4096] [--repeats 3] [--checkpointing]
+ *        [--base] [--step] [--hidden 128 --layers 2 --heads 4 --intermediate 512 --window 64 --vocab 1000] [--no-hf]
+ *
+ * Times forward + backward (loss gradients w.r.t. every parameter) of LongformerForSequenceClassification at
+ * batch 1 with dropout on, by default the bench configuration (hidden 128, 2 layers, 4 heads, window 64);
+ * `--base` is longformer-base-4096 (768 hidden, 12 layers, 12 heads, 3072 intermediate, window 512, vocab 50265)
+ * at 1024 tokens, and `--step` adds the optimizer: one full training step (forward, backward, AdamW).
+ * Reports median process CPU time (WASM runs on one thread, so CPU time is the load-independent figure on a
+ * shared machine), wall time, tokens per CPU-second and the process's peak RSS so far (lengths run in ascending
+ * order, as in HF's script). Then it runs `../shared/bench/hf/hf_fwdbwd_bench.py` with the same sizes on one
+ * thread (after `bash ../shared/bench/hf/setup.sh`; see its README) and prints the ratios tsml / HF.
  */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend } from "../../src/backend";
 import { LongformerForSequenceClassification, longformerClassificationLoss } from "../../src/models/longformer";
+import { AdamW } from "../../src/train";
 
-const LENGTHS = [512, 1024, 2048, 4096];
-/** HF PyTorch (CPU) forward + backward throughput measured on this machine type, for comparison. */
-const HF_TOKENS_PER_SECOND: Record<number, number> = { 512: 7300, 1024: 9400 };
+interface Options {
+  lengths: number[];
+  repeats: number;
+  checkpointing: boolean;
+  step: boolean;
+  hf: boolean;
+  sizes: { hidden: number; layers: number; heads: number; intermediate: number; window: number; vocab: number };
+}
 
-function idsOfLength(n: number): tf.Tensor2D {
-  return tf.tensor2d(Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i === n - 1 ? 2 : 4 + ((i * 7919) % 990))), [1, n], "int32");
+interface Measure {
+  n: number;
+  cpuMs: number;
+  wallMs: number;
+  peakRssMb: number;
+}
+
+const BENCH_SIZES = { hidden: 128, layers: 2, heads: 4, intermediate: 512, window: 64, vocab: 1000 };
+const BASE_SIZES = { hidden: 768, layers: 12, heads: 12, intermediate: 3072, window: 512, vocab: 50265 };
+
+function parseOptions(argv: string[]): Options {
+  const base = argv.includes("--base");
+  const options: Options = {
+    lengths: base ? [1024] : [1024, 4096],
+    repeats: base ? 1 : 3,
+    checkpointing: argv.includes("--checkpointing"),
+    step: argv.includes("--step"),
+    hf: !argv.includes("--no-hf"),
+    sizes: { ...(base ? BASE_SIZES : BENCH_SIZES) },
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const numbers: number[] = [];
+    while (i + 1 < argv.length && /^\d+$/.test(argv[i + 1])) numbers.push(Number(argv[++i]));
+    if (flag === "--lengths") options.lengths = numbers;
+    else if (flag === "--repeats") options.repeats = numbers[0];
+    else if (flag.slice(2) in options.sizes) options.sizes[flag.slice(2) as keyof Options["sizes"]] = numbers[0];
+    else if (!["--base", "--step", "--checkpointing", "--no-hf"].includes(flag)) throw new Error(`unknown option ${flag}`);
+  }
+  return options;
+}
+
+/** HF's token-id rule of hf_fwdbwd_bench.py: 0, then 4 + (i·7919) mod (vocab − 10), then 2. */
+function idsOfLength(n: number, vocab: number): tf.Tensor2D {
+  return tf.tensor2d(Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i === n - 1 ? 2 : 4 + ((i * 7919) % (vocab - 10)))), [1, n], "int32");
 }
 
 function median(values: number[]): number {
@@ -23,53 +72,111 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function main(): Promise<void> {
-  const repeats = Number(process.argv[2] ?? 3);
-  const info = await initBackend();
-  console.log(describeBackend(info));
+function measureTsml(options: Options): Measure[] {
+  const { sizes } = options;
   const model = LongformerForSequenceClassification.create(
     {
-      vocab_size: 1000, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 512,
-      attention_window: 64, max_position_embeddings: 4098, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1,
+      vocab_size: sizes.vocab, hidden_size: sizes.hidden, num_hidden_layers: sizes.layers, num_attention_heads: sizes.heads,
+      intermediate_size: sizes.intermediate, attention_window: sizes.window, max_position_embeddings: 4098,
+      hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1,
     },
     { seed: 1 },
   );
+  if (options.checkpointing) model.gradientCheckpointingEnable();
+  const variables = model.trainableVariables();
+  const optimizer = options.step
+    ? new AdamW(variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, decays: (name) => !/bias|LayerNorm/.test(name) })
+    : null;
   const labels = tf.tensor1d([1], "int32");
   const step = (ids: tf.Tensor) => {
-    const { value, grads } = tf.variableGrads(() => longformerClassificationLoss(model.forward({ inputIds: ids }, { training: true }), labels), model.trainableVariables());
+    const { value, grads } = tf.variableGrads(() => longformerClassificationLoss(model.forward({ inputIds: ids }, { training: true }), labels), variables);
     value.dataSync();
+    if (optimizer) optimizer.apply(variables.map((v) => grads[v.name]), 1e-5);
     tf.dispose([value, ...Object.values(grads)]);
   };
-  const results: { n: number; ms: number; cpuMs: number; peak: number }[] = [];
-  for (const n of LENGTHS) {
-    const ids = idsOfLength(n);
+  const results: Measure[] = [];
+  for (const n of options.lengths) {
+    const ids = idsOfLength(n, sizes.vocab);
+    const before = tf.memory().numTensors;
     step(ids);
-    const times: number[] = [];
-    const cpuTimes: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const start = performance.now();
+    const cpu: number[] = [];
+    const wall: number[] = [];
+    for (let r = 0; r < options.repeats; r++) {
+      const wallStart = performance.now();
       const cpuStart = process.cpuUsage();
       step(ids);
-      const cpu = process.cpuUsage(cpuStart);
-      times.push(performance.now() - start);
-      cpuTimes.push((cpu.user + cpu.system) / 1000);
+      const used = process.cpuUsage(cpuStart);
+      wall.push(performance.now() - wallStart);
+      cpu.push((used.user + used.system) / 1000);
     }
-    const profile = await tf.profile(() => step(ids));
+    if (tf.memory().numTensors !== before) throw new Error(`tensor leak: ${tf.memory().numTensors - before} tensors per step`);
     ids.dispose();
-    const ms = median(times);
-    const cpuMs = median(cpuTimes);
-    results.push({ n, ms, cpuMs, peak: profile.peakBytes });
-    const hf = HF_TOKENS_PER_SECOND[n] ? `  (HF PyTorch CPU: ${HF_TOKENS_PER_SECOND[n]} tokens/s)` : "";
-    console.log(
-      `n=${String(n).padStart(4)}  wall ${ms.toFixed(0).padStart(6)} ms = ${(n / (ms / 1000)).toFixed(0).padStart(5)} tokens/s` +
-        `  cpu ${cpuMs.toFixed(0).padStart(6)} ms = ${(n / (cpuMs / 1000)).toFixed(0).padStart(5)} tokens/cpu-s  peak ${(profile.peakBytes / 2 ** 20).toFixed(1)} MiB${hf}`,
-    );
+    results.push({ n, cpuMs: median(cpu), wallMs: median(wall), peakRssMb: process.resourceUsage().maxRSS / 1024 });
   }
-  const at = (n: number) => results.find((r) => r.n === n)!;
-  console.log(`time(4096)/time(1024) = ${(at(4096).ms / at(1024).ms).toFixed(2)} wall, ${(at(4096).cpuMs / at(1024).cpuMs).toFixed(2)} cpu  (linear: 4, goal <= 4.5)`);
-  console.log(`peakBytes(4096)/peakBytes(1024) = ${(at(4096).peak / at(1024).peak).toFixed(2)}  (linear: 4, goal <= 4.5)`);
   labels.dispose();
+  optimizer?.dispose();
   model.dispose();
+  return results;
+}
+
+/** Runs HF's script (Debian's torch, one thread) with the same sizes; null when it is not set up here. */
+function measureHf(options: Options): Measure[] | null {
+  const hfDir = path.resolve(__dirname, "..", "..", "..", "..", "shared", "bench", "hf");
+  const root = process.env.HF_ORACLE_ROOT ?? "/tmp/hf-oracle";
+  if (!fs.existsSync(path.join(hfDir, "hf_fwdbwd_bench.py")) || !fs.existsSync(path.join(root, "src"))) {
+    console.log(`HF PyTorch: not set up (see ${path.join(hfDir, "README.md")}); tsml numbers only`);
+    return null;
+  }
+  const s = options.sizes;
+  const args = [
+    path.join(hfDir, "hf_fwdbwd_bench.py"), "--threads", "1", "--repeats", String(options.repeats), "--lengths", ...options.lengths.map(String),
+    "--hidden", String(s.hidden), "--layers", String(s.layers), "--heads", String(s.heads), "--intermediate", String(s.intermediate),
+    "--window", String(s.window), "--vocab", String(s.vocab), ...(options.checkpointing ? ["--checkpointing"] : []),
+  ];
+  const env = {
+    ...process.env,
+    PYTHONPATH: [`${root}/src/src`, `${root}/hfhub/src`, `${root}/shims`].join(":"),
+    TRANSFORMERS_OFFLINE: "1", HF_HUB_OFFLINE: "1", TOKENIZERS_PARALLELISM: "false",
+  };
+  const out = execFileSync("/usr/bin/python3", args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  return out
+    .trim()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => {
+      const r = JSON.parse(line) as { n: number; ms: number; cpu_ms: number; peak_rss_mb: number };
+      return { n: r.n, cpuMs: r.cpu_ms, wallMs: r.ms, peakRssMb: r.peak_rss_mb };
+    });
+}
+
+function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  return initBackend().then((info) => {
+    console.log(describeBackend(info));
+    const s = options.sizes;
+    const what = options.step ? "training step (forward, backward, AdamW)" : "forward + backward";
+    console.log(
+      `${what}, batch 1, dropout 0.1, checkpointing ${options.checkpointing ? "on" : "off"}: hidden ${s.hidden}, ${s.layers} layers, ` +
+        `${s.heads} heads, intermediate ${s.intermediate}, window ${s.window}, vocab ${s.vocab}; median of ${options.repeats}`,
+    );
+    const tsml = measureTsml(options);
+    const hf = options.hf ? measureHf(options) : null;
+    console.log("| tokens | tsml CPU ms | HF CPU ms | CPU ratio | tsml peak RSS MB | HF peak RSS MB | RSS ratio | tsml tokens/CPU-s |");
+    console.log("|---|---|---|---|---|---|---|---|");
+    tsml.forEach((t) => {
+      const h = hf?.find((r) => r.n === t.n);
+      const ratio = (a: number, b?: number) => (b ? (a / b).toFixed(2) : "—");
+      console.log(
+        `| ${t.n} | ${t.cpuMs.toFixed(0)} | ${h ? h.cpuMs.toFixed(0) : "—"} | ${ratio(t.cpuMs, h?.cpuMs)} | ${t.peakRssMb.toFixed(0)} | ` +
+          `${h ? h.peakRssMb.toFixed(0) : "—"} | ${ratio(t.peakRssMb, h?.peakRssMb)} | ${(t.n / (t.cpuMs / 1000)).toFixed(0)} |`,
+      );
+    });
+    if (options.step && hf) console.log("(HF's script times forward + backward only; tsml's column includes the AdamW update.)");
+    if (tsml.length > 1) {
+      const [first, last] = [tsml[0], tsml[tsml.length - 1]];
+      console.log(`tsml cpu(${last.n}) / cpu(${first.n}) = ${(last.cpuMs / first.cpuMs).toFixed(2)} (linear: ${(last.n / first.n).toFixed(0)})`);
+    }
+  });
 }
 
 main().catch((e) => {

@@ -7,14 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { bandWasmBase64 } from "./kernels/bandWasm";
-
-/** The slice of the WebAssembly JS API used here (the project compiles without the DOM library). */
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-};
-/** A WebAssembly.Memory, only passed through. */
-type WasmMemory = object;
+import { WasmBackendInternals, heapOffset, wasmModuleExports } from "./wasmModules";
 
 /**
  * Kernel names. Attrs: `oneSided` = w (half the attention window) and `heads`. Queries, keys, values and
@@ -31,29 +24,8 @@ interface BandModuleExports {
   band_transpose(p: number, out: number, bh: number, n: number, w: number): void;
 }
 
-/** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
-interface WasmBackendInternals {
-  wasm: { asm: { memory: WasmMemory }; _malloc(bytes: number): number; _free(offset: number): void };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-const instances = new WeakMap<WasmMemory, BandModuleExports>();
-let compiled: object | undefined;
-
 function bandModule(backend: WasmBackendInternals): BandModuleExports {
-  const memory = backend.wasm.asm.memory;
-  let exports = instances.get(memory);
-  if (!exports) {
-    compiled ??= new WebAssembly.Module(Buffer.from(bandWasmBase64, "base64"));
-    exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as BandModuleExports;
-    instances.set(memory, exports);
-  }
-  return exports;
-}
-
-function offsetOf(backend: WasmBackendInternals, t: tf.TensorInfo): number {
-  return backend.dataIdMap.get(t.dataId).memoryOffset;
+  return wasmModuleExports<BandModuleExports>(backend, bandWasmBase64);
 }
 
 interface BandAttrs {
@@ -80,7 +52,7 @@ const bandScores: tf.KernelConfig = {
     const out = be.makeOutput([batch, heads, n, 2 * w + 1], "float32");
     const scratch = be.wasm._malloc(4 * d * (n + 2 * w + 8));
     try {
-      bandModule(be).band_scores(offsetOf(be, q), offsetOf(be, k), offsetOf(be, out), scratch, batch, heads, n, d, w);
+      bandModule(be).band_scores(heapOffset(be, q), heapOffset(be, k), heapOffset(be, out), scratch, batch, heads, n, d, w);
     } finally {
       be.wasm._free(scratch);
     }
@@ -97,7 +69,7 @@ const bandContext: tf.KernelConfig = {
     const [batch, n, d] = sequenceShape(v, BAND_CONTEXT_KERNEL, "v", heads);
     const be = backend as unknown as WasmBackendInternals;
     const out = be.makeOutput(v.shape.slice(), "float32");
-    bandModule(be).band_context(offsetOf(be, p), offsetOf(be, v), offsetOf(be, out), batch, heads, n, d, w);
+    bandModule(be).band_context(heapOffset(be, p), heapOffset(be, v), heapOffset(be, out), batch, heads, n, d, w);
     return out;
   },
 };
@@ -114,7 +86,7 @@ const bandTranspose: tf.KernelConfig = {
     const [batch, heads, n] = p.shape;
     const be = backend as unknown as WasmBackendInternals;
     const out = be.makeOutput(p.shape.slice(), "float32");
-    bandModule(be).band_transpose(offsetOf(be, p), offsetOf(be, out), batch * heads, n, w);
+    bandModule(be).band_transpose(heapOffset(be, p), heapOffset(be, out), batch * heads, n, w);
     return out;
   },
 };

@@ -17,17 +17,37 @@ export interface AdamWState {
   secondMoments: Float32Array[];
 }
 
-/** AdamW over a fixed list of variables; moments live in non-trainable tf.Variables. */
+/**
+ * Where AdamW keeps its two moments: `"host"` = Float32Arrays in ordinary memory, outside the backend (on WASM,
+ * outside its 4 GiB heap: longformer-base's 1.2 GB of moments then leave that heap to weights, gradients and
+ * activations), updated in JavaScript with float32 rounding after every operation — bit-identical to the tensor
+ * ops; `"backend"` = tf.Variables (right for a GPU backend, where reading gradients back would cost a transfer).
+ */
+export type AdamWMomentStorage = "host" | "backend";
+
+/** The storage AdamW uses by default: host memory on the WASM and cpu backends, the backend elsewhere. */
+export function defaultMomentStorage(): AdamWMomentStorage {
+  return tf.getBackend() === "wasm" || tf.getBackend() === "cpu" ? "host" : "backend";
+}
+
+/** AdamW over a fixed list of variables. */
 export class AdamW {
   /** Number of updates applied so far. */
   step = 0;
-  private readonly firstMoments: tf.Variable[];
-  private readonly secondMoments: tf.Variable[];
+  private readonly hostMoments: { first: Float32Array; second: Float32Array }[] | null;
+  private readonly backendMoments: { first: tf.Variable; second: tf.Variable }[] | null;
   private readonly decayMask: boolean[];
 
-  constructor(private readonly variables: tf.Variable[], private readonly config: AdamWConfig) {
-    this.firstMoments = variables.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
-    this.secondMoments = variables.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
+  constructor(
+    private readonly variables: tf.Variable[],
+    private readonly config: AdamWConfig,
+    readonly momentStorage: AdamWMomentStorage = defaultMomentStorage(),
+  ) {
+    this.hostMoments = momentStorage === "host" ? variables.map((v) => ({ first: new Float32Array(v.size), second: new Float32Array(v.size) })) : null;
+    this.backendMoments =
+      momentStorage === "backend"
+        ? variables.map((v) => tf.tidy(() => ({ first: tf.variable(tf.zerosLike(v), false), second: tf.variable(tf.zerosLike(v), false) })))
+        : null;
     this.decayMask = variables.map((v) => config.weightDecay > 0 && config.decays(v.name));
   }
 
@@ -49,20 +69,10 @@ export class AdamW {
     const { beta1, beta2, epsilon, weightDecay } = this.config;
     const stepSize = lr / (1 - Math.pow(beta1, this.step));
     const sqrtCorrection2 = Math.sqrt(1 - Math.pow(beta2, this.step));
-    // Small nested tidies: only a few variable-sized temporaries are alive at any time (low peak memory).
+    const scalars = { beta1, beta2, epsilon, stepSize, sqrtCorrection2, decayFactor: 1 - lr * weightDecay };
     this.variables.forEach((param, i) => {
-      const g = grads[i];
-      const m = this.firstMoments[i];
-      const v = this.secondMoments[i];
-      tf.tidy(() => m.assign(m.mul(beta1).add(g.mul(1 - beta1))));
-      tf.tidy(() => v.assign(v.mul(beta2).add(tf.tidy(() => g.square().mul(1 - beta2)))));
-      tf.tidy(() => {
-        const denom = tf.tidy(() => v.sqrt().div(sqrtCorrection2).add(epsilon));
-        const step = tf.tidy(() => m.div(denom).mul(stepSize));
-        denom.dispose();
-        const decayed = this.decayMask[i] ? param.mul(1 - lr * weightDecay) : param;
-        param.assign(decayed.sub(step));
-      });
+      if (this.hostMoments) updateOnHost(param, grads[i], this.hostMoments[i], this.decayMask[i], scalars);
+      else updateOnBackend(param, grads[i], this.backendMoments![i], this.decayMask[i], scalars);
     });
   }
 
@@ -70,8 +80,8 @@ export class AdamW {
   getState(): AdamWState {
     return {
       step: this.step,
-      firstMoments: this.firstMoments.map((m) => new Float32Array(m.dataSync())),
-      secondMoments: this.secondMoments.map((v) => new Float32Array(v.dataSync())),
+      firstMoments: this.hostMoments ? this.hostMoments.map((m) => m.first.slice()) : this.backendMoments!.map((m) => new Float32Array(m.first.dataSync())),
+      secondMoments: this.hostMoments ? this.hostMoments.map((m) => m.second.slice()) : this.backendMoments!.map((m) => new Float32Array(m.second.dataSync())),
     };
   }
 
@@ -90,16 +100,65 @@ export class AdamW {
     check(state.firstMoments, "firstMoments");
     check(state.secondMoments, "secondMoments");
     this.step = state.step;
-    tf.tidy(() => {
-      this.variables.forEach((p, i) => {
-        this.firstMoments[i].assign(tf.tensor(state.firstMoments[i], p.shape, "float32"));
-        this.secondMoments[i].assign(tf.tensor(state.secondMoments[i], p.shape, "float32"));
-      });
+    this.variables.forEach((p, i) => {
+      if (this.hostMoments) {
+        this.hostMoments[i].first.set(state.firstMoments[i]);
+        this.hostMoments[i].second.set(state.secondMoments[i]);
+      } else {
+        tf.tidy(() => {
+          this.backendMoments![i].first.assign(tf.tensor(state.firstMoments[i], p.shape, "float32"));
+          this.backendMoments![i].second.assign(tf.tensor(state.secondMoments[i], p.shape, "float32"));
+        });
+      }
     });
   }
 
-  /** Releases the moment tensors. */
+  /** Releases the moments. */
   dispose(): void {
-    tf.dispose([...this.firstMoments, ...this.secondMoments]);
+    if (this.backendMoments) tf.dispose(this.backendMoments.flatMap((m) => [m.first, m.second]));
   }
+}
+
+interface UpdateScalars {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  stepSize: number;
+  sqrtCorrection2: number;
+  decayFactor: number;
+}
+
+/** The update with tensor ops; small nested tidies keep only a few variable-sized temporaries alive (low peak memory). */
+function updateOnBackend(param: tf.Variable, g: tf.Tensor, moments: { first: tf.Variable; second: tf.Variable }, decays: boolean, s: UpdateScalars): void {
+  const { first: m, second: v } = moments;
+  tf.tidy(() => m.assign(m.mul(s.beta1).add(g.mul(1 - s.beta1))));
+  tf.tidy(() => v.assign(v.mul(s.beta2).add(tf.tidy(() => g.square().mul(1 - s.beta2)))));
+  tf.tidy(() => {
+    const denom = tf.tidy(() => v.sqrt().div(s.sqrtCorrection2).add(s.epsilon));
+    const step = tf.tidy(() => m.div(denom).mul(s.stepSize));
+    denom.dispose();
+    const decayed = decays ? param.mul(s.decayFactor) : param;
+    param.assign(decayed.sub(step));
+  });
+}
+
+/**
+ * The same update in JavaScript on host moments, each operation rounded to float32 in the order of
+ * `updateOnBackend` (scalars too, as tfjs makes them float32 tensors), so both give the same bits.
+ */
+function updateOnHost(param: tf.Variable, gradient: tf.Tensor, moments: { first: Float32Array; second: Float32Array }, decays: boolean, s: UpdateScalars): void {
+  const f = Math.fround;
+  const [b1, c1, b2, c2] = [f(s.beta1), f(1 - s.beta1), f(s.beta2), f(1 - s.beta2)];
+  const [eps, stepSize, correction, decay] = [f(s.epsilon), f(s.stepSize), f(s.sqrtCorrection2), f(s.decayFactor)];
+  const g = gradient.dataSync() as Float32Array;
+  const p = param.dataSync() as Float32Array; // a copy
+  const { first: m, second: v } = moments;
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const mi = (m[i] = f(f(m[i] * b1) + f(gi * c1)));
+    const vi = (v[i] = f(f(v[i] * b2) + f(f(gi * gi) * c2)));
+    const step = f(f(mi / f(f(f(Math.sqrt(vi)) / correction) + eps)) * stepSize);
+    p[i] = f((decays ? f(p[i] * decay) : p[i]) - step);
+  }
+  tf.tidy(() => param.assign(tf.tensor(p, param.shape, "float32")));
 }

@@ -7,7 +7,7 @@ export * from "./metrics";
 export * from "./noiseScale";
 export * from "./smoothing";
 export * from "./trainer";
-export { AdamW, type AdamWConfig, type AdamWState } from "./adamw";
+export { AdamW, defaultMomentStorage, type AdamWConfig, type AdamWMomentStorage, type AdamWState } from "./adamw";
 export { accumulateGradients, type AccumulatedGradients } from "./accumulate";
 export { clipByGlobalNorm, globalNorm } from "./clip";
 export { listCheckpoints, loadCheckpoint, saveCheckpoint, resolveCheckpointDir, LAST_CHECKPOINT_FILE, type TrainerState } from "./checkpoint";

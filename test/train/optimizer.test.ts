@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend";
+import { SeededRng } from "../../src/random";
 import { AdamW, Trainer, type LrScheduleName, type TrainableModel, type TrainingData } from "../../src/train";
 import { fixturePath } from "../helpers";
 import { arrayData, fixedSampler, softmaxRegression } from "./tinyModels";
@@ -134,5 +135,47 @@ describe("train/optimizer: AdamW, schedules, clipping, accumulation vs PyTorch",
     assert.throws(() => opt.setState({ ...state, firstMoments: [new Float32Array(2)] }), /firstMoments\[0\] has 2 values, variable adam_state_roundtrip has 3/);
     opt.dispose();
     tf.dispose([v, g]);
+  });
+
+  for (const storage of ["host", "backend"] as const) {
+    it(`AdamW with ${storage} moments resumes from a saved state to the same bits as an uninterrupted run`, () => {
+      const grads = [[0.1, -0.2, 0.3, 4], [-0.5, 0.25, 0, 1e-3], [2, -3, 0.7, -0.01]].map((g) => tf.tensor1d(g));
+      const config = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1, decays: () => true };
+      const start = [1, -2, 0.5, 3];
+      const straight = tf.variable(tf.tensor1d(start), true, `adam_straight_${storage}`);
+      const uninterrupted = new AdamW([straight], config, storage);
+      grads.forEach((g) => uninterrupted.apply([g], 0.01));
+      const resumed = tf.variable(tf.tensor1d(start), true, `adam_resumed_${storage}`);
+      const first = new AdamW([resumed], config, storage);
+      grads.slice(0, 2).forEach((g) => first.apply([g], 0.01));
+      const saved = first.getState();
+      first.dispose();
+      const second = new AdamW([resumed], config, storage);
+      second.setState(saved);
+      second.apply([grads[2]], 0.01);
+      assert.equal(second.step, 3);
+      assert.deepEqual(Array.from(resumed.dataSync()), Array.from(straight.dataSync()));
+      assert.deepEqual(Array.from(second.getState().secondMoments[0]), Array.from(uninterrupted.getState().secondMoments[0]));
+      tf.dispose([straight, resumed, ...grads]);
+      uninterrupted.dispose();
+      second.dispose();
+    });
+  }
+
+  it("AdamW's host moments give the same bits as its tensor ops over 20 steps with decay", () => {
+    const config = { beta1: 0.9, beta2: 0.98, epsilon: 1e-6, weightDecay: 0.01, decays: (name: string) => !name.endsWith("bias") };
+    const rng = new SeededRng(5);
+    const init = Float32Array.from({ length: 257 }, () => rng.nextGaussian());
+    const params = (["host", "backend"] as const).map((storage) => tf.variable(tf.tensor1d(init), true, `adam_${storage}_weight`));
+    const optimizers = params.map((p, i) => new AdamW([p], config, i === 0 ? "host" : "backend"));
+    for (let step = 0; step < 20; step++) {
+      const g = tf.tensor1d(Float32Array.from({ length: 257 }, () => rng.nextGaussian() * 10 ** (rng.next() * 6 - 3)));
+      optimizers.forEach((o) => o.apply([g], 1e-3 * (1 + step)));
+      g.dispose();
+    }
+    assert.deepEqual(Array.from(params[0].dataSync()), Array.from(params[1].dataSync()));
+    assert.equal(optimizers[0].momentStorage, "host");
+    optimizers.forEach((o) => o.dispose());
+    tf.dispose(params);
   });
 });

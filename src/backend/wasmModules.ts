@@ -1,0 +1,41 @@
+/**
+ * Loading tsml's own WebAssembly kernel modules (src/backend/kernels/*.c) next to tfjs-backend-wasm. Each
+ * module imports the backend's memory, so its functions take tensors' heap offsets and work in place.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** The slice of the WebAssembly JS API used here (the project compiles without the DOM library). */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+};
+
+/** The parts of tfjs-backend-wasm's BackendWasm that tsml's kernels use. */
+export interface WasmBackendInternals {
+  wasm: { asm: { memory: object }; _malloc(bytes: number): number; _free(offset: number): void };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+const compiled = new Map<string, object>();
+const instances = new WeakMap<object, Map<string, object>>();
+
+/** The exports of the module `base64` instantiated on `backend`'s memory (compiled once, one instance per memory). */
+export function wasmModuleExports<T>(backend: WasmBackendInternals, base64: string): T {
+  const memory = backend.wasm.asm.memory;
+  let byModule = instances.get(memory);
+  if (!byModule) instances.set(memory, (byModule = new Map()));
+  let exports = byModule.get(base64);
+  if (!exports) {
+    let module = compiled.get(base64);
+    if (!module) compiled.set(base64, (module = new WebAssembly.Module(Buffer.from(base64, "base64"))));
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    byModule.set(base64, exports);
+  }
+  return exports as T;
+}
+
+/** The heap offset of a tensor's data. */
+export function heapOffset(backend: WasmBackendInternals, t: tf.TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset;
+}

@@ -1,0 +1,131 @@
+/**
+ * tsml's WASM kernels against tfjs's pure-JS cpu backend (stock ops) on random shapes and values: the band
+ * attention products with their gradients (the sliding-chunks ops run the kernels on wasm and the blockwise
+ * stock-op formulation on cpu), and the replaced Transpose, GatherV2 and UnsortedSegmentSum with theirs.
+ */
+import { strict as assert } from "assert";
+import * as tf from "@tensorflow/tfjs";
+import { BAND_SCORES_KERNEL, initBackend } from "../../src/backend";
+import { slidingChunksMatmulAttnProbsValue, slidingChunksQueryKeyMatmul } from "../../src/models/longformer/slidingChunks";
+import { SeededRng } from "../../src/random";
+
+interface Sample {
+  shape: number[];
+  values: Float32Array | Int32Array;
+  dtype: "float32" | "int32";
+}
+
+/** Value of `f` and the gradients of sum(f · upstream) w.r.t. every float input, on the current backend. */
+function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, samples: Sample[], upstream: Float32Array | null): { value: Float32Array; grads: Float32Array[] } {
+  return tf.tidy(() => {
+    const xs = samples.map((s) => tf.tensor(s.values, s.shape, s.dtype));
+    const value = f(...xs);
+    if (!upstream) return { value: value.dataSync() as Float32Array, grads: [] };
+    const floats = xs.filter((x) => x.dtype === "float32");
+    const grads = tf.grads((...args: tf.Tensor[]) => {
+      let k = 0;
+      const full = xs.map((x) => (x.dtype === "float32" ? args[k++] : x));
+      return tf.sum(tf.mul(f(...full), tf.tensor(upstream, value.shape)));
+    })(floats);
+    return { value: value.dataSync() as Float32Array, grads: grads.map((g) => g.dataSync() as Float32Array) };
+  });
+}
+
+function assertClose(got: Float32Array, want: Float32Array, what: string): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < got.length; i++) {
+    const allowed = 1e-5 + 1e-4 * Math.abs(want[i]);
+    if (!(Math.abs(got[i] - want[i]) <= allowed)) assert.fail(`${what}[${i}] = ${got[i]} on wasm, ${want[i]} on cpu`);
+  }
+}
+
+/** Runs `f` on wasm and on cpu with the same inputs and compares values and gradients. */
+async function compareWithCpu(what: string, f: (...xs: tf.Tensor[]) => tf.Tensor, samples: Sample[], upstreamSize: number | null, rng: SeededRng): Promise<void> {
+  const upstream = upstreamSize === null ? null : Float32Array.from({ length: upstreamSize }, () => rng.nextGaussian());
+  const before = tf.memory().numTensors;
+  const onWasm = valueAndGrads(f, samples, upstream);
+  assert.equal(tf.memory().numTensors, before, `${what}: no tensors leak on wasm`);
+  await tf.setBackend("cpu");
+  try {
+    const onCpu = valueAndGrads(f, samples, upstream);
+    assertClose(onWasm.value, onCpu.value, `${what} value`);
+    assert.equal(onWasm.grads.length, onCpu.grads.length, `${what}: one gradient per float input`);
+    onWasm.grads.forEach((g, i) => assertClose(g, onCpu.grads[i], `${what} gradient ${i}`));
+  } finally {
+    await tf.setBackend("wasm");
+  }
+}
+
+function floats(shape: number[], rng: SeededRng): Sample {
+  return { shape, dtype: "float32", values: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.nextGaussian()) };
+}
+
+function ints(shape: number[], below: number, rng: SeededRng, from = 0): Sample {
+  return { shape, dtype: "int32", values: Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => from + Math.floor(rng.next() * (below - from))) };
+}
+
+describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
+  this.timeout(120_000);
+  const rng = new SeededRng(17);
+
+  before(async function () {
+    const info = await initBackend();
+    if (info.name !== "wasm") this.skip();
+    assert.ok(tf.getKernel(BAND_SCORES_KERNEL, "wasm"), "band kernels registered on wasm");
+  });
+
+  it("band scores and band context, values and gradients, on 24 random shapes", async () => {
+    let checked = 0;
+    for (let trial = 0; trial < 12; trial++) {
+      const w = [1, 2, 3, 4, 8][trial % 5];
+      const heads = 1 + (trial % 3);
+      const d = [1, 3, 8, 13][trial % 4];
+      const batch = 1 + (trial % 2);
+      const n = 2 * w * (1 + Math.floor(rng.next() * 5));
+      const q = floats([batch, n, heads * d], rng);
+      const k = floats([batch, n, heads * d], rng);
+      await compareWithCpu(`scores b${batch} h${heads} n${n} d${d} w${w}`, (a, b) => slidingChunksQueryKeyMatmul(a, b, heads, w), [q, k], batch * heads * n * (2 * w + 1), rng);
+      const p = floats([batch, heads, n, 2 * w + 1], rng);
+      const v = floats([batch, n, heads * d], rng);
+      await compareWithCpu(`context b${batch} h${heads} n${n} d${d} w${w}`, (a, b) => slidingChunksMatmulAttnProbsValue(a, b, heads, w), [p, v], batch * n * heads * d, rng);
+      checked += 2;
+    }
+    assert.equal(checked, 24);
+  });
+
+  it("Transpose: matrices (float32 and int32, size-1 axes around them) and a rank-4 permutation", async () => {
+    const cases: [number[], number[]][] = [
+      [[7, 5], [1, 0]], [[64, 33], [1, 0]], [[1, 17, 1, 40], [0, 3, 2, 1]], [[1, 9], [1, 0]], [[2, 3, 4, 5], [0, 2, 1, 3]],
+    ];
+    for (const [shape, perm] of cases) {
+      await compareWithCpu(`transpose [${shape}] by [${perm}]`, (x) => tf.transpose(x, perm), [floats(shape, rng)], shape.reduce((a, b) => a * b, 1), rng);
+      await compareWithCpu(`int32 transpose [${shape}]`, (x) => tf.transpose(x, perm).toFloat(), [ints(shape, 1000, rng)], null, rng);
+    }
+  });
+
+  it("GatherV2 of rows and UnsortedSegmentSum (its gradient), values and gradients", async () => {
+    for (const [tableShape, indexShape] of [[[10, 4], [7]], [[50, 3, 2], [2, 6]], [[5], [9]], [[3, 8], [0]]] as [number[], number[]][]) {
+      const table = floats(tableShape, rng);
+      const indices = ints(indexShape, tableShape[0], rng);
+      const outSize = indexShape.reduce((a, b) => a * b, 1) * tableShape.slice(1).reduce((a, b) => a * b, 1);
+      await compareWithCpu(`gather [${tableShape}] by [${indexShape}]`, (t, i) => tf.gather(t, i), [table, indices], outSize, rng);
+    }
+    const x = floats([12, 5], rng);
+    const segments = ints([12], 4, rng, -2); // rows with a negative segment are dropped
+    await compareWithCpu("unsortedSegmentSum", (a, s) => tf.unsortedSegmentSum(a, s as tf.Tensor1D, 4), [x, segments], 4 * 5, rng);
+  });
+
+  it("GatherV2 refuses an index outside the table, naming it", () => {
+    assert.throws(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], "int32")).dataSync()), /index value 3 is not in \[0, 2\]/);
+  });
+});
+
+describe("tsml's WASM kernel modules", () => {
+  it("are what their C sources compile to (scripts/build-wasm-kernels --check: no data segment, no shadow stack)", function () {
+    this.timeout(60_000);
+    const { execFileSync, spawnSync } = require("child_process") as typeof import("child_process");
+    if (spawnSync("clang", ["--version"]).status !== 0 || spawnSync("wasm-objdump", ["--version"]).status !== 0) this.skip(); // .ci/run installs clang, lld and wabt
+    const out = execFileSync("bash", [require("path").join(__dirname, "..", "..", "..", "scripts", "build-wasm-kernels"), "--check"], { encoding: "utf8" });
+    assert.match(out, /wasm kernels match their sources: band\.c rows\.c/);
+  });
+});
