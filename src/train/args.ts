@@ -63,6 +63,8 @@ export interface TrainingArguments {
   noiseScaleEmaDecay: number;
   /** Progress display. Default "auto" (bar on a terminal, live display in a notebook). */
   progress: ProgressMode;
+  /** Recompute activations in the backward pass instead of storing them (the model's gradientCheckpointingEnable); unset leaves the model as it is. */
+  gradientCheckpointing?: boolean;
 }
 
 /** The defaults used for every field that is not given. */
@@ -96,6 +98,7 @@ const OPTIONAL_FIELDS: readonly string[] = [
   "outputDir",
   "resumeFrom",
   "evalBatchSize",
+  "gradientCheckpointing",
 ];
 
 const SCHEDULES: readonly LrScheduleName[] = ["constant", "linear", "cosine"];
@@ -156,6 +159,9 @@ export function resolveTrainingArguments(partial: Partial<TrainingArguments> = {
   for (const f of ["outputDir", "resumeFrom"] as const) {
     const v = args[f];
     if (v !== undefined && (typeof v !== "string" || v === "")) fail(f, v, "a non-empty path");
+  }
+  if (args.gradientCheckpointing !== undefined && typeof args.gradientCheckpointing !== "boolean") {
+    fail("gradientCheckpointing", args.gradientCheckpointing, "true or false");
   }
   if (args.resumeFrom === "last" && args.outputDir === undefined) {
     throw new Error('TrainingArguments.resumeFrom "last" needs outputDir');

@@ -13,6 +13,8 @@ export interface TrainableModel<B> {
   labels(batch: B): tf.Tensor;
   /** Optional: receives a fresh seed from the Trainer's RNG before every training micro-batch (for dropout). */
   setRandomSeed?(seed: number): void;
+  /** Optional: turns gradient checkpointing on or off (TrainingArguments.gradientCheckpointing). */
+  setGradientCheckpointing?(enabled: boolean): void;
 }
 
 /** Decides the order of examples: the micro-batches (lists of example indices) of one epoch. */

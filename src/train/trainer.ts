@@ -106,6 +106,10 @@ export class Trainer<B> {
     if (!(Number.isInteger(this.trainData.size) && this.trainData.size > 0)) {
       throw new Error(`Trainer: trainData.size must be a positive integer, got ${this.trainData.size}`);
     }
+    if (this.args.gradientCheckpointing !== undefined) {
+      if (!this.model.setGradientCheckpointing) throw new Error("TrainingArguments.gradientCheckpointing: this model has no setGradientCheckpointing");
+      this.model.setGradientCheckpointing(this.args.gradientCheckpointing);
+    }
     this.variables = this.model.trainableVariables();
     if (this.variables.length === 0) throw new Error("Trainer: the model has no trainable variables");
     const { weightDecay, adamBeta1, adamBeta2, adamEpsilon, noDecayPattern } = this.args;

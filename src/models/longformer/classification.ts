@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { readSafetensorsFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
+import { TrainableModel, classifierFromFunction, softmaxCrossEntropySum } from "../../train";
 import { LongformerConfig, LongformerConfigInit } from "./config";
 import { LongformerBatch, prepareLongformerBatch } from "./masks";
 import { LongformerModel, LongformerModelOutputs } from "./model";
@@ -43,11 +44,13 @@ export interface LongformerCreateOptions {
 
 /** Mean cross-entropy of `logits` `[batch, classes]` against int32 `labels` `[batch]` (HF's CrossEntropyLoss). */
 export function longformerClassificationLoss(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const classes = logits.shape[1]!;
-    const picked = tf.sum(tf.mul(tf.oneHot(labels.toInt(), classes), tf.logSoftmax(logits)), 1);
-    return tf.neg(tf.mean(picked)) as tf.Scalar;
-  });
+  return tf.tidy(() => tf.div(softmaxCrossEntropySum(logits, labels), labels.shape[0]!) as tf.Scalar);
+}
+
+/** A batch with its labels, as the Trainer feeds it (src/data's ClassificationBatch is one). */
+export interface LongformerLabelledBatch extends LongformerBatch {
+  /** int32 class ids `[batch]`. */
+  labels: tf.Tensor;
 }
 
 /** Longformer with a sequence-classification head, numerically equal to HF's. */
@@ -156,6 +159,18 @@ export class LongformerForSequenceClassification {
       return { ...outputs, logits: this.classify(outputs.lastHiddenState, ctx) } as unknown as tf.TensorContainer;
     });
     return result as unknown as LongformerClassifierOutputs;
+  }
+
+  /**
+   * The Trainer's view of this model: summed cross-entropy over labelled batches, dropout reseeded by the
+   * Trainer before every micro-batch (so a resumed run is bit-identical), gradient checkpointing switchable.
+   */
+  asTrainableModel(): TrainableModel<LongformerLabelledBatch> {
+    return {
+      ...classifierFromFunction<LongformerLabelledBatch>(this.trainableVariables(), (batch, training) => this.forward(batch, { training }), (batch) => batch.labels),
+      setRandomSeed: (seed) => this.setRandomSeed(seed),
+      setGradientCheckpointing: (enabled) => (enabled ? this.gradientCheckpointingEnable() : this.gradientCheckpointingDisable()),
+    };
   }
 
   /** Reseeds dropout (the Trainer's optional hook): later training passes draw masks from `seed`. */

@@ -7,6 +7,6 @@ export type { LongformerShapeTracer } from "./ops";
 export type { LongformerAttentionProbs } from "./selfAttention";
 export type { LongformerModelOutputs } from "./model";
 export { LongformerForSequenceClassification, longformerClassificationLoss } from "./classification";
-export type { LongformerClassifierOutputs, LongformerCreateOptions, LongformerForwardOptions, LongformerRunOptions } from "./classification";
+export type { LongformerClassifierOutputs, LongformerCreateOptions, LongformerForwardOptions, LongformerLabelledBatch, LongformerRunOptions } from "./classification";
 export { longformerParameterSpecs, initLongformerWeights, longformerWeightsFromCheckpoint, longformerWeightsToSafetensors } from "./weights";
 export type { LongformerLoadOptions, LongformerParameterSpec, LongformerWeights } from "./weights";

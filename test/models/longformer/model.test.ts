@@ -1,12 +1,13 @@
 /**
  * LongformerForSequenceClassification behaviour beyond the golden values: O(n·w) attention (traced
  * shapes and profiled peak bytes), no tensor leaks, seeded HF initialisation, seeded dropout,
- * training on a toy task, and clear input errors.
+ * training on a toy task, gradient checkpointing (same training, less memory) and clear input errors.
  */
 import * as assert from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../../src/backend";
-import { LongformerConfigInit, LongformerForSequenceClassification, longformerClassificationLoss } from "../../../src/models/longformer";
+import { LongformerConfig, LongformerConfigInit, LongformerForSequenceClassification, LongformerLabelledBatch, longformerClassificationLoss } from "../../../src/models/longformer";
+import { Trainer } from "../../../src/train";
 
 const TINY: LongformerConfigInit = {
   vocab_size: 60, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64,
@@ -197,6 +198,67 @@ describe("LongformerForSequenceClassification", () => {
     }
     tf.dispose([ids, noGlobal, out as unknown as tf.TensorContainer]);
     model.dispose();
+  });
+
+  it("gradient checkpointing: the Trainer's losses and weights equal those without it, with dropout on", async () => {
+    const config = { ...TINY, hidden_dropout_prob: 0.2, attention_probs_dropout_prob: 0.1, num_hidden_layers: 3 };
+    const examples = Array.from({ length: 6 }, (_, i) => ({ ids: Array.from({ length: 40 }, (_, j) => (j === 0 ? 0 : j === 39 ? 2 : 4 + ((i * 13 + j * 7) % 50))), label: i % 2 }));
+    const data = {
+      size: examples.length,
+      collate: (indices: number[]): LongformerLabelledBatch => ({
+        inputIds: tf.tensor2d(indices.map((i) => examples[i].ids), [indices.length, 40], "int32"),
+        labels: tf.tensor1d(indices.map((i) => examples[i].label), "int32"),
+      }),
+      dispose: (b: LongformerLabelledBatch) => tf.dispose([b.inputIds, b.labels]),
+    };
+    const runs: { losses: number[]; weights: Map<string, { data: Float32Array }> }[] = [];
+    for (const gradientCheckpointing of [false, true]) {
+      const model = LongformerForSequenceClassification.create(config, { seed: 3 });
+      const before = tf.memory().numTensors;
+      const trainer = new Trainer({
+        model: model.asTrainableModel(), trainData: data,
+        args: { perDeviceBatchSize: 2, gradientAccumulationSteps: 2, maxSteps: 3, loggingSteps: 1, learningRate: 1e-3, seed: 9, progress: "none", gradientCheckpointing },
+      });
+      assert.equal(model.isGradientCheckpointing, gradientCheckpointing);
+      const result = await trainer.train();
+      trainer.dispose();
+      assert.equal(tf.memory().numTensors, before, "no tensors leak");
+      runs.push({ losses: result.history.map((r) => r.loss), weights: model.weights() });
+      model.dispose();
+    }
+    assert.equal(runs[0].losses.length, 3);
+    runs[0].losses.forEach((loss, i) => assert.ok(Math.abs(loss - runs[1].losses[i]) <= 1e-6 * Math.abs(loss), `loss ${i}: ${loss} vs ${runs[1].losses[i]}`));
+    assert.equal(runs[0].weights.size, runs[1].weights.size);
+    for (const [name, { data }] of runs[0].weights) {
+      const other = runs[1].weights.get(name)!.data;
+      for (let i = 0; i < data.length; i++) assert.ok(Math.abs(data[i] - other[i]) <= 1e-6, `${name}[${i}]: ${data[i]} vs ${other[i]}`);
+    }
+  });
+
+  it("gradient checkpointing keeps only layer inputs: peak memory of forward + backward drops", async () => {
+    const model = LongformerForSequenceClassification.create({ ...TINY, num_hidden_layers: 4 }, { seed: 1 });
+    const ids = idsOfLength(512);
+    const labels = tf.tensor1d([1], "int32");
+    const peakOf = async () =>
+      (await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => longformerClassificationLoss(model.forward({ inputIds: ids }, { training: true }), labels), model.trainableVariables());
+        tf.dispose([value, ...Object.values(grads)]);
+      })).peakBytes;
+    const plain = await peakOf();
+    model.gradientCheckpointingEnable();
+    const before = tf.memory().numTensors;
+    const checkpointed = await peakOf();
+    assert.equal(tf.memory().numTensors, before, "no tensors leak");
+    assert.ok(checkpointed < 0.6 * plain, `peak ${checkpointed} bytes with checkpointing vs ${plain} without`);
+    tf.dispose([ids, labels]);
+    model.dispose();
+  });
+
+  it("turns checkpointing on from an HF config.json's gradient_checkpointing key, and rejects a non-boolean", () => {
+    const on = LongformerForSequenceClassification.create(new LongformerConfig({ ...TINY, gradient_checkpointing: true }));
+    assert.equal(on.isGradientCheckpointing, true);
+    on.dispose();
+    assert.throws(() => LongformerForSequenceClassification.create(new LongformerConfig({ ...TINY, gradient_checkpointing: "yes" })), /gradient_checkpointing must be true or false, got "yes"/);
   });
 
   it("rejects bad inputs with clear errors", () => {
