@@ -53,17 +53,13 @@ export class ForwardContext {
     private dropoutCalls = 0,
   ) {}
 
-  /**
-   * Inverted dropout when training with rate > 0; identity otherwise. The mask is tf.dropout's
-   * (floor(uniform + keep) / keep, same seed, same numbers) but only the mask is kept for the gradient.
-   */
+  /** Inverted dropout when training with rate > 0; identity otherwise. Only the mask is kept for the gradient. */
   dropout<T extends tf.Tensor>(x: T, rate: number): T {
     if (!this.training || rate === 0) return x;
     const seed = `${this.seed}:${this.dropoutCalls++}`;
-    const keep = 1 - rate;
     const apply = tf.customGrad((...args) => {
       const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
-      const mask = tf.tidy(() => tf.div(tf.floor(tf.add(tf.randomUniform(input.shape, 0, 1, "float32", seed), keep)), keep));
+      const mask = dropoutMask(input.shape, rate, seed);
       save([mask]);
       return { value: tf.mul(input, mask), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
     });
@@ -87,6 +83,34 @@ export class ForwardContext {
   }
 }
 
+/** Σ over the rows of a 2-D tensor, as one matMul with a row of ones (tfjs's axis-0 Sum on WASM is several times slower). */
+function sumRows(x: tf.Tensor2D): tf.Tensor1D {
+  return tf.matMul(tf.ones([1, x.shape[0]]), x).reshape([x.shape[1]]);
+}
+
+/**
+ * An inverted-dropout mask (0, or 1 / (1 - rate) with probability 1 - rate) drawn from `seed`: element i uses a
+ * counter-based hash of (seed, i), so masks are reproducible, independent of the backend, and made in one pass
+ * (tf.randomUniform's per-element generator is the slowest op of a training step on WASM).
+ */
+export function dropoutMask(shape: number[], rate: number, seed: string): tf.Tensor {
+  let key = 0x811c9dc5; // FNV-1a of the seed string
+  for (let i = 0; i < seed.length; i++) key = Math.imul(key ^ seed.charCodeAt(i), 0x01000193);
+  const keep = 1 - rate;
+  const threshold = keep * 4294967296;
+  const scale = Math.fround(1 / keep);
+  const mask = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < mask.length; i++) {
+    // murmur3's 32-bit finaliser of (key + i * golden ratio): uniform 32-bit draws.
+    let h = (key + Math.imul(i, 0x9e3779b9)) | 0;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h ^= h >>> 16;
+    mask[i] = h >>> 0 < threshold ? scale : 0;
+  }
+  return tf.tensor(mask, shape, "float32");
+}
+
 /**
  * y = x Wᵀ + b on 2-D x with a PyTorch `[out, in]` weight. Every product is a plain (non-transposed) 2-D
  * matMul — the only kind tfjs's WASM backend hands to XNNPACK; a transposed operand takes a scalar loop many
@@ -103,7 +127,7 @@ const linear2d = tf.customGrad((...args) => {
       tf.tidy(() => {
         const [savedX, savedWeight] = saved as tf.Tensor2D[];
         const dy2d = dy as tf.Tensor2D;
-        return [tf.matMul(dy2d, savedWeight), tf.matMul(tf.transpose(dy2d), savedX), tf.sum(dy2d, 0)];
+        return [tf.matMul(dy2d, savedWeight), tf.matMul(tf.transpose(dy2d), savedX), sumRows(dy2d)];
       }),
   };
 });
@@ -140,10 +164,10 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps:
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const [xHat, rstd, g] = saved;
-          const dy2d = dy.reshape([-1, features]);
+          const dy2d = dy.reshape([-1, features]) as tf.Tensor2D;
           const dxHat = tf.mul(dy2d, g);
           const dx = tf.mul(rstd, tf.sub(tf.sub(dxHat, tf.mean(dxHat, 1, true)), tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), 1, true)))).reshape(shape);
-          const grads = [dx, tf.sum(tf.mul(dy2d, xHat), 0), tf.sum(dy2d, 0)];
+          const grads = [dx, sumRows(tf.mul(dy2d, xHat)), sumRows(dy2d)];
           return other ? [...grads, dx] : grads;
         }),
     };
