@@ -1,10 +1,12 @@
 /**
  * Kernels registered on tfjs's WASM backend: one it lacks but training needs (UnsortedSegmentSum, the
  * gradient of gather), faster versions of three it has for the shapes a transformer uses (2-D Transpose,
- * row GatherV2, row UnsortedSegmentSum: kernels/rows.c), and tsml's band-attention kernels (bandKernels.ts).
+ * row GatherV2, row UnsortedSegmentSum: kernels/rows.c), tsml's band-attention kernels (bandKernels.ts) and
+ * exact-GELU kernels (activationKernels.ts).
  * A replaced kernel keeps tfjs's own for every case it does not handle.
  */
 import * as tf from "@tensorflow/tfjs";
+import { wasmActivationKernels } from "./activationKernels";
 import { wasmBandKernels } from "./bandKernels";
 import { rowsWasmBase64 } from "./kernels/rowsWasm";
 import { WasmBackendInternals, heapOffset, wasmModuleExports } from "./wasmModules";
@@ -110,7 +112,7 @@ export function registerWasmTrainingKernels(): void {
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel(faster(original));
   }
-  for (const kernel of [unsortedSegmentSum, ...wasmBandKernels]) {
+  for (const kernel of [unsortedSegmentSum, ...wasmBandKernels, ...wasmActivationKernels]) {
     if (!tf.getKernel(kernel.kernelName, "wasm")) tf.registerKernel(kernel);
   }
 }

@@ -1,12 +1,16 @@
 /**
  * tsml's WASM kernels against tfjs's pure-JS cpu backend (stock ops) on random shapes and values: the band
  * attention products with their gradients (the sliding-chunks ops run the kernels on wasm and the blockwise
- * stock-op formulation on cpu), and the replaced Transpose, GatherV2 and UnsortedSegmentSum with theirs.
+ * stock-op formulation on cpu), exact GELU, and the replaced Transpose, GatherV2 and UnsortedSegmentSum with theirs.
  */
 import { strict as assert } from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { BAND_SCORES_KERNEL, initBackend } from "../../src/backend";
+import { activation } from "../../src/models/longformer/ops";
 import { slidingChunksMatmulAttnProbsValue, slidingChunksQueryKeyMatmul } from "../../src/models/longformer/slidingChunks";
+
+/** The Longformer's exact GELU: its kernels on wasm, stock ops (tf.erf, tf.exp) on cpu. */
+const geluOf = (x: tf.Tensor) => activation(x, "gelu");
 import { SeededRng } from "../../src/random";
 
 interface Sample {
@@ -115,6 +119,13 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
     await compareWithCpu("unsortedSegmentSum", (a, s) => tf.unsortedSegmentSum(a, s as tf.Tensor1D, 4), [x, segments], 4 * 5, rng);
   });
 
+  it("exact GELU and its gradient (SIMD erf and exp), values and gradients over [-9, 9] and odd sizes", async () => {
+    for (const size of [1, 7, 4096]) {
+      const x: Sample = { shape: [size], dtype: "float32", values: Float32Array.from({ length: size }, (_, i) => (size === 1 ? 0.3 : -9 + (18 * i) / (size - 1))) };
+      await compareWithCpu(`gelu [${size}]`, (a) => geluOf(a), [x], size, rng);
+    }
+  });
+
   it("GatherV2 refuses an index outside the table, naming it", () => {
     assert.throws(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], "int32")).dataSync()), /index value 3 is not in \[0, 2\]/);
   });
@@ -126,6 +137,6 @@ describe("tsml's WASM kernel modules", () => {
     const { execFileSync, spawnSync } = require("child_process") as typeof import("child_process");
     if (spawnSync("clang", ["--version"]).status !== 0 || spawnSync("wasm-objdump", ["--version"]).status !== 0) this.skip(); // .ci/run installs clang, lld and wabt
     const out = execFileSync("bash", [require("path").join(__dirname, "..", "..", "..", "scripts", "build-wasm-kernels"), "--check"], { encoding: "utf8" });
-    assert.match(out, /wasm kernels match their sources: band\.c rows\.c/);
+    assert.match(out, /wasm kernels match their sources: activations\.c band\.c rows\.c/);
   });
 });

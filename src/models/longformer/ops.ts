@@ -4,6 +4,7 @@
  * PyTorch-layout Linear, LayerNorm and activations.
  */
 import * as tf from "@tensorflow/tfjs";
+import { GELU_GRAD_KERNEL, GELU_KERNEL } from "../../backend";
 import type { LongformerActivation } from "./config";
 
 /** HF parameter name -> variable; PyTorch layouts (`Linear.weight` is `[out, in]`). */
@@ -177,15 +178,20 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps:
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
-/** HF's exact `gelu`, x Φ(x) = x (1 + erf(x / √2)) / 2, keeping only x: d/dx = Φ(x) + x φ(x). */
+/**
+ * HF's exact `gelu`, x Φ(x) = x (1 + erf(x / √2)) / 2, keeping only x: d/dx = Φ(x) + x φ(x). One SIMD kernel
+ * each way on WASM (src/backend/activationKernels.ts), stock ops elsewhere.
+ */
 const exactGelu = tf.customGrad((...args) => {
   const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
   save([x]);
+  const kernels = tf.getKernel(GELU_KERNEL, tf.getBackend()) !== undefined;
   return {
-    value: tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))),
+    value: kernels ? (tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor) : tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
       tf.tidy(() => {
         const [input] = saved;
+        if (kernels) return tf.engine().runKernel(GELU_GRAD_KERNEL, { x: input, dy }) as tf.Tensor;
         const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(input, Math.SQRT1_2))));
         const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(input))));
         return tf.mul(dy, tf.add(cdf, tf.mul(input, pdf)));
