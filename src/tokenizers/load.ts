@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
-import { HubOptions, pretrainedFolder } from "../hub";
+import { HubOptions, HubRepo, pretrainedFolder } from "../hub";
 import { BpeTokenizer, BpeTokenizerConfig, TokenizerAddedToken } from "./bpeTokenizer";
 
 /** Options shared by the loaders. */
@@ -249,11 +249,13 @@ export function loadTokenizer(location: string, options: LoadTokenizerOptions = 
  * tokenizer_config.json and special_tokens_map.json when the repo has them.
  */
 export async function tokenizerFromPretrained(location: string, options: LoadTokenizerOptions & HubOptions = {}): Promise<BpeTokenizer> {
-  const folder = await pretrainedFolder(location, options, async (repo) => {
-    for (const optional of ["tokenizer_config.json", "special_tokens_map.json"]) await repo.fileIfPresent(optional);
-    if (await repo.fileIfPresent("tokenizer.json")) return;
-    await repo.file("vocab.json");
-    await repo.file("merges.txt");
-  });
-  return loadTokenizer(folder, options);
+  return loadTokenizer(await pretrainedFolder(location, options, fetchTokenizerFiles), options);
+}
+
+/** Fetches a tokenizer's files from a Hub repo: tokenizer.json, else vocab.json + merges.txt, and the optional configs. */
+export async function fetchTokenizerFiles(repo: HubRepo): Promise<void> {
+  for (const optional of ["tokenizer_config.json", "special_tokens_map.json"]) await repo.fileIfPresent(optional);
+  if (await repo.fileIfPresent("tokenizer.json")) return;
+  await repo.file("vocab.json");
+  await repo.file("merges.txt");
 }

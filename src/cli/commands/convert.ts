@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { pretrainedFolder } from "../../hub";
 import { SafetensorsInput, readTorchCheckpointFile, writeFileAtomic, writeSafetensorsFile } from "../../io";
-import { LONGFORMER_WEIGHT_FILES } from "../../models/longformer";
+import { LONGFORMER_WEIGHT_FILES, fetchLongformerCheckpoint } from "../../models/longformer";
 import { parseArgs } from "../args";
 import type { Command } from "../main";
 
@@ -39,8 +39,7 @@ export const command: Command = {
     }
     const revision = typeof options.revision === "string" ? options.revision : undefined;
     const source = await pretrainedFolder(options.model, { revision }, async (repo) => {
-      await repo.file("config.json");
-      await repo.file(...LONGFORMER_WEIGHT_FILES);
+      await fetchLongformerCheckpoint(repo);
       for (const file of COPIED_FILES.slice(1)) await repo.fileIfPresent(file);
     });
     if (!fs.existsSync(path.join(source, "config.json"))) throw new Error(`${source}: config.json not found`);

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { HubOptions, pretrainedFolder } from "../../hub";
+import { HubOptions, HubRepo, pretrainedFolder } from "../../hub";
 import { readSafetensorsFile, readTorchCheckpointFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
 import { TrainableModel, classifierFromFunction, softmaxCrossEntropySum } from "../../train";
 import { LongformerConfig, LongformerConfigInit } from "./config";
@@ -60,6 +60,12 @@ export interface LongformerPretrainedOptions extends LongformerLoadOptions, HubO
 /** Weight files a pretrained folder may hold, in order of preference (safetensors loads faster and runs no pickle). */
 export const LONGFORMER_WEIGHT_FILES = ["model.safetensors", "pytorch_model.bin"];
 
+/** Fetches what a Longformer checkpoint folder needs from a Hub repo: config.json and the preferred weights file. */
+export async function fetchLongformerCheckpoint(repo: HubRepo): Promise<void> {
+  await repo.file("config.json");
+  await repo.file(...LONGFORMER_WEIGHT_FILES);
+}
+
 /** Longformer with a sequence-classification head, numerically equal to HF's. */
 export class LongformerForSequenceClassification {
   private readonly params: LongformerParameters;
@@ -111,10 +117,7 @@ export class LongformerForSequenceClassification {
    * no safetensors.
    */
   static async fromPretrained(location: string, options: LongformerPretrainedOptions = {}): Promise<LongformerForSequenceClassification> {
-    const folder = await pretrainedFolder(location, options, async (repo) => {
-      await repo.file("config.json");
-      await repo.file(...LONGFORMER_WEIGHT_FILES);
-    });
+    const folder = await pretrainedFolder(location, options, fetchLongformerCheckpoint);
     return LongformerForSequenceClassification.fromFolder(folder, options);
   }
 

@@ -6,7 +6,7 @@ export type { LongformerBatch, PreparedLongformerBatch } from "./masks";
 export type { LongformerShapeTracer } from "./ops";
 export type { LongformerAttentionProbs } from "./selfAttention";
 export type { LongformerModelOutputs } from "./model";
-export { LONGFORMER_WEIGHT_FILES, LongformerForSequenceClassification, longformerClassificationLoss } from "./classification";
+export { LONGFORMER_WEIGHT_FILES, LongformerForSequenceClassification, fetchLongformerCheckpoint, longformerClassificationLoss } from "./classification";
 export type { LongformerClassifierOutputs, LongformerCreateOptions, LongformerForwardOptions, LongformerLabelledBatch, LongformerPretrainedOptions, LongformerRunOptions } from "./classification";
 export { longformerParameterSpecs, initLongformerWeights, longformerWeightsFromCheckpoint, longformerWeightsToSafetensors } from "./weights";
 export type { LongformerLoadOptions, LongformerParameterSpec, LongformerWeights } from "./weights";
