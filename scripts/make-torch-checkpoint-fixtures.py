@@ -4,8 +4,8 @@ what a restricted reader of pytorch_model.bin must handle, plus the expected byt
 
 Run from the repository root with a Python that has torch (Debian: python3-torch):
     /usr/bin/python3 scripts/make-torch-checkpoint-fixtures.py
-Deterministic (fixed seed, torch.save writes no timestamps) except legacy_format.bin, whose legacy format
-records object ids.
+Deterministic (fixed seed, torch.save writes no timestamps) except the legacy-format files, whose storage keys
+are object ids.
 """
 import collections
 import json
@@ -52,6 +52,10 @@ def main() -> None:
     torch.save(sd, os.path.join(OUT, "dtypes_protocol4.bin"), pickle_protocol=4)
     torch.save(sd, os.path.join(OUT, "legacy_format.bin"), _use_new_zipfile_serialization=False)
     torch.save({"model": collections.OrderedDict(w=torch.ones(2)), "epoch": 3}, os.path.join(OUT, "nested.bin"))
+    # A real Longformer checkpoint in the legacy format (as many 2019-2020 Hub checkpoints are), from the golden
+    # case a_default_global: its logits must equal those of that case's model.safetensors.
+    golden = os.path.join(OUT, "..", "longformer-hf", "a_default_global", "pytorch_model.bin")
+    torch.save(torch.load(golden), os.path.join(OUT, "longformer_a_legacy.bin"), _use_new_zipfile_serialization=False)
     expected = {
         name: {"dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape), "hex": raw_bytes(t)}
         for name, t in sd.items()

@@ -71,17 +71,17 @@ function isKey(value: unknown): value is PickleKey {
 }
 
 /**
- * Runs the pickle in `bytes` under `policy` and returns the unpickled value. `fail` receives a description of
- * the first problem (with its byte offset) and must throw.
+ * Runs the pickle that starts at `start` in `bytes` under `policy` and returns the unpickled value and the offset
+ * just past its STOP opcode. `fail` receives a description of the first problem (with its byte offset) and must throw.
  */
-export function restrictedUnpickle(bytes: Uint8Array, policy: UnpicklerPolicy, fail: (what: string) => never): unknown {
+export function restrictedUnpickle(bytes: Uint8Array, policy: UnpicklerPolicy, fail: (what: string) => never, start = 0): { value: unknown; end: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const decoder = new TextDecoder("utf-8", { fatal: true });
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
-  let pos = 0;
-  let opcodeAt = 0;
+  let pos = start;
+  let opcodeAt = start;
 
   const problem = (what: string): never => fail(`${what} (pickle offset ${opcodeAt})`);
   const need = (n: number): number => {
@@ -155,7 +155,7 @@ export function restrictedUnpickle(bytes: Uint8Array, policy: UnpicklerPolicy, f
       case 0x95: need(8); break; // FRAME: a length hint only
       case 0x2e: { // STOP
         if (stack.length !== 1 || marks.length !== 0) problem(`STOP with ${stack.length} values and ${marks.length} open MARKs on the stack (expected exactly one value)`);
-        return stack[0];
+        return { value: stack[0], end: pos };
       }
       case 0x28: marks.push(stack.length); break; // MARK
       case 0x29: stack.push(new PickleTuple([])); break; // EMPTY_TUPLE

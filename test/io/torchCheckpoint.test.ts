@@ -61,7 +61,17 @@ describe("PyTorch checkpoints (pytorch_model.bin)", () => {
     });
   }
 
-  for (const file of ["dtypes.bin", "dtypes_protocol4.bin"]) {
+  it("legacy format (torch < 1.6): a real Longformer checkpoint equals model.safetensors byte for byte", () => {
+    const fromLegacy = readTorchCheckpointFile(fixturePath("torch-checkpoints", "longformer_a_legacy.bin"));
+    const reference = readSafetensorsFile(fixturePath("longformer-hf", "a_default_global", "model.safetensors"));
+    assert.equal(fromLegacy.tensors.size, 53);
+    for (const [tensor, expected] of reference.tensors) {
+      assert.deepEqual(fromLegacy.tensors.get(tensor)!.shape, expected.shape, tensor);
+      assert.equal(Buffer.compare(Buffer.from(fromLegacy.tensors.get(tensor)!.data), Buffer.from(expected.data)), 0, tensor);
+    }
+  });
+
+  for (const file of ["dtypes.bin", "dtypes_protocol4.bin", "legacy_format.bin"]) {
     it(`${file}: every dtype, strided view, storage offset, shared storage and _metadata BUILD read as torch wrote them`, () => {
       const expected = JSON.parse(fs.readFileSync(fixturePath("torch-checkpoints", "expected.json"), "utf8")).tensors as Record<string, { dtype: string; shape: number[]; hex: string }>;
       const dtypes: Record<string, string> = { float32: "F32", float16: "F16", bfloat16: "BF16", float64: "F64", int64: "I64", bool: "BOOL" };
@@ -78,9 +88,7 @@ describe("PyTorch checkpoints (pytorch_model.bin)", () => {
     });
   }
 
-  it("refuses the pre-1.6 format and a nested (non-state-dict) checkpoint with clear errors", () => {
-    const legacy = fixturePath("torch-checkpoints", "legacy_format.bin");
-    assert.throws(() => readTorchCheckpointFile(legacy), refusedWith(/legacy \(pre-1\.6, non-zip\) torch\.save file/, legacy));
+  it("refuses a nested (non-state-dict) checkpoint and a missing file with clear errors", () => {
     const nested = fixturePath("torch-checkpoints", "nested.bin");
     assert.throws(() => readTorchCheckpointFile(nested), refusedWith(/state dict entry "model" is not a tensor/, nested));
     assert.throws(() => readTorchCheckpointFile(path.join(tempDir(), "none.bin")), /torch checkpoint .*none\.bin: cannot read \(ENOENT\)/);
@@ -115,6 +123,7 @@ describe("PyTorch checkpoints (pytorch_model.bin)", () => {
   });
 
   describe("damaged files give a clear error naming the problem", () => {
+    const legacy = fs.readFileSync(fixturePath("torch-checkpoints", "legacy_format.bin"));
     const good = checkpoint(oneTensorPickle(2), [["0", new Uint8Array(8)]]);
     const cases: Array<[string, Uint8Array, RegExp]> = [
       ["not a zip", Buffer.from("hello, this is not a checkpoint at all"), /no end-of-central-directory record: not a zip archive/],
@@ -127,10 +136,42 @@ describe("PyTorch checkpoints (pytorch_model.bin)", () => {
       ["no data.pkl", storedZip([["archive/version", Buffer.from("3\n")]]), /expected one <name>\/data\.pkl in the archive, found 0/],
       ["pickle without STOP", checkpoint(pickle(0x80, 2, "}")), /the pickle ends without a STOP opcode/],
       ["string running past the end", checkpoint(pickle(0x80, 2, "X", 0xff, 0xff, 0, 0, "ab")), /BINUNICODE needs 65535 more bytes/],
+      ["legacy: bytes after the last storage", Buffer.concat([legacy, Buffer.from([0])]), /legacy format: 1 unexpected bytes after the last storage/],
+      ["legacy: truncated storage", legacy.subarray(0, legacy.length - 3), /legacy format: storage \S+ (starts|\(\d+ bytes\) runs) past the end of the file/],
+      ["legacy: a pickle instead of the magic number", pickle(0x80, 2, "K", 7, "."), /neither a zip archive nor the legacy format's magic number/],
+      ["legacy: a global in the header", pickle(0x80, 2, "cos\nsystem\n", "."), /legacy format, magic number: refusing global os\.system/],
     ];
     for (const [name, bytes, pattern] of cases) {
       it(name, () => assert.throws(() => parseTorchCheckpoint(bytes, "bad.bin"), refusedWith(pattern)));
     }
+  });
+
+  it("fuzz: 2,000 seeded mutations of a legacy-format checkpoint either load in-bounds tensors or throw a torch checkpoint error", function () {
+    this.timeout(60_000);
+    const original = fs.readFileSync(fixturePath("torch-checkpoints", "legacy_format.bin"));
+    const generator = new SeededRng(20261130);
+    const random = () => generator.next();
+    let loaded = 0;
+    let rejected = 0;
+    for (let i = 0; i < 2000; i++) {
+      const bytes = Buffer.from(original);
+      // The pickles fill the first ~1,700 bytes; most mutations land there.
+      for (let m = 0, n = 1 + Math.floor(random() * 3); m < n; m++) {
+        const at = Math.floor(random() * (random() < 0.8 ? 1700 : bytes.length));
+        bytes[at] = random() < 0.7 ? Math.floor(random() * 256) : bytes[at] ^ (1 << Math.floor(random() * 8));
+      }
+      const input = random() < 0.05 ? bytes.subarray(0, Math.floor(random() * bytes.length)) : bytes;
+      try {
+        const file = parseTorchCheckpoint(input, "fuzz");
+        loaded++;
+        for (const entry of file.tensors.values()) assert.ok(entry.data.length <= input.length);
+      } catch (e) {
+        assert.ok(e instanceof Error && e.message.startsWith("torch checkpoint fuzz: "), `unexpected error: ${(e as Error).stack}`);
+        rejected++;
+      }
+    }
+    assert.equal(loaded + rejected, 2000);
+    assert.ok(rejected > 1000 && loaded > 30, `mutations exercised both paths (loaded ${loaded}, rejected ${rejected})`);
   });
 
   it("fuzz: 3,000 seeded mutations of a real checkpoint either load in-bounds tensors or throw a torch checkpoint error", function () {

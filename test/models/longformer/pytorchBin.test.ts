@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { LongformerForSequenceClassification } from "../../../src/models/longformer";
-import { tempDir } from "../../helpers";
+import { fixturePath, tempDir } from "../../helpers";
 import { LONGFORMER_CASES, batchOf, caseDir, disposeBatch, loadCase } from "./fixtures";
 
 /** A folder holding the case's config.json and pytorch_model.bin only. */
@@ -36,6 +36,21 @@ describe("Longformer from pytorch_model.bin", () => {
       assert.equal(tf.memory().numTensors, before, "no tensor leak");
     });
   }
+
+  it("a legacy-format (torch < 1.6) pytorch_model.bin gives the same logits as model.safetensors", () => {
+    const dir = tempDir("tsml-bin-");
+    fs.copyFileSync(path.join(caseDir("a_default_global"), "config.json"), path.join(dir, "config.json"));
+    fs.copyFileSync(fixturePath("torch-checkpoints", "longformer_a_legacy.bin"), path.join(dir, "pytorch_model.bin"));
+    const batch = batchOf(loadCase("a_default_global").inputs);
+    const [legacy, reference] = [LongformerForSequenceClassification.fromFolder(dir), LongformerForSequenceClassification.fromFolder(caseDir("a_default_global"))];
+    const [la, lb] = [legacy.forward(batch), reference.forward(batch)];
+    assert.equal(la.size, 4);
+    assert.deepEqual(Array.from(la.dataSync()), Array.from(lb.dataSync()));
+    tf.dispose([la, lb]);
+    disposeBatch(batch);
+    legacy.dispose();
+    reference.dispose();
+  });
 
   it("a folder with neither weights file says so", () => {
     const dir = tempDir();
