@@ -1,7 +1,8 @@
 /**
  * `tsml convert --model DIR_OR_ID --out DIR`: writes a pretrained Longformer folder whose weights are
- * model.safetensors, from a folder or Hub repo that has only pytorch_model.bin, so later loads read no pickle
- * and start faster. Every tensor keeps its name, dtype and bytes; config.json and the tokenizer files are copied.
+ * model.safetensors, from a folder or Hub repo that has only pytorch_model.bin, so later loads (here and in any
+ * other safetensors reader) need no pickle. Every tensor keeps its name, dtype and bytes; config.json and the
+ * tokenizer files are copied.
  */
 import * as fs from "fs";
 import * as path from "path";
