@@ -57,7 +57,7 @@ export interface LongformerLabelledBatch extends LongformerBatch {
 /** Options of `fromPretrained`: how to map the checkpoint and, for a Hub repo id, how to fetch it. */
 export interface LongformerPretrainedOptions extends LongformerLoadOptions, HubOptions {}
 
-/** Weight files a pretrained folder may hold, in order of preference (safetensors loads faster and runs no pickle). */
+/** Weight files a pretrained folder may hold, in order of preference (safetensors needs no pickle). */
 export const LONGFORMER_WEIGHT_FILES = ["model.safetensors", "pytorch_model.bin"];
 
 /** Fetches what a Longformer checkpoint folder needs from a Hub repo: config.json and the preferred weights file. */
