@@ -2,6 +2,7 @@
 export * from "./backend";
 export * from "./random";
 export * from "./io";
+export * from "./hub";
 export * from "./kernel";
 export * from "./train";
 export * from "./models/longformer";

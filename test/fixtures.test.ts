@@ -9,6 +9,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { fixturePath, repoRoot, tempDir } from "./helpers";
 
+/** The fixture folders, each with a SHA256SUMS and a README.md. */
+const FIXTURE_FOLDERS = ["longformer-hf", "trainer-torch", "torch-checkpoints"];
+
 function filesBelow(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
@@ -17,7 +20,7 @@ function filesBelow(dir: string): string[] {
 }
 
 describe("golden fixtures in the repository", () => {
-  for (const folder of ["longformer-hf", "trainer-torch"]) {
+  for (const folder of FIXTURE_FOLDERS) {
     it(`${folder}: every data file matches SHA256SUMS and none is unlisted (README.md documents them)`, () => {
       const dir = fixturePath(folder);
       const lines = fs.readFileSync(path.join(dir, "SHA256SUMS"), "utf8").trim().split("\n");
@@ -59,7 +62,7 @@ describe("golden fixtures in the repository", () => {
 
 /** Every file named by a SHA256SUMS, as `folder/relative/path`. */
 function listedFixtureFiles(): string[] {
-  return ["longformer-hf", "trainer-torch"].flatMap((folder) =>
+  return FIXTURE_FOLDERS.flatMap((folder) =>
     fs.readFileSync(path.join(fixturePath(folder), "SHA256SUMS"), "utf8").trim().split("\n").map((line) => `${folder}/${line.slice(68)}`),
   );
 }

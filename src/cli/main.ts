@@ -9,6 +9,7 @@ export interface Command {
 
 const commands: Record<string, () => Command> = {
   kernel: () => require("./commands/kernel").command,
+  convert: () => require("./commands/convert").command,
   doctor: () => require("./commands/doctor").command,
   predict: () => require("./commands/predict").command,
   study: () => require("./commands/study").command,

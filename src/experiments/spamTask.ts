@@ -161,7 +161,7 @@ function loadModelAndData(config: Record<string, JsonValue>, folder: string, how
   const dropout = taskOption(config, "dropout", 0.1);
   const checkpoint = options.modelDir || (pretraining && !how.fromScratch ? pretrainedDir(folder, pretraining) : "");
   const model = checkpoint
-    ? LongformerForSequenceClassification.fromPretrained(checkpoint, { initClassifierHead: true, seed: how.seed })
+    ? LongformerForSequenceClassification.fromFolder(checkpoint, { initClassifierHead: true, seed: how.seed })
     : LongformerForSequenceClassification.create(
         {
           vocab_size: tokenizer.vocabSize,

@@ -1,3 +1,4 @@
 /** File formats and crash-safe writes shared by models, the trainer and experiments. */
 export * from "./atomic";
 export * from "./safetensors";
+export * from "./torchCheckpoint";

@@ -28,9 +28,9 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-/** A tensor to write: typed-array values and their shape. */
+/** A tensor to write: its shape and either typed-array values (F32, I32, F64) or raw little-endian bytes of any dtype. */
 export interface SafetensorsInput {
-  dtype: "F32" | "I32" | "F64" | "U8";
+  dtype: SafetensorsDtype;
   shape: number[];
   data: Float32Array | Int32Array | Float64Array | Uint8Array;
 }
@@ -190,8 +190,10 @@ export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, 
   for (const name of names) {
     const { dtype, shape, data } = tensors[name];
     const elements = shape.reduce((a, b) => a * b, 1);
-    if (elements !== data.length) throw new Error(`safetensors: tensor "${name}" has shape ${JSON.stringify(shape)} (${elements} values) but ${data.length} values`);
-    if (data.BYTES_PER_ELEMENT !== SAFETENSORS_DTYPE_BYTES[dtype]) throw new Error(`safetensors: tensor "${name}" is ${dtype} but its array has ${data.BYTES_PER_ELEMENT}-byte elements`);
+    // A Uint8Array holds raw bytes: `width` of them per element.
+    const width = data instanceof Uint8Array ? SAFETENSORS_DTYPE_BYTES[dtype] : 1;
+    if (elements * width !== data.length) throw new Error(`safetensors: tensor "${name}" has shape ${JSON.stringify(shape)} (${elements} values) but ${data.length / width} values`);
+    if (!(data instanceof Uint8Array) && data.BYTES_PER_ELEMENT !== SAFETENSORS_DTYPE_BYTES[dtype]) throw new Error(`safetensors: tensor "${name}" is ${dtype} but its array has ${data.BYTES_PER_ELEMENT}-byte elements`);
     header[name] = { dtype, shape, data_offsets: [offset, offset + data.byteLength] };
     offset += data.byteLength;
   }

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
+import { HubOptions, HubRepo, pretrainedFolder } from "../hub";
 import { BpeTokenizer, BpeTokenizerConfig, TokenizerAddedToken } from "./bpeTokenizer";
 
 /** Options shared by the loaders. */
@@ -240,4 +241,21 @@ export function loadTokenizer(location: string, options: LoadTokenizerOptions = 
     ...options,
     modelMaxLength: options.modelMaxLength ?? modelMaxLengthBeside(location),
   });
+}
+
+/**
+ * Loads the tokenizer of a pretrained model from a local folder or a Hugging Face Hub repo id (downloaded once
+ * into the cache shared with Python's huggingface_hub): tokenizer.json, else vocab.json + merges.txt, with
+ * tokenizer_config.json and special_tokens_map.json when the repo has them.
+ */
+export async function tokenizerFromPretrained(location: string, options: LoadTokenizerOptions & HubOptions = {}): Promise<BpeTokenizer> {
+  return loadTokenizer(await pretrainedFolder(location, options, fetchTokenizerFiles), options);
+}
+
+/** Fetches a tokenizer's files from a Hub repo: tokenizer.json, else vocab.json + merges.txt, and the optional configs. */
+export async function fetchTokenizerFiles(repo: HubRepo): Promise<void> {
+  for (const optional of ["tokenizer_config.json", "special_tokens_map.json"]) await repo.fileIfPresent(optional);
+  if (await repo.fileIfPresent("tokenizer.json")) return;
+  await repo.file("vocab.json");
+  await repo.file("merges.txt");
 }

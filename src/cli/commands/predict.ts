@@ -1,6 +1,6 @@
 /**
- * `tsml predict --model DIR --inputs FILE.json`: runs a LongformerForSequenceClassification checkpoint
- * (config.json + model.safetensors) on token ids and prints `{"logits": [[...]]}` on stdout. The input
+ * `tsml predict --model DIR_OR_ID --inputs FILE.json`: runs a LongformerForSequenceClassification checkpoint
+ * (config.json + model.safetensors or pytorch_model.bin, from a folder or the Hugging Face Hub) on token ids and prints `{"logits": [[...]]}` on stdout. The input
  * file holds `input_ids` and optionally `attention_mask` / `global_attention_mask` (null = not given).
  */
 import * as fs from "fs";
@@ -10,9 +10,12 @@ import { LongformerBatch, LongformerForSequenceClassification } from "../../mode
 import { parseArgs } from "../args";
 import type { Command } from "../main";
 
-const USAGE = `usage: tsml predict --model DIR --inputs FILE.json
+const USAGE = `usage: tsml predict --model DIR_OR_ID --inputs FILE.json [--revision REV]
 
-  --model DIR       folder with config.json and model.safetensors (Hugging Face layout)
+  --model DIR_OR_ID folder with config.json and model.safetensors or pytorch_model.bin (Hugging Face layout),
+                    or a Hub repo id (org/name), downloaded once into the huggingface_hub cache (HF_HOME,
+                    HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE=1 are honoured)
+  --revision REV    branch, tag or commit of a Hub repo (default main)
   --inputs FILE     JSON with input_ids [[...]], optional attention_mask and global_attention_mask
                     (null or absent = not given; the classifier then puts global attention on token 0)
 
@@ -54,7 +57,7 @@ function readInputs(file: string): LongformerBatch {
 export const command: Command = {
   summary: "run a Longformer classifier checkpoint on token ids and print the logits as JSON",
   run: async (argv) => {
-    const { options } = parseArgs(argv, { model: "string", inputs: "string", help: "boolean" });
+    const { options } = parseArgs(argv, { model: "string", inputs: "string", revision: "string", help: "boolean" });
     if (options.help) {
       console.log(USAGE);
       return 0;
@@ -65,7 +68,8 @@ export const command: Command = {
     }
     const info = await initBackend();
     console.error(describeBackend(info));
-    const model = LongformerForSequenceClassification.fromPretrained(options.model);
+    const revision = typeof options.revision === "string" ? options.revision : undefined;
+    const model = await LongformerForSequenceClassification.fromPretrained(options.model, { revision });
     const batch = readInputs(options.inputs);
     const logits = model.forward(batch);
     process.stdout.write(JSON.stringify({ logits: logits.arraySync() }) + "\n");

@@ -5,17 +5,22 @@
  */
 import * as path from "path";
 import { runStudy, studyTasks, type RunEvent, type StudySize } from "../../experiments";
+import { pretrainedFolder } from "../../hub";
+import { fetchLongformerCheckpoint } from "../../models/longformer";
+import { fetchTokenizerFiles } from "../../tokenizers";
 import { parseArgs } from "../args";
 import type { Command } from "../main";
 
-const USAGE = `usage: tsml study [--quick] [--model DIR] [--workers N] [--name NAME] [--runs-dir DIR] [--reports-dir DIR] [--task NAME]
+const USAGE = `usage: tsml study [--quick] [--model DIR_OR_ID] [--workers N] [--name NAME] [--runs-dir DIR] [--reports-dir DIR] [--task NAME]
 
 Why does the training loss fluctuate with a small batch, and does gradient accumulation fix it? Trains batch 8,
 8 x 4 and 8 x 8 accumulation, batch 1 and 1 x 8 (and batch 8 — 1 per GPU x 8 GPUs — at learning rates 1e-5 and 1e-6), then writes
 reports/<name>/report.html (self-contained), results.csv and charts/ and prints the conclusion.
 
   --quick            about 2-3 minutes on 2 cores instead of about 5 (TSML_SMALL=1: seconds, for CI)
-  --model DIR        fine-tune this Hugging Face Longformer checkpoint instead of a small one trained from scratch
+  --model DIR_OR_ID  fine-tune this Hugging Face Longformer checkpoint (a folder, or a Hub repo id such as
+                     allenai/longformer-base-4096, downloaded once into the huggingface_hub cache) instead of
+                     a small one trained from scratch
   --workers N        parallel worker processes (default: number of cores)
   --name NAME        grid and report name (default "study", "study-quick" with --quick)
   --runs-dir DIR     where run folders go (default "runs"); an interrupted study resumes from there
@@ -98,10 +103,15 @@ export const command: Command = {
     const size: StudySize = process.env.TSML_SMALL === "1" ? "small" : options.quick ? "quick" : "default";
     const progress = new StudyProgress(process.stderr);
     const started = Date.now();
+    const model = options.model as string | undefined;
+    const modelDir = model === undefined ? undefined : await pretrainedFolder(model, {}, async (repo) => {
+      await fetchLongformerCheckpoint(repo);
+      await fetchTokenizerFiles(repo);
+    });
     const outcome = await runStudy({
       size,
       task: options.task as string | undefined,
-      modelDir: options.model as string | undefined,
+      modelDir,
       runsDir: options["runs-dir"] as string | undefined,
       reportsDir: options["reports-dir"] as string | undefined,
       name: options.name as string | undefined,

@@ -6,7 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { readSafetensorsFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
+import { HubOptions, HubRepo, pretrainedFolder } from "../../hub";
+import { readSafetensorsFile, readTorchCheckpointFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
 import { TrainableModel, classifierFromFunction, softmaxCrossEntropySum } from "../../train";
 import { LongformerConfig, LongformerConfigInit } from "./config";
 import { LongformerBatch, prepareLongformerBatch } from "./masks";
@@ -53,6 +54,18 @@ export interface LongformerLabelledBatch extends LongformerBatch {
   labels: tf.Tensor;
 }
 
+/** Options of `fromPretrained`: how to map the checkpoint and, for a Hub repo id, how to fetch it. */
+export interface LongformerPretrainedOptions extends LongformerLoadOptions, HubOptions {}
+
+/** Weight files a pretrained folder may hold, in order of preference (safetensors needs no pickle). */
+export const LONGFORMER_WEIGHT_FILES = ["model.safetensors", "pytorch_model.bin"];
+
+/** Fetches what a Longformer checkpoint folder needs from a Hub repo: config.json and the preferred weights file. */
+export async function fetchLongformerCheckpoint(repo: HubRepo): Promise<void> {
+  await repo.file("config.json");
+  await repo.file(...LONGFORMER_WEIGHT_FILES);
+}
+
 /** Longformer with a sequence-classification head, numerically equal to HF's. */
 export class LongformerForSequenceClassification {
   private readonly params: LongformerParameters;
@@ -97,15 +110,26 @@ export class LongformerForSequenceClassification {
     return new LongformerForSequenceClassification(cfg, initLongformerWeights(cfg, seed), seed);
   }
 
-  /** Loads `dir/config.json` and `dir/model.safetensors` (HF names; F32/F16/BF16). */
-  static fromPretrained(dir: string, options: LongformerLoadOptions = {}): LongformerForSequenceClassification {
+  /**
+   * Loads a pretrained model from a local folder or a Hugging Face Hub repo id (`"allenai/longformer-base-4096"`,
+   * downloaded once into the cache shared with Python's huggingface_hub; see HubOptions for revision, cache,
+   * offline mode and token). Reads config.json and model.safetensors, or pytorch_model.bin when the repo has
+   * no safetensors.
+   */
+  static async fromPretrained(location: string, options: LongformerPretrainedOptions = {}): Promise<LongformerForSequenceClassification> {
+    const folder = await pretrainedFolder(location, options, fetchLongformerCheckpoint);
+    return LongformerForSequenceClassification.fromFolder(folder, options);
+  }
+
+  /** Loads `dir/config.json` and `dir/model.safetensors`, else `dir/pytorch_model.bin` (HF names; F32/F16/BF16). */
+  static fromFolder(dir: string, options: LongformerLoadOptions = {}): LongformerForSequenceClassification {
     const configPath = path.join(dir, "config.json");
-    const weightsPath = path.join(dir, "model.safetensors");
-    for (const file of [configPath, weightsPath]) {
-      if (!fs.existsSync(file)) throw new Error(`Longformer.fromPretrained: ${file} not found (expected config.json and model.safetensors in ${dir})`);
-    }
+    const weightsPath = LONGFORMER_WEIGHT_FILES.map((name) => path.join(dir, name)).find((file) => fs.existsSync(file));
+    if (!fs.existsSync(configPath)) throw new Error(`Longformer.fromFolder: ${configPath} not found (expected config.json and ${LONGFORMER_WEIGHT_FILES.join(" or ")} in ${dir})`);
+    if (!weightsPath) throw new Error(`Longformer.fromFolder: neither ${LONGFORMER_WEIGHT_FILES.join(" nor ")} found in ${dir}`);
     const config = LongformerConfig.fromJSON(fs.readFileSync(configPath, "utf-8"), configPath);
-    const weights = longformerWeightsFromCheckpoint(config, readSafetensorsFile(weightsPath), weightsPath, options);
+    const checkpoint = weightsPath.endsWith(".bin") ? readTorchCheckpointFile(weightsPath) : readSafetensorsFile(weightsPath);
+    const weights = longformerWeightsFromCheckpoint(config, checkpoint, weightsPath, options);
     return new LongformerForSequenceClassification(config, weights, options.seed ?? 0);
   }
 

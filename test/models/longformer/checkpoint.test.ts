@@ -63,12 +63,12 @@ describe("Longformer checkpoints", () => {
   });
 
   it("save writes HF names, F32, PyTorch layout: tensors identical to the loaded file, re-save byte-identical", () => {
-    const model = LongformerForSequenceClassification.fromPretrained(caseDir(CASE));
+    const model = LongformerForSequenceClassification.fromFolder(caseDir(CASE));
     const first = tempDir();
     const second = tempDir();
     model.savePretrained(first);
     model.dispose();
-    const reloaded = LongformerForSequenceClassification.fromPretrained(first);
+    const reloaded = LongformerForSequenceClassification.fromFolder(first);
     reloaded.savePretrained(second);
     reloaded.dispose();
     const bytesA = fs.readFileSync(path.join(first, "model.safetensors"));
@@ -88,7 +88,7 @@ describe("Longformer checkpoints", () => {
   });
 
   it("config.json written by savePretrained keeps every HF field of the source", () => {
-    const model = LongformerForSequenceClassification.fromPretrained(caseDir(CASE));
+    const model = LongformerForSequenceClassification.fromFolder(caseDir(CASE));
     const dir = tempDir();
     model.savePretrained(dir);
     model.dispose();
@@ -106,7 +106,7 @@ describe("Longformer checkpoints", () => {
     const good = tensors.get("longformer.embeddings.token_type_embeddings.weight")!;
     tensors.set("longformer.embeddings.token_type_embeddings.weight", { ...good, shape: [1, good.shape[0] * good.shape[1]] });
     const dir = checkpointWith(tensors);
-    assert.throws(() => LongformerForSequenceClassification.fromPretrained(dir), (e: Error) => {
+    assert.throws(() => LongformerForSequenceClassification.fromFolder(dir), (e: Error) => {
       assert.match(e.message, /model\.safetensors: 4 weight problem/);
       assert.match(e.message, /missing: longformer\.encoder\.layer\.1\.attention\.self\.key_global\.bias \[32\]/);
       assert.match(e.message, /missing: classifier\.dense\.bias/);
@@ -123,9 +123,9 @@ describe("Longformer checkpoints", () => {
     }
     tensors.set("pooler.dense.weight", tensors.get("encoder.layer.0.output.dense.weight")!);
     const dir = checkpointWith(tensors);
-    assert.throws(() => LongformerForSequenceClassification.fromPretrained(dir), /missing: classifier\.out_proj\.weight[\s\S]*initClassifierHead: true/);
-    const headless = LongformerForSequenceClassification.fromPretrained(dir, { initClassifierHead: true, seed: 3 });
-    const full = LongformerForSequenceClassification.fromPretrained(caseDir(CASE));
+    assert.throws(() => LongformerForSequenceClassification.fromFolder(dir), /missing: classifier\.out_proj\.weight[\s\S]*initClassifierHead: true/);
+    const headless = LongformerForSequenceClassification.fromFolder(dir, { initClassifierHead: true, seed: 3 });
+    const full = LongformerForSequenceClassification.fromFolder(caseDir(CASE));
     try {
       assert.strictEqual(maxAbsDiff(encoded(headless), encoded(full)), 0);
       const head = new Map(headless.namedParameters());
@@ -142,7 +142,7 @@ describe("Longformer checkpoints", () => {
 
   it("loads F16, BF16 and F64 weights as float32", () => {
     const config = LongformerConfig.fromJSON(fs.readFileSync(path.join(caseDir(CASE), "config.json"), "utf-8"));
-    const reference = LongformerForSequenceClassification.fromPretrained(caseDir(CASE));
+    const reference = LongformerForSequenceClassification.fromFolder(caseDir(CASE));
     const refWeights = reference.weights();
     reference.dispose();
     for (const dtype of ["F16", "BF16", "F64"] as const) {
@@ -164,7 +164,7 @@ describe("Longformer checkpoints", () => {
         expected.set(name, toFloat32Array(entry, name));
       }
       const dir = checkpointWith(tensors);
-      const model = LongformerForSequenceClassification.fromPretrained(dir);
+      const model = LongformerForSequenceClassification.fromFolder(dir);
       assert.strictEqual(model.config.hidden_size, config.hidden_size);
       for (const [name, v] of model.namedParameters()) {
         assert.strictEqual(maxAbsDiff(v.dataSync(), expected.get(name)!), 0, `${dtype} ${name}`);
@@ -178,7 +178,7 @@ describe("Longformer checkpoints", () => {
     const model = LongformerForSequenceClassification.create({ vocab_size: 40, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, attention_window: [4], max_position_embeddings: 40, num_labels: 3 }, { seed: 5 });
     const dir = tempDir();
     model.savePretrained(dir);
-    const again = LongformerForSequenceClassification.fromPretrained(dir);
+    const again = LongformerForSequenceClassification.fromFolder(dir);
     const batch = { inputIds: tf.tensor2d([[0, 5, 6, 7, 8, 2]], undefined, "int32") };
     const a = model.forward(batch);
     const b = again.forward(batch);
@@ -187,9 +187,9 @@ describe("Longformer checkpoints", () => {
     tf.dispose([a, b, batch.inputIds]);
     model.dispose();
     again.dispose();
-    assert.throws(() => LongformerForSequenceClassification.fromPretrained(path.join(dir, "nope")), /config\.json not found/);
+    assert.throws(() => LongformerForSequenceClassification.fromFolder(path.join(dir, "nope")), /config\.json not found/);
     writeSafetensorsFile(path.join(dir, "model.safetensors"), { x: { dtype: "F32", shape: [1], data: new Float32Array(1) } });
-    assert.throws(() => LongformerForSequenceClassification.fromPretrained(dir), /weight problem[\s\S]*unexpected: x/);
+    assert.throws(() => LongformerForSequenceClassification.fromFolder(dir), /weight problem[\s\S]*unexpected: x/);
   });
 });
 

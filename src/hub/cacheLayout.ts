@@ -1,0 +1,95 @@
+/**
+ * The on-disk cache layout of Python's huggingface_hub, so tsml and Python share one cache:
+ *
+ *     <cacheDir>/models--<org>--<name>/
+ *       blobs/<etag>                      file contents, named by the Hub's ETag (sha256 for LFS files, git sha1 otherwise)
+ *       blobs/<etag>.incomplete           a download in progress (resumed from its length)
+ *       refs/<revision>                   the commit a branch or tag pointed to (the 40-hex hash, no newline)
+ *       snapshots/<commit>/<file>         relative symlink to ../../blobs/<etag>
+ *       .no_exist/<commit>/<file>         empty marker: the repo has no such file at that commit
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { writeFileAtomic } from "../io";
+
+const COMMIT_HASH = /^[0-9a-f]{40}$/;
+
+/** True for a full 40-hex commit hash (a revision that never moves). */
+export function isCommitHash(revision: string): boolean {
+  return COMMIT_HASH.test(revision);
+}
+
+/** True when `id` is a valid model repo id: `name` or `org/name` ([A-Za-z0-9_.-], no `--` or `..`, at most 96 chars). */
+export function isHubRepoId(id: string): boolean {
+  return /^(?:[\w.-]+\/)?[\w.-]+$/.test(id) && !id.includes("--") && !id.includes("..") && id.length <= 96 && !/(^|\/)[.-]|[.-]($|\/)/.test(id);
+}
+
+/** The paths of one model repo inside a hub cache. */
+export class RepoCache {
+  /** `<cacheDir>/models--org--name`. */
+  readonly folder: string;
+
+  constructor(cacheDir: string, readonly repoId: string) {
+    this.folder = path.join(cacheDir, ["models", ...repoId.split("/")].join("--"));
+  }
+
+  /** The file holding a content-addressed blob. */
+  blobPath(etag: string): string {
+    return path.join(this.folder, "blobs", etag);
+  }
+
+  /** The snapshot entry of `file` at `commit`. */
+  pointerPath(commit: string, file: string): string {
+    return path.join(this.folder, "snapshots", commit, ...file.split("/"));
+  }
+
+  /** The folder of the snapshot at `commit`. */
+  snapshotFolder(commit: string): string {
+    return path.join(this.folder, "snapshots", commit);
+  }
+
+  /** The commit `revision` resolves to from the cache alone: itself if a hash, else `refs/<revision>`. */
+  cachedCommit(revision: string): string | undefined {
+    if (isCommitHash(revision)) return revision;
+    try {
+      const commit = fs.readFileSync(path.join(this.folder, "refs", ...revision.split("/")), "utf8");
+      return isCommitHash(commit) ? commit : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Records that `revision` (a branch or tag) points at `commit`; a commit hash needs no ref. */
+  writeRef(revision: string, commit: string): void {
+    if (revision === commit) return;
+    const ref = path.join(this.folder, "refs", ...revision.split("/"));
+    if (this.cachedCommit(revision) !== commit) writeFileAtomic(ref, commit);
+  }
+
+  /** The cached file of `file` at `commit`, if present (symlink resolved). */
+  cachedFile(commit: string, file: string): string | undefined {
+    const pointer = this.pointerPath(commit, file);
+    return fs.existsSync(pointer) ? pointer : undefined;
+  }
+
+  /** True when the cache records that the repo has no `file` at `commit`. */
+  knownMissing(commit: string, file: string): boolean {
+    return fs.existsSync(path.join(this.folder, ".no_exist", commit, ...file.split("/")));
+  }
+
+  /** Records that the repo has no `file` at `commit` (huggingface_hub reads the same marker). */
+  markMissing(commit: string, file: string): void {
+    const marker = path.join(this.folder, ".no_exist", commit, ...file.split("/"));
+    fs.mkdirSync(path.dirname(marker), { recursive: true });
+    fs.closeSync(fs.openSync(marker, "a"));
+  }
+
+  /** Points `snapshots/<commit>/<file>` at `blobs/<etag>` with a relative symlink (as huggingface_hub does). */
+  link(commit: string, file: string, etag: string): string {
+    const pointer = this.pointerPath(commit, file);
+    fs.mkdirSync(path.dirname(pointer), { recursive: true });
+    fs.rmSync(pointer, { force: true });
+    fs.symlinkSync(path.relative(path.dirname(pointer), this.blobPath(etag)), pointer);
+    return pointer;
+  }
+}
