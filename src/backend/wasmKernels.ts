@@ -1,7 +1,8 @@
 /**
  * Kernels registered on tfjs's WASM backend: one it lacks but training needs (UnsortedSegmentSum, the
- * gradient of gather), faster versions of three it has for the shapes a transformer uses (2-D Transpose,
- * row GatherV2, row UnsortedSegmentSum: kernels/rows.c), tsml's band-attention kernels (bandKernels.ts) and
+ * gradient of gather), faster versions of ones it has for the shapes a transformer uses (2-D Transpose, row
+ * GatherV2, row UnsortedSegmentSum, and Slice, zero PadV2 and Concat along the last axis, which tfjs does per
+ * element or per row in JavaScript: kernels/rows.c), tsml's band-attention kernels (bandKernels.ts) and
  * exact-GELU kernels (activationKernels.ts).
  * A replaced kernel keeps tfjs's own for every case it does not handle.
  */
@@ -15,6 +16,8 @@ interface RowsModuleExports {
   transpose_2d(x: number, out: number, rows: number, cols: number): void;
   gather_rows(table: number, indices: number, out: number, count: number, width: number): void;
   scatter_add_rows(x: number, segments: number, out: number, count: number, width: number, numSegments: number): void;
+  take_columns(x: number, out: number, rows: number, inWidth: number, start: number, outWidth: number): void;
+  place_columns(x: number, out: number, rows: number, inWidth: number, outWidth: number, offset: number, zeroRest: number): void;
 }
 
 interface WasmBackendWithRead extends WasmBackendInternals {
@@ -72,6 +75,77 @@ function gatherKernel(original: tf.KernelConfig): tf.KernelConfig {
   };
 }
 
+/** True when every axis but the last is untouched: `starts` are 0 and `sizes` are the whole axis there. */
+function onlyLastAxis(shape: number[], starts: number[], sizes: number[]): boolean {
+  return shape.every((dim, axis) => axis === shape.length - 1 || (starts[axis] === 0 && sizes[axis] === dim));
+}
+
+/** Slice along the last axis only (the global and band columns of attention probabilities): one copy per row. */
+function sliceKernel(original: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...original,
+    kernelFunc: (args) => {
+      const { inputs, backend, attrs } = args;
+      const x = (inputs as { x: tf.TensorInfo }).x;
+      const { begin, size } = attrs as unknown as { begin: number | number[]; size: number | number[] };
+      const [starts, sizes] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+      const rank = x.shape.length;
+      if (!is32Bit(x) || rank < 2 || !onlyLastAxis(x.shape, starts, sizes) || sizes[rank - 1] === 0) return original.kernelFunc(args);
+      const be = backend as unknown as WasmBackendInternals;
+      const out = be.makeOutput(sizes, x.dtype);
+      const width = x.shape[rank - 1];
+      rowsModule(be).take_columns(heapOffset(be, x), heapOffset(be, out), tf.util.sizeFromShape(x.shape) / width, width, starts[rank - 1], sizes[rank - 1]);
+      return out;
+    },
+  };
+}
+
+/** Zero padding of the last axis only (the gradient of such a slice): one copy per row into a zeroed output. */
+function padKernel(original: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...original,
+    kernelFunc: (args) => {
+      const { inputs, backend, attrs } = args;
+      const x = (inputs as { x: tf.TensorInfo }).x;
+      const { paddings, constantValue } = attrs as unknown as { paddings: [number, number][]; constantValue: number };
+      const rank = x.shape.length;
+      const outShape = x.shape.map((dim, axis) => paddings[axis][0] + dim + paddings[axis][1]);
+      const lastOnly = paddings.every(([before, after], axis) => axis === rank - 1 || (before === 0 && after === 0));
+      if (!is32Bit(x) || rank < 2 || constantValue !== 0 || !lastOnly || tf.util.sizeFromShape(x.shape) === 0) return original.kernelFunc(args);
+      const be = backend as unknown as WasmBackendInternals;
+      const out = be.makeOutput(outShape, x.dtype);
+      const width = x.shape[rank - 1];
+      rowsModule(be).place_columns(heapOffset(be, x), heapOffset(be, out), tf.util.sizeFromShape(x.shape) / width, width, outShape[rank - 1], paddings[rank - 1][0], 1);
+      return out;
+    },
+  };
+}
+
+/** Concatenation along the last axis (global and band scores): one copy per row and input. */
+function concatKernel(original: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...original,
+    kernelFunc: (args) => {
+      const { inputs, backend, attrs } = args;
+      const tensors = (inputs as unknown as tf.TensorInfo[]).filter((t) => tf.util.sizeFromShape(t.shape) > 0);
+      const rank = tensors[0]?.shape.length ?? 0;
+      const axis = tensors.length > 0 ? tf.util.parseAxisParam((attrs as unknown as { axis: number }).axis, tensors[0].shape)[0] : -1;
+      const sameRows = tensors.every((t) => t.dtype === tensors[0].dtype && t.shape.length === rank && t.shape.every((dim, i) => i === axis || dim === tensors[0].shape[i]));
+      if (tensors.length < 2 || axis !== rank - 1 || rank < 2 || !is32Bit(tensors[0]) || !sameRows) return original.kernelFunc(args);
+      const be = backend as unknown as WasmBackendInternals;
+      const outWidth = tensors.reduce((sum, t) => sum + t.shape[axis], 0);
+      const out = be.makeOutput([...tensors[0].shape.slice(0, -1), outWidth], tensors[0].dtype);
+      const rows = tf.util.sizeFromShape(tensors[0].shape) / tensors[0].shape[axis];
+      let offset = 0;
+      for (const t of tensors) {
+        rowsModule(be).place_columns(heapOffset(be, t), heapOffset(be, out), rows, t.shape[axis], outWidth, offset, 0);
+        offset += t.shape[axis];
+      }
+      return out;
+    },
+  };
+}
+
 /** UnsortedSegmentSum: out[segmentIds[i], ...] += x[i, ...]. Needed by the gradient of gather (embeddings). */
 const unsortedSegmentSum: tf.KernelConfig = {
   kernelName: "UnsortedSegmentSum",
@@ -106,7 +180,8 @@ let registered = false;
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
-  for (const [name, faster] of [["Transpose", transposeKernel], ["GatherV2", gatherKernel]] as const) {
+  const replacements = [["Transpose", transposeKernel], ["GatherV2", gatherKernel], ["Slice", sliceKernel], ["PadV2", padKernel], ["Concat", concatKernel]] as const;
+  for (const [name, faster] of replacements) {
     const original = tf.getKernel(name, "wasm");
     if (!original) continue;
     tf.unregisterKernel(name, "wasm");

@@ -1,7 +1,8 @@
 /**
  * tsml's WASM kernels against tfjs's pure-JS cpu backend (stock ops) on random shapes and values: the band
  * attention products with their gradients (the sliding-chunks ops run the kernels on wasm and the blockwise
- * stock-op formulation on cpu), exact GELU, and the replaced Transpose, GatherV2 and UnsortedSegmentSum with theirs.
+ * stock-op formulation on cpu), exact GELU, and the replaced Transpose, GatherV2, UnsortedSegmentSum, Slice, PadV2
+ * and Concat with theirs.
  */
 import { strict as assert } from "assert";
 import * as tf from "@tensorflow/tfjs";
@@ -124,6 +125,20 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
       const x: Sample = { shape: [size], dtype: "float32", values: Float32Array.from({ length: size }, (_, i) => (size === 1 ? 0.3 : -9 + (18 * i) / (size - 1))) };
       await compareWithCpu(`gelu [${size}]`, (a) => geluOf(a), [x], size, rng);
     }
+  });
+
+  it("Slice, zero PadV2 and Concat along the last axis (and other axes, through tfjs's own), values and gradients", async () => {
+    const x = floats([2, 3, 5, 9], rng);
+    await compareWithCpu("slice last axis", (a) => tf.slice(a, [0, 0, 0, 2], [-1, -1, -1, 5]), [x], 2 * 3 * 5 * 5, rng);
+    await compareWithCpu("slice first column", (a) => tf.slice(a, [0, 0, 0, 0], [2, 3, 5, 1]), [x], 2 * 3 * 5, rng);
+    await compareWithCpu("slice other axes", (a) => tf.slice(a, [1, 0, 2, 1], [1, 2, 3, 4]), [x], 1 * 2 * 3 * 4, rng);
+    await compareWithCpu("pad last axis", (a) => tf.pad(a, [[0, 0], [0, 0], [0, 0], [3, 1]]), [x], 2 * 3 * 5 * 13, rng);
+    await compareWithCpu("pad with a value", (a) => tf.pad(a, [[0, 0], [0, 0], [0, 0], [1, 1]], 2.5), [x], 2 * 3 * 5 * 11, rng);
+    await compareWithCpu("pad other axes", (a) => tf.pad(a, [[1, 0], [0, 0], [0, 2], [1, 1]]), [x], 3 * 3 * 7 * 11, rng);
+    const y = floats([2, 3, 5, 1], rng);
+    await compareWithCpu("concat last axis", (a, b) => tf.concat([a, b, a], 3), [x, y], 2 * 3 * 5 * 19, rng);
+    await compareWithCpu("concat other axis", (a) => tf.concat([a, a], 1), [x], 2 * 6 * 5 * 9, rng);
+    await compareWithCpu("int32 concat and slice", (a, b) => tf.slice(tf.concat([a, b], 1), [0, 2], [-1, 4]).toFloat(), [ints([4, 3], 100, rng), ints([4, 5], 100, rng)], null, rng);
   });
 
   it("GatherV2 refuses an index outside the table, naming it", () => {

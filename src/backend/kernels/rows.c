@@ -1,7 +1,8 @@
 /*
  * Row-wise data movement for tfjs's WASM backend, compiled to a small WebAssembly module that imports the
  * backend's memory (pointers are offsets into the tfjs heap): the 2-D transpose behind every dense layer's
- * backward pass, the row gather behind embedding lookups, and its gradient, a row scatter-add.
+ * backward pass, the row gather behind embedding lookups and its gradient, a row scatter-add, and slices,
+ * zero pads and concatenations along the last axis (attention probabilities split into global and band columns).
  * tfjs-backend-wasm 4.22 runs these through generic N-d index arithmetic, several times slower.
  *
  * Same rules as band.c: no data segments, no globals, no shadow stack (scripts/build-wasm-kernels checks).
@@ -62,4 +63,18 @@ void scatter_add_rows(const float *x, const int *segments, float *out, u32 count
     const float *src = x + i * width;
     for (u32 j = 0; j < width; j++) dst[j] += src[j];
   }
+}
+
+/* out[r, :] = x[r, start : start + out_width] for `rows` rows of `in_width` 32-bit values (a slice of the last axis). */
+EXPORT(take_columns)
+void take_columns(const u32 *x, u32 *out, u32 rows, u32 in_width, u32 start, u32 out_width) {
+  for (u32 r = 0; r < rows; r++) __builtin_memcpy(out + r * out_width, x + r * in_width + start, out_width * 4);
+}
+
+/* out[r, offset : offset + in_width] = x[r, :] for `rows` rows of an out_width-wide output (concatenation or zero
+ * padding of the last axis; with `zero_rest`, the other columns are zeroed first). */
+EXPORT(place_columns)
+void place_columns(const u32 *x, u32 *out, u32 rows, u32 in_width, u32 out_width, u32 offset, u32 zero_rest) {
+  if (zero_rest) __builtin_memset(out, 0, rows * out_width * 4);
+  for (u32 r = 0; r < rows; r++) __builtin_memcpy(out + r * out_width + offset, x + r * in_width, in_width * 4);
 }
