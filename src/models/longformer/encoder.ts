@@ -43,10 +43,11 @@ export class LongformerEncoder {
         bandBiasByWindow.set(layer.window, bandBias);
       }
       const masks = { ...shared, bandBias };
-      // Like HF, per-layer outputs asked for by the caller come from the plain path.
+      // Like HF, per-layer outputs asked for by the caller come from the plain path. Each layer runs in its own
+      // tidy: what its backward pass needs is kept by the ops themselves, the rest is freed before the next layer.
       const { output, probs } = this.gradientCheckpointing && !collect.hiddenStates && !collect.attentions
         ? { output: checkpointedLayer(layer, outputs.hidden, masks, ctx), probs: undefined }
-        : layer.apply(outputs.hidden, masks, ctx, collect.attentions);
+        : tf.tidy(() => layer.apply(outputs.hidden, masks, ctx, collect.attentions) as unknown as tf.TensorContainer) as unknown as ReturnType<LongformerLayer["apply"]>;
       outputs.hidden = output;
       if (collect.hiddenStates) outputs.hiddenStates.push(output);
       if (probs) outputs.attentions.push(probs);
