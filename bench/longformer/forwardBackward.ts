@@ -10,7 +10,8 @@
  * at 1024 tokens, and `--step` adds the optimizer: one full training step (forward, backward, AdamW).
  * Reports median process CPU time (WASM runs on one thread, so CPU time is the load-independent figure on a
  * shared machine), wall time, tokens per CPU-second and the process's peak RSS so far (lengths run in ascending
- * order, as in HF's script). Then it runs `../shared/bench/hf/hf_fwdbwd_bench.py` with the same sizes on one
+ * order, as in HF's script) and the WASM heap's size (its high-water mark: the heap never shrinks, and wasm32
+ * caps it at 4 GiB). Then it runs `../shared/bench/hf/hf_fwdbwd_bench.py` with the same sizes on one
  * thread (after `bash ../shared/bench/hf/setup.sh`; see its README) and prints the ratios tsml / HF.
  */
 import { execFileSync } from "child_process";
@@ -35,6 +36,14 @@ interface Measure {
   cpuMs: number;
   wallMs: number;
   peakRssMb: number;
+  /** Size of the WASM heap (it only grows, so this is its high-water mark); undefined off WASM and for HF. */
+  wasmHeapMb?: number;
+}
+
+/** The WASM backend's heap size in MB, or undefined on another backend. */
+function wasmHeapMb(): number | undefined {
+  const memory = (tf.backend() as unknown as { wasm?: { asm?: { memory?: { buffer: ArrayBuffer } } } }).wasm?.asm?.memory;
+  return memory ? memory.buffer.byteLength / 2 ** 20 : undefined;
 }
 
 const BENCH_SIZES = { hidden: 128, layers: 2, heads: 4, intermediate: 512, window: 64, vocab: 1000 };
@@ -111,7 +120,7 @@ function measureTsml(options: Options): Measure[] {
     }
     if (tf.memory().numTensors !== before) throw new Error(`tensor leak: ${tf.memory().numTensors - before} tensors per step`);
     ids.dispose();
-    results.push({ n, cpuMs: median(cpu), wallMs: median(wall), peakRssMb: process.resourceUsage().maxRSS / 1024 });
+    results.push({ n, cpuMs: median(cpu), wallMs: median(wall), peakRssMb: process.resourceUsage().maxRSS / 1024, wasmHeapMb: wasmHeapMb() });
   }
   labels.dispose();
   optimizer?.dispose();
@@ -161,14 +170,14 @@ function main(): Promise<void> {
     );
     const tsml = measureTsml(options);
     const hf = options.hf ? measureHf(options) : null;
-    console.log("| tokens | tsml CPU ms | HF CPU ms | CPU ratio | tsml peak RSS MB | HF peak RSS MB | RSS ratio | tsml tokens/CPU-s |");
-    console.log("|---|---|---|---|---|---|---|---|");
+    console.log("| tokens | tsml CPU ms | HF CPU ms | CPU ratio | tsml peak RSS MB | HF peak RSS MB | RSS ratio | tsml WASM heap MB | tsml tokens/CPU-s |");
+    console.log("|---|---|---|---|---|---|---|---|---|");
     tsml.forEach((t) => {
       const h = hf?.find((r) => r.n === t.n);
       const ratio = (a: number, b?: number) => (b ? (a / b).toFixed(2) : "—");
       console.log(
         `| ${t.n} | ${t.cpuMs.toFixed(0)} | ${h ? h.cpuMs.toFixed(0) : "—"} | ${ratio(t.cpuMs, h?.cpuMs)} | ${t.peakRssMb.toFixed(0)} | ` +
-          `${h ? h.peakRssMb.toFixed(0) : "—"} | ${ratio(t.peakRssMb, h?.peakRssMb)} | ${(t.n / (t.cpuMs / 1000)).toFixed(0)} |`,
+          `${h ? h.peakRssMb.toFixed(0) : "—"} | ${ratio(t.peakRssMb, h?.peakRssMb)} | ${t.wasmHeapMb?.toFixed(0) ?? "—"} | ${(t.n / (t.cpuMs / 1000)).toFixed(0)} |`,
       );
     });
     if (options.step && hf) console.log("(HF's script times forward + backward only; tsml's column includes the AdamW update.)");
