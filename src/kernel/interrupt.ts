@@ -98,11 +98,6 @@ export class InterruptController<Tag = unknown> {
     return this.storage.getStore()?.tag;
   }
 
-  /** Whether a cell is running now (not counting background work of finished cells). */
-  get cellRunning(): boolean {
-    return this.current !== undefined;
-  }
-
   /** Interrupts the running cell, if any; an interrupt with no cell running is dropped. */
   interrupt(): void {
     const state = this.current;

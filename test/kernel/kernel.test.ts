@@ -346,3 +346,33 @@ const trainer = new Trainer({
     assert.ok(typeof data["text/plain"] === "string");
   });
 });
+
+describe("kernel: a heap that runs full", function () {
+  this.timeout(180_000);
+  const HEAP_MIB = 384;
+  let kernel: KernelClient;
+
+  before(async () => {
+    const withSmallHeap = (argv: string[]) => argv.map((a) => (a.startsWith("--max-old-space-size=") ? `--max-old-space-size=${HEAP_MIB}` : a));
+    kernel = await startKernel(installTestKernelspec(), tempDir("tsml-notebook-heap-"), withSmallHeap);
+  });
+  after(async () => kernel?.shutdown());
+
+  it("warns the user in the running cell when the heap nears its limit, and the kernel lives on", async () => {
+    const code = `import * as v8 from "v8";
+const heapShare = () => v8.getHeapStatistics().used_heap_size / v8.getHeapStatistics().heap_size_limit;
+const hog: number[][] = [];
+while (heapShare() < 0.8) hog.push(new Array(250_000).fill(1.5));
+await new Promise((resolve) => setTimeout(resolve, 1500));
+hog.length = 0;
+v8.getHeapStatistics().heap_size_limit / 2 ** 20`;
+    const { reply, outputs } = await kernel.execute(code);
+    assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
+    const limit = Number(resultText(outputs));
+    assert.ok(limit >= HEAP_MIB && limit < HEAP_MIB + 256, `the kernel runs with the small heap (${limit} MiB)`);
+    const warnings = ofType(outputs, "stream").filter((m) => m.content.name === "stderr" && /memory is running out/.test(String(m.content.text)));
+    assert.strictEqual(warnings.length, 1, JSON.stringify(outputs.map((m) => m.content)));
+    assert.match(String(warnings[0].content.text), /--max-old-space-size/);
+    assert.strictEqual(resultText((await kernel.execute("1 + 1")).outputs), "2");
+  });
+});
