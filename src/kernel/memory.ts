@@ -2,8 +2,8 @@
  * Warns the notebook user when the JavaScript heap nears its limit.
  *
  * When the heap is full, V8 ends the process (a fatal error Node can't catch or report to a client), so the only
- * thing a kernel can do is warn before: it samples `v8.getHeapStatistics()` every half second and once a cell ends,
- * and says so when the heap is above `threshold` of its limit. A single synchronous allocation that overshoots
+ * thing a kernel can do is warn before: it samples `v8.getHeapStatistics()` every half second and says so (under
+ * the running cell) when the heap is above `threshold` of its limit. A single synchronous allocation that overshoots
  * can't be caught this way; the kernelspec's `--max-old-space-size` (see install.ts) sets the limit.
  */
 import * as v8 from "v8";
