@@ -97,9 +97,13 @@ export class KernelClient {
     return reply;
   }
 
-  /** Runs `code` and resolves with the reply and the iopub output once the kernel is idle again. */
-  async execute(code: string, timeoutMs = 60_000): Promise<ExecuteResult> {
-    const message = makeMessage("execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true }, undefined);
+  /**
+   * Runs `code` and resolves with the reply and the iopub output once the kernel is idle again. With `stopOnError`
+   * (the default, as in Jupyter's clients) a failure aborts the execute requests queued behind it.
+   */
+  async execute(code: string, timeoutMs = 60_000, options: { stopOnError?: boolean } = {}): Promise<ExecuteResult> {
+    const content = { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: options.stopOnError ?? true };
+    const message = makeMessage("execute_request", content, undefined);
     const id = message.header.msg_id;
     const replied = new Promise<JupyterMessage>((resolve) => this.shellReplies.set(id, resolve));
     await this.shell.send(encodeMessage(message, this.signer));

@@ -3,7 +3,10 @@
  * declarations), executes the JavaScript in this process, and hands back the last expression's value.
  */
 import * as vm from "vm";
+import * as ts from "@tslab/typescript-for-tslab";
 import type { Converter } from "tslab/dist/converter";
+import { cellFileName, CellSources } from "./cellSources";
+import { createMappedConverter, MappedConverter } from "./converter";
 import { describeDiagnostics, describeError, ErrorContent } from "./errors";
 import { instrumentLoops } from "./instrument";
 import { InterruptController } from "./interrupt";
@@ -21,6 +24,9 @@ export interface Completion {
   matches: string[];
 }
 
+/** TypeScript's code for "Unterminated string literal" (a quoted string can't continue on the next line). */
+const UNTERMINATED_STRING_LITERAL = 1002;
+
 /** Global declarations every cell sees (the kernel's globals). */
 const KERNEL_GLOBALS = `declare global {
   /** Shows a value in the notebook (rich output when it implements Symbol.for("Jupyter.display")); the handle updates it in place. */
@@ -29,15 +35,27 @@ const KERNEL_GLOBALS = `declare global {
   function clearOutput(wait?: boolean): void;
 }`;
 
+/** Who runs a cell: the tag its async context carries (the request), and how its stack frames are labelled. */
+export interface CellRunInfo<Tag> {
+  tag: Tag;
+  /** `In[3]` for execution count 3. */
+  label: string;
+}
+
 /** The cell executor of one kernel process (one notebook folder). */
-export class CellExecutor {
-  private converter: Converter | undefined;
+export class CellExecutor<Tag = unknown> {
+  private mapped: MappedConverter | undefined;
   private previousDeclarations = "";
   private readonly modules: CellModules;
+  /** Every compiled cell, for mapping stack traces and attributing late errors. */
+  readonly sources = new CellSources<Tag>();
+  private cellSeq = 0;
+  /** The compute backend (see `startBackend`); cells wait for it. */
+  private backendReady: Promise<string | undefined> | undefined;
   /** Cell-level variables live here (tslab compiles `let x` in a cell to `exports.x`). */
   private readonly locals: Record<string, unknown> = {};
 
-  constructor(private readonly cwd: string, private readonly packageRoot: string, private readonly interrupts: InterruptController) {
+  constructor(private readonly cwd: string, private readonly packageRoot: string, private readonly interrupts: InterruptController<Tag>) {
     this.modules = new CellModules(cwd, packageRoot);
     const target = this.locals;
     const exports = new Proxy(target, {
@@ -52,28 +70,58 @@ export class CellExecutor {
 
   /** Creates the TypeScript converter (slow: seconds, it loads the lib and @types declarations); called once, early. */
   warmUp(): Converter {
-    if (!this.converter) {
+    if (!this.mapped) {
       installTsmlTypeResolution(this.cwd, this.packageRoot);
-      const { createConverter } = require("tslab/dist/converter") as typeof import("tslab/dist/converter");
-      this.converter = createConverter({ isJS: false, isBrowser: false });
+      this.mapped = createMappedConverter();
       // A separate virtual file: declarations in the previous-cells file would be rewritten to `exports.<name>`.
-      this.converter.addModule("__tsml_kernel_globals__", KERNEL_GLOBALS);
+      this.mapped.converter.addModule("__tsml_kernel_globals__", KERNEL_GLOBALS);
     }
-    return this.converter;
+    return this.mapped.converter;
+  }
+
+  /**
+   * Starts tsml's best compute backend (native TensorFlow, else WebAssembly; `TSML_BACKEND` forces one) before any
+   * cell runs, so that a plain `import * as tf from "@tensorflow/tfjs"` in a cell computes on it (and tfjs's
+   * "install the node backend" banner for its pure-JS fallback never shows).
+   */
+  startBackend(): void {
+    this.backendReady ??= (async () => {
+      // Emscripten's loader (the WASM backend) adds process handlers that rethrow every unhandled rejection and
+      // uncaught exception, which would end the kernel; the kernel's own handlers report them in the notebook.
+      const events = ["uncaughtException", "unhandledRejection"];
+      const listeners = (event: string) => process.listeners(event as "uncaughtException") as ((...args: unknown[]) => void)[];
+      const before = events.map((event) => new Set(listeners(event)));
+      try {
+        const { initBackend } = require("../backend") as typeof import("../backend");
+        await initBackend();
+        return undefined;
+      } catch (err) {
+        return `tsml kernel: no TensorFlow.js backend could be started: ${err instanceof Error ? err.message : String(err)}\n`;
+      } finally {
+        events.forEach((event, i) => listeners(event).filter((l) => !before[i].has(l)).forEach((l) => process.removeListener(event, l)));
+      }
+    })();
   }
 
   /** Compiles and runs one cell; an interrupt (SIGINT, interrupt_request) ends it with KeyboardInterrupt. */
-  async execute(code: string): Promise<CellOutcome> {
+  async execute(code: string, run: CellRunInfo<Tag>): Promise<CellOutcome> {
     try {
-      return await this.interrupts.run(() => this.compileAndRun(code));
+      return await this.interrupts.run(run.tag, () => this.compileAndRun(code, run));
     } catch (err) {
-      return { ok: false, error: describeError(err) };
+      return { ok: false, error: describeError(err, this.sources) };
     }
   }
 
-  private async compileAndRun(code: string): Promise<CellOutcome> {
+  private async compileAndRun(code: string, run: CellRunInfo<Tag>): Promise<CellOutcome> {
+    this.startBackend();
+    const backendProblem = await this.backendReady;
+    if (backendProblem) {
+      process.stderr.write(backendProblem);
+      this.backendReady = Promise.resolve(undefined);
+    }
     const cell = expandShorthandProperties(code);
     const converted = this.warmUp().convert(this.previousDeclarations, cell.code);
+    const conversion = this.mapped!.takeMaps();
     if (converted.sideOutputs) this.modules.addLocalModules(converted.sideOutputs);
     if (converted.diagnostics.length > 0) {
       const inCell = converted.diagnostics.map((d) => (d.fileName ? d : { ...d, start: originalPosition(cell, d.start), end: originalPosition(cell, d.end) }));
@@ -83,17 +131,29 @@ export class CellExecutor {
       this.previousDeclarations = converted.declOutput ?? "";
       return { ok: true, hasValue: false };
     }
-    const js = instrumentLoops(converted.output);
-    await this.modules.preload([js, ...(converted.sideOutputs ?? []).map((output) => output.data)].join("\n"));
+    await this.modules.preload([converted.output, ...(converted.sideOutputs ?? []).map((output) => output.data)].join("\n"));
     // Give the event loop one turn so that a SIGINT sent while the cell compiled is handled before it runs.
     await new Promise((resolve) => setImmediate(resolve));
     this.interrupts.throwIfInterrupted();
-    const wrapped =
-      (converted.hasToplevelAwait ? "(async function (exports, require) {\n" : "(function (exports, require) {\n") +
-      js +
-      "\n})(__tsmlCell.exports, __tsmlCell.require)";
-    await vm.runInThisContext(wrapped, { filename: "cell", breakOnSigint: true, displayErrors: false });
+    const header = converted.hasToplevelAwait ? "(async function (exports, require) {" : "(function (exports, require) {";
+    const body = converted.output.replace(/\n$/, "");
+    const script = instrumentLoops(`${header}\n${body}\n})(__tsmlCell.exports, __tsmlCell.require)`);
+    const file = cellFileName(++this.cellSeq);
+    this.sources.add({
+      file,
+      label: run.label,
+      source: code,
+      expanded: cell,
+      conversion,
+      headerLines: 1,
+      bodyLines: body.split("\n").length,
+      instrumentation: script.map,
+      tag: run.tag,
+    });
+    // Like a Python kernel, keep what the cell declared even when it fails or is interrupted part way: the values
+    // it assigned so far stay (tslab stores them on `exports` as it goes), the rest are undefined.
     this.previousDeclarations = converted.declOutput ?? "";
+    await vm.runInThisContext(script.code, { filename: file, breakOnSigint: true, displayErrors: false });
     const name = converted.lastExpressionVar;
     if (!name || !(name in this.locals)) return { ok: true, hasValue: false };
     const value = this.locals[name];
@@ -115,15 +175,24 @@ export class CellExecutor {
     return printQuickInfo(info) || undefined;
   }
 
-  /** Whether `code` is a complete cell (for console frontends), with the indent to continue with. */
-  isComplete(code: string): { complete: boolean; indent?: string } {
+  /**
+   * Whether `code` is a complete cell, for console frontends: "invalid" when TypeScript's parser reports a syntax
+   * error before the end, "incomplete" (with the indent to continue with) when the only errors are at the very end
+   * (an open brace, bracket, template literal or comment), else "complete". Two trailing blank lines force "complete".
+   */
+  isComplete(code: string): { status: "complete" | "incomplete" | "invalid"; indent?: string } {
+    if (/(^|\n)\s*\n\s*$/.test(code)) return { status: "complete" };
+    const source = ts.createSourceFile("cell.ts", code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+    const diagnostics = (source as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] }).parseDiagnostics;
+    if (diagnostics.length === 0) return { status: "complete" };
+    const atEnd = (d: ts.DiagnosticWithLocation) => d.start >= code.length && d.code !== UNTERMINATED_STRING_LITERAL;
+    if (!diagnostics.every(atEnd)) return { status: "invalid" };
     const { isCompleteCode } = require("tslab/dist/converter") as typeof import("tslab/dist/converter");
-    const result = isCompleteCode(code);
-    return { complete: result.completed, indent: result.indent };
+    return { status: "incomplete", indent: isCompleteCode(code).indent ?? "" };
   }
 
   /** Releases the compiler's watchers. */
   close(): void {
-    this.converter?.close();
+    this.mapped?.converter.close();
   }
 }

@@ -9,5 +9,6 @@ export {
   uninstallKernelspec,
   installedKernelspecs,
   kernelspecJson,
+  kernelHeapLimitMiB,
 } from "./install";
 export type { JupyterInstallation, KernelspecInstallOptions, InstalledKernelspec } from "./install";

@@ -8,6 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as v8 from "v8";
 import { tsmlPackageRoot } from "./packageRoot";
 
 /** The kernelspec name notebooks refer to (metadata.kernelspec.name). */
@@ -59,13 +60,28 @@ function probe(candidates: string[]): JupyterInstallation | undefined {
   return undefined;
 }
 
-/** The kernel.json for this install: `kernelspec/kernel.json` with this node and this kernel entry point filled in. */
+/**
+ * The kernel's JavaScript heap limit in MiB for this machine: half its memory (the other half stays for tensors,
+ * which live outside the JS heap in WASM memory or libtensorflow, and for the system), never below Node's default.
+ */
+export function kernelHeapLimitMiB(): number {
+  const nodeDefault = Math.ceil(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
+  return Math.max(nodeDefault, Math.floor(os.totalmem() / 2 / 2 ** 20));
+}
+
+/**
+ * The kernel.json for this install: `kernelspec/kernel.json` with this node, this kernel entry point and a heap
+ * limit for this machine (`--max-old-space-size`, see kernelHeapLimitMiB) filled in.
+ */
 export function kernelspecJson(): Record<string, unknown> {
   const root = tsmlPackageRoot();
   const template = JSON.parse(fs.readFileSync(path.join(root, "kernelspec", "kernel.json"), "utf8"));
   const main = path.join(root, "dist", "src", "kernel", "main.js");
   if (!fs.existsSync(main)) throw new Error(`kernel entry point ${main} is missing; run \`npm run build\` first`);
-  template.argv = (template.argv as string[]).map((arg) => arg.replace("@NODE@", process.execPath).replace("@KERNEL_MAIN@", main));
+  const heap = String(kernelHeapLimitMiB());
+  template.argv = (template.argv as string[]).map((arg) =>
+    arg.replace("@NODE@", process.execPath).replace("@KERNEL_MAIN@", main).replace("@HEAP_MIB@", heap),
+  );
   return template;
 }
 

@@ -1,34 +1,46 @@
-/** Rewrites compiled cell code so that every loop iteration first calls the interrupt check (see interrupt.ts). */
+/**
+ * Rewrites a cell's compiled code so that every loop iteration first checks for an interrupt (see interrupt.ts):
+ * `__tsmlInterruptCheck();` in synchronous code, `await __tsmlInterruptPoint();` in async code (which also lets
+ * the event loop turn now and then, so that the interrupt can arrive at all).
+ */
 import * as ts from "@tslab/typescript-for-tslab";
-import { INTERRUPT_CHECK_NAME } from "./interrupt";
+import type { SourceMapPayload } from "module";
+import { INTERRUPT_CHECK_NAME, INTERRUPT_POINT_NAME } from "./interrupt";
 
-/** Returns `js` with `__tsmlInterruptCheck();` at the head of every loop body. */
-export function instrumentLoops(js: string): string {
-  if (!/\b(for|while|do)\b/.test(js)) return js;
-  const source = ts.createSourceFile("cell.js", js, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
-  const result = ts.transform(source, [addLoopChecks]);
-  try {
-    return ts.createPrinter({ newLine: ts.NewLineKind.LineFeed }).printFile(result.transformed[0]);
-  } finally {
-    result.dispose();
-  }
+/** Instrumented code, and its source map back to the input when it changed. */
+export interface InstrumentedCode {
+  code: string;
+  map?: SourceMapPayload;
+}
+
+/** Returns `js` (a script) with an interrupt check at the head of every loop body. */
+export function instrumentLoops(js: string): InstrumentedCode {
+  if (!/\b(for|while|do)\b/.test(js)) return { code: js };
+  const output = ts.transpileModule(js, {
+    fileName: "cell.js",
+    compilerOptions: { target: ts.ScriptTarget.ESNext, sourceMap: true, newLine: ts.NewLineKind.LineFeed, noImplicitUseStrict: true },
+    transformers: { before: [addLoopChecks] },
+  });
+  return { code: output.outputText.replace(/^\/\/# sourceMappingURL=.*$/gm, ""), map: output.sourceMapText ? JSON.parse(output.sourceMapText) : undefined };
 }
 
 function addLoopChecks(context: ts.TransformationContext): ts.Transformer<ts.SourceFile> {
   const f = context.factory;
-  const withCheck = (body: ts.Statement): ts.Statement => {
-    const check = f.createExpressionStatement(f.createCallExpression(f.createIdentifier(INTERRUPT_CHECK_NAME), undefined, []));
+  const withCheck = (body: ts.Statement, inAsync: boolean): ts.Statement => {
+    const call = f.createCallExpression(f.createIdentifier(inAsync ? INTERRUPT_POINT_NAME : INTERRUPT_CHECK_NAME), undefined, []);
+    const check = f.createExpressionStatement(inAsync ? f.createAwaitExpression(call) : call);
     const statements = ts.isBlock(body) ? body.statements : [body];
     return f.createBlock([check, ...statements], true);
   };
-  const visit = (node: ts.Node): ts.Node => {
-    const n = ts.visitEachChild(node, visit, context);
-    if (ts.isWhileStatement(n)) return f.updateWhileStatement(n, n.expression, withCheck(n.statement));
-    if (ts.isDoStatement(n)) return f.updateDoStatement(n, withCheck(n.statement), n.expression);
-    if (ts.isForStatement(n)) return f.updateForStatement(n, n.initializer, n.condition, n.incrementor, withCheck(n.statement));
-    if (ts.isForInStatement(n)) return f.updateForInStatement(n, n.initializer, n.expression, withCheck(n.statement));
-    if (ts.isForOfStatement(n)) return f.updateForOfStatement(n, n.awaitModifier, n.initializer, n.expression, withCheck(n.statement));
+  const visit = (node: ts.Node, inAsync: boolean): ts.Node => {
+    const async = ts.isFunctionLike(node) ? (ts.getCombinedModifierFlags(node as ts.Declaration) & ts.ModifierFlags.Async) !== 0 : inAsync;
+    const n = ts.visitEachChild(node, (child) => visit(child, async), context);
+    if (ts.isWhileStatement(n)) return f.updateWhileStatement(n, n.expression, withCheck(n.statement, async));
+    if (ts.isDoStatement(n)) return f.updateDoStatement(n, withCheck(n.statement, async), n.expression);
+    if (ts.isForStatement(n)) return f.updateForStatement(n, n.initializer, n.condition, n.incrementor, withCheck(n.statement, async));
+    if (ts.isForInStatement(n)) return f.updateForInStatement(n, n.initializer, n.expression, withCheck(n.statement, async));
+    if (ts.isForOfStatement(n)) return f.updateForOfStatement(n, n.awaitModifier, n.initializer, n.expression, withCheck(n.statement, async));
     return n;
   };
-  return (file) => ts.visitNode(file, visit) as ts.SourceFile;
+  return (file) => visit(file, false) as ts.SourceFile;
 }

@@ -3,12 +3,13 @@
 import * as fs from "fs";
 import { CellExecutor } from "./execution";
 import { InterruptController } from "./interrupt";
+import { HeapWatch } from "./memory";
 import { captureProcessOutput, installDisplayHook } from "./output";
 import { tsmlPackageRoot, tsmlPackageVersion } from "./packageRoot";
 import { watchParentProcess } from "./parentWatch";
 import { KernelSession } from "./session";
 import { KernelSockets } from "./sockets";
-import type { ConnectionInfo } from "./wire";
+import type { ConnectionInfo, JupyterMessage } from "./wire";
 
 /** Starts the kernel for the connection file at `connectionFile` and resolves once its sockets are bound. */
 export async function startKernel(connectionFile: string): Promise<void> {
@@ -20,8 +21,8 @@ export async function startKernel(connectionFile: string): Promise<void> {
   }
   watchParentProcess();
   const packageRoot = tsmlPackageRoot();
-  const interrupts = new InterruptController();
-  const executor = new CellExecutor(process.cwd(), packageRoot, interrupts);
+  const interrupts = new InterruptController<JupyterMessage>();
+  const executor = new CellExecutor<JupyterMessage>(process.cwd(), packageRoot, interrupts);
   let session: KernelSession | undefined;
   const log = captureProcessOutput({
     stream: (name, text) => session?.stream(name, text),
@@ -29,16 +30,38 @@ export async function startKernel(connectionFile: string): Promise<void> {
     clearOutput: (wait) => session?.clearOutput(wait),
   });
   const sockets = new KernelSockets(info, log);
-  session = new KernelSession(sockets, executor, interrupts, kernelIdentity(), log);
+  const exitKernel = refuseProcessExitInCells(interrupts);
+  session = new KernelSession(sockets, executor, interrupts, kernelIdentity(), log, exitKernel);
   installDisplayHook(session);
   interrupts.install();
-  process.on("uncaughtException", (err) => console.error("Uncaught exception (in a callback or timer):", err));
-  process.on("unhandledRejection", (reason) => console.error("Unhandled promise rejection:", reason));
+  process.on("uncaughtException", (err) => session!.lateError("Uncaught exception (in a callback or timer)", err));
+  process.on("unhandledRejection", (reason) => session!.lateError("Unhandled promise rejection", reason));
+  new HeapWatch((text) => session?.stream("stderr", text)).start();
   await sockets.bind();
   sockets.listen((m) => session!.onShell(m), (m) => session!.onControl(m));
   session.announceStarting();
-  // Load the TypeScript compiler once the sockets answer, so kernel_info and heartbeats are served at once.
-  setImmediate(() => executor.warmUp());
+  // Load the TypeScript compiler and start the best compute backend once the sockets answer, so kernel_info and
+  // heartbeats are served at once; the first cell waits for the backend.
+  setImmediate(() => {
+    executor.startBackend();
+    executor.warmUp();
+  });
+}
+
+/**
+ * Makes `process.exit` throw when a cell (or a timer or callback it started) calls it: it would end the kernel
+ * without a reply. Returns the real `process.exit` for the kernel's own shutdown.
+ */
+function refuseProcessExitInCells(interrupts: InterruptController<unknown>): (code?: number) => never {
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number) => {
+    if (interrupts.contextTag() === undefined) return exit(code);
+    throw new Error(
+      `process.exit(${code ?? ""}) is refused in a notebook: it would end the kernel and lose every variable. ` +
+        "Throw an error to stop a cell, or restart the kernel from the notebook (Kernel > Restart).",
+    );
+  }) as typeof process.exit;
+  return exit;
 }
 
 function kernelIdentity(): { version: string; typescriptVersion: string } {

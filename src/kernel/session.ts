@@ -20,26 +20,42 @@ export interface KernelIdentity {
 export class KernelSession implements OutputSink {
   private executionCount = 0;
   private shellQueue: Promise<void> = Promise.resolve();
+  /** Shell requests received so far; queued execute_requests up to `abortThrough` are aborted (stop_on_error). */
+  private received = 0;
+  private abortThrough = 0;
   /** The request that output from cells (and their background tasks) is attributed to. */
   private outputParent: JupyterMessage | undefined;
   private readonly history = new KernelHistory();
 
   constructor(
     private readonly sockets: KernelSockets,
-    private readonly executor: CellExecutor,
-    private readonly interrupts: InterruptController,
+    private readonly executor: CellExecutor<JupyterMessage>,
+    private readonly interrupts: InterruptController<JupyterMessage>,
     private readonly identity: KernelIdentity,
     private readonly log: (message: string) => void,
+    private readonly exitKernel: (code?: number) => never = process.exit,
   ) {}
 
   /** Queues a shell request; shell requests are handled one at a time, in order. */
   onShell(message: JupyterMessage): void {
-    this.shellQueue = this.shellQueue.then(() => this.handle(message, (reply) => this.sockets.replyShell(reply)));
+    const seq = ++this.received;
+    this.shellQueue = this.shellQueue.then(() => this.handle(message, (reply) => this.sockets.replyShell(reply), seq));
   }
 
   /** Handles a control request immediately (interrupts must not wait behind the running cell). */
   onControl(message: JupyterMessage): void {
     void this.handle(message, (reply) => this.sockets.replyControl(reply));
+  }
+
+  /**
+   * Reports an error nobody caught (an unhandled rejection, a throw in a timer) under the cell that caused it: the
+   * cell whose async context it surfaced in, else the cell whose code is on its stack, else the running cell.
+   */
+  lateError(kind: string, err: unknown): void {
+    const stack = typeof (err as { stack?: unknown } | null)?.stack === "string" ? (err as { stack: string }).stack : "";
+    const parent = this.interrupts.contextTag() ?? this.executor.sources.tagOf(stack) ?? this.outputParent;
+    const error = describeError(err, this.executor.sources);
+    this.publish("error", { ...error, traceback: [`${kind}:`, ...error.traceback] }, parent);
   }
 
   /** Publishes a `stream` message for cell output. */
@@ -62,11 +78,12 @@ export class KernelSession implements OutputSink {
     void this.sockets.publish(makeMessage("status", { execution_state: "starting" }, undefined));
   }
 
-  private publish(msgType: string, content: Record<string, unknown>, parent = this.outputParent): void {
+  /** Output goes to the cell whose code (or whose timer, callback or promise) produced it. */
+  private publish(msgType: string, content: Record<string, unknown>, parent = this.interrupts.contextTag() ?? this.outputParent): void {
     void this.sockets.publish(makeMessage(msgType, content, parent));
   }
 
-  private async handle(request: JupyterMessage, send: (reply: JupyterMessage) => Promise<void>): Promise<void> {
+  private async handle(request: JupyterMessage, send: (reply: JupyterMessage) => Promise<void>, seq = 0): Promise<void> {
     const type = request.header.msg_type;
     this.publish("status", { execution_state: "busy" }, request);
     const reply = (replyType: string, content: Record<string, unknown>) =>
@@ -77,7 +94,9 @@ export class KernelSession implements OutputSink {
           await reply("kernel_info_reply", this.kernelInfo());
           break;
         case "execute_request":
-          await reply("execute_reply", await this.execute(request));
+          // As ipykernel does: after a cell failed with stop_on_error, the execute_requests queued behind it are
+          // aborted (Run All stops at the first error); requests sent later run.
+          await reply("execute_reply", seq <= this.abortThrough ? { status: "aborted" } : await this.execute(request));
           break;
         case "complete_request":
           await reply("complete_reply", this.complete(request.content));
@@ -137,25 +156,32 @@ export class KernelSession implements OutputSink {
     if (storeHistory) this.executionCount++;
     const count = this.executionCount;
     this.outputParent = request;
-    if (!silent) this.publish("execute_input", { code, execution_count: count });
+    if (!silent) this.publish("execute_input", { code, execution_count: count }, request);
     let error: ErrorContent | undefined;
     let resultText: string | null = null;
-    const outcome = await this.executor.execute(code);
+    // An interrupt that arrived after the previous cell ended must not reach this one.
+    await this.interrupts.settle();
+    const outcome = await this.executor.execute(code, { tag: request, label: silent ? "cell" : `In[${count}]` });
     if (!outcome.ok) error = outcome.error;
     else if (outcome.hasValue && !silent) {
       try {
         const bundle = await this.resultBundle(outcome.value);
         if (bundle) {
-          this.publish("execute_result", { execution_count: count, data: toJupyterData(bundle), metadata: {} });
+          this.publish("execute_result", { execution_count: count, data: toJupyterData(bundle), metadata: {} }, request);
           resultText = typeof bundle["text/plain"] === "string" ? bundle["text/plain"] : null;
         }
       } catch (err) {
-        error = describeError(err);
+        error = describeError(err, this.executor.sources);
       }
     }
     if (storeHistory) this.history.record(count, code, resultText);
     if (error) {
-      this.publish("error", { ...error });
+      this.publish("error", { ...error }, request);
+      if (request.content.stop_on_error !== false) {
+        // Let requests already on their way arrive, then abort everything queued so far.
+        await this.interrupts.settle();
+        this.abortThrough = this.received;
+      }
       return { status: "error", execution_count: count, ...error };
     }
     return { status: "ok", execution_count: count, payload: [], user_expressions: {} };
@@ -163,10 +189,11 @@ export class KernelSession implements OutputSink {
 
   /** The bundle for a cell's last value: awaits promises; shows nothing for undefined or a display handle. */
   private async resultBundle(value: unknown): Promise<MimeBundle | undefined> {
-    if (isThenable(value)) value = await this.interrupts.run(async () => await value);
+    const request = this.outputParent!;
+    if (isThenable(value)) value = await this.interrupts.run(request, async () => await value);
     if (value === undefined || isDisplayHandle(value)) return undefined;
     if (typeof value === "string") return { "text/plain": inspectValue(value) };
-    if (isDisplayable(value)) return await this.interrupts.run(() => toMimeBundle(value));
+    if (isDisplayable(value)) return await this.interrupts.run(request, () => toMimeBundle(value));
     return await toMimeBundle(value);
   }
 
@@ -191,14 +218,14 @@ export class KernelSession implements OutputSink {
 
   private isComplete(content: Record<string, unknown>): Record<string, unknown> {
     const result = this.executor.isComplete(String(content.code ?? ""));
-    return result.complete ? { status: "complete" } : { status: "incomplete", indent: result.indent ?? "" };
+    return result.status === "incomplete" ? { status: "incomplete", indent: result.indent ?? "" } : { status: result.status };
   }
 
   private shutdown(): void {
     setTimeout(() => {
       this.executor.close();
       this.sockets.close();
-      process.exit(0);
+      this.exitKernel(0);
     }, 50);
   }
 }

@@ -221,6 +221,8 @@ export class Trainer<B> {
           examplesPerSecond: outcome.examples / outcome.seconds,
           elapsedSeconds: (performance.now() - started) / 1000,
         });
+        // 5. Let the event loop turn: timers, I/O and signals (a notebook's interrupt) run between steps.
+        await yieldToEventLoop();
       }
     } finally {
       await progress.close();
@@ -380,4 +382,9 @@ export class Trainer<B> {
     const length = this.epochBatches?.length ?? 1;
     return this.state.epoch + this.state.microBatchInEpoch / length;
   }
+}
+
+/** Resolves on the next turn of the event loop (awaiting settled promises alone never lets it turn). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -5,8 +5,6 @@ temporary prefix where the kernelspec was installed under the name in $TSML_KERN
 
 Skipped on purpose (jupyter_kernel_test skips a test whose sample is left empty):
   - test_pager (code_page_something): the kernel has no pager payloads; documentation comes from inspect_request.
-  - test_is_complete's "invalid" part (invalid_code_samples): tslab's completeness check only tells complete from
-    incomplete; syntax errors are reported when the cell runs.
 """
 import os
 import unittest
@@ -28,7 +26,8 @@ class TypeScriptMLKernelTests(jupyter_kernel_test.KernelTests):
     ]
 
     complete_code_samples = ["1 + 1", "const x = 3;", "function f() { return 1; }"]
-    incomplete_code_samples = ["function f() {", "const a = [1, 2,", "if (true) {"]
+    incomplete_code_samples = ["function f() {", "const a = [1, 2,", "if (true) {", "const s = `abc", "/* an open comment"]
+    invalid_code_samples = ["const = ;", "1 +* 2", 'const s = "abc', "let 1x = 2;"]
 
     code_clear_output = "clearOutput()"
 

@@ -31,9 +31,12 @@ export function installTestKernelspec(): TestKernelspec {
 const runningKernels = new Set<KernelClient>();
 process.on("exit", () => runningKernels.forEach((kernel) => kernel.kill()));
 
-/** Starts a kernel with the installed kernel.json's argv, in `cwd` (shut it down in an after hook). */
-export async function startKernel(spec: TestKernelspec, cwd: string): Promise<KernelClient> {
-  const { argv } = JSON.parse(fs.readFileSync(spec.kernelJsonPath, "utf8")) as { argv: string[] };
+/**
+ * Starts a kernel with the installed kernel.json's argv (changed by `adjustArgv` if given), in `cwd` (shut it down
+ * in an after hook).
+ */
+export async function startKernel(spec: TestKernelspec, cwd: string, adjustArgv: (argv: string[]) => string[] = (a) => a): Promise<KernelClient> {
+  const argv = adjustArgv((JSON.parse(fs.readFileSync(spec.kernelJsonPath, "utf8")) as { argv: string[] }).argv);
   const kernel = await KernelClient.start({ argv, cwd, env: spec.env, startTimeoutMs: 90_000 });
   runningKernels.add(kernel);
   kernel.process.once("exit", () => runningKernels.delete(kernel));

@@ -2,7 +2,9 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import * as v8 from "v8";
 import { installKernelspec, installedKernelspecs, uninstallKernelspec, JUPYTER_INSTALL_HINT } from "../../src/kernel";
 import { repoRoot, tempDir } from "../helpers";
 
@@ -27,7 +29,11 @@ describe("kernel: kernelspec installation", function () {
     const dir = installKernelspec({ prefix, name: "tsml-test" });
     assert.strictEqual(dir, path.join(prefix, "share", "jupyter", "kernels", "tsml-test"));
     const spec = JSON.parse(fs.readFileSync(path.join(dir, "kernel.json"), "utf8"));
-    assert.deepStrictEqual(spec.argv, [process.execPath, path.join(repoRoot(), "dist", "src", "kernel", "main.js"), "{connection_file}"]);
+    const [node, heapFlag, main, connection, ...rest] = spec.argv as string[];
+    assert.deepStrictEqual([node, main, connection, rest], [process.execPath, path.join(repoRoot(), "dist", "src", "kernel", "main.js"), "{connection_file}", []]);
+    const heapMiB = Number(/^--max-old-space-size=(\d+)$/.exec(heapFlag)?.[1]);
+    assert.ok(heapMiB >= v8.getHeapStatistics().heap_size_limit / 2 ** 20 - 1, `${heapFlag}: at least Node's default heap limit`);
+    assert.ok(heapMiB < os.totalmem() / 2 ** 20, `${heapFlag}: less than the machine's ${os.totalmem()} bytes`);
     assert.strictEqual(spec.display_name, "TypeScript ML");
     assert.strictEqual(spec.language, "typescript");
     assert.strictEqual(spec.interrupt_mode, "signal");

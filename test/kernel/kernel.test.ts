@@ -28,13 +28,27 @@ function resultText(outputs: JupyterMessage[]): string | undefined {
 describe("kernel: a notebook in a folder outside the repository", function () {
   this.timeout(180_000);
   let kernel: KernelClient;
+  let kernelArgv: string[];
   const notebookDir = tempDir("tsml-notebook-");
 
   before(async () => {
     assert.ok(!notebookDir.startsWith(repoRoot()), "the notebook folder must be outside the repo");
-    kernel = await startKernel(installTestKernelspec(), notebookDir);
+    const spec = installTestKernelspec();
+    kernelArgv = JSON.parse(fs.readFileSync(spec.kernelJsonPath, "utf8")).argv;
+    kernel = await startKernel(spec, notebookDir);
   });
   after(async () => kernel?.shutdown());
+
+  it("a plain tfjs import runs on tsml's best backend from the first cell, without tfjs's node-backend banner", async () => {
+    const first = await kernel.execute('import * as tf from "@tensorflow/tfjs";\nconst firstBackend = tf.getBackend();\ntf.square(tf.scalar(3)).dataSync()[0]');
+    assert.strictEqual(first.reply.content.status, "ok", JSON.stringify(first.reply.content));
+    assert.strictEqual(resultText(first.outputs), "9");
+    assert.deepStrictEqual(ofType(first.outputs, "stream"), [], "no banner or other output");
+    const chosen = await kernel.execute('import { initBackend } from "tsml";\nconst best = (await initBackend()).name;\nJSON.stringify([firstBackend, best])');
+    const [firstBackend, best] = JSON.parse(String(resultText(chosen.outputs)).slice(1, -1));
+    assert.notStrictEqual(best, "cpu", "native or WASM is available here");
+    assert.strictEqual(firstBackend, best, "the first cell already ran on initBackend's choice");
+  });
 
   it("reports a runtime error with its name, message and stack, and runs the next cell", async () => {
     const failed = await kernel.execute('function explode(): never { throw new RangeError("too far") }\nexplode()');
@@ -51,11 +65,89 @@ describe("kernel: a notebook in a folder outside the repository", function () {
     assert.strictEqual(resultText(next.outputs), "42");
   });
 
-  it("runs a request queued right behind a failing one (nothing is aborted)", async () => {
-    const [failed, next] = await Promise.all([kernel.execute('throw new Error("first fails")'), kernel.execute('"second runs"')]);
+  it("stop_on_error (the default): execute requests queued behind a failing cell are aborted, later ones run", async () => {
+    const failing = 'await new Promise((resolve) => setTimeout(resolve, 300));\nthrow new Error("first fails")';
+    const [failed, second, third] = await Promise.all([kernel.execute(failing), kernel.execute('"second"'), kernel.execute('"third"')]);
+    assert.strictEqual(failed.reply.content.status, "error");
+    for (const queued of [second, third]) {
+      assert.strictEqual(queued.reply.content.status, "aborted");
+      assert.deepStrictEqual(queued.outputs, [], "an aborted request runs nothing and shows nothing");
+    }
+    const later = await kernel.execute('"later"');
+    assert.strictEqual(later.reply.content.status, "ok");
+    assert.strictEqual(resultText(later.outputs), "'later'");
+    assert.strictEqual(Number(later.reply.content.execution_count), Number(failed.reply.content.execution_count) + 1, "aborted requests take no execution count");
+  });
+
+  it("stop_on_error false: the request queued right behind a failing one runs", async () => {
+    const failing = 'await new Promise((resolve) => setTimeout(resolve, 300));\nthrow new Error("first fails")';
+    const [failed, next] = await Promise.all([
+      kernel.execute(failing, 60_000, { stopOnError: false }),
+      kernel.execute('"second runs"', 60_000, { stopOnError: false }),
+    ]);
     assert.strictEqual(failed.reply.content.status, "error");
     assert.strictEqual(next.reply.content.status, "ok");
     assert.strictEqual(resultText(next.outputs), "'second runs'");
+  });
+
+  it("a runtime error's traceback points at the cell's own line and column and shows that line", async () => {
+    const code = 'const a = 1;\nconst b = { a };\nif (b.a === a) throw new TypeError("line three");';
+    const { reply } = await kernel.execute(code);
+    assert.strictEqual(reply.content.ename, "TypeError");
+    const traceback = reply.content.traceback as string[];
+    const line3 = code.split("\n")[2];
+    const column = line3.indexOf("new TypeError") + 1;
+    const count = Number(reply.content.execution_count);
+    assert.ok(traceback.includes(`    at In[${count}]:3:${column}`), traceback.join("\n"));
+    const shown = traceback.indexOf(line3);
+    assert.ok(shown > 0, `the offending line is shown:\n${traceback.join("\n")}`);
+    assert.strictEqual(traceback[shown + 1], `${" ".repeat(column - 1)}^`, "a caret under the column");
+    assert.ok(!traceback.some((l) => /dist[/\\]src[/\\]kernel|node:internal|<tsml-cell/.test(l)), traceback.join("\n"));
+  });
+
+  it("is_complete: complete, incomplete (open braces, template literal, comment) and invalid (syntax errors)", async () => {
+    const status = async (code: string) => (await kernel.request("is_complete_request", { code })).content;
+    for (const code of ["1 + 1", "const x = 3;", "function f() { return 1; }"]) assert.strictEqual((await status(code)).status, "complete", code);
+    for (const code of ["function f() {", "const s = `abc", "const a = [1, 2,", "/* a comment"]) {
+      const reply = await status(code);
+      assert.strictEqual(reply.status, "incomplete", code);
+      assert.strictEqual(typeof reply.indent, "string");
+    }
+    for (const code of ["const = ;", "1 +* 2", 'const s = "abc', "let 1x = 2;"]) assert.strictEqual((await status(code)).status, "invalid", code);
+  });
+
+  it("refuses process.exit from a cell with a clear error, and the kernel lives on", async () => {
+    const { reply } = await kernel.execute("process.exit(1)");
+    assert.strictEqual(reply.content.status, "error");
+    assert.match(String(reply.content.evalue), /process\.exit\(1\) is refused in a notebook: it would end the kernel/);
+    assert.strictEqual(kernel.process.exitCode, null);
+    assert.strictEqual(resultText((await kernel.execute("6 * 7")).outputs), "42");
+  });
+
+  it("runs with the heap limit its kernelspec gives (--max-old-space-size)", async () => {
+    const flag = kernelArgv.find((a) => a.startsWith("--max-old-space-size="));
+    assert.ok(flag, `kernel argv: ${kernelArgv.join(" ")}`);
+    const limitMiB = Number(flag.split("=")[1]);
+    const reported = Number(resultText((await kernel.execute('require("v8").getHeapStatistics().heap_size_limit / 2 ** 20')).outputs));
+    // V8's limit is the old space plus the young generation (tens of MiB).
+    assert.ok(reported >= limitMiB && reported < limitMiB + 256, `heap limit ${reported} MiB for ${flag}`);
+  });
+
+  it("reports late errors (timers, unhandled rejections) under the cell that caused them, without kernel frames", async () => {
+    const late = 'setTimeout(() => { Promise.reject(new Error("late rejection")); }, 300);\n"scheduled"';
+    const [scheduling, running] = await Promise.all([
+      kernel.execute(late),
+      kernel.execute('await new Promise((resolve) => setTimeout(resolve, 900));\n"still running"'),
+    ]);
+    assert.strictEqual(running.reply.content.status, "ok");
+    assert.deepStrictEqual(ofType(running.outputs, "error"), [], "the late error is not shown under the cell running when it surfaced");
+    const error = await kernel.waitForIopub((m) => m.header.msg_type === "error" && m.content.evalue === "late rejection");
+    assert.strictEqual(error.parent_header.msg_id, scheduling.reply.parent_header.msg_id, "attributed to the cell that scheduled it");
+    const traceback = error.content.traceback as string[];
+    assert.match(traceback[0], /Unhandled promise rejection/);
+    assert.ok(traceback.some((l) => l.includes(`In[${scheduling.reply.content.execution_count}]:1:`)), traceback.join("\n"));
+    assert.ok(!traceback.some((l) => /dist[/\\]src[/\\]kernel|node:internal|CellExecutor|sigintHandlersWrap/.test(l)), traceback.join("\n"));
+    assert.strictEqual(kernel.process.exitCode, null, "the kernel survives");
   });
 
   it("publishes the execution count on execute_input, execute_result and the reply, one more per cell", async () => {
@@ -135,6 +227,73 @@ describe("kernel: a notebook in a folder outside the repository", function () {
     assert.strictEqual((await running).reply.content.ename, "KeyboardInterrupt");
   });
 
+  it("SIGINT stops `await trainer.train()` within a second; the Trainer keeps its state and stops for real", async () => {
+    const setup = await kernel.execute(`import * as tf from "@tensorflow/tfjs";
+import { Trainer, classifierFromLayersModel } from "tsml";
+const net = tf.sequential({ layers: [tf.layers.dense({ inputShape: [16], units: 4 })] });
+const trainer = new Trainer({
+  model: classifierFromLayersModel(net),
+  trainData: { size: 64, collate: (idx: number[]) => ({ x: tf.ones([idx.length, 16]), y: tf.tensor1d(idx.map((i) => i % 4), "int32") }) },
+  args: { perDeviceBatchSize: 8, maxSteps: 1_000_000, learningRate: 1e-3, progress: "none" },
+});`);
+    assert.strictEqual(setup.reply.content.status, "ok", JSON.stringify(setup.reply.content));
+    const running = kernel.execute('console.log("training");\nawait trainer.train();');
+    await kernel.waitForIopub((m) => m.header.msg_type === "stream" && String(m.content.text).includes("training"));
+    await new Promise((r) => setTimeout(r, 500));
+    const sent = Date.now();
+    kernel.interrupt();
+    const { reply } = await running;
+    const latencyMs = Date.now() - sent;
+    assert.strictEqual(reply.content.ename, "KeyboardInterrupt");
+    assert.ok(latencyMs < 1000, `answered ${latencyMs} ms after the interrupt`);
+    const read = async () => JSON.parse(String(resultText((await kernel.execute("JSON.stringify([trainer.globalStep, tf.memory().numTensors])")).outputs)).slice(1, -1));
+    const [steps, tensors] = await read();
+    assert.ok(steps > 0, "the Trainer made steps before the interrupt");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepStrictEqual(await read(), [steps, tensors], "no step (and no tensor) after the interrupt");
+    const next = await kernel.execute("1 + 1");
+    assert.strictEqual(next.reply.content.status, "ok", "the next cell is unaffected");
+  });
+
+  it("interrupt_request stops a loop that awaits tensor.data() within a second; the next cell is unaffected", async () => {
+    const code = 'import * as tf from "@tensorflow/tfjs";\nconst m = tf.ones([32, 32]);\nlet reads = 0;\nconsole.log("reading");\nwhile (true) { const p = m.matMul(m); await p.data(); p.dispose(); reads++; }';
+    const running = kernel.execute(code);
+    await kernel.waitForIopub((m) => m.header.msg_type === "stream" && String(m.content.text).includes("reading"));
+    await new Promise((r) => setTimeout(r, 500));
+    const sent = Date.now();
+    const interruptReply = await kernel.request("interrupt_request", {}, "control");
+    assert.strictEqual(interruptReply.content.status, "ok");
+    const { reply } = await running;
+    const latencyMs = Date.now() - sent;
+    assert.strictEqual(reply.content.ename, "KeyboardInterrupt");
+    assert.ok(latencyMs < 1000, `answered ${latencyMs} ms after the interrupt`);
+    const read = async () => Number(resultText((await kernel.execute("reads")).outputs));
+    const before = await read();
+    assert.ok(before > 0, "the loop ran, and `reads` (declared by the interrupted cell) is kept");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.strictEqual(await read(), before, "the loop stopped");
+    assert.strictEqual((await kernel.execute('"unaffected"')).reply.content.status, "ok");
+  });
+
+  it("an interrupt while the kernel is idle does not reach the next cell", async () => {
+    kernel.interrupt();
+    await new Promise((r) => setTimeout(r, 200));
+    const { reply, outputs } = await kernel.execute('await new Promise((resolve) => setTimeout(resolve, 200));\n"fine"');
+    assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
+    assert.strictEqual(resultText(outputs), "'fine'");
+  });
+
+  it("keeps what an interrupted cell declared and assigned (`i` after interrupting its loop)", async () => {
+    const running = kernel.execute('import * as fs from "fs";\nlet i = 0;\nfs.writeFileSync("counting", "");\nwhile (true) { i++; }');
+    await waitForFile(path.join(notebookDir, "counting"));
+    await new Promise((r) => setTimeout(r, 100));
+    kernel.interrupt();
+    assert.strictEqual((await running).reply.content.ename, "KeyboardInterrupt");
+    const { reply, outputs } = await kernel.execute("i > 0");
+    assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
+    assert.strictEqual(resultText(outputs), "true");
+  });
+
   it("sends a mime bundle with several types as ONE display_data, and updates it in place", async () => {
     const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>';
     const code = `const shown = await display({ [Symbol.for("Jupyter.display")]: () => ({
@@ -185,5 +344,35 @@ describe("kernel: a notebook in a folder outside the repository", function () {
     assert.strictEqual((data[VEGA_LITE_MIME] as { mark: string }).mark, "line");
     assert.match(String(data["image/svg+xml"]), /^<svg[\s\S]*<\/svg>$/);
     assert.ok(typeof data["text/plain"] === "string");
+  });
+});
+
+describe("kernel: a heap that runs full", function () {
+  this.timeout(180_000);
+  const HEAP_MIB = 384;
+  let kernel: KernelClient;
+
+  before(async () => {
+    const withSmallHeap = (argv: string[]) => argv.map((a) => (a.startsWith("--max-old-space-size=") ? `--max-old-space-size=${HEAP_MIB}` : a));
+    kernel = await startKernel(installTestKernelspec(), tempDir("tsml-notebook-heap-"), withSmallHeap);
+  });
+  after(async () => kernel?.shutdown());
+
+  it("warns the user in the running cell when the heap nears its limit, and the kernel lives on", async () => {
+    const code = `import * as v8 from "v8";
+const heapShare = () => v8.getHeapStatistics().used_heap_size / v8.getHeapStatistics().heap_size_limit;
+const hog: number[][] = [];
+while (heapShare() < 0.8) hog.push(new Array(250_000).fill(1.5));
+await new Promise((resolve) => setTimeout(resolve, 1500));
+hog.length = 0;
+v8.getHeapStatistics().heap_size_limit / 2 ** 20`;
+    const { reply, outputs } = await kernel.execute(code);
+    assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
+    const limit = Number(resultText(outputs));
+    assert.ok(limit >= HEAP_MIB && limit < HEAP_MIB + 256, `the kernel runs with the small heap (${limit} MiB)`);
+    const warnings = ofType(outputs, "stream").filter((m) => m.content.name === "stderr" && /memory is running out/.test(String(m.content.text)));
+    assert.strictEqual(warnings.length, 1, JSON.stringify(outputs.map((m) => m.content)));
+    assert.match(String(warnings[0].content.text), /--max-old-space-size/);
+    assert.strictEqual(resultText((await kernel.execute("1 + 1")).outputs), "2");
   });
 });

@@ -5,7 +5,7 @@ import * as path from "path";
 import * as vm from "vm";
 import { decodeMessage, encodeMessage, makeMessage, MessageSigner } from "../../src/kernel/wire";
 import { instrumentLoops } from "../../src/kernel/instrument";
-import { INTERRUPT_CHECK_NAME } from "../../src/kernel/interrupt";
+import { INTERRUPT_CHECK_NAME, INTERRUPT_POINT_NAME } from "../../src/kernel/interrupt";
 import { createPathForwarder, withTypesFromExports } from "../../src/kernel/resolveTsml";
 import { KernelHistory } from "../../src/kernel/history";
 import { repoRoot } from "../helpers";
@@ -40,10 +40,32 @@ describe("kernel parts", () => {
     vm.runInThisContext(inScope(js));
     const plain = g.__partsResult;
     assert.strictEqual(checks, 0);
-    vm.runInThisContext(inScope(instrumentLoops(js)));
+    vm.runInThisContext(inScope(instrumentLoops(js).code));
     assert.deepStrictEqual(g.__partsResult, plain);
     assert.strictEqual(checks, 25);
     delete g.__partsResult;
+  });
+
+  it("instrumentLoops: loops in async code await the interrupt point instead (it may yield to the event loop)", async () => {
+    const js = `globalThis.__partsAsync = (async () => {
+      let n = 0;
+      for (let i = 0; i < 4; i++) n += await Promise.resolve(i);
+      const sync = () => { let m = 0; while (m < 3) m++; return m; };
+      return [n, sync()];
+    })();`;
+    let points = 0;
+    let checks = 0;
+    const g = globalThis as Record<string, unknown>;
+    g[INTERRUPT_POINT_NAME] = () => {
+      points++;
+      return points % 2 === 0 ? new Promise((resolve) => setImmediate(resolve)) : undefined;
+    };
+    g[INTERRUPT_CHECK_NAME] = () => checks++;
+    vm.runInThisContext(instrumentLoops(js).code);
+    assert.deepStrictEqual(await g.__partsAsync, [6, 3]);
+    assert.strictEqual(points, 4, "the async for loop awaits the interrupt point once per iteration");
+    assert.strictEqual(checks, 3, "the synchronous arrow's loop calls the plain check");
+    delete g.__partsAsync;
   });
 
   it("withTypesFromExports: vega-lite's types (declared only in exports) get a top-level \"types\"", () => {

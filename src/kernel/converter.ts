@@ -1,0 +1,69 @@
+/**
+ * tslab's TypeScript converter, with source maps.
+ *
+ * tslab compiles a cell in two emits (TypeScript -> ES module JS in its watch program, then ES module -> CommonJS
+ * with `ts.transpileModule`) and offers no option for source maps. Its compiler options are fixed inside
+ * `createConverter`, and the TypeScript module's exports can't be patched (they are non-configurable getters), so
+ * this file loads tslab's converter module once more with its own `require`, handing it a copy of TypeScript
+ * whose two entry points add source-map options. The maps of the last conversion are then read with `takeMaps`.
+ * Nothing else about the conversion changes.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import Module = require("module");
+import * as realTs from "@tslab/typescript-for-tslab";
+import type { Converter } from "tslab/dist/converter";
+import type { SourceMapPayload } from "module";
+
+/** The two source maps of a converted cell: CommonJS -> ES module JS -> TypeScript (tslab's file, with its prefix). */
+export interface ConversionMaps {
+  commonJs: SourceMapPayload;
+  esModule: SourceMapPayload;
+}
+
+/** A converter whose last conversion's source maps can be read. */
+export interface MappedConverter {
+  converter: Converter;
+  /** The maps of the cell converted last (undefined when it emitted nothing); forgets them. */
+  takeMaps(): ConversionMaps | undefined;
+}
+
+const INLINE_MAP = /^\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/m;
+const MAP_COMMENT = /^\/\/# sourceMappingURL=.*$/gm;
+
+/** Creates tslab's converter (as `createConverter({ isJS: false, isBrowser: false })` does) with source maps. */
+export function createMappedConverter(): MappedConverter {
+  let last: ConversionMaps | undefined;
+  const ts: typeof realTs = { ...realTs };
+  Object.assign(ts, {
+    createWatchCompilerHost: (roots: string[], options: realTs.CompilerOptions, ...rest: unknown[]) =>
+      (realTs.createWatchCompilerHost as (...args: unknown[]) => unknown)(roots, { ...options, inlineSourceMap: true }, ...rest),
+    transpileModule: (input: string, options: realTs.TranspileOptions): realTs.TranspileOutput => {
+      last = undefined;
+      if (typeof input !== "string") return realTs.transpileModule(input, options);
+      const inline = INLINE_MAP.exec(input);
+      const compilerOptions = { ...options.compilerOptions, sourceMap: true, inlineSourceMap: false };
+      const output = realTs.transpileModule(input.replace(MAP_COMMENT, ""), { ...options, compilerOptions });
+      last = inline && output.sourceMapText
+        ? { esModule: JSON.parse(Buffer.from(inline[1], "base64").toString("utf8")), commonJs: JSON.parse(output.sourceMapText) }
+        : undefined;
+      return { ...output, outputText: output.outputText.replace(MAP_COMMENT, "") };
+    },
+  });
+  const file = require.resolve("tslab/dist/converter");
+  const tslabModule = new Module(file, module);
+  tslabModule.filename = file;
+  tslabModule.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
+  const requireInTslab = tslabModule.require.bind(tslabModule);
+  tslabModule.require = ((id: string) => (id === "@tslab/typescript-for-tslab" ? ts : requireInTslab(id))) as NodeRequire;
+  (tslabModule as unknown as { _compile(code: string, file: string): void })._compile(fs.readFileSync(file, "utf8"), file);
+  const { createConverter } = tslabModule.exports as typeof import("tslab/dist/converter");
+  return {
+    converter: createConverter({ isJS: false, isBrowser: false }),
+    takeMaps: () => {
+      const maps = last;
+      last = undefined;
+      return maps;
+    },
+  };
+}
