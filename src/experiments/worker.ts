@@ -1,8 +1,16 @@
 /**
  * The worker process forked by `runGrid` for one run: it receives a RunJob over IPC, executes it, reports
- * RunEvents back to the parent and exits (0 when the run finished, 1 when it failed).
+ * RunEvents back to the parent and exits (0 when the run finished, 1 when it failed). It ends when its parent
+ * does (a killed `tsml study` leaves no worker training into the runs folder), even in the middle of a step.
  */
+import { watchParentProcess } from "../supervision";
 import { executeRun, type RunEvent, type RunJob } from "./trial";
+
+/** How often the worker looks for its parent, in milliseconds. */
+const PARENT_POLL_MS = 200;
+
+watchParentProcess({ parentPid: process.ppid, intervalMs: PARENT_POLL_MS });
+process.on("disconnect", () => process.exit(1));
 
 let delivered: Promise<void> = Promise.resolve();
 
