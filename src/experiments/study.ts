@@ -88,7 +88,8 @@ const PRESETS: Record<string, StudyPreset> = {
     training: {
       default: { epochs: 2, loggingSteps: 1, saveSteps: 50 },
       quick: { epochs: 2, loggingSteps: 1, saveSteps: 50 },
-      small: { epochs: 1, loggingSteps: 1, saveSteps: 50 },
+      // Frequent (tiny) checkpoints: the small study is the one CI kills and resumes.
+      small: { epochs: 1, loggingSteps: 1, saveSteps: 8 },
     },
     learningRate: 0.05,
     extraLearningRates: { default: [0.005, 0.0005], quick: [0.005], small: [] },

@@ -15,7 +15,7 @@ import * as path from "path";
 import { isProcessAlive, processIdentity } from "./processes";
 
 /** Name of the lock file inside a locked folder. */
-export const LOCK_FILE = ".tsml-lock";
+export const FOLDER_LOCK_FILE = ".tsml-lock";
 
 /** Who holds a lock (the content of the lock file). */
 export interface LockOwner {
@@ -127,7 +127,7 @@ function breakStaleLock(file: string, staleText: string): void {
  */
 export function acquireFolderLock(dir: string, options: FolderLockOptions = {}): FolderLock {
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, LOCK_FILE);
+  const file = path.join(dir, FOLDER_LOCK_FILE);
   const me = processIdentity();
   const owner: LockOwner = {
     pid: me.pid,

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { acquireFolderLock, FolderLockedError, LOCK_FILE } from "../../src/supervision";
+import { acquireFolderLock, FolderLockedError, FOLDER_LOCK_FILE } from "../../src/supervision";
 import { repoRoot, tempDir } from "../helpers";
 import { deadPid, isRunning, waitFor } from "./support";
 
@@ -36,7 +36,7 @@ describe("reliability: the folder lock", function () {
     const lock = acquireFolderLock(dir, { purpose: "first" });
     assert.throws(() => acquireFolderLock(dir), (e: Error) => e instanceof FolderLockedError && e.message.includes(`pid ${process.pid} (first)`) && e.message.includes(dir));
     lock.release();
-    assert.ok(!fs.existsSync(path.join(dir, LOCK_FILE)), "release removes the lock file");
+    assert.ok(!fs.existsSync(path.join(dir, FOLDER_LOCK_FILE)), "release removes the lock file");
     acquireFolderLock(dir).release();
   });
 
@@ -56,18 +56,18 @@ describe("reliability: the folder lock", function () {
     const dir = path.join(root, "c");
     const script = `require(${JSON.stringify(SUPERVISION)}).acquireFolderLock(${JSON.stringify(dir)}); process.exit(0);`;
     assert.equal(spawnSync(process.execPath, ["-e", script]).status, 0);
-    assert.ok(!fs.existsSync(path.join(dir, LOCK_FILE)));
+    assert.ok(!fs.existsSync(path.join(dir, FOLDER_LOCK_FILE)));
   });
 
   it("takes over a lock whose pid now belongs to another process (pid reuse: the start time differs)", () => {
     const dir = path.join(root, "d");
     fs.mkdirSync(dir, { recursive: true });
     const owner = { pid: process.ppid, startTime: "1", hostname: os.hostname(), purpose: "old", acquiredAt: new Date(0).toISOString() };
-    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify(owner));
+    fs.writeFileSync(path.join(dir, FOLDER_LOCK_FILE), JSON.stringify(owner));
     acquireFolderLock(dir).release();
-    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ ...owner, pid: deadPid(), startTime: null }));
+    fs.writeFileSync(path.join(dir, FOLDER_LOCK_FILE), JSON.stringify({ ...owner, pid: deadPid(), startTime: null }));
     acquireFolderLock(dir).release();
-    fs.writeFileSync(path.join(dir, LOCK_FILE), "not a lock");
+    fs.writeFileSync(path.join(dir, FOLDER_LOCK_FILE), "not a lock");
     acquireFolderLock(dir).release();
   });
 
@@ -86,7 +86,7 @@ describe("reliability: the folder lock", function () {
     const dir = path.join(root, "f");
     fs.mkdirSync(dir, { recursive: true });
     // A stale lock of a dead process, so every racer also goes through the takeover.
-    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), startTime: null, hostname: os.hostname(), purpose: "dead", acquiredAt: "" }));
+    fs.writeFileSync(path.join(dir, FOLDER_LOCK_FILE), JSON.stringify({ pid: deadPid(), startTime: null, hostname: os.hostname(), purpose: "dead", acquiredAt: "" }));
     const script = `const { acquireFolderLock } = require(${JSON.stringify(SUPERVISION)});
 const start = Number(process.argv[1]); while (Date.now() < start) {}
 try { acquireFolderLock(${JSON.stringify(dir)}); console.log("won"); setTimeout(() => {}, 1500); } catch (e) { console.log("refused"); }`;
