@@ -12,6 +12,7 @@ import type { DataFrame } from "danfojs-node";
 import { ensureWritableFolder, writeJsonAtomic } from "../io";
 import { acquireFolderLock } from "../supervision";
 import { expandGrid, GridSpec, RunSpec } from "./grid";
+import { GRID_PID_VARIABLE } from "./gridPid";
 import { collectProvenance } from "./provenance";
 import { readGridResults, resultsDataFrame, type RunResult } from "./results";
 import { getExperimentTask } from "./tasks";
@@ -93,7 +94,7 @@ function runInWorker(job: RunJob, options: GridRunOptions): Promise<RunOutcome> 
   const logFd = fs.openSync(path.join(job.runDir, RUN_FILES.workerLog), "a");
   const child = fork(workerScriptPath(), [], {
     stdio: ["ignore", logFd, logFd, "ipc"],
-    env: { ...process.env, ...(options.env ?? {}) },
+    env: { ...process.env, ...(options.env ?? {}), [GRID_PID_VARIABLE]: String(process.pid) },
     execArgv: [],
   });
   fs.closeSync(logFd);

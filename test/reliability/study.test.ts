@@ -91,7 +91,7 @@ describe("reliability: a study survives faults (issue 16)", function () {
     assert.deepEqual(steps, [...new Set(steps)], "every step logged once");
   });
 
-  it("3. killing only the main grid process ends its workers too, within a second", async () => {
+  it("3. killing only the main grid process ends its workers too, within seconds", async () => {
     // One long run (thousands of batch-1 steps), so a worker left alive would still be training when checked.
     const spec = { task: "synthetic-logreg", taskConfig: { trainExamples: 4096, devExamples: 64, testExamples: 64 }, training: { perDeviceBatchSize: 1, epochs: 4, saveSteps: 500 } };
     const script = `require(${JSON.stringify(EXPERIMENTS)}).runGrid(${JSON.stringify(spec)}, { runsDir: ${JSON.stringify(path.join(root, "runs"))}, name: "orphans", workers: 1,
@@ -104,7 +104,7 @@ describe("reliability: a study survives faults (issue 16)", function () {
       await waitFor(() => (workers = childPids(grid.pid!)).length > 0 && output.includes("progress"), 60_000, "the worker to train");
       grid.kill("SIGKILL");
       await new Promise((r) => grid.on("close", r));
-      await waitFor(() => workers.every((pid) => !isRunning(pid)), 1500, `worker ${workers.join(", ")} to exit after its parent`);
+      await waitFor(() => workers.every((pid) => !isRunning(pid)), 3000, `worker ${workers.join(", ")} to exit after its parent`);
     } finally {
       for (const pid of workers.filter(isRunning)) process.kill(pid, "SIGKILL");
     }
@@ -151,7 +151,7 @@ describe("reliability: a study survives faults (issue 16)", function () {
       kills++;
       await study.exited;
       // Its workers end with it (the next invocation starts at once; a run folder's lock covers the last moments).
-      if (!killWorker) await waitFor(() => workers.every((pid) => !isRunning(pid)), 2000, `workers ${workers.join(", ")} to end with their study`);
+      if (!killWorker) await waitFor(() => workers.every((pid) => !isRunning(pid)), 5000, `workers ${workers.join(", ")} to end with their study`);
       assert.ok(!/Cannot read properties|TypeError/.test(study.output()), study.output());
       if (kills % 3 === 0) {
         // The window between a run's last checkpoint and its metrics.json is milliseconds wide, too narrow to hit
