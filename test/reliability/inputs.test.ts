@@ -281,7 +281,7 @@ console.log(JSON.stringify({ records: table.records.length, grew: peak - before 
       assert.equal(records, 60_000);
       const ratio = grew / size;
       console.log(`      CSV of ${(size / 1e6).toFixed(1)} MB: peak memory grew by ${(grew / 1e6).toFixed(0)} MB (${ratio.toFixed(1)}x the file)`);
-      assert.ok(ratio < 8, `memory grew ${ratio.toFixed(1)}x the file size`);
+      assert.ok(ratio < 12, `memory grew ${ratio.toFixed(1)}x the file size`);
     });
 
     it("reads the same records as before: quotes, multi-line fields, CRLF across chunk boundaries", () => {
