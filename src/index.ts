@@ -3,6 +3,7 @@ export * from "./backend";
 export * from "./random";
 export * from "./io";
 export * from "./hub";
+export * from "./supervision";
 export * from "./kernel";
 export * from "./train";
 export * from "./models/longformer";

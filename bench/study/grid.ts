@@ -48,9 +48,9 @@ async function studyThroughput(root: string, workers: number): Promise<void> {
   const alone = await timedGrid(single, 1, root, "single");
   const grid = await timedGrid(spec, workers, root, "grid");
   const tokens = (ms: RunMetrics[]) => ms.reduce((sum, m) => sum + m.trainTokens, 0);
-  const perRun = grid.metrics.map((m) => m.tokensPerSecond);
+  const perRun = grid.metrics.map((m) => m.tokensPerSecond ?? NaN);
   console.log(`spam-longformer quick study, the ${spec.variants!.length} batch-8 runs:`);
-  console.log(`  single run alone          ${alone.metrics[0].tokensPerSecond.toFixed(0)} tokens/s (training time only)`);
+  console.log(`  single run alone          ${(alone.metrics[0].tokensPerSecond ?? NaN).toFixed(0)} tokens/s (training time only)`);
   console.log(`  each run inside the grid  ${perRun.map((t) => t.toFixed(0)).join(", ")} tokens/s`);
   console.log(`  whole grid (${workers} workers)     ${(tokens(grid.metrics) / grid.seconds).toFixed(0)} tokens/s over its wall time of ${grid.seconds.toFixed(0)} s, ` +
     `vs ${(tokens(alone.metrics) / alone.seconds).toFixed(0)} for the single run over its wall time`);

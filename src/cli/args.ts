@@ -9,13 +9,20 @@ export interface ParsedArgs {
   positional: string[];
 }
 
-/** Parses `argv` against `spec`; unknown flags and malformed numbers throw an error naming the flag. */
-export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
+/**
+ * Parses `argv` against `spec`; unknown flags, a flag where a value belongs (`--name --runs-dir X`), malformed
+ * numbers and more than `maxPositional` positional arguments (default 0) throw an error naming them.
+ */
+export function parseArgs(argv: string[], spec: OptionSpec, maxPositional = 0): ParsedArgs {
   const options: ParsedArgs["options"] = {};
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith("--")) {
+      if (positional.length >= maxPositional) {
+        const hint = spec[arg] ? `; did you mean --${arg}?` : "";
+        throw new Error(`unexpected argument ${JSON.stringify(arg)}${hint} (options start with --: ${Object.keys(spec).map((k) => "--" + k).join(", ")})`);
+      }
       positional.push(arg);
       continue;
     }
@@ -29,6 +36,7 @@ export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
     }
     const raw = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (raw === undefined) throw new Error(`option --${name} needs a value`);
+    if (eq < 0 && raw.startsWith("--")) throw new Error(`option --${name} needs a value, got the option ${raw} (write --${name}=${raw} if the value really starts with --)`);
     if (kind === "number") {
       const n = Number(raw);
       if (!Number.isFinite(n)) throw new Error(`option --${name} expects a number, got ${JSON.stringify(raw)}`);

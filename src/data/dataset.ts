@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import { frameFromColumns, type DataFrame } from "./danfo";
-import { RawRecord, RawTable, readCsv, readJsonl, readLabelFolders } from "./readers";
+import { quoteForMessage, RawRecord, RawTable, readCsv, readJsonl, readLabelFolders } from "./readers";
 
 /** One invalid row: where it is and what is wrong. */
 export interface DataIssue {
@@ -18,9 +18,10 @@ export interface DataIssue {
 /** Thrown when a dataset has invalid rows (and `dropInvalid` is off) or is unusable as a whole. */
 export class DataValidationError extends Error {
   constructor(readonly source: string, readonly issues: DataIssue[], summary?: string) {
-    const shown = issues.slice(0, 10).map((i) => `\n  row ${i.row} (${i.location}): ${i.problem}`).join("");
+    const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}...` : text);
+    const shown = issues.slice(0, 10).map((i) => `\n  row ${i.row} (${i.location}): ${clip(i.problem, 300)}`).join("");
     const more = issues.length > 10 ? `\n  ... and ${issues.length - 10} more` : "";
-    super(`${source}: ${summary ?? `${issues.length} invalid row${issues.length === 1 ? "" : "s"}`}${shown}${more}`);
+    super(`${source}: ${clip(summary ?? `${issues.length} invalid row${issues.length === 1 ? "" : "s"}`, 1000)}${shown}${more}`);
     this.name = "DataValidationError";
   }
 }
@@ -33,9 +34,12 @@ export interface TextDatasetOptions {
   labelColumn?: string;
   /** Column with unique ids (default: none, ids are row numbers; folders use the file path). */
   idColumn?: string;
-  /** The label set the task expects, in id order (e.g. ["ham", "spam"] or [0, 1]); other labels are invalid rows. */
+  /**
+   * The label set, in id order (e.g. ["ham", "spam"] or [0, 1]; a training set's `labelNames` for its dev and test
+   * files); other labels are invalid rows. Without it the mapping comes from the labels present, sorted.
+   */
   labels?: Array<string | number>;
-  /** Number of distinct labels the task expects (e.g. 2 for binary); checked after invalid rows are handled. */
+  /** Number of classes the task expects (e.g. 2 for binary): the length of `labels`, or else the distinct labels present. */
   numClasses?: number;
   /** Drop invalid rows instead of throwing; they are listed in `dataset.dropped`. */
   dropInvalid?: boolean;
@@ -95,15 +99,34 @@ export class TextDataset {
   }
 }
 
-function labelKey(value: unknown): string | undefined {
+/** Label texts that mean "no value" (pandas' default NA strings): a label like "NaN" is missing, not a class. */
+const MISSING_LABELS = new Set(["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]);
+
+const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A label read from a source: its key (integers in canonical form: "1.0" and 1 are "1") and kind, or a problem. */
+type ParsedLabel = { key: string; kind: "integer" | "name" } | { problem: string };
+
+function parseLabel(value: unknown, column: string): ParsedLabel {
+  if (value === undefined || value === null) return { problem: `${column} is missing` };
+  if (typeof value === "number") {
+    return Number.isInteger(value) ? { key: String(value), kind: "integer" } : { problem: `${column} is ${value}, expected a string or an integer` };
+  }
+  if (typeof value !== "string") return { problem: `${column} is ${quoteForMessage(value)}, expected a string or an integer` };
+  const text = value.trim();
+  if (MISSING_LABELS.has(text)) return { problem: text === "" ? `${column} is missing` : `${column} is ${quoteForMessage(text)}, a missing value` };
+  if (NUMBER_TEXT.test(text)) {
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? { key: String(n), kind: "integer" } : { problem: `${column} is ${quoteForMessage(text)}, a number that is not an integer class id` };
+  }
+  return { key: text, kind: "name" };
+}
+
+/** An id value as text, or undefined when it is not a non-empty string or an integer. */
+function idKey(value: unknown): string | undefined {
   if (typeof value === "number" && Number.isInteger(value)) return String(value);
   if (typeof value === "string" && value.trim() !== "") return value.trim();
   return undefined;
-}
-
-function describe(value: unknown): string {
-  const s = JSON.stringify(value);
-  return s === undefined ? String(value) : s.length > 40 ? s.slice(0, 37) + "..." : s;
 }
 
 /** Sorted label names: numerically when all are integers, else by string. */
@@ -121,41 +144,52 @@ export function textDatasetFromRecords(table: RawTable, options: TextDatasetOpti
   const required = [textColumn, labelColumn, ...(idColumn ? [idColumn] : [])];
   const missing = required.filter((c) => !table.columns.includes(c));
   if (missing.length > 0) {
-    throw new DataValidationError(table.source, [], `missing column${missing.length > 1 ? "s" : ""} ${missing.map((c) => JSON.stringify(c)).join(", ")}; the columns are ${table.columns.map((c) => JSON.stringify(c)).join(", ") || "(none)"}`);
+    const shown = table.columns.slice(0, 20).map((c) => quoteForMessage(c)).join(", ") + (table.columns.length > 20 ? `, ... (${table.columns.length} in all)` : "");
+    throw new DataValidationError(table.source, [], `missing column${missing.length > 1 ? "s" : ""} ${missing.map((c) => quoteForMessage(c)).join(", ")}; the columns are ${shown || "(none)"}`);
   }
   const expected = options.labels?.map((l) => {
-    const key = labelKey(l);
-    if (key === undefined) throw new Error(`options.labels: ${describe(l)} is not a string or integer label`);
-    return key;
+    const parsed = parseLabel(l, "label");
+    if ("problem" in parsed) throw new Error(`options.labels: ${quoteForMessage(l)} is not a string or integer label`);
+    return parsed.key;
   });
+  const firstOfKind: Record<"integer" | "name", { label: string; where: string } | undefined> = { integer: undefined, name: undefined };
   const issues: DataIssue[] = [];
   const firstSeen = new Map<string, string>();
   const valid: Array<{ record: RawRecord; id: string; text: string; label: string }> = [];
   for (const record of table.records) {
     const problems: string[] = record.problem ? [record.problem] : [];
     const text = record.values[textColumn];
-    if (typeof text !== "string") problems.push(`${textColumn} is ${text === undefined ? "missing" : describe(text)}, expected a string`);
+    if (typeof text !== "string") problems.push(`${textColumn} is ${text === undefined ? "missing" : quoteForMessage(text)}, expected a string`);
     else if (text.trim() === "") problems.push(`${textColumn} is empty`);
-    const rawLabel = record.values[labelColumn];
-    const label = labelKey(rawLabel);
-    if (label === undefined) {
-      problems.push(rawLabel === undefined || rawLabel === null || rawLabel === "" ? `${labelColumn} is missing` : `${labelColumn} is ${describe(rawLabel)}, expected a string or an integer`);
-    } else if (expected && !expected.includes(label)) {
-      problems.push(`${labelColumn} ${describe(label)} is not one of the expected labels ${expected.map((l) => describe(l)).join(", ")}`);
-    }
-    const id = idColumn ? labelKey(record.values[idColumn]) : String(record.row);
-    if (id === undefined) problems.push(`${idColumn} is ${describe(record.values[idColumn!])}, expected a non-empty id`);
-    else if (firstSeen.has(id)) problems.push(`${idColumn} ${describe(id)} duplicates ${firstSeen.get(id)}`);
+    const parsed = parseLabel(record.values[labelColumn], labelColumn);
+    const label = "problem" in parsed ? undefined : parsed.key;
+    if ("problem" in parsed) problems.push(parsed.problem);
+    else if (expected && !expected.includes(parsed.key)) {
+      problems.push(`${labelColumn} ${quoteForMessage(record.values[labelColumn])} is not one of the expected labels ${expected.map((l) => quoteForMessage(l)).join(", ")}`);
+    } else firstOfKind[parsed.kind] ??= { label: parsed.key, where: `row ${record.row} (${record.location})` };
+    const id = idColumn ? idKey(record.values[idColumn]) : String(record.row);
+    if (id === undefined) problems.push(`${idColumn} is ${quoteForMessage(record.values[idColumn!])}, expected a non-empty id`);
+    else if (firstSeen.has(id)) problems.push(`${idColumn} ${quoteForMessage(id)} duplicates ${firstSeen.get(id)}`);
     else firstSeen.set(id, `row ${record.row} (${record.location})`);
     if (problems.length > 0) issues.push({ row: record.row, location: record.location, problem: problems.join("; ") });
     else valid.push({ record, id: id!, text: text as string, label: label! });
   }
   if (issues.length > 0 && !options.dropInvalid) throw new DataValidationError(table.source, issues);
   if (valid.length === 0) throw new DataValidationError(table.source, issues, "no valid rows");
+  const { integer, name } = firstOfKind;
+  if (!expected && integer && name) {
+    throw new DataValidationError(
+      table.source,
+      [],
+      `${labelColumn} mixes integer class ids (${quoteForMessage(integer.label)} at ${integer.where}) and label names (${quoteForMessage(name.label)} at ${name.where}); use one kind of label`,
+    );
+  }
   const labelNames = expected ?? sortLabels(valid.map((v) => v.label));
   const present = new Set(valid.map((v) => v.label));
-  if (options.numClasses !== undefined && present.size !== options.numClasses) {
-    throw new DataValidationError(table.source, [], `expected ${options.numClasses} distinct labels, found ${present.size}: ${sortLabels(present).map((l) => describe(l)).join(", ")}`);
+  const classes = expected ? expected.length : present.size;
+  if (options.numClasses !== undefined && classes !== options.numClasses) {
+    const found = expected ? `${expected.length} labels were given` : `found ${present.size}`;
+    throw new DataValidationError(table.source, [], `expected ${options.numClasses} distinct labels, ${found}: ${sortLabels(expected ?? present).map((l) => quoteForMessage(l)).join(", ")}`);
   }
   const idOf = new Map(labelNames.map((l, i) => [l, i] as [string, number]));
   return new TextDataset(
@@ -178,6 +212,35 @@ export function loadTextDataset(location: string, options: TextDatasetOptions = 
     : format === "jsonl" ? readJsonl(location)
     : readCsv(location, format === "tsv" ? "\t" : ",");
   return textDatasetFromRecords(table, format === "folders" ? { ...options, idColumn: options.idColumn ?? "id" } : options);
+}
+
+/** Files of one data set: the training file and, optionally, dev and test files. */
+export interface DatasetFiles {
+  train: string;
+  dev?: string;
+  test?: string;
+}
+
+/** The splits of one data set, sharing the training set's label mapping. */
+export interface LoadedSplits {
+  train: TextDataset;
+  dev?: TextDataset;
+  test?: TextDataset;
+}
+
+/**
+ * Loads the files of one data set with ONE label mapping: the training file's (or `options.labels`). Dev and test
+ * reuse it, so a dev file holding only "spam" still maps spam to spam's training id; a label the training file
+ * does not have is an error naming the file, row and value. `numClasses` is checked on the training file.
+ */
+export function loadTextDatasets(files: DatasetFiles, options: TextDatasetOptions = {}): LoadedSplits {
+  const train = loadTextDataset(files.train, options);
+  const shared: TextDatasetOptions = { ...options, labels: train.labelNames, numClasses: undefined };
+  return {
+    train,
+    dev: files.dev === undefined ? undefined : loadTextDataset(files.dev, shared),
+    test: files.test === undefined ? undefined : loadTextDataset(files.test, shared),
+  };
 }
 
 function formatFromName(file: string): "csv" | "tsv" | "jsonl" {

@@ -1,5 +1,7 @@
 /** Public surface of src/data: labelled text loading and validation, SpamAssassin, splits, statistics, batching. */
-export { DataIssue, DataValidationError, TextDataset, TextDatasetOptions, loadTextDataset, textDatasetFromRecords } from "./dataset";
+export {
+  DataIssue, DataValidationError, DatasetFiles, LoadedSplits, TextDataset, TextDatasetOptions, loadTextDataset, loadTextDatasets, textDatasetFromRecords,
+} from "./dataset";
 export { RawRecord, RawTable, readCsv, readJsonl, readLabelFolders } from "./readers";
 export { SpamAssassinOptions, loadSpamAssassin, stripMailHeaders } from "./spamAssassin";
 export { DatasetSplit, SplitFractions, StratifiedSplitOptions, classBalance, stratifiedSplit } from "./split";

@@ -95,9 +95,17 @@ export function studyCharts(results: RunResult[], histories: RunHistory[]): Stud
   return charts;
 }
 
-function cell(value: string | number): string {
-  if (typeof value !== "number") return escapeHTML(value);
-  if (!Number.isFinite(value)) return "";
+/** Shown for a value that was not measured (null, NaN, missing). */
+export const MISSING_VALUE = "—";
+
+/** Escaped text, or the missing-value mark for null/undefined. */
+function text(value: string | null | undefined): string {
+  return typeof value === "string" ? escapeHTML(value) : MISSING_VALUE;
+}
+
+function cell(value: string | number | null | undefined): string {
+  if (typeof value !== "number") return text(value);
+  if (!Number.isFinite(value)) return MISSING_VALUE;
   return Number.isInteger(value) ? String(value) : Math.abs(value) < 1e-3 ? value.toExponential(2) : String(Number(value.toPrecision(4)));
 }
 
@@ -116,7 +124,7 @@ export function resultsDisplay(results: RunResult[], columns: readonly (keyof Ru
 function html(input: StudyReportInput, svgs: { chart: StudyChart; svg: string }[]): string {
   const p = input.provenance;
   const failures = input.failures.length
-    ? `<h2>Runs that did not finish</h2><ul>${input.failures.map((f) => `<li><code>${escapeHTML(f.id)}</code>: ${escapeHTML(f.error)}</li>`).join("")}</ul>`
+    ? `<h2>Runs that did not finish</h2><ul>${input.failures.map((f) => `<li><code>${text(f.id)}</code>: ${text(f.error)}</li>`).join("")}</ul>`
     : "";
   return `<!DOCTYPE html>
 <html lang="en">
@@ -138,10 +146,10 @@ pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 12px; }
 <blockquote>${escapeHTML(input.question)}</blockquote>
 <h2>Conclusion (from the measured numbers)</h2>
 <ul>
-${input.findings.map((f) => `<li>${escapeHTML(f.text)}</li>`).join("\n")}
+${input.findings.map((f) => `<li>${text(f.text)}</li>`).join("\n")}
 </ul>
 <h2>Results</h2>
-<p>${input.results.length} finished runs in ${input.wallTimeSeconds.toFixed(0)} s of wall time. Loss std / CV: raw per-step training loss over the second half of each run's optimizer steps (at least its last 4 steps).</p>
+<p>${input.results.length} finished runs in ${cell(Math.round(input.wallTimeSeconds))} s of wall time (${MISSING_VALUE}: not measured). Loss std / CV: raw per-step training loss over the second half of each run's optimizer steps (at least its last 4 steps).</p>
 ${resultsTable(input.results)}
 ${failures}
 <h2>Charts</h2>
@@ -149,8 +157,8 @@ ${svgs.map(({ chart, svg }) => `<figure id="${chart.name}">${svg}<figcaption>${e
 <h2>Reproduce</h2>
 <p>Same command, same seeds, same backend: identical numbers (timings aside).</p>
 <pre>${escapeHTML(input.rerunCommand)}</pre>
-<p>tsml ${escapeHTML(p.tsmlVersion)} · tfjs ${escapeHTML(p.tfjsVersion)} · node ${escapeHTML(p.nodeVersion)} · backend ${escapeHTML(p.backend?.name ?? "chosen per worker (see each run's config.json)")} ·
-git ${escapeHTML(p.gitCommit ?? "not a git checkout")}${p.gitDirty ? " (with uncommitted changes)" : ""} · ${escapeHTML(p.platform)}, ${p.cpus} cores · ${escapeHTML(p.createdAt)}</p>
+<p>tsml ${text(p.tsmlVersion)} · tfjs ${text(p.tfjsVersion)} · node ${text(p.nodeVersion)} · backend ${text(p.backend?.name ?? "chosen per worker (see each run's config.json)")} ·
+git ${text(p.gitCommit ?? "not a git checkout")}${p.gitDirty ? " (with uncommitted changes)" : ""} · ${text(p.platform)}, ${cell(p.cpus)} cores · ${text(p.createdAt)}</p>
 <h3>Grid</h3>
 <pre>${escapeHTML(JSON.stringify(input.spec, null, 2))}</pre>
 <h3>Provenance</h3>

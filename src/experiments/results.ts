@@ -4,7 +4,7 @@ import * as path from "path";
 import type { DataFrame } from "danfojs-node";
 import type { TrainingLogRecord } from "../train";
 import { RunSpec } from "./grid";
-import { RunMetrics, RUN_FILES } from "./trial";
+import { readCompleteMetrics, RunMetrics, RUN_FILES } from "./trial";
 
 /** One finished run, flattened: its arguments and its measured numbers. */
 export interface RunResult {
@@ -52,10 +52,10 @@ export function toRunResult(run: RunSpec, metrics: RunMetrics): RunResult {
     task: run.task,
     perDeviceBatchSize: num(t.perDeviceBatchSize as number),
     gradientAccumulationSteps: num((t.gradientAccumulationSteps as number | undefined) ?? 1),
-    effectiveBatchSize: metrics.effectiveBatchSize,
+    effectiveBatchSize: num(metrics.effectiveBatchSize),
     learningRate: num(t.learningRate as number),
     seed: num(t.seed as number),
-    steps: metrics.steps,
+    steps: num(metrics.steps),
     devAccuracy: num(metrics.dev?.accuracy),
     devF1: num(metrics.dev?.f1),
     testAccuracy: num(metrics.test?.accuracy),
@@ -64,24 +64,24 @@ export function toRunResult(run: RunSpec, metrics: RunMetrics): RunResult {
     lossCv: num(metrics.fluctuation.cv),
     smoothedFinalLoss: num(metrics.smoothedFinalLoss),
     noiseScale: num(metrics.noiseScale),
-    examplesPerSecond: metrics.examplesPerSecond,
-    tokensPerSecond: metrics.tokensPerSecond,
-    wallTimeSeconds: metrics.wallTimeSeconds,
-    peakMemoryMB: metrics.peakMemoryMB,
+    examplesPerSecond: num(metrics.examplesPerSecond),
+    tokensPerSecond: num(metrics.tokensPerSecond),
+    wallTimeSeconds: num(metrics.wallTimeSeconds),
+    peakMemoryMB: num(metrics.peakMemoryMB),
   };
 }
 
-/** Reads every finished run of the grid in `gridDir` (runs without metrics.json are left out), in grid order. */
+/** Reads every finished run of the grid in `gridDir` (runs without complete metrics are left out), in grid order. */
 export function readGridResults(gridDir: string): RunResult[] {
   const gridFile = path.join(gridDir, "grid.json");
   if (!fs.existsSync(gridFile)) throw new Error(`${gridFile} not found: ${gridDir} is not a grid folder written by runGrid`);
   const { runs } = JSON.parse(fs.readFileSync(gridFile, "utf8")) as { runs: string[] };
   return runs.flatMap((id) => {
     const runDir = path.join(gridDir, id);
-    const metricsFile = path.join(runDir, RUN_FILES.metrics);
-    if (!fs.existsSync(metricsFile)) return [];
+    const metrics = readCompleteMetrics(runDir);
+    if (!metrics) return [];
     const { run } = JSON.parse(fs.readFileSync(path.join(runDir, RUN_FILES.config), "utf8")) as { run: RunSpec };
-    return [toRunResult(run, JSON.parse(fs.readFileSync(metricsFile, "utf8")) as RunMetrics)];
+    return [toRunResult(run, metrics)];
   });
 }
 
@@ -93,9 +93,13 @@ export function resultsDataFrame(results: RunResult[]): DataFrame {
   return new DataFrame(results.map((r) => RESULT_COLUMNS.map((c) => r[c])), { columns: RESULT_COLUMNS as string[] });
 }
 
-/** The results as CSV text with a header row (numbers printed so they read back exactly). */
+/** The results as CSV text with a header row (numbers printed so they read back exactly; a missing value is empty). */
 export function resultsCsv(results: RunResult[]): string {
-  const cell = (v: string | number) => (typeof v === "number" ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const cell = (v: string | number | null | undefined): string => {
+    if (typeof v === "number") return Number.isFinite(v) ? String(v) : "";
+    if (typeof v !== "string") return "";
+    return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+  };
   return [RESULT_COLUMNS.join(","), ...results.map((r) => RESULT_COLUMNS.map((c) => cell(r[c])).join(","))].join("\n") + "\n";
 }
 

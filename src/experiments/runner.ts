@@ -1,15 +1,18 @@
 /**
  * Runs a grid: one forked worker process per run (WASM computes on one thread, so processes give the
- * parallelism), at most `workers` at a time. Finished runs (metrics.json present) are skipped; a run that was
- * killed half-way resumes from its checkpoint.
+ * parallelism), at most `workers` at a time. Finished runs (complete metrics.json) are skipped; a run that was
+ * killed half-way resumes from its checkpoint. One process at a time runs a grid folder: it holds the folder's
+ * advisory lock (released when it ends, however it ends), and its workers end with it.
  */
 import { fork } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { DataFrame } from "danfojs-node";
-import { writeJsonAtomic } from "../io";
+import { ensureWritableFolder, writeJsonAtomic } from "../io";
+import { acquireFolderLock } from "../supervision";
 import { expandGrid, GridSpec, RunSpec } from "./grid";
+import { GRID_PID_VARIABLE } from "./gridPid";
 import { collectProvenance } from "./provenance";
 import { readGridResults, resultsDataFrame, type RunResult } from "./results";
 import { getExperimentTask } from "./tasks";
@@ -76,7 +79,12 @@ export function workerScriptPath(): string {
 function checkRunDir(run: RunSpec, runDir: string): void {
   const file = path.join(runDir, RUN_FILES.config);
   if (!fs.existsSync(file)) return;
-  const saved = JSON.parse(fs.readFileSync(file, "utf8")) as { run?: RunSpec };
+  let saved: { run?: RunSpec };
+  try {
+    saved = JSON.parse(fs.readFileSync(file, "utf8")) as { run?: RunSpec };
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message}); delete ${runDir} to run it again`);
+  }
   if (JSON.stringify(saved.run) !== JSON.stringify(run)) {
     throw new Error(`${file} describes a different run than the grid asks for; use another --name or delete ${runDir}`);
   }
@@ -86,7 +94,7 @@ function runInWorker(job: RunJob, options: GridRunOptions): Promise<RunOutcome> 
   const logFd = fs.openSync(path.join(job.runDir, RUN_FILES.workerLog), "a");
   const child = fork(workerScriptPath(), [], {
     stdio: ["ignore", logFd, logFd, "ipc"],
-    env: { ...process.env, ...(options.env ?? {}) },
+    env: { ...process.env, ...(options.env ?? {}), [GRID_PID_VARIABLE]: String(process.pid) },
     execArgv: [],
   });
   fs.closeSync(logFd);
@@ -114,8 +122,17 @@ export async function runGrid(spec: GridSpec, options: GridRunOptions): Promise<
   const runs = expandGrid(spec);
   const workers = options.workers ?? defaultWorkerCount();
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be a positive integer, got ${workers}`);
-  const gridDir = path.resolve(options.runsDir, options.name);
-  fs.mkdirSync(gridDir, { recursive: true });
+  ensureWritableFolder(options.runsDir, "runs folder");
+  const gridDir = ensureWritableFolder(path.resolve(options.runsDir, options.name), "grid folder");
+  const lock = acquireFolderLock(gridDir, { purpose: `grid ${options.name}: ${(options.commandLine ?? process.argv).join(" ")}` });
+  try {
+    return await runLockedGrid(spec, runs, workers, gridDir, options, started);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLockedGrid(spec: GridSpec, runs: RunSpec[], workers: number, gridDir: string, options: GridRunOptions, started: number): Promise<GridRunSummary> {
   for (const run of runs) checkRunDir(run, path.join(gridDir, run.id));
   const provenance = collectProvenance(undefined, options.commandLine);
   writeJsonAtomic(path.join(gridDir, "grid.json"), { spec, runs: runs.map((r) => r.id), provenance });

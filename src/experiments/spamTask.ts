@@ -12,7 +12,7 @@ import * as path from "path";
 import { initBackend } from "../backend";
 import { loadSpamAssassin, sequenceClassificationData, stratifiedSplit, type ClassificationBatch, type EncodedClassificationData, type SequenceClassificationData } from "../data";
 import { writeJsonAtomic } from "../io";
-import { LongformerForSequenceClassification } from "../models/longformer";
+import { LongformerConfig, LongformerForSequenceClassification } from "../models/longformer";
 import { loadTokenizer, trainBpeTokenizer, type BpeTokenizer } from "../tokenizers";
 import { classifierFromFunction, Trainer } from "../train";
 import type { JsonValue } from "./grid";
@@ -81,8 +81,26 @@ function encodeSpamAssassin(options: SpamDataOptions, log: (line: string) => voi
   return { tokenizer, encoding: { train: encode(split.train), dev: encode(split.dev), test: encode(split.test) } };
 }
 
+/**
+ * Checks once, before any run, that the tokenizer of `modelDir` fits its model: a token id at or above the config's
+ * vocab_size would fail every run with an index error.
+ */
+function checkTokenizerFitsModel(modelDir: string): void {
+  const configFile = path.join(modelDir, "config.json");
+  if (!fs.existsSync(configFile)) throw new Error(`--model ${modelDir}: ${configFile} not found (expected a Hugging Face Longformer checkpoint folder)`);
+  const config = LongformerConfig.fromJSON(fs.readFileSync(configFile, "utf8"), configFile);
+  const tokenizer = loadTokenizer(modelDir);
+  if (tokenizer.vocabSize > config.vocab_size) {
+    throw new Error(
+      `--model ${modelDir}: the tokenizer has ${tokenizer.vocabSize} tokens but ${configFile} says vocab_size ${config.vocab_size}; ` +
+        "token ids at or above vocab_size have no embedding (is the tokenizer from another model?)",
+    );
+  }
+}
+
 async function prepare(config: Record<string, JsonValue>, context: { cacheDir: string; log: (line: string) => void }): Promise<void> {
   const options = dataOptions(config);
+  if (options.modelDir) checkTokenizerFitsModel(options.modelDir);
   const folder = cacheFolder(context.cacheDir, options);
   if (!fs.existsSync(path.join(folder, "encoded.json"))) {
     context.log(`preparing SpamAssassin: ${options.trainExamples} train / ${options.devExamples} dev / ${options.testExamples} test e-mails, max length ${options.maxLength}`);

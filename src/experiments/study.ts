@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { DataFrame } from "danfojs-node";
+import { ensureWritableFolder } from "../io";
 import { concludeStudy, type StudyFinding } from "./conclusion";
 import type { GridSpec, JsonValue, RunTraining } from "./grid";
 import { collectProvenance, type Provenance } from "./provenance";
@@ -87,7 +88,8 @@ const PRESETS: Record<string, StudyPreset> = {
     training: {
       default: { epochs: 2, loggingSteps: 1, saveSteps: 50 },
       quick: { epochs: 2, loggingSteps: 1, saveSteps: 50 },
-      small: { epochs: 1, loggingSteps: 1, saveSteps: 50 },
+      // Frequent (tiny) checkpoints: the small study is the one CI kills and resumes.
+      small: { epochs: 1, loggingSteps: 1, saveSteps: 8 },
     },
     learningRate: 0.05,
     extraLearningRates: { default: [0.005, 0.0005], quick: [0.005], small: [] },
@@ -147,6 +149,8 @@ export async function runStudy(options: StudyOptions = {}): Promise<StudyOutcome
   const name = options.name ?? (size === "default" ? "study" : `study-${size}`);
   const log = options.log ?? (() => {});
   const spec = studyGrid(options);
+  // The report folder is checked before any run trains, not found unwritable after all of them did.
+  const reportDir = ensureWritableFolder(path.resolve(options.reportsDir ?? "reports", name), "reports folder");
   const grid = await runGrid(spec, {
     runsDir: options.runsDir ?? "runs",
     name,
@@ -157,7 +161,6 @@ export async function runStudy(options: StudyOptions = {}): Promise<StudyOutcome
   });
   const results = grid.results;
   const findings = concludeStudy(results);
-  const reportDir = path.resolve(options.reportsDir ?? "reports", name);
   log(`writing the report to ${reportDir}`);
   const report = await writeStudyReport(reportDir, {
     title: `Why does my training loss fluctuate? (${spec.task}, ${size} study)`,

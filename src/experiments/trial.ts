@@ -1,13 +1,16 @@
 /**
  * One run of a grid, executed in the current process: build the task, train with the Trainer (resuming from
  * the run's last checkpoint when there is one), evaluate, and write config.json, log.jsonl, the checkpoints and
- * finally metrics.json, whose presence marks the run as finished.
+ * finally metrics.json. A run is finished when its metrics.json is complete (every step trained, every split
+ * evaluated); a run resumed from the checkpoint of its last step trains nothing but still evaluates. One process
+ * at a time owns a run folder (an advisory lock).
  */
 import * as fs from "fs";
 import * as path from "path";
 import { initBackend } from "../backend";
 import { writeJsonAtomic } from "../io";
-import { LAST_CHECKPOINT_FILE, Trainer, windowStats, type EvaluationResult, type StepEndInfo, type TrainingArguments, type TrainingData } from "../train";
+import { acquireFolderLock } from "../supervision";
+import { readLastCheckpoint, Trainer, windowStats, type EvaluationResult, type StepEndInfo, type TrainingArguments, type TrainingData } from "../train";
 import type { RunSpec } from "./grid";
 import { collectProvenance, type Provenance } from "./provenance";
 import { getExperimentTask } from "./tasks";
@@ -49,6 +52,8 @@ export interface EvalSummary {
 export interface RunMetrics {
   runId: string;
   steps: number;
+  /** Steps the run trains in all; a complete run has `steps === totalSteps`. */
+  totalSteps: number;
   examplesSeen: number;
   effectiveBatchSize: number;
   dev: EvalSummary | null;
@@ -64,8 +69,9 @@ export interface RunMetrics {
   trainExamples: number;
   trainTokens: number;
   trainSeconds: number;
-  examplesPerSecond: number;
-  tokensPerSecond: number;
+  /** Training throughput of this process (null when it trained nothing: resumed at the last step). */
+  examplesPerSecond: number | null;
+  tokensPerSecond: number | null;
   /** Seconds from process start to metrics.json (of the last, possibly resumed, segment). */
   wallTimeSeconds: number;
   peakMemoryMB: number;
@@ -80,16 +86,26 @@ export type RunEvent =
   | { type: "finished"; runId: string; metrics: RunMetrics }
   | { type: "failed"; runId: string; error: string };
 
-/** True when the run in `runDir` has finished (its metrics.json exists). */
-export function isRunFinished(runDir: string): boolean {
-  return fs.existsSync(path.join(runDir, RUN_FILES.metrics));
+/** The run's metrics.json when it is complete (every step trained), else null (missing, damaged or partial). */
+export function readCompleteMetrics(runDir: string): RunMetrics | null {
+  let metrics: Partial<RunMetrics>;
+  try {
+    metrics = JSON.parse(fs.readFileSync(path.join(runDir, RUN_FILES.metrics), "utf8")) as Partial<RunMetrics>;
+  } catch {
+    return null;
+  }
+  const complete = typeof metrics === "object" && metrics !== null && Number.isInteger(metrics.steps) && metrics.steps === metrics.totalSteps && metrics.fluctuation !== undefined;
+  return complete ? (metrics as RunMetrics) : null;
 }
 
-function lastCheckpointStep(runDir: string): number | null {
-  const pointer = path.join(runDir, LAST_CHECKPOINT_FILE);
-  if (!fs.existsSync(pointer)) return null;
-  const match = /checkpoint-(\d+)/.exec(fs.readFileSync(pointer, "utf8"));
-  return match ? Number(match[1]) : null;
+/** True when the run in `runDir` has finished: its metrics.json is complete. */
+export function isRunFinished(runDir: string): boolean {
+  return readCompleteMetrics(runDir) !== null;
+}
+
+/** `amount / seconds`, or null when nothing was measured. */
+function rate(amount: number, seconds: number): number | null {
+  return amount > 0 && seconds > 0 ? amount / seconds : null;
 }
 
 /** The number, or null when it is missing or not finite (JSON has no NaN). */
@@ -159,9 +175,19 @@ export async function executeRun(job: RunJob, emit: (event: RunEvent) => void): 
   const startedAt = performance.now();
   const { run, runDir } = job;
   for (const module of job.taskModules) require(module);
+  // A worker of an interrupted grid may still be ending (it exits within a second of its parent): wait for it.
+  const lock = acquireFolderLock(runDir, { purpose: `run ${run.id}`, waitSeconds: 10 });
+  try {
+    return await executeLockedRun(job, emit, startedAt);
+  } finally {
+    lock.release();
+  }
+}
+
+async function executeLockedRun(job: RunJob, emit: (event: RunEvent) => void, startedAt: number): Promise<RunMetrics> {
+  const { run, runDir } = job;
   const backend = await initBackend();
-  fs.mkdirSync(runDir, { recursive: true });
-  const resumeStep = lastCheckpointStep(runDir);
+  const resumeStep = readLastCheckpoint(runDir)?.step ?? null;
   const configFile = path.join(runDir, RUN_FILES.config);
   if (resumeStep === null || !fs.existsSync(configFile)) {
     writeJsonAtomic(configFile, { run, seed: run.training.seed, provenance: { ...job.provenance, backend: collectProvenance(backend).backend } });
@@ -187,6 +213,9 @@ export async function executeRun(job: RunJob, emit: (event: RunEvent) => void): 
     emit({ type: "started", runId: run.id, totalSteps, resumedFromStep: resumeStep, backend: backend.name });
     timing.start = performance.now();
     const result = await trainer.train();
+    if (result.globalStep !== totalSteps || (setup.dev && !result.lastEval)) {
+      throw new Error(`run ${run.id} ended at step ${result.globalStep} of ${totalSteps}${result.stoppedReason ? ` (${result.stoppedReason})` : ""} without complete metrics`);
+    }
     const test = setup.test ? trainer.evaluate(setup.test) : undefined;
     const losses = trainer.stepLosses;
     const window = Math.min(losses.length, Math.max(MIN_FLUCTUATION_WINDOW, Math.round(losses.length * FLUCTUATION_FRACTION)));
@@ -195,6 +224,7 @@ export async function executeRun(job: RunJob, emit: (event: RunEvent) => void): 
     const metrics: RunMetrics = {
       runId: run.id,
       steps: result.globalStep,
+      totalSteps,
       examplesSeen: last?.examplesSeen ?? 0,
       effectiveBatchSize: perDeviceBatchSize * gradientAccumulationSteps,
       dev: summarize(result.lastEval),
@@ -206,8 +236,8 @@ export async function executeRun(job: RunJob, emit: (event: RunEvent) => void): 
       trainExamples: throughput.examples,
       trainTokens: throughput.tokens,
       trainSeconds: timing.trainSeconds,
-      examplesPerSecond: throughput.examples / timing.trainSeconds,
-      tokensPerSecond: throughput.tokens / timing.trainSeconds,
+      examplesPerSecond: rate(throughput.examples, timing.trainSeconds),
+      tokensPerSecond: rate(throughput.tokens, timing.trainSeconds),
       wallTimeSeconds: (performance.now() - startedAt) / 1000,
       peakMemoryMB: process.resourceUsage().maxRSS / 1024,
       resumedFromStep: resumeStep,

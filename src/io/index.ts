@@ -1,4 +1,5 @@
 /** File formats and crash-safe writes shared by models, the trainer and experiments. */
 export * from "./atomic";
+export * from "./folders";
 export * from "./safetensors";
 export * from "./torchCheckpoint";

@@ -6,7 +6,7 @@ import { InterruptController } from "./interrupt";
 import { HeapWatch } from "./memory";
 import { captureProcessOutput, installDisplayHook } from "./output";
 import { tsmlPackageRoot, tsmlPackageVersion } from "./packageRoot";
-import { watchParentProcess } from "./parentWatch";
+import { watchParentProcess } from "../supervision";
 import { KernelSession } from "./session";
 import { KernelSockets } from "./sockets";
 import type { ConnectionInfo, JupyterMessage } from "./wire";

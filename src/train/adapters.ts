@@ -9,10 +9,25 @@ export interface ClassifierBatch {
   y: tf.Tensor;
 }
 
+/**
+ * Throws unless every label is an integer class id in [0, classes): one-hot of any other label is all zeros, which
+ * would give a loss of exactly 0 and no gradient instead of an error. `where` names the caller in the message.
+ */
+export function checkClassLabels(labels: tf.Tensor, classes: number, where: string): void {
+  const values = labels.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(Number.isInteger(v) && v >= 0 && v < classes)) {
+      throw new Error(`${where}: label ${v} (item ${i} of the batch) is not a class id in [0, ${classes}): the model has ${classes} classes`);
+    }
+  }
+}
+
 /** Sum over items of softmax cross-entropy between `logits` [items, classes] and int32 `labels` [items]. */
 export function softmaxCrossEntropySum(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+  const classes = logits.shape[logits.shape.length - 1];
+  checkClassLabels(labels, classes, "softmaxCrossEntropySum");
   return tf.tidy(() => {
-    const classes = logits.shape[logits.shape.length - 1];
     const oneHot = tf.oneHot(labels.toInt(), classes);
     return tf.logSoftmax(logits).mul(oneHot).sum().neg() as tf.Scalar;
   });

@@ -21,6 +21,9 @@ export interface TrainerState {
   examplesSeen: number;
   rngState: number;
   seed: number;
+  /** The batch arguments the run was trained with (absent in checkpoints written before they were recorded). */
+  perDeviceBatchSize?: number;
+  gradientAccumulationSteps?: number;
   noiseScale: NoiseScaleState;
   /** Raw loss of every optimizer step so far. */
   stepLosses: number[];
@@ -86,14 +89,51 @@ export function saveCheckpoint(
   return finalDir;
 }
 
+/**
+ * The newest checkpoint named by `outputDir/last-checkpoint` (its folder and step), or null when there is no pointer
+ * file. A pointer that is empty or names no checkpoint folder is an error naming the pointer file.
+ */
+export function readLastCheckpoint(outputDir: string): { dir: string; step: number } | null {
+  const pointer = path.join(outputDir, LAST_CHECKPOINT_FILE);
+  if (!fs.existsSync(pointer)) return null;
+  const name = fs.readFileSync(pointer, "utf8").trim();
+  const existing = listCheckpoints(outputDir).map((c) => path.basename(c.dir));
+  const found = existing.length ? `; checkpoint folders present: ${existing.join(", ")}` : "; no checkpoint folder is present";
+  if (name === "") throw new Error(`${pointer}: the pointer file is empty; it should name the newest checkpoint folder (e.g. checkpoint-8)${found}`);
+  const match = /^checkpoint-(\d+)$/.exec(name);
+  if (!match) throw new Error(`${pointer}: ${JSON.stringify(name.slice(0, 80))} is not a checkpoint folder name (checkpoint-<step>)${found}`);
+  return { dir: path.join(outputDir, name), step: Number(match[1]) };
+}
+
 /** The checkpoint directory named by `resumeFrom`: a directory, or "last" (read from outputDir/last-checkpoint). */
 export function resolveCheckpointDir(resumeFrom: string, outputDir?: string): string {
   if (resumeFrom !== "last") return resumeFrom;
   if (!outputDir) throw new Error('resumeFrom "last" needs outputDir');
-  const pointer = path.join(outputDir, LAST_CHECKPOINT_FILE);
-  if (!fs.existsSync(pointer)) throw new Error(`resumeFrom "last": ${pointer} does not exist (no checkpoint saved yet)`);
-  return path.join(outputDir, fs.readFileSync(pointer, "utf8").trim());
+  const last = readLastCheckpoint(outputDir);
+  if (!last) throw new Error(`resumeFrom "last": ${path.join(outputDir, LAST_CHECKPOINT_FILE)} does not exist (no checkpoint saved yet)`);
+  return last.dir;
 }
+
+/**
+ * Removes the temporary folders (`.checkpoint-<step>.<pid>.tmp`) of checkpoint writes that never completed because
+ * their process died; those of live processes are left alone. Returns the removed folders.
+ */
+export function removeAbandonedCheckpointWrites(outputDir: string, isAlive: (pid: number) => boolean): string[] {
+  if (!fs.existsSync(outputDir)) return [];
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(outputDir)) {
+    const match = /^\.checkpoint-\d+\.(\d+)\.tmp$/.exec(name);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid !== process.pid && isAlive(pid)) continue;
+    fs.rmSync(path.join(outputDir, name), { recursive: true, force: true });
+    removed.push(path.join(outputDir, name));
+  }
+  return removed;
+}
+
+/** The arguments a checkpoint must have been trained with to be resumed: seed, batch size, accumulation. */
+export type CheckpointExpectations = Partial<Pick<TrainerState, "seed" | "perDeviceBatchSize" | "gradientAccumulationSteps">>;
 
 function readVariableArrays(parsed: SafetensorsFile, file: string, prefix: string, variables: tf.Variable[]): Float32Array[] {
   const { tensors, metadata } = parsed;
@@ -113,17 +153,35 @@ function readVariableArrays(parsed: SafetensorsFile, file: string, prefix: strin
   });
 }
 
+/** Reads trainer_state.json, naming the file when it is not valid JSON (e.g. truncated). */
+function readTrainerState(file: string): TrainerState {
+  let state: unknown;
+  try {
+    state = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message}); the checkpoint is damaged, delete its folder to resume from an older one or from the start`);
+  }
+  if (typeof state !== "object" || state === null || !Number.isInteger((state as TrainerState).globalStep)) {
+    throw new Error(`${file}: expected a trainer state object with an integer "globalStep"`);
+  }
+  return state as TrainerState;
+}
+
 /**
  * Loads weights into `variables`, moments into `optimizer`, and returns the trainer state. Everything is read
- * and checked (files, shapes, `expectedSeed`) before anything is assigned.
+ * and checked (files, shapes, and that the checkpoint was trained with the `expected` seed, batch size and
+ * accumulation) before anything is assigned.
  */
-export function loadCheckpoint(dir: string, variables: tf.Variable[], optimizer: AdamW, expectedSeed?: number): TrainerState {
+export function loadCheckpoint(dir: string, variables: tf.Variable[], optimizer: AdamW, expected: CheckpointExpectations = {}): TrainerState {
   for (const f of [MODEL_FILE, OPTIMIZER_FILE, STATE_FILE]) {
     if (!fs.existsSync(path.join(dir, f))) throw new Error(`checkpoint ${dir}: ${f} is missing`);
   }
-  const state = JSON.parse(fs.readFileSync(path.join(dir, STATE_FILE), "utf8")) as TrainerState;
-  if (expectedSeed !== undefined && state.seed !== expectedSeed) {
-    throw new Error(`checkpoint ${dir}: trained with seed ${state.seed}, the arguments say seed ${expectedSeed}`);
+  const state = readTrainerState(path.join(dir, STATE_FILE));
+  for (const key of ["seed", "perDeviceBatchSize", "gradientAccumulationSteps"] as const) {
+    const want = expected[key];
+    if (want !== undefined && state[key] !== undefined && state[key] !== want) {
+      throw new Error(`checkpoint ${dir}: trained with ${key} ${state[key]}, the arguments say ${key} ${want}; resume with the same ${key} or use another output folder`);
+    }
   }
   const modelFile = path.join(dir, MODEL_FILE);
   const weights = readVariableArrays(readSafetensorsFile(modelFile), modelFile, "", variables);

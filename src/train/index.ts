@@ -10,7 +10,10 @@ export * from "./trainer";
 export { AdamW, defaultMomentStorage, type AdamWConfig, type AdamWMomentStorage, type AdamWState } from "./adamw";
 export { accumulateGradients, type AccumulatedGradients } from "./accumulate";
 export { clipByGlobalNorm, globalNorm } from "./clip";
-export { listCheckpoints, loadCheckpoint, saveCheckpoint, resolveCheckpointDir, LAST_CHECKPOINT_FILE, type TrainerState } from "./checkpoint";
+export {
+  listCheckpoints, loadCheckpoint, readLastCheckpoint, removeAbandonedCheckpointWrites, saveCheckpoint, resolveCheckpointDir, LAST_CHECKPOINT_FILE,
+  type CheckpointExpectations, type TrainerState,
+} from "./checkpoint";
 export { evaluateClassifier, type EvaluationResult } from "./evaluate";
 export { historyToFrame, TrainingHistory, type TrainingLogRecord } from "./history";
 export { createProgressReporter, formatProgressLine, type ProgressInfo, type ProgressReporter } from "./progress";

@@ -16,7 +16,7 @@ import { accumulateGradients } from "./accumulate";
 import { AdamW } from "./adamw";
 import { resolveTrainingArguments, type TrainingArguments } from "./args";
 import type { TrainerCallback, TrainerControl } from "./callbacks";
-import { loadCheckpoint, resolveCheckpointDir, saveCheckpoint, type TrainerState } from "./checkpoint";
+import { loadCheckpoint, removeAbandonedCheckpointWrites, resolveCheckpointDir, saveCheckpoint, type TrainerState } from "./checkpoint";
 import { clipByGlobalNorm, globalNorm } from "./clip";
 import type { TrainableModel, TrainingData } from "./contract";
 import { evalRecordFields, evaluateClassifier, type EvaluationResult } from "./evaluate";
@@ -24,6 +24,7 @@ import { historyToFrame, TrainingHistory, type TrainingLogRecord } from "./histo
 import { GradientNoiseScale, noiseScaleAdvice } from "./noiseScale";
 import { createProgressReporter } from "./progress";
 import { SeededRng } from "../random";
+import { isProcessAlive, processIdentity } from "../supervision";
 import { shuffledSampler } from "./sampler";
 import { lrMultiplier, warmupStepsFor } from "./schedule";
 import { LossSmoother, windowStats } from "./smoothing";
@@ -133,6 +134,8 @@ export class Trainer<B> {
       examplesSeen: 0,
       rngState: this.rng.getState(),
       seed: this.args.seed,
+      perDeviceBatchSize: this.args.perDeviceBatchSize,
+      gradientAccumulationSteps: this.args.gradientAccumulationSteps,
       noiseScale: this.noise.getState(),
       stepLosses: [],
       history: [],
@@ -227,6 +230,8 @@ export class Trainer<B> {
     } finally {
       await progress.close();
     }
+    // Resumed from the checkpoint of the last step: nothing was trained, but the result still has its evaluation.
+    if (this.evalData && this.lastEval === undefined && this.state.globalStep === totalSteps) this.lastEval = this.evaluate(this.evalData);
     for (const c of this.callbacks) await c.onTrainEnd?.(this.history.records);
     return {
       globalStep: this.state.globalStep,
@@ -334,13 +339,15 @@ export class Trainer<B> {
   private startOrResume(): void {
     if (this.resumed || this.state.globalStep > 0) return;
     this.resumed = true;
+    if (this.args.outputDir) removeAbandonedCheckpointWrites(this.args.outputDir, (pid) => isProcessAlive(processIdentity(pid)));
     if (!this.args.resumeFrom) {
       this.history.reset();
       return;
     }
     const dir = resolveCheckpointDir(this.args.resumeFrom, this.args.outputDir);
-    const state = loadCheckpoint(dir, this.variables, this.optimizer, this.args.seed);
-    this.state = state;
+    const { seed, perDeviceBatchSize, gradientAccumulationSteps } = this.args;
+    const state = loadCheckpoint(dir, this.variables, this.optimizer, { seed, perDeviceBatchSize, gradientAccumulationSteps });
+    this.state = { ...state, perDeviceBatchSize, gradientAccumulationSteps };
     this.rng.setState(state.rngState);
     this.noise.setState(state.noiseScale);
     this.history.restore(state.history);

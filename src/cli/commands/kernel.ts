@@ -15,7 +15,7 @@ const HELP = `usage: tsml kernel <install|uninstall|list> [options]
 export const command: Command = {
   summary: "install, uninstall or list the \"TypeScript ML\" Jupyter kernelspec",
   run: async (argv) => {
-    const { options, positional } = parseArgs(argv, { user: "boolean", prefix: "string", name: "string", help: "boolean" });
+    const { options, positional } = parseArgs(argv, { user: "boolean", prefix: "string", name: "string", help: "boolean" }, 1);
     const [action] = positional;
     if (options.help || !action) {
       console.log(HELP);

@@ -71,8 +71,10 @@ export const command: Command = {
     const revision = typeof options.revision === "string" ? options.revision : undefined;
     const model = await LongformerForSequenceClassification.fromPretrained(options.model, { revision });
     const batch = readInputs(options.inputs);
-    const logits = model.forward(batch);
-    process.stdout.write(JSON.stringify({ logits: logits.arraySync() }) + "\n");
+    const logits = model.forward(batch).arraySync();
+    const row = logits.findIndex((r) => r.some((v) => !Number.isFinite(v)));
+    if (row >= 0) throw new Error(`${options.model}: the logits of input ${row} are not finite (${JSON.stringify(logits[row])}); the model's weights or inputs hold NaN or overflow`);
+    process.stdout.write(JSON.stringify({ logits }) + "\n");
     return 0;
   },
 };

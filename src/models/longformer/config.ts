@@ -54,6 +54,11 @@ const DEFAULTS: LongformerConfigFields = {
   id2label: { "0": "LABEL_0", "1": "LABEL_1" },
 };
 
+/** Keys a config.json must set: without them the defaults would build a model of another shape. */
+export const LONGFORMER_ARCHITECTURE_KEYS: readonly (keyof LongformerConfigFields)[] = [
+  "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings", "type_vocab_size",
+];
+
 /** Options accepted by `new LongformerConfig(...)`: HF fields plus `num_labels` (as in HF's constructor). */
 export type LongformerConfigInit = Partial<LongformerConfigFields> & { num_labels?: number; [extra: string]: unknown };
 
@@ -109,8 +114,12 @@ export class LongformerConfig implements LongformerConfigFields {
     this.validate(source);
   }
 
-  /** Parses the text of an HF config.json; `source` (the file path) appears in every error. */
-  static fromJSON(text: string, source = "config.json"): LongformerConfig {
+  /**
+   * Parses the text of an HF config.json; `source` (the file path) appears in every error. The keys that set the
+   * architecture (`LONGFORMER_ARCHITECTURE_KEYS`) must be present; a missing attention_window takes HF's default 512 and
+   * says so through `warn` (default: stderr).
+   */
+  static fromJSON(text: string, source = "config.json", warn: (message: string) => void = (m) => console.warn(m)): LongformerConfig {
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -122,6 +131,11 @@ export class LongformerConfig implements LongformerConfigFields {
     if (modelType !== undefined && modelType !== "longformer") {
       throw new Error(`${source}: model_type is ${JSON.stringify(modelType)}, expected "longformer"`);
     }
+    const missing = LONGFORMER_ARCHITECTURE_KEYS.filter((key) => !(key in raw));
+    if (missing.length > 0) {
+      throw new Error(`${source}: missing ${missing.join(", ")}; these keys set the model's architecture and weight shapes (Hugging Face writes them in every config.json)`);
+    }
+    if (!("attention_window" in raw)) warn(`${source}: no attention_window; using Hugging Face's default ${DEFAULTS.attention_window}`);
     return new LongformerConfig(raw as LongformerConfigInit, source);
   }
 

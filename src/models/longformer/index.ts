@@ -1,5 +1,5 @@
 /** Public surface of src/models/longformer. */
-export { LongformerConfig } from "./config";
+export { LONGFORMER_ARCHITECTURE_KEYS, LongformerConfig } from "./config";
 export type { LongformerActivation, LongformerConfigFields, LongformerConfigInit } from "./config";
 export { LONGFORMER_EXCLUDED_SCORE, prepareLongformerBatch } from "./masks";
 export type { LongformerBatch, PreparedLongformerBatch } from "./masks";

@@ -121,11 +121,16 @@ export function longformerWeightsFromCheckpoint(
       problems.push(`wrong shape: ${checkpointName} is [${entry.shape}], the config needs [${spec.shape}]`);
       continue;
     }
+    let data: Float32Array;
     try {
-      out.set(spec.name, { shape: spec.shape, data: toFloat32Array(entry, checkpointName) });
+      data = toFloat32Array(entry, checkpointName);
     } catch (e) {
       problems.push(`unsupported dtype: ${(e as Error).message}`);
+      continue;
     }
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) problems.push(`not finite: ${checkpointName} holds ${data[bad]} at index ${bad}`);
+    else out.set(spec.name, { shape: spec.shape, data });
   }
   for (const spec of missing) {
     if (initHead && spec.name.startsWith(LONGFORMER_CLASSIFIER_PREFIX)) continue;
