@@ -4,7 +4,8 @@
  *   node dist/bench/longformer/forwardBackward.js [--lengths 1024 4096] [--repeats 3] [--checkpointing]
  *        [--base] [--step] [--hidden 128 --layers 2 --heads 4 --intermediate 512 --window 64 --vocab 1000] [--no-hf]
  *
- * Times forward + backward (loss gradients w.r.t. every parameter) of LongformerForSequenceClassification at
+ * Times forward + backward (loss gradients w.r.t. every parameter, through frugalVariableGrads as the Trainer
+ * computes them) of LongformerForSequenceClassification at
  * batch 1 with dropout on, by default the bench configuration (hidden 128, 2 layers, 4 heads, window 64);
  * `--base` is longformer-base-4096 (768 hidden, 12 layers, 12 heads, 3072 intermediate, window 512, vocab 50265)
  * at 1024 tokens, and `--step` adds the optimizer: one full training step (forward, backward, AdamW).
@@ -20,7 +21,7 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend } from "../../src/backend";
 import { LongformerForSequenceClassification, longformerClassificationLoss } from "../../src/models/longformer";
-import { AdamW } from "../../src/train";
+import { AdamW, frugalVariableGrads } from "../../src/train";
 
 interface Options {
   lengths: number[];
@@ -98,7 +99,7 @@ function measureTsml(options: Options): Measure[] {
     : null;
   const labels = tf.tensor1d([1], "int32");
   const step = (ids: tf.Tensor) => {
-    const { value, grads } = tf.variableGrads(() => longformerClassificationLoss(model.forward({ inputIds: ids }, { training: true }), labels), variables);
+    const { value, grads } = frugalVariableGrads(() => longformerClassificationLoss(model.forward({ inputIds: ids }, { training: true }), labels), variables);
     value.dataSync();
     if (optimizer) optimizer.apply(variables.map((v) => grads[v.name]), 1e-5);
     tf.dispose([value, ...Object.values(grads)]);

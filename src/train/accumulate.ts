@@ -4,6 +4,7 @@
  * of the mean loss over all their items — the same as one big batch.
  */
 import * as tf from "@tensorflow/tfjs";
+import { frugalVariableGrads } from "./gradients";
 import { sumOfSquares } from "./clip";
 import type { TrainableModel, TrainingData } from "./contract";
 
@@ -30,7 +31,9 @@ export function releaseBatch<B>(data: TrainingData<B>, batch: B): void {
 /** Gradients of the model's loss sum on one batch, one per variable (zeros for variables the loss ignores). */
 function gradientsOfLossSum<B>(model: TrainableModel<B>, variables: tf.Variable[], batch: B) {
   let count = NaN;
-  const { value, grads } = tf.variableGrads(() => {
+  // frugalVariableGrads: tf.variableGrads' gradients, with saved tensors and intermediate gradients freed as the
+  // backward pass goes (peak memory about half of tfjs's own).
+  const { value, grads } = frugalVariableGrads(() => {
     const out = model.lossSum(batch, true);
     count = out.count;
     return out.lossSum;

@@ -19,3 +19,4 @@ export { historyToFrame, TrainingHistory, type TrainingLogRecord } from "./histo
 export { createProgressReporter, formatProgressLine, type ProgressInfo, type ProgressReporter } from "./progress";
 export { shuffledSampler, sequentialSampler } from "./sampler";
 export { lrMultiplier, warmupStepsFor } from "./schedule";
+export { frugalGradients, frugalVariableGrads } from "./gradients";

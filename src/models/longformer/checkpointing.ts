@@ -5,28 +5,7 @@
  * from every layer's intermediates to one layer's, for about one more forward pass of compute.
  */
 import * as tf from "@tensorflow/tfjs";
-
-/** The parts of tfjs's engine used to run a second gradient computation inside a gradient function. */
-interface EngineTapeState {
-  state: { activeTape: unknown };
-}
-
-/**
- * Gradients of `f` (whose output is `dy`'s shape) with respect to `xs`, computed while the engine is already
- * back-propagating. tfjs's `gradients` starts a new tape by replacing the engine's active one and clears it
- * when done; the outer backward pass still needs its own at the end (to dispose what it saved), so it is put back.
- */
-function gradientsInsideBackward(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] {
-  const engine = tf.engine() as unknown as EngineTapeState;
-  const outerTape = engine.state.activeTape;
-  try {
-    const { value, grads } = tf.engine().gradients(f, xs, dy, true);
-    value.dispose();
-    return grads.map((g, i) => g ?? tf.zerosLike(xs[i]));
-  } finally {
-    engine.state.activeTape = outerTape;
-  }
-}
+import { frugalGradients } from "../../train";
 
 /**
  * Runs `layer(input, keep)` so that backward recomputes it. `parameters` are the variables the layer uses (they
@@ -48,7 +27,10 @@ export function checkpointed(
       value: layer(x, keep, false),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [savedInput, ...savedKeep] = saved;
-        return gradientsInsideBackward(() => layer(savedInput, savedKeep, true), [savedInput, ...parameters], dy);
+        // frugalGradients frees the recomputed layer's tensors as its own backward pass goes.
+        const { value, grads } = frugalGradients(() => layer(savedInput, savedKeep, true), [savedInput, ...parameters], dy);
+        value.dispose();
+        return grads.map((g, i) => g ?? tf.zerosLike(i === 0 ? savedInput : parameters[i - 1]));
       },
     };
   });
