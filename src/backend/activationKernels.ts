@@ -9,10 +9,18 @@ import { WasmBackendInternals, heapOffset, wasmModuleExports } from "./wasmModul
 /** Kernel names: `TsmlGelu(x)` = x Φ(x); `TsmlGeluGrad(x, dy)` = dy (Φ(x) + x φ(x)). float32, any shape. */
 export const GELU_KERNEL = "TsmlGelu";
 export const GELU_GRAD_KERNEL = "TsmlGeluGrad";
+/**
+ * `TsmlLayerNorm(x, gamma, beta[, residual]; eps)` over the last axis of x (+ residual) -> [out, xHat, invStd `[rows]`];
+ * `TsmlLayerNormGrad(dy, xHat, invStd, gamma)` -> [dx, dGamma, dBeta]. float32.
+ */
+export const LAYER_NORM_KERNEL = "TsmlLayerNorm";
+export const LAYER_NORM_GRAD_KERNEL = "TsmlLayerNormGrad";
 
 interface ActivationsModuleExports {
   gelu(x: number, out: number, n: number): void;
   gelu_grad(x: number, dy: number, out: number, n: number): void;
+  layer_norm(x: number, residual: number, gamma: number, beta: number, out: number, xHat: number, invStd: number, rows: number, width: number, eps: number): void;
+  layer_norm_grad(dy: number, xHat: number, invStd: number, gamma: number, dx: number, dGamma: number, dBeta: number, rows: number, width: number): void;
 }
 
 function activations(backend: WasmBackendInternals): ActivationsModuleExports {
@@ -23,7 +31,7 @@ function requireFloat(t: tf.TensorInfo, kernel: string): void {
   if (t.dtype !== "float32") throw new Error(`${kernel}: expected float32, got ${t.dtype}`);
 }
 
-/** The GELU kernels, for registration on the wasm backend. */
+/** The GELU and LayerNorm kernels, for registration on the wasm backend. */
 export const wasmActivationKernels: tf.KernelConfig[] = [
   {
     kernelName: GELU_KERNEL,
@@ -48,6 +56,37 @@ export const wasmActivationKernels: tf.KernelConfig[] = [
       const out = be.makeOutput(x.shape.slice(), "float32");
       activations(be).gelu_grad(heapOffset(be, x), heapOffset(be, dy), heapOffset(be, out), tf.util.sizeFromShape(x.shape));
       return out;
+    },
+  },
+  {
+    kernelName: LAYER_NORM_KERNEL,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, gamma, beta, residual } = inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo; residual?: tf.TensorInfo };
+      for (const t of [x, gamma, beta, ...(residual ? [residual] : [])]) requireFloat(t, LAYER_NORM_KERNEL);
+      const width = x.shape[x.shape.length - 1];
+      const rows = tf.util.sizeFromShape(x.shape) / width;
+      const be = backend as unknown as WasmBackendInternals;
+      const [out, xHat, invStd] = [be.makeOutput(x.shape.slice(), "float32"), be.makeOutput(x.shape.slice(), "float32"), be.makeOutput([rows], "float32")];
+      const eps = (attrs as unknown as { eps: number }).eps;
+      activations(be).layer_norm(heapOffset(be, x), residual ? heapOffset(be, residual) : 0, heapOffset(be, gamma), heapOffset(be, beta),
+        heapOffset(be, out), heapOffset(be, xHat), heapOffset(be, invStd), rows, width, eps);
+      return [out, xHat, invStd];
+    },
+  },
+  {
+    kernelName: LAYER_NORM_GRAD_KERNEL,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend }) => {
+      const { dy, xHat, invStd, gamma } = inputs as { dy: tf.TensorInfo; xHat: tf.TensorInfo; invStd: tf.TensorInfo; gamma: tf.TensorInfo };
+      for (const t of [dy, xHat, invStd, gamma]) requireFloat(t, LAYER_NORM_GRAD_KERNEL);
+      const width = dy.shape[dy.shape.length - 1];
+      const rows = tf.util.sizeFromShape(dy.shape) / width;
+      const be = backend as unknown as WasmBackendInternals;
+      const [dx, dGamma, dBeta] = [be.makeOutput(dy.shape.slice(), "float32"), be.makeOutput([width], "float32"), be.makeOutput([width], "float32")];
+      activations(be).layer_norm_grad(heapOffset(be, dy), heapOffset(be, xHat), heapOffset(be, invStd), heapOffset(be, gamma),
+        heapOffset(be, dx), heapOffset(be, dGamma), heapOffset(be, dBeta), rows, width);
+      return [dx, dGamma, dBeta];
     },
   },
 ];

@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { registerWasmTrainingKernels } from "./wasmKernels";
 
 export { BAND_CONTEXT_KERNEL, BAND_SCORES_KERNEL, BAND_TRANSPOSE_KERNEL } from "./bandKernels";
-export { GELU_GRAD_KERNEL, GELU_KERNEL } from "./activationKernels";
+export { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from "./activationKernels";
 
 /** Backend names tsml knows how to start. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";

@@ -1,13 +1,13 @@
 /**
  * tsml's WASM kernels against tfjs's pure-JS cpu backend (stock ops) on random shapes and values: the band
  * attention products with their gradients (the sliding-chunks ops run the kernels on wasm and the blockwise
- * stock-op formulation on cpu), exact GELU, and the replaced Transpose, GatherV2, UnsortedSegmentSum, Slice, PadV2
+ * stock-op formulation on cpu), exact GELU, LayerNorm, and the replaced Transpose, GatherV2, UnsortedSegmentSum, Slice, PadV2
  * and Concat with theirs.
  */
 import { strict as assert } from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { BAND_SCORES_KERNEL, initBackend } from "../../src/backend";
-import { activation } from "../../src/models/longformer/ops";
+import { activation, layerNorm } from "../../src/models/longformer/ops";
 import { slidingChunksMatmulAttnProbsValue, slidingChunksQueryKeyMatmul } from "../../src/models/longformer/slidingChunks";
 
 /** The Longformer's exact GELU: its kernels on wasm, stock ops (tf.erf, tf.exp) on cpu. */
@@ -139,6 +139,14 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
     await compareWithCpu("concat last axis", (a, b) => tf.concat([a, b, a], 3), [x, y], 2 * 3 * 5 * 19, rng);
     await compareWithCpu("concat other axis", (a) => tf.concat([a, a], 1), [x], 2 * 6 * 5 * 9, rng);
     await compareWithCpu("int32 concat and slice", (a, b) => tf.slice(tf.concat([a, b], 1), [0, 2], [-1, 4]).toFloat(), [ints([4, 3], 100, rng), ints([4, 5], 100, rng)], null, rng);
+  });
+
+  it("LayerNorm (alone and of x + residual) and its gradient, values and gradients", async () => {
+    for (const [rows, width] of [[1, 1], [7, 5], [64, 128]]) {
+      const [x, residual, gamma, beta] = [floats([rows, width], rng), floats([rows, width], rng), floats([width], rng), floats([width], rng)];
+      await compareWithCpu(`layerNorm [${rows},${width}]`, (a, g, b) => layerNorm(a, g, b, 1e-5), [x, gamma, beta], rows * width, rng);
+      await compareWithCpu(`layerNorm of a sum [${rows},${width}]`, (a, g, b, r) => layerNorm(a.reshape([1, rows, width]), g, b, 1e-12, r.reshape([1, rows, width])), [x, gamma, beta, residual], rows * width, rng);
+    }
   });
 
   it("GatherV2 refuses an index outside the table, naming it", () => {

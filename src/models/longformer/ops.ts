@@ -4,7 +4,7 @@
  * PyTorch-layout Linear, LayerNorm and activations.
  */
 import * as tf from "@tensorflow/tfjs";
-import { GELU_GRAD_KERNEL, GELU_KERNEL } from "../../backend";
+import { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from "../../backend";
 import type { LongformerActivation } from "./config";
 
 /** HF parameter name -> variable; PyTorch layouts (`Linear.weight` is `[out, in]`). */
@@ -143,33 +143,42 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor): tf.Ten
 /**
  * PyTorch LayerNorm over the last axis (biased variance) of `x`, or of `x + residual` when given (the
  * post-LayerNorm residual block of BERT/RoBERTa). Keeps only x̂ = (x - mean) / σ and 1/σ for the backward
- * pass: dx = (1/σ) (g - mean(g) - x̂ mean(g x̂)) with g = dy γ; dγ = Σ dy x̂; dβ = Σ dy.
+ * pass: dx = (1/σ) (g - mean(g) - x̂ mean(g x̂)) with g = dy γ; dγ = Σ dy x̂; dβ = Σ dy. One kernel each way on
+ * WASM (src/backend/activationKernels.ts), stock ops elsewhere.
  */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number, residual?: tf.Tensor): tf.Tensor {
   const shape = x.shape;
   const features = shape[shape.length - 1];
+  const kernels = tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend()) !== undefined;
   const norm = tf.customGrad((...args) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [input, gamma, beta, other] = args.slice(0, -1) as (tf.Tensor | undefined)[] as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
-    const [normalized, inverseStd] = tf.tidy(() => {
-      const summed = (other ? tf.add(input, other) : input).reshape([-1, features]);
-      const centered = tf.sub(summed, tf.mean(summed, 1, true));
-      const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), 1, true), eps));
-      return [tf.mul(centered, rstd), rstd];
-    });
+    const [value, normalized, inverseStd] = kernels
+      ? (tf.engine().runKernel(LAYER_NORM_KERNEL, { x: input, gamma, beta, ...(other ? { residual: other } : {}) }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[])
+      : tf.tidy(() => {
+          const summed = (other ? tf.add(input, other) : input).reshape([-1, features]);
+          const centered = tf.sub(summed, tf.mean(summed, 1, true));
+          const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), 1, true), eps));
+          const xHat = tf.mul(centered, rstd);
+          return [tf.add(tf.mul(xHat, gamma), beta).reshape(shape), xHat, rstd];
+        });
     save([normalized, inverseStd, gamma]);
-    const value = tf.tidy(() => tf.add(tf.mul(normalized, gamma), beta).reshape(shape));
     tf.dispose([normalized, inverseStd]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const [xHat, rstd, g] = saved;
-          const dy2d = dy.reshape([-1, features]) as tf.Tensor2D;
-          const dxHat = tf.mul(dy2d, g);
-          const dx = tf.mul(rstd, tf.sub(tf.sub(dxHat, tf.mean(dxHat, 1, true)), tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), 1, true)))).reshape(shape);
-          const grads = [dx, sumRows(tf.mul(dy2d, xHat)), sumRows(dy2d)];
-          return other ? [...grads, dx] : grads;
+          let grads: tf.Tensor[];
+          if (kernels) {
+            grads = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, xHat, invStd: rstd, gamma: g }) as tf.Tensor[];
+          } else {
+            const dy2d = dy.reshape([-1, features]) as tf.Tensor2D;
+            const dxHat = tf.mul(dy2d, g);
+            const dx = tf.mul(rstd, tf.sub(tf.sub(dxHat, tf.mean(dxHat, 1, true)), tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), 1, true)))).reshape(shape);
+            grads = [dx, sumRows(tf.mul(dy2d, xHat)), sumRows(dy2d)];
+          }
+          return other ? [...grads, grads[0]] : grads;
         }),
     };
   });

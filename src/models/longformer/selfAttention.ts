@@ -165,8 +165,8 @@ function attentionProbs(bandScores: tf.Tensor, globalScores: tf.Tensor | null, m
           const [p] = saved;
           const dScores = tf.mul(p, tf.sub(dy, tf.sum(tf.mul(dy, p), -1, true)));
           if (G === 0) return [dScores];
-          const [dGlobal, dBand] = tf.split(dScores, [G, dScores.shape[3]! - G], 3);
-          return [dBand, dGlobal];
+          const [B, h, n, width] = dScores.shape as number[];
+          return [tf.slice(dScores, [0, 0, 0, G], [B, h, n, width - G]), tf.slice(dScores, [0, 0, 0, 0], [B, h, n, G])];
         }),
     };
   });
