@@ -1,8 +1,8 @@
 /**
  * Kernels registered on tfjs's WASM backend: one it lacks but training needs (UnsortedSegmentSum, the
  * gradient of gather), faster versions of ones it has for the shapes a transformer uses (2-D Transpose, row
- * GatherV2, row UnsortedSegmentSum, and Slice, zero PadV2 and Concat along the last axis, which tfjs does per
- * element or per row in JavaScript: kernels/rows.c), tsml's band-attention kernels (bandKernels.ts) and
+ * GatherV2, row UnsortedSegmentSum, Sum over the leading axes, and Slice, zero PadV2 and Concat along the last
+ * axis, which tfjs does per element or per row in JavaScript: kernels/rows.c), tsml's band-attention kernels (bandKernels.ts) and
  * exact-GELU kernels (activationKernels.ts).
  * A replaced kernel keeps tfjs's own for every case it does not handle.
  */
@@ -18,6 +18,7 @@ interface RowsModuleExports {
   scatter_add_rows(x: number, segments: number, out: number, count: number, width: number, numSegments: number): void;
   take_columns(x: number, out: number, rows: number, inWidth: number, start: number, outWidth: number): void;
   place_columns(x: number, out: number, rows: number, inWidth: number, outWidth: number, offset: number, zeroRest: number): void;
+  sum_rows(x: number, out: number, rows: number, cols: number): void;
 }
 
 interface WasmBackendWithRead extends WasmBackendInternals {
@@ -146,6 +147,27 @@ function concatKernel(original: tf.KernelConfig): tf.KernelConfig {
   };
 }
 
+/** Sum over every axis but the last of a float32 tensor (bias gradients): one pass of SIMD adds; tfjs transposes first. */
+function sumKernel(original: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...original,
+    kernelFunc: (args) => {
+      const { inputs, backend, attrs } = args;
+      const x = (inputs as { x: tf.TensorInfo }).x;
+      const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      const rank = x.shape.length;
+      const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+      const leading = axes.length === rank - 1 && axes.every((a, i) => a === i);
+      if (x.dtype !== "float32" || rank < 2 || !leading || tf.util.sizeFromShape(x.shape) === 0) return original.kernelFunc(args);
+      const be = backend as unknown as WasmBackendInternals;
+      const cols = x.shape[rank - 1];
+      const out = be.makeOutput(keepDims ? [...x.shape.slice(0, -1).map(() => 1), cols] : [cols], "float32");
+      rowsModule(be).sum_rows(heapOffset(be, x), heapOffset(be, out), tf.util.sizeFromShape(x.shape) / cols, cols);
+      return out;
+    },
+  };
+}
+
 /** UnsortedSegmentSum: out[segmentIds[i], ...] += x[i, ...]. Needed by the gradient of gather (embeddings). */
 const unsortedSegmentSum: tf.KernelConfig = {
   kernelName: "UnsortedSegmentSum",
@@ -180,7 +202,7 @@ let registered = false;
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
-  const replacements = [["Transpose", transposeKernel], ["GatherV2", gatherKernel], ["Slice", sliceKernel], ["PadV2", padKernel], ["Concat", concatKernel]] as const;
+  const replacements = [["Transpose", transposeKernel], ["GatherV2", gatherKernel], ["Slice", sliceKernel], ["PadV2", padKernel], ["Concat", concatKernel], ["Sum", sumKernel]] as const;
   for (const [name, faster] of replacements) {
     const original = tf.getKernel(name, "wasm");
     if (!original) continue;

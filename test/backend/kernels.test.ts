@@ -1,8 +1,8 @@
 /**
  * tsml's WASM kernels against tfjs's pure-JS cpu backend (stock ops) on random shapes and values: the band
  * attention products with their gradients (the sliding-chunks ops run the kernels on wasm and the blockwise
- * stock-op formulation on cpu), exact GELU, LayerNorm, and the replaced Transpose, GatherV2, UnsortedSegmentSum, Slice, PadV2
- * and Concat with theirs.
+ * stock-op formulation on cpu), exact GELU, LayerNorm, and the replaced Transpose, GatherV2, UnsortedSegmentSum, Sum,
+ * Slice, PadV2 and Concat with theirs.
  */
 import { strict as assert } from "assert";
 import * as tf from "@tensorflow/tfjs";
@@ -147,6 +147,14 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
       await compareWithCpu(`layerNorm [${rows},${width}]`, (a, g, b) => layerNorm(a, g, b, 1e-5), [x, gamma, beta], rows * width, rng);
       await compareWithCpu(`layerNorm of a sum [${rows},${width}]`, (a, g, b, r) => layerNorm(a.reshape([1, rows, width]), g, b, 1e-12, r.reshape([1, rows, width])), [x, gamma, beta, residual], rows * width, rng);
     }
+  });
+
+  it("Sum over the leading axes (bias gradients) and over other axes (through tfjs's own), values and gradients", async () => {
+    const x = floats([3, 4, 37], rng);
+    await compareWithCpu("sum axis 0 of a matrix", (a) => tf.sum(a.reshape([12, 37]), 0), [x], 37, rng);
+    await compareWithCpu("sum over leading axes, keepDims", (a) => tf.sum(a, [1, 0], true), [x], 37, rng);
+    await compareWithCpu("sum over the last axis", (a) => tf.sum(a, -1), [x], 12, rng);
+    await compareWithCpu("sum over everything", (a) => tf.sum(a), [x], 1, rng);
   });
 
   it("GatherV2 refuses an index outside the table, naming it", () => {

@@ -2,7 +2,8 @@
  * Row-wise data movement for tfjs's WASM backend, compiled to a small WebAssembly module that imports the
  * backend's memory (pointers are offsets into the tfjs heap): the 2-D transpose behind every dense layer's
  * backward pass, the row gather behind embedding lookups and its gradient, a row scatter-add, and slices,
- * zero pads and concatenations along the last axis (attention probabilities split into global and band columns).
+ * zero pads and concatenations along the last axis (attention probabilities split into global and band columns),
+ * and column sums (bias gradients).
  * tfjs-backend-wasm 4.22 runs these through generic N-d index arithmetic, several times slower.
  *
  * Same rules as band.c: no data segments, no globals, no shadow stack (scripts/build-wasm-kernels checks).
@@ -77,4 +78,16 @@ EXPORT(place_columns)
 void place_columns(const u32 *x, u32 *out, u32 rows, u32 in_width, u32 out_width, u32 offset, u32 zero_rest) {
   if (zero_rest) __builtin_memset(out, 0, rows * out_width * 4);
   for (u32 r = 0; r < rows; r++) __builtin_memcpy(out + r * out_width + offset, x + r * in_width, in_width * 4);
+}
+
+/* out[c] = sum over r of x[r, c], for `rows` rows of `cols` floats (a reduction over every axis but the last). */
+EXPORT(sum_rows)
+void sum_rows(const float *x, float *out, u32 rows, u32 cols) {
+  __builtin_memset(out, 0, cols * 4);
+  for (u32 r = 0; r < rows; r++) {
+    const float *xr = x + r * cols;
+    u32 c = 0;
+    for (; c + 4 <= cols; c += 4) wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), wasm_v128_load(xr + c)));
+    for (; c < cols; c++) out[c] += xr[c];
+  }
 }

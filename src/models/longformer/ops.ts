@@ -84,11 +84,6 @@ export class ForwardContext {
   }
 }
 
-/** Σ over the rows of a 2-D tensor, as one matMul with a row of ones (tfjs's axis-0 Sum on WASM is several times slower). */
-function sumRows(x: tf.Tensor2D): tf.Tensor1D {
-  return tf.matMul(tf.ones([1, x.shape[0]]), x).reshape([x.shape[1]]);
-}
-
 /**
  * An inverted-dropout mask (0, or 1 / (1 - rate) with probability 1 - rate) drawn from `seed`: element i uses a
  * counter-based hash of (seed, i), so masks are reproducible, independent of the backend, and made in one pass
@@ -115,7 +110,7 @@ export function dropoutMask(shape: number[], rate: number, seed: string): tf.Ten
 /**
  * y = x Wᵀ + b on 2-D x with a PyTorch `[out, in]` weight. Every product is a plain (non-transposed) 2-D
  * matMul — the only kind tfjs's WASM backend hands to XNNPACK; a transposed operand takes a scalar loop many
- * times slower — and the gradients are dx = dy W, dW = dyᵀ x, db = Σ dy, computed in one tidy so that their
+ * times slower — and the gradients are dx = dy W, dW = dyᵀ x, db = Σ dy (rows), computed in one tidy so that their
  * temporaries die at once. Only x and W are kept for the backward pass. (tf.fused.matMul with transposeB and
  * a bias also returns wrong values on WASM in tfjs 4.22.)
  */
@@ -128,7 +123,11 @@ const linear2d = tf.customGrad((...args) => {
       tf.tidy(() => {
         const [savedX, savedWeight] = saved as tf.Tensor2D[];
         const dy2d = dy as tf.Tensor2D;
-        return [tf.matMul(dy2d, savedWeight), tf.matMul(tf.transpose(dy2d), savedX), sumRows(dy2d)];
+        // dW = dyᵀ x, or (x ᵀ dy)ᵀ when x is the wider: XNNPACK repacks its right operand on every call, so the
+        // narrower of the two goes there.
+        const [outFeatures, inFeatures] = savedWeight.shape;
+        const dWeight = outFeatures >= inFeatures ? tf.matMul(tf.transpose(dy2d), savedX) : tf.transpose(tf.matMul(tf.transpose(savedX), dy2d));
+        return [tf.matMul(dy2d, savedWeight), dWeight, tf.sum(dy2d, 0)];
       }),
   };
 });
@@ -176,7 +175,7 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps:
             const dy2d = dy.reshape([-1, features]) as tf.Tensor2D;
             const dxHat = tf.mul(dy2d, g);
             const dx = tf.mul(rstd, tf.sub(tf.sub(dxHat, tf.mean(dxHat, 1, true)), tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), 1, true)))).reshape(shape);
-            grads = [dx, sumRows(tf.mul(dy2d, xHat)), sumRows(dy2d)];
+            grads = [dx, tf.sum(tf.mul(dy2d, xHat), 0), tf.sum(dy2d, 0)];
           }
           return other ? [...grads, grads[0]] : grads;
         }),
