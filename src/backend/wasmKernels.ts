@@ -1,6 +1,6 @@
 /**
  * Kernels registered on tfjs's WASM backend: one it lacks but training needs (UnsortedSegmentSum, the
- * gradient of gather), faster versions of ones it has for the shapes a transformer uses (2-D Transpose, row
+ * gradient of gather), an Identity that shares data instead of copying it, faster versions of ones it has for the shapes a transformer uses (2-D Transpose, row
  * GatherV2, row UnsortedSegmentSum, Sum over the leading axes, and Slice, zero PadV2 and Concat along the last
  * axis, which tfjs does per element or per row in JavaScript: kernels/rows.c), tsml's band-attention kernels (bandKernels.ts) and
  * exact-GELU kernels (activationKernels.ts).
@@ -168,6 +168,23 @@ function sumKernel(original: tf.KernelConfig): tf.KernelConfig {
   };
 }
 
+/**
+ * Identity that shares its input's data (reference-counted, as tfjs's cpu backend and WASM's own Reshape do)
+ * instead of copying it: tfjs clones every tensor it saves for a backward pass, so WASM's copying Identity
+ * doubled the memory of saved activations and spent a copy on each.
+ */
+function identityKernel(original: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...original,
+    kernelFunc: (args) => {
+      const x = (args.inputs as { x: tf.TensorInfo }).x;
+      if (x.dtype === "string") return original.kernelFunc(args);
+      (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  };
+}
+
 /** UnsortedSegmentSum: out[segmentIds[i], ...] += x[i, ...]. Needed by the gradient of gather (embeddings). */
 const unsortedSegmentSum: tf.KernelConfig = {
   kernelName: "UnsortedSegmentSum",
@@ -202,7 +219,7 @@ let registered = false;
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
-  const replacements = [["Transpose", transposeKernel], ["GatherV2", gatherKernel], ["Slice", sliceKernel], ["PadV2", padKernel], ["Concat", concatKernel], ["Sum", sumKernel]] as const;
+  const replacements = [["Transpose", transposeKernel], ["GatherV2", gatherKernel], ["Slice", sliceKernel], ["PadV2", padKernel], ["Concat", concatKernel], ["Sum", sumKernel], ["Identity", identityKernel]] as const;
   for (const [name, faster] of replacements) {
     const original = tf.getKernel(name, "wasm");
     if (!original) continue;

@@ -157,6 +157,20 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
     await compareWithCpu("sum over everything", (a) => tf.sum(a), [x], 1, rng);
   });
 
+  it("Identity (tf.clone, and every tensor saved for a backward pass) shares data and stays correct after the original is disposed", () => {
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const buffers = () => (tf.memory() as { numDataBuffers: number }).numDataBuffers;
+    const before = buffers();
+    const copy = tf.clone(x);
+    assert.equal(buffers(), before, "no new data buffer: the clone shares x's data");
+    x.dispose();
+    assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3, 4]);
+    const sum = tf.add(copy, 1);
+    assert.deepEqual(Array.from(sum.dataSync()), [2, 3, 4, 5]);
+    tf.dispose([copy, sum]);
+    assert.equal(buffers(), before - 1, "the data is freed with its last tensor");
+  });
+
   it("GatherV2 refuses an index outside the table, naming it", () => {
     assert.throws(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], "int32")).dataSync()), /index value 3 is not in \[0, 2\]/);
   });
