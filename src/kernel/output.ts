@@ -1,6 +1,6 @@
 /** Routes what cells write and display to the kernel's iopub channel. */
-import { clearOutput, display } from "./display";
-import type { KernelDisplayHook, MimeBundle } from "./display";
+import { clearOutput, display } from "../display";
+import type { KernelDisplayHook, MimeBundle } from "../display";
 
 /** Publishes iopub messages on behalf of the currently executing request. */
 export interface OutputSink {
@@ -26,7 +26,7 @@ export function captureProcessOutput(sink: OutputSink): (message: string) => voi
   return (message: string) => void realStderrWrite(`[tsml kernel] ${message}\n`);
 }
 
-/** Installs `globalThis.__tsmlKernel` (the display contract of display.ts) and globals `display(value)`, `clearOutput(wait)`. */
+/** Installs `globalThis.__tsmlKernel` (the display contract of src/display) and globals `display(value)`, `clearOutput(wait)`. */
 export function installDisplayHook(sink: OutputSink): void {
   const content = (bundle: MimeBundle, displayId?: string) => ({
     data: toJupyterData(bundle),

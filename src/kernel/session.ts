@@ -1,7 +1,7 @@
 /** The kernel's request handlers: one place that maps each Jupyter request to its replies and iopub messages. */
 import { inspect as inspectValue } from "util";
-import { isDisplayable, toMimeBundle } from "./display";
-import type { MimeBundle } from "./display";
+import { isDisplayable, toMimeBundle } from "../display";
+import type { MimeBundle } from "../display";
 import { describeError, ErrorContent } from "./errors";
 import { CellExecutor } from "./execution";
 import { KernelHistory } from "./history";

@@ -1,5 +1,5 @@
 /** Live charts: a display updated in place from a training callback, throttled to a small share of training time. */
-import { display, DisplayHandle, JUPYTER_DISPLAY, MimeBundle } from "../kernel";
+import { display, DisplayHandle, JUPYTER_DISPLAY, MimeBundle } from "../display";
 import { VegaLiteChart } from "./chart";
 import type { TrainerCallback } from "../train";
 

@@ -3,7 +3,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import type { KernelClient } from "../../src/kernel/client";
+import type { KernelClient } from "./client";
 import type { JupyterMessage } from "../../src/kernel/wire";
 import { repoRoot, tempDir } from "../helpers";
 import { installTestKernelspec, startKernel } from "./harness";
