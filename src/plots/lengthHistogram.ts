@@ -1,7 +1,7 @@
 /** Token-length histogram with the max-length cut marked and the truncated share reported. */
 import { VegaLiteChart } from "./chart";
 import { describe, finiteOrNull, requireField, TableInput, toPlotRecords } from "./records";
-import { ChartLayoutOptions, noDataSpec, topLevel } from "./spec";
+import { ChartLayer, ChartLayoutOptions, noDataSpec, topLevel } from "./spec";
 
 /** Options of {@link lengthHistogramChart}. */
 export interface LengthHistogramOptions extends ChartLayoutOptions {
@@ -65,7 +65,7 @@ export function lengthHistogramChart(lengths: readonly number[] | TableInput, op
   const notes = [`${numbers.length} sequences`, `median ${median}`, `max ${high}`];
   if (maxLength !== undefined) notes.push(`${truncated} (${((100 * truncated) / numbers.length).toFixed(1)}%) longer than ${maxLength} get truncated`);
 
-  const layers: Record<string, unknown>[] = [
+  const layers: ChartLayer[] = [
     {
       data: { values: bins },
       mark: { type: "bar", binSpacing: 1 },

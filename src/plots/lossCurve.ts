@@ -2,7 +2,7 @@
 import { smoothLoss } from "../train";
 import { VegaLiteChart } from "./chart";
 import { finiteOrNull, numericColumn, requireField, TableInput, thinnedIndices, toPlotRecords } from "./records";
-import { ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
+import { ChartEncoding, ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
 
 /** Options of {@link lossCurveChart}; field names default to the Trainer's history record. */
 export interface LossCurveOptions extends ChartLayoutOptions {
@@ -86,8 +86,8 @@ export function lossCurveChart(history: TableInput, options: LossCurveOptions = 
   const skipped = records.length - finiteCount;
   if (skipped > 0) notes.push(`${skipped} non-finite values skipped`);
   notes.push("drag the slider to change TensorBoard smoothing");
-  const xAxis = { field: "x", type: "quantitative", title: fieldLabel(xField) };
-  const color = { field: "series", type: "nominal", scale: { domain: ["raw", "smoothed"], range: ["#9ecae1", "#1f5fa8"] }, legend: { title: null, orient: "top-right" } };
+  const xAxis: ChartEncoding["x"] = { field: "x", type: "quantitative", title: fieldLabel(xField) };
+  const color: ChartEncoding["color"] = { field: "series", type: "nominal", scale: { domain: ["raw", "smoothed"], range: ["#9ecae1", "#1f5fa8"] }, legend: { title: null, orient: "top-right" } };
   return new VegaLiteChart(
     topLevel(title, notes.join(" · "), {
       width: options.width ?? 560,

@@ -331,7 +331,7 @@ const trainer = new Trainer({
     assert.match(String(typeError.reply.content.evalue), /not assignable to parameter of type 'number'/);
   });
 
-  it('imports from "tsml" with its types checked, and shows a chart as vega-lite + svg', async () => {
+  it('imports from "tsml" with its types checked (chart specs too), and shows a chart as vega-lite + svg', async () => {
     const typeError = await kernel.execute('import { KERNELSPEC_NAME } from "tsml";\nconst wrong: number = KERNELSPEC_NAME;');
     assert.strictEqual(typeError.reply.content.status, "error");
     assert.match(String(typeError.reply.content.evalue), /'string' is not assignable to type 'number'/);
@@ -344,6 +344,9 @@ const trainer = new Trainer({
     assert.strictEqual((data[VEGA_LITE_MIME] as { mark: string }).mark, "line");
     assert.match(String(data["image/svg+xml"]), /^<svg[\s\S]*<\/svg>$/);
     assert.ok(typeof data["text/plain"] === "string");
+    const badSpec = await kernel.execute('chart({ data: { values: [] }, mark: "pointy" })');
+    assert.strictEqual(badSpec.reply.content.status, "error", "a spec is type-checked against vega-lite's TopLevelSpec");
+    assert.match(String(badSpec.reply.content.evalue), /"pointy"/);
   });
 });
 
