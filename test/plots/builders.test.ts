@@ -1,4 +1,4 @@
-/** Chart builders: valid Vega-Lite v5 specs, the data they carry, parameters that work, and clear bad-input handling. */
+/** Chart builders: specs valid against vega-lite 6's schema, the data they carry, parameters that work, bad input. */
 import * as assert from "assert";
 import * as dfd from "danfojs-node";
 import {
@@ -42,7 +42,7 @@ const results = runs.map((r, i) => ({
 }));
 const isNoData = (c: VegaLiteChart) => (c.spec.usermeta as { tsmlNoData?: boolean } | undefined)?.tsmlNoData === true;
 
-describe("plots: every builder yields a valid Vega-Lite v5 spec", () => {
+describe("plots: every builder yields a spec valid against the installed vega-lite 6 schema ($schema: the v5 URL Jupyter keys on)", () => {
   const cases: [string, () => VegaLiteChart][] = [
     ["lossCurve", () => lossCurveChart(testHistory(300))],
     ["lossCurve by examples", () => lossCurveChart(testHistory(300), { x: "examplesSeen", smoothing: 0.9, maxPoints: 50 })],
