@@ -85,7 +85,7 @@ export function lossCurveChart(history: TableInput, options: LossCurveOptions = 
   if (rows.length < ordered.length) notes.push(`${rows.length} drawn`);
   const skipped = records.length - finiteCount;
   if (skipped > 0) notes.push(`${skipped} non-finite values skipped`);
-  notes.push("drag the slider to change TensorBoard smoothing");
+  notes.push(`TensorBoard smoothing ${weight} (a slider changes it in the interactive chart)`);
   const xAxis: ChartEncoding["x"] = { field: "x", type: "quantitative", title: fieldLabel(xField) };
   const color: ChartEncoding["color"] = { field: "series", type: "nominal", scale: { domain: ["raw", "smoothed"], range: ["#9ecae1", "#1f5fa8"] }, legend: { title: null, orient: "top-right" } };
   return new VegaLiteChart(

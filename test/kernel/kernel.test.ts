@@ -350,6 +350,28 @@ const trainer = new Trainer({
   });
 });
 
+describe("kernel: the README's TypeScript snippets", function () {
+  this.timeout(180_000);
+  let kernel: KernelClient;
+
+  before(async () => {
+    kernel = await startKernel(installTestKernelspec(), tempDir("tsml-notebook-readme-"));
+  });
+  after(async () => kernel?.shutdown());
+
+  it("runs every ```ts block of README.md as pasted, in a fresh kernel; the kernel snippet shows its loss chart", async () => {
+    const readme = fs.readFileSync(path.join(repoRoot(), "README.md"), "utf8");
+    const snippets = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+    assert.strictEqual(snippets.length, 1, "the README's TypeScript snippets (update this test when adding one)");
+    const { reply, outputs } = await kernel.execute(snippets[0]);
+    assert.strictEqual(reply.content.status, "ok", `${snippets[0]}\n-> ${JSON.stringify(reply.content)}`);
+    const [result] = ofType(outputs, "execute_result");
+    const spec = (result?.content.data as Record<string, { title?: { text?: string }; data?: { values?: unknown[] } }> | undefined)?.[VEGA_LITE_MIME];
+    assert.strictEqual(spec?.title?.text, "Training loss");
+    assert.strictEqual(spec?.data?.values?.length, 300, "one row per step of the snippet's history");
+  });
+});
+
 describe("kernel: a heap that runs full", function () {
   this.timeout(180_000);
   const HEAP_MIB = 384;
