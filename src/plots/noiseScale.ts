@@ -1,6 +1,7 @@
 /** Gradient noise scale (McCandlish et al. 2018) over training, against each run's effective batch size. */
 import { VegaLiteChart } from "./chart";
-import { finiteOrNull, flattenRuns, groupBy, hasField, PlotRecord, requireField, RunsInput } from "./records";
+import { groupBy } from "../util";
+import { finiteOrNull, flattenRuns, hasField, PlotRecord, requireField, RunsInput } from "./records";
 import { ChartEncoding, ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
 
 /** Options of {@link noiseScaleChart}. */
@@ -53,7 +54,7 @@ export function noiseScaleChart(history: RunsInput, options: NoiseScaleOptions =
   if (options.effectiveBatchSize === undefined && !hasField(records, batchField) && !hasField(records, examplesField)) {
     requireField(records, batchField, WHERE, `batchField (or give "${examplesField}" per record, or the effectiveBatchSize option)`);
   }
-  const byRun = hasField(records, runField) ? groupBy(records, runField) : new Map([["run", records]]);
+  const byRun = hasField(records, runField) ? groupBy(records, (r) => String(r[runField])) : new Map([["run", records]]);
   const noise: PlotRecord[] = [];
   const batches: PlotRecord[] = [];
   for (const [run, rows] of byRun) {

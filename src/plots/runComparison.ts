@@ -1,10 +1,10 @@
 /** Run comparison: training curves of several runs, coloured by a hyperparameter, x switchable steps/examples. */
 import { smoothLoss } from "../train";
+import { groupBy } from "../util";
 import { VegaLiteChart } from "./chart";
 import {
   finiteOrNull,
   flattenRuns,
-  groupBy,
   hasField,
   numericColumn,
   PlotRecord,
@@ -65,7 +65,7 @@ export function runComparisonChart(runs: RunsInput, options: RunComparisonOption
   const steps = [...new Set(records.map((r) => finiteOrNull(r[stepField])).filter((s): s is number => s !== null))].sort((a, b) => a - b);
   const keptSteps = new Set(thinnedIndices(steps.length, options.maxPoints ?? 500).map((i) => steps[i]));
   const rows: PlotRecord[] = [];
-  for (const [run, runRecords] of groupBy(records, runField)) {
+  for (const [run, runRecords] of groupBy(records, (r) => String(r[runField]))) {
     const ordered = runRecords
       .filter((r) => finiteOrNull(r[stepField]) !== null)
       .sort((a, b) => (a[stepField] as number) - (b[stepField] as number));
