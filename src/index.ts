@@ -4,6 +4,8 @@ export * from "./random";
 export * from "./io";
 export * from "./hub";
 export * from "./supervision";
+export * from "./package";
+export * from "./display";
 export * from "./kernel";
 export * from "./train";
 export * from "./models/longformer";

@@ -9,9 +9,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "../../src/cli/args";
-import { KernelClient } from "../../src/kernel/client";
+import { KernelClient } from "../../test/kernel/client";
 import { kernelspecJson } from "../../src/kernel";
-import { tsmlPackageRoot } from "../../src/kernel/packageRoot";
+import { tsmlPackageRoot } from "../../src/package";
 
 interface Timing {
   startToFirstResultMs: number;

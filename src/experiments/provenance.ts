@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as os from "os";
 import * as tf from "@tensorflow/tfjs";
 import { BackendInfo } from "../backend";
-import { tsmlPackageRoot, tsmlPackageVersion } from "../kernel";
+import { tsmlPackageRoot, tsmlPackageVersion } from "../package";
 
 /** Versions, machine, code revision and command line behind a run or a study. */
 export interface Provenance {

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { writeFileAtomic } from "../io";
-import { JUPYTER_DISPLAY, type Displayable } from "../kernel";
+import { JUPYTER_DISPLAY, type Displayable } from "../display";
 import { escapeHTML, fluctuationChart, lossCurveChart, metricComparisonChart, noiseScaleChart, runComparisonChart, svgToPNG, type LabelledRun, type PlotRecord, type VegaLiteChart } from "../plots";
 import { batchComparisonRuns, type StudyFinding } from "./conclusion";
 import type { GridSpec } from "./grid";

@@ -2,11 +2,11 @@
 import { inspect } from "util";
 
 /** The fields an `error` message and an error reply carry. */
-export interface ErrorContent {
+export type ErrorContent = {
   ename: string;
   evalue: string;
   traceback: string[];
-}
+};
 
 /** A TypeScript diagnostic as tslab's converter reports it. */
 export interface CellDiagnostic {

@@ -1,4 +1,5 @@
 /** The kernel's in-memory input history, answering history_request (tail, range and search). */
+import type { HistoryRequest, Received } from "./messages";
 
 /** One executed cell. */
 interface HistoryEntry {
@@ -21,7 +22,7 @@ export class KernelHistory {
   }
 
   /** Answers a history_request's content. */
-  query(request: Record<string, unknown>): HistoryRow[] {
+  query(request: Received<HistoryRequest>): HistoryRow[] {
     const withOutput = request.output === true;
     const n = typeof request.n === "number" ? request.n : undefined;
     let rows = this.entries;

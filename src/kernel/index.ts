@@ -1,6 +1,4 @@
-/** The "TypeScript ML" Jupyter kernel: the display contract for library code and kernelspec installation. */
-export * from "./display";
-export { tsmlPackageRoot, tsmlPackageVersion } from "./packageRoot";
+/** The "TypeScript ML" Jupyter kernel: kernelspec installation (the kernel process itself starts from main.ts). */
 export {
   KERNELSPEC_NAME,
   JUPYTER_INSTALL_HINT,

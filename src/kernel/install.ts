@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as v8 from "v8";
-import { tsmlPackageRoot } from "./packageRoot";
+import { tsmlPackageRoot } from "../package";
 
 /** The kernelspec name notebooks refer to (metadata.kernelspec.name). */
 export const KERNELSPEC_NAME = "tsml";

@@ -5,7 +5,7 @@ import { CellExecutor } from "./execution";
 import { InterruptController } from "./interrupt";
 import { HeapWatch } from "./memory";
 import { captureProcessOutput, installDisplayHook } from "./output";
-import { tsmlPackageRoot, tsmlPackageVersion } from "./packageRoot";
+import { tsmlPackageRoot, tsmlPackageVersion } from "../package";
 import { watchParentProcess } from "../supervision";
 import { KernelSession } from "./session";
 import { KernelSockets } from "./sockets";

@@ -6,7 +6,7 @@
 import * as path from "path";
 import * as vm from "vm";
 import { createRequire, builtinModules } from "module";
-import { TSML_PACKAGE_NAME } from "./packageRoot";
+import { TSML_PACKAGE_NAME } from "../package";
 
 const ESM_ONLY_ERRORS = new Set(["ERR_REQUIRE_ESM", "ERR_REQUIRE_ASYNC_MODULE", "ERR_PACKAGE_PATH_NOT_EXPORTED"]);
 

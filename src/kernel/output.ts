@@ -1,11 +1,12 @@
 /** Routes what cells write and display to the kernel's iopub channel. */
-import { clearOutput, display } from "./display";
-import type { KernelDisplayHook, MimeBundle } from "./display";
+import { clearOutput, display } from "../display";
+import type { KernelDisplayHook, MimeBundle } from "../display";
+import type { DisplayDataContent } from "./messages";
 
 /** Publishes iopub messages on behalf of the currently executing request. */
 export interface OutputSink {
   stream(name: "stdout" | "stderr", text: string): void;
-  displayData(msgType: "display_data" | "update_display_data", content: Record<string, unknown>): void;
+  displayData(msgType: "display_data" | "update_display_data", content: DisplayDataContent): void;
   clearOutput(wait: boolean): void;
 }
 
@@ -26,9 +27,9 @@ export function captureProcessOutput(sink: OutputSink): (message: string) => voi
   return (message: string) => void realStderrWrite(`[tsml kernel] ${message}\n`);
 }
 
-/** Installs `globalThis.__tsmlKernel` (the display contract of display.ts) and globals `display(value)`, `clearOutput(wait)`. */
+/** Installs `globalThis.__tsmlKernel` (the display contract of src/display) and globals `display(value)`, `clearOutput(wait)`. */
 export function installDisplayHook(sink: OutputSink): void {
-  const content = (bundle: MimeBundle, displayId?: string) => ({
+  const content = (bundle: MimeBundle, displayId?: string): DisplayDataContent => ({
     data: toJupyterData(bundle),
     metadata: {},
     transient: displayId === undefined ? {} : { display_id: displayId },

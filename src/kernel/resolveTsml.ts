@@ -11,7 +11,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as ts from "@tslab/typescript-for-tslab";
-import { TSML_PACKAGE_NAME } from "./packageRoot";
+import { TSML_PACKAGE_NAME } from "../package";
 
 /** Maps a path the compiler asks for under `<cwd>/node_modules` to where the file really is. */
 export function createPathForwarder(cwd: string, packageRoot: string): (p: string) => string {

@@ -1,12 +1,28 @@
 /** The kernel's request handlers: one place that maps each Jupyter request to its replies and iopub messages. */
 import { inspect as inspectValue } from "util";
-import { isDisplayable, toMimeBundle } from "./display";
-import type { MimeBundle } from "./display";
+import { isDisplayable, toMimeBundle } from "../display";
+import type { MimeBundle } from "../display";
 import { describeError, ErrorContent } from "./errors";
 import { CellExecutor } from "./execution";
 import { KernelHistory } from "./history";
 import { InterruptController } from "./interrupt";
 import { OutputSink, toJupyterData } from "./output";
+import type {
+  CompleteReply,
+  CompleteRequest,
+  DisplayDataContent,
+  ExecuteReply,
+  ExecuteRequest,
+  InspectReply,
+  InspectRequest,
+  IOPubContents,
+  IsCompleteReply,
+  IsCompleteRequest,
+  KernelInfoReply,
+  Received,
+  ReplyContents,
+  ShutdownRequest,
+} from "./messages";
 import { KernelSockets } from "./sockets";
 import { JupyterMessage, PROTOCOL_VERSION, makeMessage } from "./wire";
 
@@ -64,7 +80,7 @@ export class KernelSession implements OutputSink {
   }
 
   /** Publishes a display_data or update_display_data message. */
-  displayData(msgType: "display_data" | "update_display_data", content: Record<string, unknown>): void {
+  displayData(msgType: "display_data" | "update_display_data", content: DisplayDataContent): void {
     this.publish(msgType, content);
   }
 
@@ -75,18 +91,19 @@ export class KernelSession implements OutputSink {
 
   /** Publishes the "starting" status once the sockets are bound. */
   announceStarting(): void {
-    void this.sockets.publish(makeMessage("status", { execution_state: "starting" }, undefined));
+    const starting: IOPubContents["status"] = { execution_state: "starting" };
+    void this.sockets.publish(makeMessage("status", starting, undefined));
   }
 
   /** Output goes to the cell whose code (or whose timer, callback or promise) produced it. */
-  private publish(msgType: string, content: Record<string, unknown>, parent = this.interrupts.contextTag() ?? this.outputParent): void {
+  private publish<T extends keyof IOPubContents>(msgType: T, content: IOPubContents[T], parent = this.interrupts.contextTag() ?? this.outputParent): void {
     void this.sockets.publish(makeMessage(msgType, content, parent));
   }
 
   private async handle(request: JupyterMessage, send: (reply: JupyterMessage) => Promise<void>, seq = 0): Promise<void> {
     const type = request.header.msg_type;
     this.publish("status", { execution_state: "busy" }, request);
-    const reply = (replyType: string, content: Record<string, unknown>) =>
+    const reply = <T extends keyof ReplyContents>(replyType: T, content: ReplyContents[T]) =>
       send(makeMessage(replyType, content, request, request.identities));
     try {
       switch (type) {
@@ -96,7 +113,7 @@ export class KernelSession implements OutputSink {
         case "execute_request":
           // As ipykernel does: after a cell failed with stop_on_error, the execute_requests queued behind it are
           // aborted (Run All stops at the first error); requests sent later run.
-          await reply("execute_reply", seq <= this.abortThrough ? { status: "aborted" } : await this.execute(request));
+          await reply("execute_reply", seq <= this.abortThrough ? { status: "aborted" } : await this.execute(request, request.content));
           break;
         case "complete_request":
           await reply("complete_reply", this.complete(request.content));
@@ -118,7 +135,7 @@ export class KernelSession implements OutputSink {
           await reply("interrupt_reply", { status: "ok" });
           break;
         case "shutdown_request":
-          await reply("shutdown_reply", { status: "ok", restart: request.content.restart === true });
+          await reply("shutdown_reply", { status: "ok", restart: (request.content as Received<ShutdownRequest>).restart === true });
           this.publish("status", { execution_state: "idle" }, request);
           this.shutdown();
           return;
@@ -131,7 +148,7 @@ export class KernelSession implements OutputSink {
     this.publish("status", { execution_state: "idle" }, request);
   }
 
-  private kernelInfo(): Record<string, unknown> {
+  private kernelInfo(): KernelInfoReply {
     return {
       status: "ok",
       protocol_version: PROTOCOL_VERSION,
@@ -149,10 +166,10 @@ export class KernelSession implements OutputSink {
     };
   }
 
-  private async execute(request: JupyterMessage): Promise<Record<string, unknown>> {
-    const code = String(request.content.code ?? "");
-    const silent = request.content.silent === true;
-    const storeHistory = !silent && request.content.store_history !== false;
+  private async execute(request: JupyterMessage, content: Received<ExecuteRequest>): Promise<ExecuteReply> {
+    const code = String(content.code ?? "");
+    const silent = content.silent === true;
+    const storeHistory = !silent && content.store_history !== false;
     if (storeHistory) this.executionCount++;
     const count = this.executionCount;
     this.outputParent = request;
@@ -177,7 +194,7 @@ export class KernelSession implements OutputSink {
     if (storeHistory) this.history.record(count, code, resultText);
     if (error) {
       this.publish("error", { ...error }, request);
-      if (request.content.stop_on_error !== false) {
+      if (content.stop_on_error !== false) {
         // Let requests already on their way arrive, then abort everything queued so far.
         await this.interrupts.settle();
         this.abortThrough = this.received;
@@ -197,7 +214,7 @@ export class KernelSession implements OutputSink {
     return await toMimeBundle(value);
   }
 
-  private complete(content: Record<string, unknown>): Record<string, unknown> {
+  private complete(content: Received<CompleteRequest>): CompleteReply {
     const code = String(content.code ?? "");
     const cursor = toUtf16Offset(code, Number(content.cursor_pos ?? code.length));
     const completion = this.executor.complete(code, cursor);
@@ -210,13 +227,13 @@ export class KernelSession implements OutputSink {
     };
   }
 
-  private inspect(content: Record<string, unknown>): Record<string, unknown> {
+  private inspect(content: Received<InspectRequest>): InspectReply {
     const code = String(content.code ?? "");
     const text = this.executor.inspect(code, toUtf16Offset(code, Number(content.cursor_pos ?? code.length)));
     return { status: "ok", found: text !== undefined, data: text === undefined ? {} : { "text/plain": text }, metadata: {} };
   }
 
-  private isComplete(content: Record<string, unknown>): Record<string, unknown> {
+  private isComplete(content: Received<IsCompleteRequest>): IsCompleteReply {
     const result = this.executor.isComplete(String(content.code ?? ""));
     return result.status === "incomplete" ? { status: "incomplete", indent: result.indent ?? "" } : { status: result.status };
   }

@@ -1,7 +1,7 @@
 /** The Chart object: a plain Vega-Lite spec that renders to SVG / PNG / HTML and displays itself in notebooks. */
 import * as path from "path";
 import { writeFileAtomic } from "../io";
-import { JUPYTER_DISPLAY, MimeBundle } from "../kernel";
+import { JUPYTER_DISPLAY, MimeBundle } from "../display";
 import { vegaLiteToHTML } from "./html";
 import { RasterOptions, renderVegaLiteSVG, svgToPNG } from "./render";
 import { VegaLiteSpec } from "./spec";

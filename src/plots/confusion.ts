@@ -1,7 +1,7 @@
 /** Confusion matrix heatmap: rows are true classes, columns predictions; colour is the share of the true class. */
 import { VegaLiteChart } from "./chart";
 import { describe } from "./records";
-import { ChartLayoutOptions, noDataSpec, topLevel } from "./spec";
+import { ChartEncoding, ChartLayoutOptions, noDataSpec, topLevel } from "./spec";
 
 /** A square count matrix, as nested arrays or anything with `arraySync()` (a tf.Tensor2D). */
 export type ConfusionMatrixInput = readonly (readonly number[])[] | { arraySync(): unknown };
@@ -47,8 +47,8 @@ export function confusionMatrixChart(matrix: ConfusionMatrixInput, options: Conf
     return row.map((count, j) => ({ actual: labels[i], predicted: labels[j], count, share: rowTotal > 0 ? count / rowTotal : 0 }));
   });
   const size = Math.max(160, Math.min(480, 70 * counts.length));
-  const x = { field: "predicted", type: "nominal", sort: labels, title: "predicted", axis: { labelAngle: 0, orient: "top" } };
-  const y = { field: "actual", type: "nominal", sort: labels, title: "true class" };
+  const x: ChartEncoding["x"] = { field: "predicted", type: "nominal", sort: [...labels], title: "predicted", axis: { labelAngle: 0, orient: "top" } };
+  const y: ChartEncoding["y"] = { field: "actual", type: "nominal", sort: [...labels], title: "true class" };
   return new VegaLiteChart(
     topLevel(title, `${total} examples · accuracy ${total > 0 ? ((100 * correct) / total).toFixed(1) : "n/a"}% · colour: share of the true class`, {
       width: options.width ?? size,

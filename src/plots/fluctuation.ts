@@ -1,7 +1,7 @@
 /** Loss fluctuation vs effective batch size, against the c/sqrt(B) law of averaging B independent gradients. */
 import { VegaLiteChart } from "./chart";
 import { finiteOrNull, requireField, TableInput, toPlotRecords } from "./records";
-import { ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
+import { ChartEncoding, ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
 
 /** Options of {@link fluctuationChart}. */
 export interface FluctuationOptions extends ChartLayoutOptions {
@@ -59,15 +59,15 @@ export function fluctuationChart(results: TableInput, options: FluctuationOption
   const notes = [`${points.length} runs`, `reference c/√B with c = ${roundSignificant(fit.c, 3)} (least squares, slope fixed at −0.5)`];
   if (Number.isFinite(fit.slope)) notes.push(`observed slope ${fit.slope.toFixed(2)}`);
   if (points.length < records.length) notes.push(`${records.length - points.length} runs without positive values skipped`);
-  const x = { field: "batch", type: "quantitative", title: fieldLabel(batchField), scale: { type: "log", base: 2, nice: false, padding: 12 }, axis: { values: [...new Set(points.map((p) => p.batch))] } };
-  const y = { field: "value", type: "quantitative", title: fieldLabel(yField), scale: { type: "log", nice: false, padding: 12 } };
+  const x = { field: "batch", type: "quantitative", title: fieldLabel(batchField), scale: { type: "log", base: 2, nice: false, padding: 12 }, axis: { values: [...new Set(points.map((p) => p.batch))] } } satisfies ChartEncoding["x"];
+  const y = { field: "value", type: "quantitative", title: fieldLabel(yField), scale: { type: "log", nice: false, padding: 12 } } satisfies ChartEncoding["y"];
   const color = {
     field: "series",
     type: "nominal",
     title: null,
     scale: { domain: ["single runs", "mean per batch size", "c / √B reference"], range: ["#9a9a9a", "#1f5fa8", "#e4572e"] },
     legend: { orient: "top-right" },
-  };
+  } satisfies ChartEncoding["color"];
   return new VegaLiteChart(
     topLevel(title, [notes.slice(0, 1).concat(notes.slice(2)).join(" · "), notes[1]], {
       width: options.width ?? 480,

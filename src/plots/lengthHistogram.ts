@@ -1,7 +1,8 @@
 /** Token-length histogram with the max-length cut marked and the truncated share reported. */
+import { requirePositiveInteger } from "../util";
 import { VegaLiteChart } from "./chart";
 import { describe, finiteOrNull, requireField, TableInput, toPlotRecords } from "./records";
-import { ChartLayoutOptions, noDataSpec, topLevel } from "./spec";
+import { ChartLayer, ChartLayoutOptions, noDataSpec, topLevel } from "./spec";
 
 /** Options of {@link lengthHistogramChart}. */
 export interface LengthHistogramOptions extends ChartLayoutOptions {
@@ -32,7 +33,7 @@ export function lengthHistogramChart(lengths: readonly number[] | TableInput, op
     throw new Error(`${WHERE}: option maxLength must be a positive number, got ${maxLength}`);
   }
   const maxBins = options.maxBins ?? 40;
-  if (!(Number.isInteger(maxBins) && maxBins >= 1)) throw new Error(`${WHERE}: option maxBins must be a positive integer, got ${maxBins}`);
+  requirePositiveInteger(maxBins, `${WHERE}: option maxBins`);
   let values: unknown[];
   if (Array.isArray(lengths) && lengths.every((v) => typeof v !== "object" || v === null)) {
     values = lengths as unknown[];
@@ -65,7 +66,7 @@ export function lengthHistogramChart(lengths: readonly number[] | TableInput, op
   const notes = [`${numbers.length} sequences`, `median ${median}`, `max ${high}`];
   if (maxLength !== undefined) notes.push(`${truncated} (${((100 * truncated) / numbers.length).toFixed(1)}%) longer than ${maxLength} get truncated`);
 
-  const layers: Record<string, unknown>[] = [
+  const layers: ChartLayer[] = [
     {
       data: { values: bins },
       mark: { type: "bar", binSpacing: 1 },

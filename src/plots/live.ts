@@ -1,7 +1,8 @@
 /** Live charts: a display updated in place from a training callback, throttled to a small share of training time. */
-import { display, DisplayHandle, JUPYTER_DISPLAY, MimeBundle } from "../kernel";
+import { display, DisplayHandle, JUPYTER_DISPLAY, MimeBundle } from "../display";
 import { VegaLiteChart } from "./chart";
 import type { TrainerCallback } from "../train";
+import { requirePositiveInteger } from "../util";
 
 /** Builds the chart for the history so far (e.g. `(h) => lossCurveChart(h)`). */
 export type LiveChartBuilder = (history: readonly object[]) => VegaLiteChart;
@@ -88,7 +89,7 @@ export class LiveChart implements TrainerCallback {
     private readonly options: LiveChartOptions = {},
   ) {
     const every = options.everySteps ?? 1;
-    if (!(Number.isInteger(every) && every >= 1)) throw new Error(`liveChart: everySteps must be a positive integer, got ${every}`);
+    requirePositiveInteger(every, "liveChart: everySteps");
     this.throttle = new RenderThrottle(options.minIntervalMs ?? 1000, options.maxOverhead ?? 0.02);
     this.now = options.now ?? (() => performance.now());
   }

@@ -2,7 +2,7 @@
 import { smoothLoss } from "../train";
 import { VegaLiteChart } from "./chart";
 import { finiteOrNull, numericColumn, requireField, TableInput, thinnedIndices, toPlotRecords } from "./records";
-import { ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
+import { ChartEncoding, ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
 
 /** Options of {@link lossCurveChart}; field names default to the Trainer's history record. */
 export interface LossCurveOptions extends ChartLayoutOptions {
@@ -85,9 +85,9 @@ export function lossCurveChart(history: TableInput, options: LossCurveOptions = 
   if (rows.length < ordered.length) notes.push(`${rows.length} drawn`);
   const skipped = records.length - finiteCount;
   if (skipped > 0) notes.push(`${skipped} non-finite values skipped`);
-  notes.push("drag the slider to change TensorBoard smoothing");
-  const xAxis = { field: "x", type: "quantitative", title: fieldLabel(xField) };
-  const color = { field: "series", type: "nominal", scale: { domain: ["raw", "smoothed"], range: ["#9ecae1", "#1f5fa8"] }, legend: { title: null, orient: "top-right" } };
+  notes.push(`TensorBoard smoothing ${weight} (a slider changes it in the interactive chart)`);
+  const xAxis: ChartEncoding["x"] = { field: "x", type: "quantitative", title: fieldLabel(xField) };
+  const color: ChartEncoding["color"] = { field: "series", type: "nominal", scale: { domain: ["raw", "smoothed"], range: ["#9ecae1", "#1f5fa8"] }, legend: { title: null, orient: "top-right" } };
   return new VegaLiteChart(
     topLevel(title, notes.join(" · "), {
       width: options.width ?? 560,

@@ -1,7 +1,7 @@
 /** Metric comparison: dev/test F1 and accuracy per configuration, one point per seed plus mean and spread. */
 import { VegaLiteChart } from "./chart";
 import { finiteOrNull, hasField, PlotRecord, requireField, TableInput, toPlotRecords } from "./records";
-import { ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
+import { ChartEncoding, ChartLayer, ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
 
 /** Options of {@link metricComparisonChart}; defaults match the experiment-results table. */
 export interface MetricComparisonOptions extends ChartLayoutOptions {
@@ -69,12 +69,12 @@ export function metricComparisonChart(results: TableInput, options: MetricCompar
   const configOrder = [...new Set(sorted.map((r) => configLabel(r, configFields)))];
   const seedsPerConfig = Math.max(...configOrder.map((c) => sorted.filter((r) => configLabel(r, configFields) === c).length));
 
-  const y = { field: "config", type: "nominal", title: null, sort: configOrder, axis: { labelLimit: 320 } };
-  const spreadLayer =
+  const y: ChartEncoding["y"] = { field: "config", type: "nominal", title: null, sort: configOrder, axis: { labelLimit: 320 } };
+  const spreadLayer: ChartLayer =
     spread === "std"
-      ? { mark: { type: "errorbar", extent: "stdev", ticks: true }, encoding: { y, x: { field: "value", type: "quantitative" } } }
+      ? { mark: { type: "errorbar", extent: "stdev", ticks: true, color: "#1f5fa8" }, encoding: { y, x: { field: "value", type: "quantitative" } } }
       : {
-          mark: { type: "rule", strokeWidth: 2 },
+          mark: { type: "rule", strokeWidth: 2, color: "#1f5fa8" },
           encoding: { y, x: { field: "value", aggregate: "min", type: "quantitative" }, x2: { field: "value", aggregate: "max" } },
         };
   return new VegaLiteChart(
@@ -90,7 +90,7 @@ export function metricComparisonChart(results: TableInput, options: MetricCompar
           height: options.height ?? Math.max(80, 22 * configOrder.length),
           layer: [
             { mark: { type: "point", opacity: 0.45, color: "#888", size: 30 }, encoding: { y, x: { field: "value", type: "quantitative", title: null, scale: { zero: false } }, tooltip: [{ field: "config", type: "nominal" }, { field: "seed", type: "nominal" }, { field: "value", type: "quantitative", format: ".4f" }] } },
-            { ...spreadLayer, mark: { ...spreadLayer.mark, color: "#1f5fa8" } },
+            spreadLayer,
             { mark: { type: "point", filled: true, size: 70, color: "#1f5fa8" }, encoding: { y, x: { field: "value", aggregate: "mean", type: "quantitative" } } },
           ],
         },

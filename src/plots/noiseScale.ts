@@ -1,7 +1,8 @@
 /** Gradient noise scale (McCandlish et al. 2018) over training, against each run's effective batch size. */
 import { VegaLiteChart } from "./chart";
-import { finiteOrNull, flattenRuns, groupBy, hasField, PlotRecord, requireField, RunsInput } from "./records";
-import { ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
+import { groupBy } from "../util";
+import { finiteOrNull, flattenRuns, hasField, PlotRecord, requireField, RunsInput } from "./records";
+import { ChartEncoding, ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
 
 /** Options of {@link noiseScaleChart}. */
 export interface NoiseScaleOptions extends ChartLayoutOptions {
@@ -53,7 +54,7 @@ export function noiseScaleChart(history: RunsInput, options: NoiseScaleOptions =
   if (options.effectiveBatchSize === undefined && !hasField(records, batchField) && !hasField(records, examplesField)) {
     requireField(records, batchField, WHERE, `batchField (or give "${examplesField}" per record, or the effectiveBatchSize option)`);
   }
-  const byRun = hasField(records, runField) ? groupBy(records, runField) : new Map([["run", records]]);
+  const byRun = hasField(records, runField) ? groupBy(records, (r) => String(r[runField])) : new Map([["run", records]]);
   const noise: PlotRecord[] = [];
   const batches: PlotRecord[] = [];
   for (const [run, rows] of byRun) {
@@ -72,9 +73,9 @@ export function noiseScaleChart(history: RunsInput, options: NoiseScaleOptions =
     return new VegaLiteChart(noDataSpec(title, `no positive finite "${noiseField}" values in ${records.length} records`, options));
   }
   const runs = byRun.size;
-  const color = runs > 1 ? { field: "run", type: "nominal", title: "run", sort: [...byRun.keys()] } : { value: "#1f5fa8" };
-  const dash = { field: "quantity", type: "nominal", title: null, scale: { domain: ["noise scale B_noise", "effective batch size B"], range: [[1, 0], [6, 4]] }, legend: { symbolType: "stroke", symbolStrokeColor: "#333", symbolStrokeWidth: 2 } };
-  const y = { type: "quantitative", scale: { type: "log" }, title: "batch size (examples)" };
+  const color: ChartEncoding["color"] = runs > 1 ? { field: "run", type: "nominal", title: "run", sort: [...byRun.keys()] } : { value: "#1f5fa8" };
+  const dash: ChartEncoding["strokeDash"] = { field: "quantity", type: "nominal", title: null, scale: { domain: ["noise scale B_noise", "effective batch size B"], range: [[1, 0], [6, 4]] }, legend: { symbolType: "stroke", symbolStrokeColor: "#333", symbolStrokeWidth: 2 } };
+  const y = { type: "quantitative", scale: { type: "log" }, title: "batch size (examples)" } as const;
   return new VegaLiteChart(
     topLevel(title, ["B well below B_noise: larger batches still cut steps almost linearly", "B above B_noise: diminishing returns per example"], {
       width: options.width ?? 560,

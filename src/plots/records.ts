@@ -119,15 +119,3 @@ export function flattenRuns(input: RunsInput, runField: string, where: string): 
     });
   });
 }
-
-/** Groups records by the string form of `field`, keeping first-seen order. */
-export function groupBy(records: readonly PlotRecord[], field: string): Map<string, PlotRecord[]> {
-  const groups = new Map<string, PlotRecord[]>();
-  for (const record of records) {
-    const key = String(record[field]);
-    const group = groups.get(key);
-    if (group) group.push(record);
-    else groups.set(key, [record]);
-  }
-  return groups;
-}

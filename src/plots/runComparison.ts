@@ -1,10 +1,10 @@
 /** Run comparison: training curves of several runs, coloured by a hyperparameter, x switchable steps/examples. */
 import { smoothLoss } from "../train";
+import { groupBy } from "../util";
 import { VegaLiteChart } from "./chart";
 import {
   finiteOrNull,
   flattenRuns,
-  groupBy,
   hasField,
   numericColumn,
   PlotRecord,
@@ -12,7 +12,7 @@ import {
   RunsInput,
   thinnedIndices,
 } from "./records";
-import { capitalise, ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel, VegaLiteSpec } from "./spec";
+import { capitalise, ChartEncoding, ChartLayer, ChartLayoutOptions, ChartTransform, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
 
 /** Options of {@link runComparisonChart}. */
 export interface RunComparisonOptions extends ChartLayoutOptions {
@@ -65,7 +65,7 @@ export function runComparisonChart(runs: RunsInput, options: RunComparisonOption
   const steps = [...new Set(records.map((r) => finiteOrNull(r[stepField])).filter((s): s is number => s !== null))].sort((a, b) => a - b);
   const keptSteps = new Set(thinnedIndices(steps.length, options.maxPoints ?? 500).map((i) => steps[i]));
   const rows: PlotRecord[] = [];
-  for (const [run, runRecords] of groupBy(records, runField)) {
+  for (const [run, runRecords] of groupBy(records, (r) => String(r[runField]))) {
     const ordered = runRecords
       .filter((r) => finiteOrNull(r[stepField]) !== null)
       .sort((a, b) => (a[stepField] as number) - (b[stepField] as number));
@@ -88,16 +88,17 @@ export function runComparisonChart(runs: RunsInput, options: RunComparisonOption
   const initialX = options.x ?? "step";
   const xExpr = switchable ? "xAxis == 'step' ? datum.step : datum.examples" : "datum.step";
   const xTitle = switchable ? "optimizer steps or examples seen (selector below)" : fieldLabel(stepField);
-  const xEncoding = { field: "x", type: "quantitative", title: xTitle };
+  const xEncoding: ChartEncoding["x"] = { field: "x", type: "quantitative", title: xTitle };
   const yTitle = smoothing > 0 ? `${fieldLabel(metric)} (smoothed ${smoothing})` : fieldLabel(metric);
-  const color = {
+  const colorTitle = fieldLabel(colorBy);
+  const color: ChartEncoding["color"] = {
     field: "group",
     type: "ordinal",
-    title: fieldLabel(colorBy),
+    title: colorTitle,
     scale: { scheme: { name: "viridis", extent: [0, 0.85] } },
     legend: { symbolType: "stroke", symbolOpacity: 1, symbolStrokeWidth: 3, titleLimit: 260 },
   };
-  const layers: VegaLiteSpec[] = band === "none" ? [runLinesLayer(xEncoding, yTitle, color)] : bandLayers(band, xEncoding, yTitle, color);
+  const layers = band === "none" ? [runLinesLayer(xEncoding, yTitle, color, colorTitle)] : bandLayers(band, xEncoding, yTitle, color, colorTitle);
   const subtitle =
     `${runCount} runs · colour: ${fieldLabel(colorBy)}` +
     (band === "none" ? "" : ` · mean line and ${band === "std" ? "±1 std" : "min–max"} band over runs sharing a colour`);
@@ -120,7 +121,7 @@ export function runComparisonChart(runs: RunsInput, options: RunComparisonOption
   return new VegaLiteChart(spec);
 }
 
-function runLinesLayer(x: VegaLiteSpec, yTitle: string, color: VegaLiteSpec): VegaLiteSpec {
+function runLinesLayer(x: ChartEncoding["x"], yTitle: string, color: ChartEncoding["color"], colorTitle: string): ChartLayer {
   return {
     mark: { type: "line", strokeWidth: 1.6, opacity: 0.9 },
     encoding: {
@@ -130,7 +131,7 @@ function runLinesLayer(x: VegaLiteSpec, yTitle: string, color: VegaLiteSpec): Ve
       detail: { field: "run", type: "nominal" },
       tooltip: [
         { field: "run", type: "nominal" },
-        { field: "group", type: "ordinal", title: color.title as string },
+        { field: "group", type: "ordinal", title: colorTitle },
         { field: "step", type: "quantitative", title: "step" },
         { field: "value", type: "quantitative", title: yTitle, format: ".4f" },
       ],
@@ -138,8 +139,8 @@ function runLinesLayer(x: VegaLiteSpec, yTitle: string, color: VegaLiteSpec): Ve
   };
 }
 
-function bandLayers(band: "minmax" | "std", x: VegaLiteSpec, yTitle: string, color: VegaLiteSpec): VegaLiteSpec[] {
-  const spread =
+function bandLayers(band: "minmax" | "std", x: ChartEncoding["x"], yTitle: string, color: ChartEncoding["color"], colorTitle: string): ChartLayer[] {
+  const spread: ChartTransform[] =
     band === "std"
       ? [
           { calculate: "datum.mean - (isValid(datum.std) ? datum.std : 0)", as: "lower" },
@@ -149,7 +150,7 @@ function bandLayers(band: "minmax" | "std", x: VegaLiteSpec, yTitle: string, col
           { calculate: "datum.min", as: "lower" },
           { calculate: "datum.max", as: "upper" },
         ];
-  const aggregate = {
+  const aggregate: ChartTransform = {
     aggregate: [
       { op: "mean", field: "value", as: "mean" },
       { op: "stdev", field: "value", as: "std" },
@@ -173,7 +174,7 @@ function bandLayers(band: "minmax" | "std", x: VegaLiteSpec, yTitle: string, col
         y: { field: "mean", type: "quantitative" },
         color,
         tooltip: [
-          { field: "group", type: "ordinal", title: color.title as string },
+          { field: "group", type: "ordinal", title: colorTitle },
           { field: "mean", type: "quantitative", format: ".4f" },
           { field: "runs", type: "quantitative", title: "runs" },
         ],

@@ -1,7 +1,26 @@
-/** Shared Vega-Lite building blocks: the spec type, the house style, readable field names and "no data" charts. */
+/** Shared Vega-Lite building blocks: the spec types, the house style, readable field names and "no data" charts. */
+import type { Config, TopLevelSpec } from "vega-lite";
 
-/** A Vega-Lite v5 spec as plain, editable JSON. */
-export type VegaLiteSpec = Record<string, unknown>;
+/** A Vega-Lite spec as plain, editable JSON, typed by vega-lite's own `TopLevelSpec`. */
+export type VegaLiteSpec = TopLevelSpec;
+
+/** `Omit` applied to each member of a union (the built-in one would merge the spec kinds into one). */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** What a builder writes itself: a spec without the boilerplate `topLevel` adds. */
+export type ChartBody = OmitEach<TopLevelSpec, "$schema" | "title" | "config">;
+
+/** A layered spec (loss curves, comparisons, fits). */
+type LayeredSpec = Extract<TopLevelSpec, { layer: unknown }>;
+
+/** One layer of a layered spec. */
+export type ChartLayer = LayeredSpec["layer"][number];
+
+/** The encoding channels of a single-view layer. */
+export type ChartEncoding = NonNullable<Extract<ChartLayer, { mark: unknown }>["encoding"]>;
+
+/** A data transform (calculate, aggregate, ...). */
+export type ChartTransform = NonNullable<LayeredSpec["transform"]>[number];
 
 /** The `$schema` every builder stamps on its spec (Jupyter's renderer keys on v5). */
 export const VEGA_LITE_V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
@@ -20,7 +39,7 @@ export interface ChartLayoutOptions {
 }
 
 /** The house style shared by all charts (font, quiet grid, no view border). */
-export function chartConfig(): VegaLiteSpec {
+export function chartConfig(): Config {
   return {
     font: CHART_FONT,
     view: { stroke: null },
@@ -31,7 +50,7 @@ export function chartConfig(): VegaLiteSpec {
 }
 
 /** Top-level boilerplate ($schema, title, config, background) around a builder's body; subtitle lines are kept short. */
-export function topLevel(title: string, subtitle: string | string[] | undefined, body: VegaLiteSpec): VegaLiteSpec {
+export function topLevel(title: string, subtitle: string | string[] | undefined, body: ChartBody): VegaLiteSpec {
   return {
     $schema: VEGA_LITE_V5_SCHEMA,
     title: subtitle ? { text: title, subtitle } : { text: title },

@@ -2,6 +2,7 @@
  * Training arguments in the spirit of Hugging Face's TrainingArguments, with defaults and validation.
  * Every invalid value is rejected with a message naming the field, the value and what was expected.
  */
+import { isPositiveInteger } from "../util";
 
 /** Learning-rate schedules (after linear warmup), as Hugging Face defines them. */
 export type LrScheduleName = "constant" | "linear" | "cosine";
@@ -112,7 +113,7 @@ function fail(field: string, value: unknown, expected: string): never {
 function positiveInteger(args: Record<string, unknown>, field: string): void {
   const v = args[field];
   if (v === undefined) return;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) fail(field, v, "a positive integer");
+  if (!isPositiveInteger(v)) fail(field, v, "a positive integer");
 }
 
 function numberInRange(args: Record<string, unknown>, field: string, lo: number, hi: number, expected: string): void {

@@ -1,4 +1,5 @@
 /** Hooks into the training loop, and early stopping built on them. */
+import { requirePositiveInteger } from "../util";
 import type { EvaluationResult } from "./evaluate";
 import type { TrainingLogRecord } from "./history";
 
@@ -45,7 +46,7 @@ export interface EarlyStoppingOptions {
 /** Stops training when `metric` has not improved for `patience` evaluations. */
 export function earlyStopping(options: EarlyStoppingOptions): TrainerCallback {
   const { metric, patience, minDelta = 0 } = options;
-  if (!(Number.isInteger(patience) && patience >= 1)) throw new Error(`earlyStopping: patience must be a positive integer, got ${patience}`);
+  requirePositiveInteger(patience, "earlyStopping: patience");
   const mode = options.mode ?? (metric === "loss" ? "min" : "max");
   let best: number | undefined;
   let waited = 0;

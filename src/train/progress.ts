@@ -1,5 +1,5 @@
 /** Progress display: a bar on a terminal (stderr), a live-updating output in a notebook, throttled. */
-import { display, inKernel, JUPYTER_DISPLAY, type DisplayHandle, type MimeBundle } from "../kernel";
+import { display, inKernel, JUPYTER_DISPLAY, type DisplayHandle, type MimeBundle } from "../display";
 import type { ProgressMode } from "./args";
 
 /** What the progress display shows after an optimizer step. */

@@ -1,4 +1,5 @@
 /** Loss smoothing exactly as TensorBoard's scalar dashboard, and fluctuation statistics of a raw loss series. */
+import { requirePositiveInteger } from "../util";
 
 /**
  * TensorBoard's debiased exponential moving average, one point at a time. Non-finite points pass through
@@ -41,7 +42,7 @@ export interface FluctuationStats {
 
 /** Fluctuation statistics of `values[end - window .. end)` (fewer points at the start; NaN std below 2 points). */
 export function windowStats(values: readonly number[], window: number, end = values.length): FluctuationStats {
-  if (!(Number.isInteger(window) && window >= 1)) throw new Error(`windowStats: window must be a positive integer, got ${window}`);
+  requirePositiveInteger(window, "windowStats: window");
   const slice = values.slice(Math.max(0, end - window), end);
   const n = slice.length;
   const mean = slice.reduce((a, b) => a + b, 0) / n;

@@ -25,6 +25,7 @@ import { GradientNoiseScale, noiseScaleAdvice } from "./noiseScale";
 import { createProgressReporter } from "./progress";
 import { SeededRng } from "../random";
 import { isProcessAlive, processIdentity } from "../supervision";
+import { requirePositiveInteger } from "../util";
 import { shuffledSampler } from "./sampler";
 import { lrMultiplier, warmupStepsFor } from "./schedule";
 import { LossSmoother, windowStats } from "./smoothing";
@@ -104,9 +105,7 @@ export class Trainer<B> {
     this.trainData = options.trainData;
     this.evalData = options.evalData;
     this.callbacks = options.callbacks ?? [];
-    if (!(Number.isInteger(this.trainData.size) && this.trainData.size > 0)) {
-      throw new Error(`Trainer: trainData.size must be a positive integer, got ${this.trainData.size}`);
-    }
+    requirePositiveInteger(this.trainData.size, "Trainer: trainData.size");
     if (this.args.gradientCheckpointing !== undefined) {
       if (!this.model.setGradientCheckpointing) throw new Error("TrainingArguments.gradientCheckpointing: this model has no setGradientCheckpointing");
       this.model.setGradientCheckpointing(this.args.gradientCheckpointing);

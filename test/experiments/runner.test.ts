@@ -34,17 +34,21 @@ function modelNumbers(rows: RunResult[]): Record<string, unknown>[] {
 
 describe("experiments: grid runner (forked workers)", function () {
   const root = tempDir("tsml-grid-");
+  /** The grid run once, serially, before the tests; each test reads it and none depends on another test. */
   let serial: RunResult[];
   let gridFrame: DataFrame;
 
+  before(async () => {
+    const one = await runGrid(grid, { runsDir: root, name: "serial", workers: 1 });
+    assert.deepEqual(one.runs.map((r) => r.status), ["finished", "finished", "finished"], JSON.stringify(one.runs));
+    serial = one.results;
+    gridFrame = one.frame;
+  });
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it("serial and parallel execution of the same grid give identical numbers", async () => {
-    const one = await runGrid(grid, { runsDir: root, name: "serial", workers: 1 });
     const two = await runGrid(grid, { runsDir: root, name: "parallel", workers: 2 });
-    for (const summary of [one, two]) assert.deepEqual(summary.runs.map((r) => r.status), ["finished", "finished", "finished"], JSON.stringify(summary.runs));
-    serial = one.results;
-    gridFrame = one.frame;
+    assert.deepEqual(two.runs.map((r) => r.status), ["finished", "finished", "finished"], JSON.stringify(two.runs));
     const parallel = readGridResults(two.gridDir);
     assert.deepEqual(parallel, two.results);
     assert.equal(serial.length, 3);

@@ -1,7 +1,7 @@
 /** Test helpers: a throw-away kernelspec install and kernels started from it, never touching real Jupyter dirs. */
 import * as fs from "fs";
 import * as path from "path";
-import { KernelClient } from "../../src/kernel/client";
+import { KernelClient } from "./client";
 import { KERNELSPEC_NAME, installKernelspec } from "../../src/kernel";
 import { tempDir } from "../helpers";
 

@@ -3,7 +3,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import type { KernelClient } from "../../src/kernel/client";
+import type { KernelClient } from "./client";
 import type { JupyterMessage } from "../../src/kernel/wire";
 import { repoRoot, tempDir } from "../helpers";
 import { installTestKernelspec, startKernel } from "./harness";
@@ -331,7 +331,7 @@ const trainer = new Trainer({
     assert.match(String(typeError.reply.content.evalue), /not assignable to parameter of type 'number'/);
   });
 
-  it('imports from "tsml" with its types checked, and shows a chart as vega-lite + svg', async () => {
+  it('imports from "tsml" with its types checked (chart specs too), and shows a chart as vega-lite + svg', async () => {
     const typeError = await kernel.execute('import { KERNELSPEC_NAME } from "tsml";\nconst wrong: number = KERNELSPEC_NAME;');
     assert.strictEqual(typeError.reply.content.status, "error");
     assert.match(String(typeError.reply.content.evalue), /'string' is not assignable to type 'number'/);
@@ -343,7 +343,32 @@ const trainer = new Trainer({
     const data = result.content.data as Record<string, unknown>;
     assert.strictEqual((data[VEGA_LITE_MIME] as { mark: string }).mark, "line");
     assert.match(String(data["image/svg+xml"]), /^<svg[\s\S]*<\/svg>$/);
-    assert.ok(typeof data["text/plain"] === "string");
+    assert.match(String(data["text/plain"]), /^VegaLiteChart "untitled" \(2 data rows;/);
+    const badSpec = await kernel.execute('chart({ data: { values: [] }, mark: "pointy" })');
+    assert.strictEqual(badSpec.reply.content.status, "error", "a spec is type-checked against vega-lite's TopLevelSpec");
+    assert.match(String(badSpec.reply.content.evalue), /"pointy"/);
+  });
+});
+
+describe("kernel: the README's TypeScript snippets", function () {
+  this.timeout(180_000);
+  let kernel: KernelClient;
+
+  before(async () => {
+    kernel = await startKernel(installTestKernelspec(), tempDir("tsml-notebook-readme-"));
+  });
+  after(async () => kernel?.shutdown());
+
+  it("runs every ```ts block of README.md as pasted, in a fresh kernel; the kernel snippet shows its loss chart", async () => {
+    const readme = fs.readFileSync(path.join(repoRoot(), "README.md"), "utf8");
+    const snippets = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+    assert.strictEqual(snippets.length, 1, "the README's TypeScript snippets (update this test when adding one)");
+    const { reply, outputs } = await kernel.execute(snippets[0]);
+    assert.strictEqual(reply.content.status, "ok", `${snippets[0]}\n-> ${JSON.stringify(reply.content)}`);
+    const [result] = ofType(outputs, "execute_result");
+    const spec = (result?.content.data as Record<string, { title?: { text?: string }; data?: { values?: unknown[] } }> | undefined)?.[VEGA_LITE_MIME];
+    assert.strictEqual(spec?.title?.text, "Training loss");
+    assert.strictEqual(spec?.data?.values?.length, 300, "one row per step of the snippet's history");
   });
 });
 

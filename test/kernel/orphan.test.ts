@@ -57,7 +57,7 @@ describe("kernel: an orphaned kernel exits", function () {
       started.push(jupyterServer);
       env.JPY_PARENT_PID = String(jupyterServer.pid);
     }
-    const clientModule = path.resolve(__dirname, "../../src/kernel/client");
+    const clientModule = path.resolve(__dirname, "./client");
     const parent = spawn(process.execPath, ["-e", PARENT_SCRIPT, clientModule, JSON.stringify(argv)], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     started.push(parent);
     let output = "";

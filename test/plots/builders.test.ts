@@ -1,4 +1,4 @@
-/** Chart builders: valid Vega-Lite v5 specs, the data they carry, parameters that work, and clear bad-input handling. */
+/** Chart builders: specs valid against vega-lite 6's schema, the data they carry, parameters that work, bad input. */
 import * as assert from "assert";
 import * as dfd from "danfojs-node";
 import {
@@ -13,7 +13,7 @@ import {
   smoothingGrid,
   VegaLiteChart,
 } from "../../src/plots";
-import { assertValidVegaLite, evaluateSpec, rowsWith, testHistory } from "./support";
+import { assertValidVegaLite, evaluateSpec, layersOf, rowsWith, testHistory } from "./support";
 
 /** TensorBoard's debiased EMA, written independently of src/train for comparison. */
 function tensorBoardSmooth(values: number[], weight: number): number[] {
@@ -42,7 +42,7 @@ const results = runs.map((r, i) => ({
 }));
 const isNoData = (c: VegaLiteChart) => (c.spec.usermeta as { tsmlNoData?: boolean } | undefined)?.tsmlNoData === true;
 
-describe("plots: every builder yields a valid Vega-Lite v5 spec", () => {
+describe("plots: every builder yields a spec valid against the installed vega-lite 6 schema ($schema: the v5 URL Jupyter keys on)", () => {
   const cases: [string, () => VegaLiteChart][] = [
     ["lossCurve", () => lossCurveChart(testHistory(300))],
     ["lossCurve by examples", () => lossCurveChart(testHistory(300), { x: "examplesSeen", smoothing: 0.9, maxPoints: 50 })],
@@ -168,7 +168,7 @@ describe("plots: metric, fluctuation, noise-scale, confusion and length charts",
   });
 
   it("fluctuationChart draws the fitted c/√B reference across the batch-size range", () => {
-    const layers = fluctuationChart(results).spec.layer as { data: { values: { batch: number; value: number }[] } }[];
+    const layers = layersOf<{ data: { values: { batch: number; value: number }[] } }>(fluctuationChart(results));
     const reference = layers[0].data.values;
     const c = fitSqrtLaw(results.map((r) => ({ batch: r.effectiveBatchSize, value: r.lossStd }))).c;
     assert.deepStrictEqual([reference[0].batch, reference[reference.length - 1].batch], [8, 32]);
@@ -186,14 +186,14 @@ describe("plots: metric, fluctuation, noise-scale, confusion and length charts",
   });
 
   it("noiseScaleChart puts each run's effective batch size beside its noise scale", () => {
-    const layers = noiseScaleChart(runs).spec.layer as { data: { values: Record<string, unknown>[] } }[];
+    const layers = layersOf<{ data: { values: Record<string, unknown>[] } }>(noiseScaleChart(runs));
     assert.strictEqual(layers[0].data.values.length, 6 * 6);
     assert.deepStrictEqual(layers[1].data.values.map((r) => r.batch), [8, 8, 8, 32, 32, 32]);
     const withoutBatch = testHistory(20).map(({ step, noiseScale }) => ({ step, noiseScale }));
     assert.throws(() => noiseScaleChart(withoutBatch), /field "effectiveBatchSize" \(option batchField \(or give "examplesSeen"/);
-    const single = noiseScaleChart(withoutBatch, { effectiveBatchSize: 64 }).spec.layer as { data: { values: Record<string, unknown>[] } }[];
+    const single = layersOf<{ data: { values: Record<string, unknown>[] } }>(noiseScaleChart(withoutBatch, { effectiveBatchSize: 64 }));
     assert.deepStrictEqual(single[1].data.values, [{ run: "run", batch: 64 }]);
-    const inferred = noiseScaleChart(testHistory(20, 24)).spec.layer as { data: { values: Record<string, unknown>[] } }[];
+    const inferred = layersOf<{ data: { values: Record<string, unknown>[] } }>(noiseScaleChart(testHistory(20, 24)));
     assert.deepStrictEqual(inferred[1].data.values, [{ run: "run", batch: 24 }], "B = Δexamples / Δsteps");
   });
 
@@ -207,14 +207,14 @@ describe("plots: metric, fluctuation, noise-scale, confusion and length charts",
 
   it("lengthHistogramChart bins every length, aligns a bin edge with the cut and counts truncation", () => {
     const lengths = Array.from({ length: 500 }, (_, i) => (i * 37) % 700);
-    const spec = lengthHistogramChart(lengths, { maxLength: 512 }).spec;
-    const bins = (spec.layer as { data: { values: { start: number; count: number; part: string }[] } }[])[0].data.values;
+    const histogram = lengthHistogramChart(lengths, { maxLength: 512 });
+    const bins = layersOf<{ data: { values: { start: number; count: number; part: string }[] } }>(histogram)[0].data.values;
     assert.strictEqual(bins.reduce((s, b) => s + b.count, 0), 500);
     assert.ok(bins.some((b) => b.start === 512));
     const truncatedInBins = bins.filter((b) => b.part === "truncated").reduce((s, b) => s + b.count, 0);
     assert.strictEqual(truncatedInBins, lengths.filter((n) => n >= 512).length);
     const longer = lengths.filter((n) => n > 512).length;
-    assert.match(JSON.stringify(spec.title), new RegExp(`${longer} \\(${((100 * longer) / 500).toFixed(1)}%\\) longer than 512`));
+    assert.match(JSON.stringify(histogram.spec.title), new RegExp(`${longer} \\(${((100 * longer) / 500).toFixed(1)}%\\) longer than 512`));
     assert.throws(() => lengthHistogramChart([1, -2]), /length 1 must be a finite number >= 0/);
   });
 });

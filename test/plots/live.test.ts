@@ -1,6 +1,6 @@
 /** Live charts: displayed once, updated in place, throttled by time and by measured render cost. */
 import * as assert from "assert";
-import { KernelDisplayHook, MimeBundle } from "../../src/kernel";
+import { KernelDisplayHook, MimeBundle } from "../../src/display";
 import { liveChart, lossCurveChart, PlotRecord, RenderThrottle, VEGA_LITE_MIME } from "../../src/plots";
 import { initBackend } from "../../src/backend";
 import { Trainer, type TrainerCallback, type TrainingLogRecord } from "../../src/train";

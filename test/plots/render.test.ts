@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { JUPYTER_DISPLAY } from "../../src/kernel";
+import { JUPYTER_DISPLAY } from "../../src/display";
 import { chart, lossCurveChart, svgToPixels, VEGA_LITE_MIME } from "../../src/plots";
 import { tempDir } from "../helpers";
 import { testHistory } from "./support";

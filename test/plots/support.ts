@@ -1,7 +1,7 @@
 /** Shared helpers for the plots tests: schema validation, strict compilation, evaluating specs in a vega View. */
 import Ajv from "ajv";
 import * as assert from "assert";
-import { loadVega, VegaLiteSpec } from "../../src/plots";
+import { loadVega, VegaLiteChart, VegaLiteSpec } from "../../src/plots";
 
 let validator: ReturnType<Ajv["compile"]> | undefined;
 
@@ -35,6 +35,12 @@ export async function assertValidVegaLite(spec: VegaLiteSpec): Promise<void> {
   const { vegaLite } = (await loadVega()) as unknown as { vegaLite: { compile(s: unknown, o: unknown): unknown } };
   vegaLite.compile(plain, { logger });
   assert.deepStrictEqual(warnings, [], "vega-lite compile warnings");
+}
+
+/** The layers of a layered chart's spec, read as `T` (fails when the spec has no layers). */
+export function layersOf<T>(chart: VegaLiteChart): T[] {
+  assert.ok("layer" in chart.spec && Array.isArray(chart.spec.layer), `a layered spec, got keys ${Object.keys(chart.spec).join(", ")}`);
+  return chart.spec.layer as T[];
 }
 
 /** Every dataset of the compiled spec after setting `signals`, as name -> rows. */

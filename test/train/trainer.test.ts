@@ -88,7 +88,13 @@ describe("train/trainer", function () {
     assert.ok(Math.abs(records[4].lossStd! - std) < 1e-12);
     assert.ok(Math.abs(records[4].lossCv! - std / mean) < 1e-12);
     assert.equal(records[4].examplesSeen, 8 * 8);
-    assert.ok(records.every((r) => r.learningRate >= 0 && r.gradNorm > 0 && r.examplesPerSecond > 0 && r.noiseScale !== undefined));
+    assert.ok(records.every((r) => r.learningRate >= 0 && r.gradNorm > 0 && r.examplesPerSecond > 0));
+    // Two micro-batches per step give the noise-scale estimator two batch sizes: an estimate exists by the last
+    // record, and each record carries the estimate of its step (finite) or null.
+    const lastNoise = trainer.noiseScale;
+    assert.ok(lastNoise !== undefined && Number.isFinite(lastNoise), `a noise-scale estimate after 10 steps, got ${lastNoise}`);
+    assert.equal(records[records.length - 1].noiseScale, lastNoise);
+    assert.ok(records.every((r) => r.noiseScale === null || Number.isFinite(r.noiseScale)), JSON.stringify(records.map((r) => r.noiseScale)));
     assert.ok(records[2].eval_accuracy! >= 0 && records[5].eval_f1 !== undefined && records[0].eval_loss === undefined);
     const frame = trainer.historyFrame();
     assert.deepEqual(frame.shape, [6, Object.keys(records[2]).length]);
@@ -209,10 +215,11 @@ describe("train/trainer", function () {
       model.dispose();
       return trainer.stepLosses.slice();
     };
+    const globalRandom = Math.random;
     const a = await losses(1, 0.5);
     assert.deepEqual(await losses(1, 0.5), a);
     assert.notDeepEqual(await losses(1, 0), a, "dropout is active in training");
-    assert.equal(typeof Math.random(), "number");
+    assert.equal(Math.random, globalRandom, "the seeded Math.random used for dropout is removed again after training");
   });
 
   it("hands the model a seed from its own RNG before every micro-batch, reproducibly", async () => {

@@ -5,7 +5,8 @@ import { execFileSync } from "child_process";
 import type { Command } from "../main";
 import { parseArgs } from "../args";
 import { describeBackend, initBackend } from "../../backend";
-import { findJupyter, installedKernelspecs, JUPYTER_INSTALL_HINT, KERNELSPEC_NAME, tsmlPackageRoot, tsmlPackageVersion } from "../../kernel";
+import { findJupyter, installedKernelspecs, JUPYTER_INSTALL_HINT, KERNELSPEC_NAME } from "../../kernel";
+import { tsmlPackageRoot, tsmlPackageVersion } from "../../package";
 import { chartFontFiles } from "../../plots";
 
 /** One line of the report: a label, the finding and whether it is fine. */

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { randomBytes } from "crypto";
 import * as zmq from "zeromq";
-import { ConnectionInfo, JupyterMessage, MessageSigner, decodeMessage, encodeMessage, makeMessage } from "./wire";
+import { ConnectionInfo, JupyterMessage, MessageSigner, decodeMessage, encodeMessage, makeMessage } from "../../src/kernel/wire";
 
 /** How to start a kernel: its argv with "{connection_file}" in it, as in kernel.json. */
 export interface KernelLaunchOptions {

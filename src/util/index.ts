@@ -1,0 +1,3 @@
+/** Small helpers shared by several folders (internal: not re-exported from the package). */
+export { groupBy } from "./groupBy";
+export { isPositiveInteger, requirePositiveInteger } from "./integers";
