@@ -219,6 +219,11 @@ export class LongformerConfig implements LongformerConfigFields {
 
   /** The config as an HF config.json object (model_type, architectures, id2label/label2id included). */
   toJSON(): Record<string, unknown> {
+    return this.toHFConfig("LongformerForSequenceClassification");
+  }
+
+  /** The config.json object of a model class (`architectures: [architecture]`), keys sorted. */
+  toHFConfig(architecture: string): Record<string, unknown> {
     const label2id: Record<string, number> = {};
     for (const [id, label] of Object.entries(this.id2label)) label2id[label] = Number(id);
     const fields: Record<string, unknown> = {};
@@ -228,7 +233,7 @@ export class LongformerConfig implements LongformerConfigFields {
       ...fields,
       label2id,
       model_type: "longformer",
-      architectures: ["LongformerForSequenceClassification"],
+      architectures: [architecture],
     };
     const sorted: Record<string, unknown> = {};
     for (const key of Object.keys(out).sort()) sorted[key] = out[key];

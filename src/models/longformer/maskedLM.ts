@@ -1,0 +1,221 @@
+/**
+ * LongformerForMaskedLM: LongformerModel + HF's LM head (dense, exact GELU, LayerNorm, decoder tied to
+ * the word embeddings with the bias `lm_head.bias`), the masked-LM loss over labelled positions only
+ * (label -100 ignored), HF checkpoint I/O with tied weights, and the step from a pretrained encoder to
+ * a LongformerForSequenceClassification with a fresh classification head.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { readSafetensorsFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
+import type { SafetensorsInput } from "../../io";
+import { LongformerForSequenceClassification } from "./classification";
+import type { LongformerCreateOptions, LongformerForwardOptions } from "./classification";
+import { LongformerConfig, LongformerConfigInit } from "./config";
+import { LongformerBatch, prepareLongformerBatch } from "./masks";
+import { LongformerModel } from "./model";
+import { ForwardContext, LongformerParameters, activation, layerNorm, linear } from "./ops";
+import {
+  LONGFORMER_CLASSIFIER_PREFIX, LONGFORMER_LM_HEAD_PREFIX, LongformerWeights, initLongformerWeights,
+  longformerMaskedLMParameterSpecs, longformerParameterSpecs, mapCheckpointWeights,
+} from "./weights";
+
+/** The label of positions that do not count in the masked-LM loss (HF's CrossEntropyLoss ignore_index). */
+export const MASKED_LM_IGNORE_INDEX = -100;
+
+/** Name of the word-embedding table that the LM decoder shares. */
+const WORD_EMBEDDINGS = "longformer.embeddings.word_embeddings.weight";
+
+/** Options of `LongformerForMaskedLM.fromPretrained`. */
+export interface LongformerMaskedLMLoadOptions {
+  /** Seed of dropout. */
+  seed?: number;
+}
+
+/** Options of `toSequenceClassifier`: the classification head to add. */
+export interface LongformerClassifierFromEncoderOptions {
+  /** Number of classes (default: the config's `num_labels`). */
+  numLabels?: number;
+  /** Label names by class index (overrides `numLabels`). */
+  id2label?: Record<string, string>;
+  /** Seed of the head's HF initialisation and of the classifier's dropout (default 0). */
+  seed?: number;
+}
+
+/**
+ * Sum of the cross-entropy of `logits` `[batch, length, vocab]` over the positions whose int32 `labels`
+ * `[batch, length]` are not -100, and the number of those positions (HF's loss is sum / count).
+ */
+export function maskedLMLossSum(logits: tf.Tensor, labels: tf.Tensor): { lossSum: tf.Scalar; count: number } {
+  const [B, L, V] = logits.shape;
+  if (labels.rank !== 2 || labels.shape[0] !== B || labels.shape[1] !== L) {
+    throw new Error(`maskedLMLossSum: labels must be [batch, length] = [${B}, ${L}], got [${labels.shape}]`);
+  }
+  const flatLabels = labels.dataSync();
+  const positions: number[] = [];
+  const targets: number[] = [];
+  flatLabels.forEach((label, i) => {
+    if (label === MASKED_LM_IGNORE_INDEX) return;
+    if (!(Number.isInteger(label) && label >= 0 && label < V!)) {
+      throw new Error(`maskedLMLossSum: label ${label} at flat position ${i} is neither -100 nor a token id in [0, ${V})`);
+    }
+    positions.push(i);
+    targets.push(label);
+  });
+  const lossSum = tf.tidy(() => {
+    if (positions.length === 0) return tf.mul(tf.sum(logits), 0) as tf.Scalar;
+    const picked = tf.gather(logits.reshape([B! * L!, V!]), tf.tensor1d(positions, "int32"));
+    const logProbs = tf.logSoftmax(picked);
+    return tf.neg(tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor1d(targets, "int32"), V!)))) as tf.Scalar;
+  });
+  return { lossSum, count: positions.length };
+}
+
+/** Longformer with HF's masked-language-modelling head, numerically equal to HF's LongformerForMaskedLM. */
+export class LongformerForMaskedLM {
+  private readonly params: LongformerParameters;
+  private readonly longformer: LongformerModel;
+  private trainingCalls = 0;
+
+  /** Wraps `weights` (HF names, PyTorch layout, no `lm_head.decoder.*`); `seed` drives dropout. */
+  constructor(
+    readonly config: LongformerConfig,
+    weights: LongformerWeights,
+    private seed = 0,
+  ) {
+    const expected = longformerMaskedLMParameterSpecs(config).map((s) => s.name);
+    const absent = expected.filter((name) => !weights.has(name));
+    if (absent.length > 0) throw new Error(`LongformerForMaskedLM: weights lack ${absent.join(", ")}`);
+    this.params = new LongformerParameters(weights);
+    this.longformer = new LongformerModel(config, this.params);
+  }
+
+  /** A freshly initialised model (HF's `_init_weights`, seeded). */
+  static create(config: LongformerConfig | LongformerConfigInit, options: LongformerCreateOptions = {}): LongformerForMaskedLM {
+    const cfg = config instanceof LongformerConfig ? config : new LongformerConfig(config);
+    const seed = options.seed ?? 0;
+    return new LongformerForMaskedLM(cfg, initLongformerWeights(cfg, seed, longformerMaskedLMParameterSpecs(cfg)), seed);
+  }
+
+  /**
+   * Loads `dir/config.json` and `dir/model.safetensors` of an HF LongformerForMaskedLM: the decoder weight is
+   * the word-embedding table (a stored `lm_head.decoder.weight` must equal it), `lm_head.decoder.bias` is
+   * `lm_head.bias`; pooler and position_ids entries are ignored as in HF.
+   */
+  static fromPretrained(dir: string, options: LongformerMaskedLMLoadOptions = {}): LongformerForMaskedLM {
+    const configPath = path.join(dir, "config.json");
+    const weightsPath = path.join(dir, "model.safetensors");
+    for (const file of [configPath, weightsPath]) {
+      if (!fs.existsSync(file)) throw new Error(`LongformerForMaskedLM.fromPretrained: ${file} not found (expected config.json and model.safetensors in ${dir})`);
+    }
+    const config = LongformerConfig.fromJSON(fs.readFileSync(configPath, "utf-8"), configPath);
+    const file = readSafetensorsFile(weightsPath);
+    const weights = mapCheckpointWeights(config, longformerMaskedLMParameterSpecs(config), file, weightsPath, {
+      modelName: "LongformerForMaskedLM",
+      ignored: [/^(longformer\.)?pooler\./, /(^|\.)embeddings\.position_ids$/],
+      aliases: { "lm_head.decoder.bias": `${LONGFORMER_LM_HEAD_PREFIX}bias`, "lm_head.decoder.weight": WORD_EMBEDDINGS },
+    });
+    return new LongformerForMaskedLM(config, weights, options.seed ?? 0);
+  }
+
+  /**
+   * Writes `dir/config.json` and `dir/model.safetensors` as HF saves a LongformerForMaskedLM: the tied
+   * decoder weight left out, the bias under both `lm_head.bias` and `lm_head.decoder.bias`.
+   */
+  savePretrained(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+    writeJsonAtomic(path.join(dir, "config.json"), this.config.toHFConfig("LongformerForMaskedLM"));
+    const tensors: Record<string, SafetensorsInput> = {};
+    for (const [name, { shape, data }] of this.weights()) tensors[name] = { dtype: "F32", shape, data };
+    tensors["lm_head.decoder.bias"] = tensors[`${LONGFORMER_LM_HEAD_PREFIX}bias`];
+    writeSafetensorsFile(path.join(dir, "model.safetensors"), tensors, { format: "pt" });
+  }
+
+  /** A copy of every parameter's values by HF name (the tied decoder weight is the word-embedding entry). */
+  weights(): LongformerWeights {
+    const out: LongformerWeights = new Map();
+    for (const [name, v] of this.params.entries()) out.set(name, { shape: v.shape.slice(), data: Float32Array.from(v.dataSync() as Float32Array) });
+    return out;
+  }
+
+  /** The parameters as [HF name, variable] pairs (the decoder weight is the word-embedding variable). */
+  namedParameters(): [string, tf.Variable][] {
+    return this.params.entries();
+  }
+
+  /** Every trainable variable; the word embeddings appear once and get the gradient of both uses. */
+  trainableVariables(): tf.Variable[] {
+    return this.params.entries().map(([, v]) => v);
+  }
+
+  /** Prediction scores `[batch, length, vocab]`; no global attention unless a global mask is given (as in HF). */
+  forward(batch: LongformerBatch, options: LongformerForwardOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => {
+      const training = options.training === true;
+      const ctx = new ForwardContext(training, `${this.seed}:${training ? this.trainingCalls++ : 0}`, options.trace);
+      const prepared = prepareLongformerBatch(this.config, batch, false);
+      const hidden = this.longformer.apply(prepared, ctx).lastHiddenState;
+      return this.predictTokens(hidden);
+    }) as tf.Tensor3D;
+  }
+
+  /** Sum of the cross-entropy over labelled positions of int32 `labels` `[batch, length]` (-100 = ignored) and their count. */
+  lossSum(batch: LongformerBatch, labels: tf.Tensor, options: LongformerForwardOptions = {}): { lossSum: tf.Scalar; count: number } {
+    const logits = this.forward(batch, options);
+    try {
+      return maskedLMLossSum(logits, labels);
+    } finally {
+      logits.dispose();
+    }
+  }
+
+  /** HF's masked-LM loss: mean cross-entropy over the labelled positions (NaN when none is labelled, as in HF). */
+  loss(batch: LongformerBatch, labels: tf.Tensor, options: LongformerForwardOptions = {}): tf.Scalar {
+    return tf.tidy(() => {
+      const { lossSum, count } = this.lossSum(batch, labels, options);
+      return tf.div(lossSum, count) as tf.Scalar;
+    });
+  }
+
+  /**
+   * A LongformerForSequenceClassification with this model's encoder weights (copied) and a freshly
+   * initialised classification head (HF init, `seed`); the LM head is dropped, as HF does when a
+   * masked-LM checkpoint is loaded into a sequence classifier.
+   */
+  toSequenceClassifier(options: LongformerClassifierFromEncoderOptions = {}): LongformerForSequenceClassification {
+    const init = this.config.toHFConfig("LongformerForSequenceClassification") as LongformerConfigInit;
+    if (options.id2label !== undefined || options.numLabels !== undefined) {
+      delete init.id2label;
+      delete init.label2id;
+      if (options.id2label !== undefined) init.id2label = options.id2label;
+      else init.num_labels = options.numLabels;
+    }
+    const config = new LongformerConfig(init);
+    const seed = options.seed ?? 0;
+    const specs = longformerParameterSpecs(config);
+    const head = initLongformerWeights(config, seed, specs.filter((s) => s.name.startsWith(LONGFORMER_CLASSIFIER_PREFIX)));
+    const own = this.weights();
+    const weights: LongformerWeights = new Map();
+    for (const spec of specs) weights.set(spec.name, spec.name.startsWith(LONGFORMER_CLASSIFIER_PREFIX) ? head.get(spec.name)! : own.get(spec.name)!);
+    return new LongformerForSequenceClassification(config, weights, seed);
+  }
+
+  /** Reseeds dropout (the Trainer's optional hook): later training passes draw masks from `seed`. */
+  setRandomSeed(seed: number): void {
+    this.seed = seed;
+    this.trainingCalls = 0;
+  }
+
+  /** Releases every variable. */
+  dispose(): void {
+    this.params.dispose();
+  }
+
+  /** LM head: dense, exact GELU, LayerNorm, then the tied decoder `x Eᵀ + bias`. */
+  private predictTokens(hidden: tf.Tensor): tf.Tensor {
+    const p = (name: string) => this.params.get(`${LONGFORMER_LM_HEAD_PREFIX}${name}`);
+    const dense = activation(linear(hidden, p("dense.weight"), p("dense.bias")), "gelu");
+    const normed = layerNorm(dense, p("layer_norm.weight"), p("layer_norm.bias"), this.config.layer_norm_eps);
+    return linear(normed, this.params.get(WORD_EMBEDDINGS), p("bias"));
+  }
+}
