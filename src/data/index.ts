@@ -17,3 +17,12 @@ export {
   encodeForClassification,
   sequenceClassificationData,
 } from "./batching";
+export {
+  LanguageModelingMaskOptions,
+  MaskedLanguageModelingBatch,
+  MaskedLanguageModelingData,
+  MaskedLanguageModelingDataOptions,
+  MaskedSequence,
+  maskTokensForLanguageModeling,
+  maskedLanguageModelingData,
+} from "./languageModeling";

@@ -162,6 +162,11 @@ export class BpeTokenizer {
     return this.requireSpecial(this.config.maskToken, "mask");
   }
 
+  /** Ids of every special token (`<s>`, `</s>`, `<pad>`, `<unk>`, `<mask>`, ...: HF's `all_special_ids`), ascending. */
+  get specialTokenIds(): number[] {
+    return [...this.specialIds].sort((a, b) => a - b);
+  }
+
   /** Id of a token string, or undefined. */
   tokenToId(token: string): number | undefined {
     return this.addedByContent.get(token)?.id ?? this.config.vocab.get(token);
