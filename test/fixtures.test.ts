@@ -10,7 +10,7 @@ import * as path from "path";
 import { fixturePath, repoRoot, tempDir } from "./helpers";
 
 /** The fixture folders, each with a SHA256SUMS and a README.md. */
-const FIXTURE_FOLDERS = ["longformer-hf", "trainer-torch", "torch-checkpoints"];
+const FIXTURE_FOLDERS = ["longformer-hf", "trainer-torch", "torch-checkpoints", "tensorboard"];
 
 function filesBelow(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -33,7 +33,7 @@ describe("golden fixtures in the repository", () => {
       });
       const present = filesBelow(dir).filter((f) => f !== "SHA256SUMS" && f !== "README.md").sort();
       assert.deepEqual(present, [...listed].sort());
-      assert.ok(listed.length >= 2, `${folder} lists ${listed.length} files`);
+      assert.ok(listed.length >= 1, `${folder} lists no file`);
     });
   }
 

@@ -10,7 +10,7 @@ import * as path from "path";
 import { initBackend } from "../backend";
 import { writeJsonAtomic } from "../io";
 import { acquireFolderLock } from "../supervision";
-import { readLastCheckpoint, Trainer, windowStats, type EvaluationResult, type StepEndInfo, type TrainingArguments, type TrainingData } from "../train";
+import { readLastCheckpoint, Trainer, tensorBoardCallback, windowStats, type EvaluationResult, type StepEndInfo, type TrainingArguments, type TrainingData } from "../train";
 import type { RunSpec } from "./grid";
 import { collectProvenance, type Provenance } from "./provenance";
 import { getExperimentTask } from "./tasks";
@@ -21,6 +21,8 @@ export const RUN_FILES = {
   log: "log.jsonl",
   metrics: "metrics.json",
   workerLog: "worker.log",
+  /** Folder of the run's TensorBoard event files (`tensorboard --logdir <runs>` shows every run). */
+  tensorboard: "tensorboard",
 } as const;
 
 /** Fraction of a run's optimizer steps, counted from the end, over which loss fluctuation is measured. */
@@ -207,7 +209,7 @@ async function executeLockedRun(job: RunJob, emit: (event: RunEvent) => void, st
       progress.step(info, totalSteps, saveSteps);
     };
     const trainData = counting(setup.train, setup.tokensIn ?? ((indices) => indices.length), throughput);
-    trainer = new Trainer({ model: setup.model, trainData, evalData: setup.dev, args, callbacks: [{ onStepEnd }] });
+    trainer = new Trainer({ model: setup.model, trainData, evalData: setup.dev, args, callbacks: [{ onStepEnd }, tensorBoardCallback(path.join(runDir, RUN_FILES.tensorboard))] });
     const totalSteps = trainer.totalSteps();
     const saveSteps = trainer.args.saveSteps ?? Infinity;
     emit({ type: "started", runId: run.id, totalSteps, resumedFromStep: resumeStep, backend: backend.name });

@@ -3,3 +3,5 @@ export * from "./atomic";
 export * from "./folders";
 export * from "./safetensors";
 export * from "./torchCheckpoint";
+export * from "./tfrecord";
+export * from "./tensorboard";

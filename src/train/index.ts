@@ -20,3 +20,4 @@ export { createProgressReporter, formatProgressLine, type ProgressInfo, type Pro
 export { shuffledSampler, sequentialSampler } from "./sampler";
 export { lrMultiplier, warmupStepsFor } from "./schedule";
 export { frugalGradients, frugalVariableGrads } from "./gradients";
+export { tensorBoardCallback, tensorBoardScalars } from "./tensorboard";
