@@ -1,26 +1,36 @@
 /**
  * "spam-longformer": ham vs spam on the SpamAssassin corpus with a Longformer classifier. By default a small
- * Longformer is trained from scratch on a byte-level BPE vocabulary trained on the training split (with
- * `pretrainEpochs` > 0 it is first trained once, and every run fine-tunes that model, like the question's
- * pretrained Longformer); with `modelDir` a Hugging Face Longformer checkpoint (config.json, model.safetensors,
- * tokenizer files) is fine-tuned instead. `prepare` (run once per grid) loads, splits, trains the tokenizer and encodes the data
- * into the grid's cache, so every worker process starts from the same token ids in well under a second.
+ * Longformer with a byte-level BPE vocabulary is built from scratch; with `pretrainEpochs` > 0 it is first
+ * pretrained once as a masked language model (LongformerForMaskedLM, HF's 80/10/10 masking of 15% of tokens) on
+ * the `pretrainExamples` e-mails of the training pool (labels unused; dev and test e-mails never seen), and every
+ * run fine-tunes a LongformerForSequenceClassification from that encoder with a fresh, seeded classification
+ * head on `trainExamples` labelled e-mails — the question's situation (a pretrained language model fine-tuned on
+ * a new task). With `modelDir` a Hugging Face Longformer checkpoint (config.json, model.safetensors, tokenizer
+ * files) is fine-tuned instead. `prepare` (run once per grid) loads, splits, trains the tokenizer, encodes the
+ * data and pretrains into the grid's cache, so every worker process starts from the same token ids and encoder.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend";
-import { loadSpamAssassin, sequenceClassificationData, stratifiedSplit, type ClassificationBatch, type EncodedClassificationData, type SequenceClassificationData } from "../data";
+import {
+  loadSpamAssassin, maskedLanguageModelingData, sequenceClassificationData, stratifiedSplit, type ClassificationBatch,
+  type EncodedClassificationData, type MaskedLanguageModelingBatch, type SequenceClassificationData,
+} from "../data";
 import { writeJsonAtomic } from "../io";
-import { LongformerConfig, LongformerForSequenceClassification } from "../models/longformer";
+import { LongformerConfig, LongformerForMaskedLM, LongformerForSequenceClassification } from "../models/longformer";
 import { loadTokenizer, trainBpeTokenizer, type BpeTokenizer } from "../tokenizers";
-import { classifierFromFunction, Trainer } from "../train";
+import { classifierFromFunction, tensorBoardCallback, Trainer, type TrainableModel } from "../train";
 import type { JsonValue } from "./grid";
 import { taskOption, type ExperimentSetup, type ExperimentTask, type TaskContext } from "./tasks";
 
 /** The data-related options of the task (they decide the cached encoding). */
 interface SpamDataOptions {
+  /** Labelled e-mails each run fine-tunes on (a stratified subset of the pretraining pool). */
   trainExamples: number;
+  /** E-mails of the training pool: the masked-LM corpus and the tokenizer's training texts (>= trainExamples). */
+  pretrainExamples: number;
   devExamples: number;
   testExamples: number;
   dataSeed: number;
@@ -29,16 +39,19 @@ interface SpamDataOptions {
   modelDir: string;
 }
 
-/** Token ids of the three splits, as cached in encoded.json. */
+/** Token ids of the three splits and of the pretraining pool, as cached in encoded.json. */
 interface SpamEncoding {
+  pretrain: { ids: number[][] };
   train: { ids: number[][]; labels: number[] };
   dev: { ids: number[][]; labels: number[] };
   test: { ids: number[][]; labels: number[] };
 }
 
 function dataOptions(config: Record<string, JsonValue>): SpamDataOptions {
+  const trainExamples = taskOption(config, "trainExamples", 256);
   const options = {
-    trainExamples: taskOption(config, "trainExamples", 256),
+    trainExamples,
+    pretrainExamples: taskOption(config, "pretrainExamples", trainExamples),
     devExamples: taskOption(config, "devExamples", 96),
     testExamples: taskOption(config, "testExamples", 96),
     dataSeed: taskOption(config, "dataSeed", 0),
@@ -46,8 +59,11 @@ function dataOptions(config: Record<string, JsonValue>): SpamDataOptions {
     vocabSize: taskOption(config, "vocabSize", 2000),
     modelDir: taskOption(config, "modelDir", ""),
   };
-  for (const key of ["trainExamples", "devExamples", "testExamples", "maxLength", "vocabSize"] as const) {
+  for (const key of ["trainExamples", "pretrainExamples", "devExamples", "testExamples", "maxLength", "vocabSize"] as const) {
     if (!(Number.isInteger(options[key]) && options[key] >= 2)) throw new Error(`spam-longformer: task option "${key}" must be an integer >= 2, got ${options[key]}`);
+  }
+  if (options.pretrainExamples < options.trainExamples) {
+    throw new Error(`spam-longformer: task option "pretrainExamples" (${options.pretrainExamples}) must be at least "trainExamples" (${options.trainExamples}): the fine-tuning e-mails are a subset of the pretraining pool`);
   }
   return options;
 }
@@ -57,28 +73,33 @@ function cacheFolder(cacheDir: string, options: SpamDataOptions): string {
   return path.join(cacheDir, `spam-longformer-${key}`);
 }
 
-/** Loads a stratified subset of SpamAssassin, splits it, builds the tokenizer and encodes every split. */
+/**
+ * Loads a stratified subset of SpamAssassin, splits it into the training pool / dev / test, takes a stratified
+ * `trainExamples` subset of the pool for fine-tuning, builds the tokenizer on the pool and encodes everything.
+ */
 function encodeSpamAssassin(options: SpamDataOptions, log: (line: string) => void): { tokenizer: BpeTokenizer; encoding: SpamEncoding } {
-  const total = options.trainExamples + options.devExamples + options.testExamples;
+  const total = options.pretrainExamples + options.devExamples + options.testExamples;
   const dataset = loadSpamAssassin({ limit: total, seed: options.dataSeed });
   const split = stratifiedSplit(dataset.labels, {
     seed: options.dataSeed,
-    fractions: { train: options.trainExamples, dev: options.devExamples, test: options.testExamples },
+    fractions: { train: options.pretrainExamples, dev: options.devExamples, test: options.testExamples },
   });
+  const pool = split.train;
+  const rest = pool.length - options.trainExamples;
+  const subset = rest === 0 ? { train: pool.map((_, k) => k) } : stratifiedSplit(pool.map((i) => dataset.labels[i]), { seed: options.dataSeed, fractions: { train: options.trainExamples, dev: 0, test: rest } });
+  const train = subset.train.map((k) => pool[k]);
   let tokenizer: BpeTokenizer;
   if (options.modelDir) {
     tokenizer = loadTokenizer(options.modelDir);
     log(`tokenizer: ${options.modelDir} (${tokenizer.vocabSize} tokens)`);
   } else {
     const started = Date.now();
-    tokenizer = trainBpeTokenizer(split.train.map((i) => dataset.texts[i]), { vocabSize: options.vocabSize });
-    log(`tokenizer: byte-level BPE with ${tokenizer.vocabSize} tokens trained on ${split.train.length} e-mails in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    tokenizer = trainBpeTokenizer(pool.map((i) => dataset.texts[i]), { vocabSize: options.vocabSize });
+    log(`tokenizer: byte-level BPE with ${tokenizer.vocabSize} tokens trained on ${pool.length} e-mails in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-  const encode = (indices: number[]) => ({
-    ids: indices.map((i) => tokenizer.encode(dataset.texts[i], { maxLength: options.maxLength }).ids),
-    labels: indices.map((i) => dataset.labels[i]),
-  });
-  return { tokenizer, encoding: { train: encode(split.train), dev: encode(split.dev), test: encode(split.test) } };
+  const ids = (i: number) => tokenizer.encode(dataset.texts[i], { maxLength: options.maxLength }).ids;
+  const encode = (indices: number[]) => ({ ids: indices.map(ids), labels: indices.map((i) => dataset.labels[i]) });
+  return { tokenizer, encoding: { pretrain: { ids: pool.map(ids) }, train: encode(train), dev: encode(split.dev), test: encode(split.test) } };
 }
 
 /**
@@ -110,45 +131,103 @@ async function prepare(config: Record<string, JsonValue>, context: { cacheDir: s
     writeJsonAtomic(path.join(folder, "encoded.json"), encoding);
   }
   const pretraining = pretrainingOptions(config);
-  if (pretraining && !fs.existsSync(path.join(pretrainedDir(folder, pretraining), "model.safetensors"))) await pretrain(config, folder, pretraining, context.log);
+  if (pretraining && !fs.existsSync(path.join(pretrainedDir(folder, config, pretraining), "model.safetensors"))) await pretrain(config, folder, pretraining, context.log);
 }
 
-/** How the small from-scratch model is trained before the study fine-tunes it (null: no pretraining). */
+/** How the small from-scratch model is pretrained (masked LM) before the study fine-tunes it (null: no pretraining). */
 interface PretrainingOptions {
   epochs: number;
   learningRate: number;
+  batchSize: number;
+  seed: number;
 }
 
 function pretrainingOptions(config: Record<string, JsonValue>): PretrainingOptions | null {
   const epochs = taskOption(config, "pretrainEpochs", 0);
   if (epochs === 0 || taskOption(config, "modelDir", "") !== "") return null;
   if (!(Number.isInteger(epochs) && epochs > 0)) throw new Error(`spam-longformer: task option "pretrainEpochs" must be an integer >= 0, got ${epochs}`);
-  return { epochs, learningRate: taskOption(config, "pretrainLearningRate", 1e-3) };
+  const batchSize = taskOption(config, "pretrainBatchSize", 8);
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`spam-longformer: task option "pretrainBatchSize" must be a positive integer, got ${batchSize}`);
+  return { epochs, learningRate: taskOption(config, "pretrainLearningRate", 1e-3), batchSize, seed: taskOption(config, "pretrainSeed", 0) };
 }
 
-function pretrainedDir(folder: string, pretraining: PretrainingOptions): string {
-  return path.join(folder, `pretrained-e${pretraining.epochs}-lr${pretraining.learningRate}`);
+/** The small Longformer's configuration from the task options (the same for pretraining and fine-tuning). */
+function smallModelConfig(config: Record<string, JsonValue>, tokenizer: BpeTokenizer): LongformerConfig {
+  const hidden = taskOption(config, "hiddenSize", 64);
+  const dropout = taskOption(config, "dropout", 0.1);
+  return new LongformerConfig({
+    vocab_size: tokenizer.vocabSize,
+    hidden_size: hidden,
+    num_hidden_layers: taskOption(config, "layers", 1),
+    num_attention_heads: taskOption(config, "heads", 4),
+    intermediate_size: taskOption(config, "intermediateSize", 2 * hidden),
+    max_position_embeddings: dataOptions(config).maxLength + 2,
+    attention_window: taskOption(config, "attentionWindow", 64),
+    hidden_dropout_prob: dropout,
+    attention_probs_dropout_prob: dropout,
+    pad_token_id: tokenizer.padId,
+    num_labels: 2,
+  });
+}
+
+/** Folder of the pretrained encoder: named by everything that decides it (model size and pretraining options). */
+function pretrainedDir(folder: string, config: Record<string, JsonValue>, pretraining: PretrainingOptions): string {
+  const model = ["hiddenSize", "layers", "heads", "intermediateSize", "attentionWindow", "dropout"].map((k) => config[k] ?? null);
+  const key = createHash("sha256").update(JSON.stringify({ model, pretraining })).digest("hex").slice(0, 12);
+  return path.join(folder, `pretrained-mlm-e${pretraining.epochs}-${key}`);
+}
+
+/** The Trainer's view of a masked-LM model: loss summed over labelled tokens; "classes" are token ids at labelled positions. */
+function maskedLMTrainable(model: LongformerForMaskedLM): TrainableModel<MaskedLanguageModelingBatch> {
+  const labelledPositions = (labels: tf.Tensor) => Int32Array.from(labels.dataSync()).reduce<number[]>((at, label, i) => (label === -100 ? at : (at.push(i), at)), []);
+  return {
+    trainableVariables: () => model.trainableVariables(),
+    lossSum: (batch, training) => model.lossSum({ inputIds: batch.inputIds, attentionMask: batch.attentionMask }, batch.labels, { training }),
+    predictLogits: (batch) =>
+      tf.tidy(() => {
+        const logits = model.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask });
+        return tf.gather(logits.reshape([-1, model.config.vocab_size]), tf.tensor1d(labelledPositions(batch.labels), "int32"));
+      }),
+    labels: (batch) => tf.tidy(() => tf.gather(batch.labels.reshape([-1]), tf.tensor1d(labelledPositions(batch.labels), "int32"))),
+    setRandomSeed: (seed) => model.setRandomSeed(seed),
+  };
 }
 
 /**
- * Trains the small Longformer from scratch (batch 8, seed 0) and saves it, so the study's runs fine-tune an
- * already useful model, as in the question (a pretrained Longformer whose accuracy and F1 are fine).
+ * Pretrains the small Longformer as a masked language model on the pretraining pool (dynamic 80/10/10
+ * masking, seeded) and saves it as an HF LongformerForMaskedLM checkpoint with its TensorBoard log.
  */
 async function pretrain(config: Record<string, JsonValue>, folder: string, pretraining: PretrainingOptions, log: (line: string) => void): Promise<void> {
   await initBackend();
   const started = Date.now();
-  log(`pretraining the small Longformer from scratch: ${pretraining.epochs} epoch(s), batch 8, lr ${pretraining.learningRate}`);
-  const { model, classifier, splits } = loadModelAndData(config, folder, { seed: 0, fromScratch: true });
+  const tokenizer = loadTokenizer(path.join(folder, "tokenizer.json"));
+  const encoding = JSON.parse(fs.readFileSync(path.join(folder, "encoded.json"), "utf8")) as SpamEncoding;
+  const modelConfig = smallModelConfig(config, tokenizer);
+  const data = maskedLanguageModelingData(
+    encoding.pretrain.ids.map((ids) => Int32Array.from(ids)),
+    { maskTokenId: tokenizer.maskId, vocabSize: tokenizer.vocabSize, specialTokenIds: tokenizer.specialTokenIds, padId: tokenizer.padId, padToMultipleOf: modelConfig.maxWindow, seed: pretraining.seed },
+  );
+  const tokens = encoding.pretrain.ids.reduce((n, ids) => n + ids.length, 0);
+  log(
+    `pretraining the small Longformer (${modelConfig.num_hidden_layers} layer(s), hidden ${modelConfig.hidden_size}) as a masked LM on ${data.size} e-mails ` +
+      `(${tokens} tokens): ${pretraining.epochs} epoch(s), batch ${pretraining.batchSize}, lr ${pretraining.learningRate}`,
+  );
+  const model = LongformerForMaskedLM.create(modelConfig, { seed: pretraining.seed });
+  const dir = pretrainedDir(folder, config, pretraining);
   const trainer = new Trainer({
-    model: classifier,
-    trainData: splits.train,
-    evalData: splits.dev,
-    args: { perDeviceBatchSize: 8, learningRate: pretraining.learningRate, epochs: pretraining.epochs, warmupRatio: 0.1, seed: 0, progress: "none" },
+    model: maskedLMTrainable(model),
+    trainData: data,
+    args: { perDeviceBatchSize: pretraining.batchSize, learningRate: pretraining.learningRate, epochs: pretraining.epochs, warmupRatio: 0.1, seed: pretraining.seed, progress: "none" },
+    callbacks: [tensorBoardCallback(path.join(dir, "tensorboard"))],
   });
   try {
     const result = await trainer.train();
-    model.savePretrained(pretrainedDir(folder, pretraining));
-    log(`pretrained in ${((Date.now() - started) / 1000).toFixed(0)} s: dev accuracy ${result.lastEval?.accuracy.toFixed(3)}, dev F1 ${result.lastEval?.f1.toFixed(3)}`);
+    model.savePretrained(dir);
+    const history = result.history;
+    log(
+      `pretrained in ${((Date.now() - started) / 1000).toFixed(0)} s (${result.globalStep} steps): masked-LM loss ${history[0]?.loss.toFixed(2)} -> ` +
+        `${history[history.length - 1]?.smoothedLoss.toFixed(2)} (smoothed; ln(vocab) = ${Math.log(tokenizer.vocabSize).toFixed(2)})`,
+    );
   } finally {
     trainer.dispose();
     model.dispose();
@@ -166,8 +245,11 @@ interface SpamSplits {
   test: SequenceClassificationData;
 }
 
-/** Loads the cached encoding and builds the model: the given checkpoint, the pretrained one, or a fresh one. */
-function loadModelAndData(config: Record<string, JsonValue>, folder: string, how: { seed: number; fromScratch: boolean }) {
+/**
+ * Loads the cached encoding and builds the classifier: the given checkpoint, or the pretrained encoder (both
+ * with a fresh classification head seeded by `seed` when they have none), or a fresh model.
+ */
+function loadModelAndData(config: Record<string, JsonValue>, folder: string, seed: number) {
   const options = dataOptions(config);
   const tokenizer = loadTokenizer(path.join(folder, "tokenizer.json"));
   const encoding = JSON.parse(fs.readFileSync(path.join(folder, "encoded.json"), "utf8")) as SpamEncoding;
@@ -175,27 +257,10 @@ function loadModelAndData(config: Record<string, JsonValue>, folder: string, how
   const batching = { padToMultipleOf: window, maxLength: options.maxLength, padId: tokenizer.padId, bucketByLength: true };
   const [train, dev, test] = [encoding.train, encoding.dev, encoding.test].map((part) => sequenceClassificationData(toEncoded(part), batching));
   const pretraining = pretrainingOptions(config);
-  const hidden = taskOption(config, "hiddenSize", 64);
-  const dropout = taskOption(config, "dropout", 0.1);
-  const checkpoint = options.modelDir || (pretraining && !how.fromScratch ? pretrainedDir(folder, pretraining) : "");
+  const checkpoint = options.modelDir || (pretraining ? pretrainedDir(folder, config, pretraining) : "");
   const model = checkpoint
-    ? LongformerForSequenceClassification.fromFolder(checkpoint, { initClassifierHead: true, seed: how.seed })
-    : LongformerForSequenceClassification.create(
-        {
-          vocab_size: tokenizer.vocabSize,
-          hidden_size: hidden,
-          num_hidden_layers: taskOption(config, "layers", 1),
-          num_attention_heads: taskOption(config, "heads", 4),
-          intermediate_size: taskOption(config, "intermediateSize", 2 * hidden),
-          max_position_embeddings: options.maxLength + 2,
-          attention_window: window,
-          hidden_dropout_prob: dropout,
-          attention_probs_dropout_prob: dropout,
-          pad_token_id: tokenizer.padId,
-          num_labels: 2,
-        },
-        { seed: how.seed },
-      );
+    ? LongformerForSequenceClassification.fromFolder(checkpoint, { initClassifierHead: true, seed })
+    : LongformerForSequenceClassification.create(smallModelConfig(config, tokenizer), { seed });
   const classifier = {
     ...classifierFromFunction<ClassificationBatch>(
       model.trainableVariables(),
@@ -212,7 +277,7 @@ function loadModelAndData(config: Record<string, JsonValue>, folder: string, how
 async function build(config: Record<string, JsonValue>, context: TaskContext): Promise<ExperimentSetup<unknown>> {
   await prepare(config, { cacheDir: context.cacheDir, log: () => {} });
   const folder = cacheFolder(context.cacheDir, dataOptions(config));
-  const { model, classifier, splits } = loadModelAndData(config, folder, { seed: context.seed, fromScratch: false });
+  const { model, classifier, splits } = loadModelAndData(config, folder, context.seed);
   const { train, dev, test } = splits;
   return {
     model: classifier as ExperimentSetup<unknown>["model"],
