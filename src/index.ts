@@ -12,4 +12,5 @@ export * from "./models/longformer";
 export * from "./tokenizers";
 export * from "./data";
 export * from "./plots";
+export * from "./stats";
 export * from "./experiments";
