@@ -60,6 +60,8 @@ export interface RunMetrics {
   effectiveBatchSize: number;
   dev: EvalSummary | null;
   test: EvalSummary | null;
+  /** Label and prediction of every dev example in order (for bootstrap intervals over examples). */
+  devPredictions: { labels: number[]; predictions: number[] } | null;
   /** Raw step-loss statistics over the last `window` optimizer steps (null: fewer than 2 steps). */
   fluctuation: { window: number; mean: number | null; std: number | null; cv: number | null };
   /** TensorBoard-smoothed loss of the last history record. */
@@ -231,6 +233,7 @@ async function executeLockedRun(job: RunJob, emit: (event: RunEvent) => void, st
       effectiveBatchSize: perDeviceBatchSize * gradientAccumulationSteps,
       dev: summarize(result.lastEval),
       test: summarize(test),
+      devPredictions: result.lastEval ? { labels: result.lastEval.labels, predictions: result.lastEval.predictions } : null,
       fluctuation: { window, ...finiteOrNull(windowStats(losses, window)) },
       smoothedFinalLoss: finite(last?.smoothedLoss),
       noiseScale: result.noiseScale ?? null,

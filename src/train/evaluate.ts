@@ -5,9 +5,11 @@ import type { TrainableModel, TrainingData } from "./contract";
 import { classificationMetrics, type ClassificationMetrics } from "./metrics";
 import { chunk } from "./sampler";
 
-/** Classification metrics plus the mean loss over all items. */
+/** Classification metrics plus the mean loss over all items, and each item's label and prediction (in data order). */
 export interface EvaluationResult extends ClassificationMetrics {
   loss: number;
+  labels: number[];
+  predictions: number[];
 }
 
 /** The scalar metrics of an evaluation, keyed `eval_<name>` as they appear in history records. */
@@ -43,5 +45,5 @@ export function evaluateClassifier<B>(model: TrainableModel<B>, data: TrainingDa
       releaseBatch(data, batch);
     }
   }
-  return { loss: lossSum / count, ...classificationMetrics(labels, predictions, numClasses) };
+  return { loss: lossSum / count, ...classificationMetrics(labels, predictions, numClasses), labels, predictions };
 }
