@@ -1,9 +1,12 @@
 /**
- * The study's answer in plain language, computed from the measured results only: how the late-training loss
- * fluctuation scales with the effective batch, what the learning rate does to it, how the effective batch
- * compares with the gradient noise scale, whether accumulation equals the big batch, and whether F1 differs.
+ * The study's answer in plain language, computed from the measured results only. Runs are grouped into
+ * configurations (batch, accumulation, learning rate) over seeds; every figure is a mean with a 95% t-interval
+ * over seeds (dev F1 also with a bootstrap interval over dev examples), and a difference is claimed only where
+ * the intervals separate — otherwise the text says "no detectable difference".
  */
 import { fitSqrtLaw } from "../plots";
+import { bootstrapInterval, formatInterval, intervalsSeparate, tInterval, type ConfidenceInterval } from "../stats";
+import { classificationMetrics } from "../train";
 import type { RunResult } from "./results";
 
 /** One finding: a short headline and the numbers behind it. */
@@ -12,15 +15,35 @@ export interface StudyFinding {
   text: string;
 }
 
+/** Label and prediction of every dev example of a run, by run id (for the bootstrap over dev examples). */
+export type DevPredictions = Map<string, { labels: number[]; predictions: number[] }>;
+
+/** One configuration over its seeds: every figure as a mean with a 95% confidence interval. */
+export interface ConfigurationSummary {
+  /** e.g. "batch 8 x 4, lr 1e-4". */
+  label: string;
+  perDeviceBatchSize: number;
+  gradientAccumulationSteps: number;
+  effectiveBatchSize: number;
+  learningRate: number;
+  runs: RunResult[];
+  lossStd: ConfidenceInterval;
+  devF1: ConfidenceInterval;
+  smoothedFinalLoss: ConfidenceInterval;
+  noiseScale: ConfidenceInterval;
+  /** Mean dev F1 over seeds with a percentile bootstrap interval over dev examples (when predictions are known). */
+  devF1Bootstrap?: ConfidenceInterval;
+}
+
 const fmt = (value: number, digits = 3) => (Number.isFinite(value) ? Number(value.toPrecision(digits)).toString() : "n/a");
 const lr = (value: number) => (value !== 0 && Math.abs(value) < 1e-2 ? value.toExponential() : String(value));
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+const ci = (value: ConfidenceInterval) => formatInterval(value);
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
-const label = (r: RunResult) => `batch ${r.perDeviceBatchSize} x ${r.gradientAccumulationSteps}`;
+const batchLabel = (c: { perDeviceBatchSize: number; gradientAccumulationSteps: number }) => `batch ${c.perDeviceBatchSize} x ${c.gradientAccumulationSteps}`;
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -36,56 +59,110 @@ export function batchComparisonRuns(results: RunResult[]): RunResult[] {
   return byLr.reduce((best, runs) => (breadth(runs) > breadth(best) ? runs : best));
 }
 
-function fluctuationFinding(all: RunResult[]): StudyFinding | undefined {
-  const results = batchComparisonRuns(all);
-  const byBatch = meanStdByBatch(results);
+/** Mean dev F1 over the runs with a seeded percentile bootstrap over dev examples (runs share the dev set). */
+function devF1Bootstrap(runs: RunResult[], predictions: DevPredictions, seed: number): ConfidenceInterval | undefined {
+  const known = runs.map((r) => predictions.get(r.runId)).filter((p): p is { labels: number[]; predictions: number[] } => p !== undefined);
+  if (known.length === 0 || known.length !== runs.length) return undefined;
+  const n = known[0].labels.length;
+  if (n === 0 || known.some((p) => p.labels.length !== n || p.predictions.length !== n)) return undefined;
+  const f1 = (indices: readonly number[]) =>
+    known.reduce((sum, p) => sum + classificationMetrics(indices.map((i) => p.labels[i]), indices.map((i) => p.predictions[i]), 2).f1, 0) / known.length;
+  return bootstrapInterval(n, f1, { seed, resamples: 1000 });
+}
+
+/**
+ * Groups runs into configurations (batch, accumulation, learning rate), in first-seen order, each with the
+ * mean and 95% t-interval over its seeds of loss std, dev F1, smoothed final loss and noise scale.
+ */
+export function summarizeConfigurations(results: RunResult[], predictions: DevPredictions = new Map()): ConfigurationSummary[] {
+  const groups = groupBy(results, (r) => `${r.perDeviceBatchSize}|${r.gradientAccumulationSteps}|${r.learningRate}`);
+  return [...groups.values()].map((runs, k) => {
+    const first = runs[0];
+    const summary: ConfigurationSummary = {
+      label: `${batchLabel(first)}, lr ${lr(first.learningRate)}`,
+      perDeviceBatchSize: first.perDeviceBatchSize,
+      gradientAccumulationSteps: first.gradientAccumulationSteps,
+      effectiveBatchSize: first.effectiveBatchSize,
+      learningRate: first.learningRate,
+      runs,
+      lossStd: tInterval(runs.map((r) => r.lossStd)),
+      devF1: tInterval(runs.map((r) => r.devF1)),
+      smoothedFinalLoss: tInterval(runs.map((r) => r.smoothedFinalLoss)),
+      noiseScale: tInterval(runs.map((r) => r.noiseScale)),
+    };
+    const boot = devF1Bootstrap(runs, predictions, k);
+    if (boot) summary.devF1Bootstrap = boot;
+    return summary;
+  });
+}
+
+/** "k x smaller (intervals separate)" or "no detectable difference (intervals overlap)" for a vs b. */
+function compare(a: ConfidenceInterval, b: ConfidenceInterval, what: string): string {
+  if (!intervalsSeparate(a, b)) return `no detectable difference in ${what} (95% intervals overlap)`;
+  const ratio = a.mean / b.mean;
+  return ratio >= 1 ? `${what} ${fmt(ratio, 2)}x larger (intervals separate)` : `${what} ${fmt(1 / ratio, 2)}x smaller (intervals separate)`;
+}
+
+/** The configurations of the batch comparison, ordered by effective batch. */
+function batchComparison(configs: ConfigurationSummary[], results: RunResult[]): ConfigurationSummary[] {
+  const rate = batchComparisonRuns(results)[0]?.learningRate;
+  return configs.filter((c) => c.learningRate === rate && Number.isFinite(c.lossStd.mean)).sort((a, b) => a.effectiveBatchSize - b.effectiveBatchSize || a.perDeviceBatchSize - b.perDeviceBatchSize);
+}
+
+/** Per effective batch at the comparison learning rate: the configuration with the most seeds (plain batches first). */
+function perEffectiveBatch(configs: ConfigurationSummary[]): ConfigurationSummary[] {
+  return [...groupBy(configs, (c) => String(c.effectiveBatchSize)).values()].map((group) =>
+    group.reduce((best, c) => (c.gradientAccumulationSteps < best.gradientAccumulationSteps ? c : best)),
+  );
+}
+
+function fluctuationFinding(configs: ConfigurationSummary[], results: RunResult[]): StudyFinding | undefined {
+  const byBatch = perEffectiveBatch(batchComparison(configs, results));
   if (byBatch.length < 2) return undefined;
   const first = byBatch[0];
   const last = byBatch[byBatch.length - 1];
-  const { slope } = fitSqrtLaw(byBatch);
-  const predicted = Math.sqrt(last.batch / first.batch);
+  const { slope } = fitSqrtLaw(byBatch.filter((c) => c.lossStd.mean > 0).map((c) => ({ batch: c.effectiveBatchSize, value: c.lossStd.mean })));
+  const seeds = Math.min(...byBatch.map((c) => c.lossStd.n));
   return {
     topic: "fluctuation",
     text:
-      `At learning rate ${lr(results[0].learningRate)}, the std of the raw step loss late in training is ${fmt(first.value)} at ` +
-      `effective batch ${first.batch} and ${fmt(last.value)} at ${last.batch} (${fmt(first.value / last.value, 2)}x ${last.value < first.value ? "smaller" : "LARGER"}; ` +
-      `averaging independent examples predicts sqrt(${last.batch}/${first.batch}) = ${fmt(predicted, 2)}x). ` +
-      `Log-log slope ${fmt(slope, 2)} (1/sqrt(B) is -0.5).`,
+      `At learning rate ${lr(first.learningRate)}, the std of the raw step loss late in training (mean [95% CI] over ${seeds} seed(s)) is ` +
+      byBatch.map((c) => `${ci(c.lossStd)} at effective batch ${c.effectiveBatchSize}`).join(", ") +
+      `. Batch ${last.effectiveBatchSize} vs ${first.effectiveBatchSize}: ${compare(last.lossStd, first.lossStd, "loss std")}; ` +
+      `averaging independent examples predicts sqrt(${last.effectiveBatchSize}/${first.effectiveBatchSize}) = ${fmt(Math.sqrt(last.effectiveBatchSize / first.effectiveBatchSize), 2)}x smaller. ` +
+      `Log-log slope of the means ${fmt(slope, 2)} (1/sqrt(B) is -0.5).`,
   };
 }
 
-function learningRateFinding(results: RunResult[]): StudyFinding | undefined {
-  const groups = [...groupBy(results, label).values()].filter((runs) => new Set(runs.map((r) => r.learningRate)).size >= 2);
+function learningRateFinding(configs: ConfigurationSummary[]): StudyFinding | undefined {
+  const groups = [...groupBy(configs, (c) => batchLabel(c)).values()].filter((group) => group.length >= 2);
   if (groups.length === 0) return undefined;
-  const parts = groups.map((runs) => {
-    const byLr = [...groupBy(runs, (r) => String(r.learningRate)).values()]
-      .map((g) => ({ lr: g[0].learningRate, std: mean(g.map((r) => r.lossStd)), f1: mean(g.map((r) => r.devF1)) }))
-      .sort((a, b) => b.lr - a.lr);
-    return `${label(runs[0])}: ` + byLr.map((g) => `lr ${lr(g.lr)} -> loss std ${fmt(g.std)}, dev F1 ${fmt(g.f1)}`).join("; ");
+  const parts = groups.map((group) => {
+    const sorted = [...group].sort((a, b) => b.learningRate - a.learningRate);
+    const pairs = sorted.flatMap((a, i) => sorted.slice(i + 1).map((b) => [a, b] as const));
+    const stdDiffers = pairs.filter(([a, b]) => intervalsSeparate(a.lossStd, b.lossStd));
+    const f1Differs = pairs.filter(([a, b]) => intervalsSeparate(a.devF1, b.devF1));
+    const verdict =
+      (stdDiffers.length === 0 ? "no detectable difference in loss std between these learning rates" : `loss std differs between ${stdDiffers.map(([a, b]) => `lr ${lr(a.learningRate)} and ${lr(b.learningRate)}`).join(", ")}`) +
+      "; " +
+      (f1Differs.length === 0 ? "no detectable difference in dev F1" : `dev F1 differs between ${f1Differs.map(([a, b]) => `lr ${lr(a.learningRate)} and ${lr(b.learningRate)}`).join(", ")}`);
+    return `${batchLabel(sorted[0])}: ` + sorted.map((c) => `lr ${lr(c.learningRate)} -> loss std ${ci(c.lossStd)}, dev F1 ${ci(c.devF1)}`).join("; ") + ` (${verdict})`;
   });
-  const ratios = groups.map((runs) => {
-    const stds = runs.map((r) => r.lossStd);
-    return Math.max(...stds) / Math.min(...stds);
-  });
-  const batchRatios = [...groupBy(results, (r) => String(r.learningRate)).values()]
-    .filter((runs) => new Set(runs.map((r) => r.effectiveBatchSize)).size >= 2)
-    .map((runs) => Math.max(...runs.map((r) => r.lossStd)) / Math.min(...runs.map((r) => r.lossStd)));
-  const comparison = batchRatios.length
-    ? ` Across learning rates the loss std changes by up to ${fmt(Math.max(...ratios), 2)}x; across batch configurations at one learning rate by up to ${fmt(Math.max(...batchRatios), 2)}x.`
-    : "";
-  return { topic: "learningRate", text: `Learning rate vs fluctuation. ${parts.join(". ")}.${comparison}` };
+  return { topic: "learningRate", text: `Learning rate vs fluctuation. ${parts.join(". ")}.` };
 }
 
-function noiseScaleFinding(results: RunResult[]): StudyFinding | undefined {
-  const estimates = results.filter((r) => Number.isFinite(r.noiseScale) && r.noiseScale > 0);
-  if (estimates.length === 0) return undefined;
-  const noise = median(estimates.map((r) => r.noiseScale));
-  const batches = [...new Set(results.map((r) => r.effectiveBatchSize))].sort((a, b) => a - b);
+function noiseScaleFinding(configs: ConfigurationSummary[]): StudyFinding | undefined {
+  const estimated = configs.filter((c) => Number.isFinite(c.noiseScale.mean) && c.noiseScale.mean > 0);
+  if (estimated.length === 0) return undefined;
+  const noise = median(estimated.map((c) => c.noiseScale.mean));
+  const batches = [...new Set(configs.map((c) => c.effectiveBatchSize))].sort((a, b) => a - b);
   const below = batches.filter((b) => b < noise / 2);
   return {
     topic: "noiseScale",
     text:
-      `Gradient noise scale (McCandlish et al., estimated from ${estimates.length} run(s) with accumulation): about ${fmt(noise, 2)} examples. ` +
+      `Gradient noise scale (McCandlish et al., estimated in the runs with accumulation; mean [95% CI] over seeds): ` +
+      estimated.map((c) => `${c.label}: ${ci(c.noiseScale)}`).join("; ") +
+      `; about ${fmt(noise, 2)} examples. ` +
       (below.length
         ? `Effective batches ${below.join(", ")} are far below it, so each step's gradient, and its loss, is dominated by which examples happened to be drawn; ` +
           `a batch near ${fmt(noise, 2)} would average most of that noise away.`
@@ -93,81 +170,94 @@ function noiseScaleFinding(results: RunResult[]): StudyFinding | undefined {
   };
 }
 
-function accumulationFinding(results: RunResult[]): StudyFinding | undefined {
-  for (const acc of results.filter((r) => r.gradientAccumulationSteps > 1)) {
-    const same = (r: RunResult) => r !== acc && r.gradientAccumulationSteps === 1 && r.learningRate === acc.learningRate && r.seed === acc.seed;
-    const twin = results.find((r) => same(r) && r.perDeviceBatchSize === acc.effectiveBatchSize);
-    const small = results.find((r) => same(r) && r.perDeviceBatchSize === acc.perDeviceBatchSize);
+function accumulationFinding(configs: ConfigurationSummary[]): StudyFinding | undefined {
+  for (const acc of configs.filter((c) => c.gradientAccumulationSteps > 1)) {
+    const same = (c: ConfigurationSummary) => c !== acc && c.gradientAccumulationSteps === 1 && c.learningRate === acc.learningRate;
+    const twin = configs.find((c) => same(c) && c.perDeviceBatchSize === acc.effectiveBatchSize);
+    const small = configs.find((c) => same(c) && c.perDeviceBatchSize === acc.perDeviceBatchSize);
     if (!twin || !small) continue;
-    const gap = Math.abs(acc.lossStd - twin.lossStd) / twin.lossStd;
+    const likeTwin = !intervalsSeparate(acc.lossStd, twin.lossStd);
+    const likeSmall = !intervalsSeparate(acc.lossStd, small.lossStd);
     const verdict =
-      gap < 1e-4
-        ? "the same numbers: the same examples per step give the same update"
-        : Math.abs(Math.log(acc.lossStd / twin.lossStd)) < Math.abs(Math.log(acc.lossStd / small.lossStd))
-          ? "it behaves like the big batch, not like the small one (data order and dropout differ, so not bit for bit)"
-          : "here it did NOT behave like the big batch";
+      likeTwin && !likeSmall
+        ? "it behaves like the big batch, not like the small one (intervals overlap with the big batch and separate from the small one)"
+        : !likeTwin && likeSmall
+          ? "here it did NOT behave like the big batch (its interval separates from the big batch's and overlaps the small one's)"
+          : likeTwin && likeSmall
+            ? "no detectable difference from either with these seeds (all intervals overlap)"
+            : "its interval separates from both";
+    const mem = (c: ConfigurationSummary) => fmt(Math.max(...c.runs.map((r) => r.peakMemoryMB)));
     return {
       topic: "accumulation",
       text:
-        `Accumulation vs a real big batch: ${label(acc)} ends with loss std ${fmt(acc.lossStd)} and dev F1 ${fmt(acc.devF1)}; batch ${twin.perDeviceBatchSize} x 1 ` +
-        `${fmt(twin.lossStd)} and ${fmt(twin.devF1)}; batch ${small.perDeviceBatchSize} x 1 without accumulation ${fmt(small.lossStd)} and ${fmt(small.devF1)}: ${verdict}. ` +
-        `Peak memory of the process: ${fmt(acc.peakMemoryMB)} MB with accumulation, ${fmt(twin.peakMemoryMB)} MB for the real batch of ${twin.perDeviceBatchSize}.`,
+        `Accumulation vs a real big batch (loss std and dev F1, mean [95% CI] over seeds): ${batchLabel(acc)} ${ci(acc.lossStd)} and ${ci(acc.devF1)}; ` +
+        `batch ${twin.perDeviceBatchSize} x 1 ${ci(twin.lossStd)} and ${ci(twin.devF1)}; batch ${small.perDeviceBatchSize} x 1 without accumulation ${ci(small.lossStd)} and ${ci(small.devF1)}: ${verdict}. ` +
+        `Peak memory of the process: ${mem(acc)} MB with accumulation, ${mem(twin)} MB for the real batch of ${twin.perDeviceBatchSize}.`,
     };
   }
   return undefined;
 }
 
-function metricsFinding(results: RunResult[]): StudyFinding | undefined {
-  const scored = results.filter((r) => Number.isFinite(r.devF1));
+function metricsFinding(configs: ConfigurationSummary[]): StudyFinding | undefined {
+  const scored = configs.filter((c) => Number.isFinite(c.devF1.mean));
   if (scored.length < 2) return undefined;
-  const best = scored.reduce((a, b) => (b.devF1 > a.devF1 ? b : a));
-  const worst = scored.reduce((a, b) => (b.devF1 < a.devF1 ? b : a));
-  const smoothest = results.reduce((a, b) => (b.lossStd < a.lossStd ? b : a));
-  const noisiest = results.reduce((a, b) => (b.lossStd > a.lossStd ? b : a));
+  const best = scored.reduce((a, b) => (b.devF1.mean > a.devF1.mean ? b : a));
+  const worst = scored.reduce((a, b) => (b.devF1.mean < a.devF1.mean ? b : a));
+  const f1Text = scored
+    .map((c) => `${c.label} ${ci(c.devF1)}${c.devF1Bootstrap ? ` (bootstrap over dev e-mails [${fmt(c.devF1Bootstrap.low)}, ${fmt(c.devF1Bootstrap.high)}])` : ""}`)
+    .join("; ");
+  const differs = intervalsSeparate(best.devF1, worst.devF1);
+  const smooth = configs.filter((c) => Number.isFinite(c.smoothedFinalLoss.mean));
+  const lowLoss = smooth.reduce((a, b) => (b.smoothedFinalLoss.mean < a.smoothedFinalLoss.mean ? b : a));
+  const highLoss = smooth.reduce((a, b) => (b.smoothedFinalLoss.mean > a.smoothedFinalLoss.mean ? b : a));
   return {
     topic: "metrics",
     text:
-      `Smoothest run: ${smoothest.runId} (loss std ${fmt(smoothest.lossStd)}); noisiest: ${noisiest.runId} (${fmt(noisiest.lossStd)}). ` +
-      (best.devF1 === worst.devF1 ? `Dev F1 is ${fmt(best.devF1)} in every run; ` : `Dev F1 ranges from ${fmt(worst.devF1)} (${worst.runId}) to ${fmt(best.devF1)} (${best.runId}); `) +
-      `the smoothed final loss ranges from ${fmt(Math.min(...results.map((r) => r.smoothedFinalLoss)))} to ${fmt(Math.max(...results.map((r) => r.smoothedFinalLoss)))}.`,
+      `Dev F1 (mean [95% CI] over seeds): ${f1Text}. ` +
+      (differs
+        ? `Best ${best.label} vs worst ${worst.label}: ${compare(best.devF1, worst.devF1, "dev F1")}. `
+        : `No detectable difference in dev F1 between configurations (the best and worst intervals overlap). `) +
+      `Smoothed final loss from ${ci(lowLoss.smoothedFinalLoss)} (${lowLoss.label}) to ${ci(highLoss.smoothedFinalLoss)} (${highLoss.label})` +
+      (intervalsSeparate(lowLoss.smoothedFinalLoss, highLoss.smoothedFinalLoss) ? " (intervals separate)." : ": no detectable difference (intervals overlap)."),
   };
 }
 
-function meanStdByBatch(results: RunResult[]): { batch: number; value: number }[] {
-  return [...groupBy(results.filter((r) => r.lossStd > 0), (r) => String(r.effectiveBatchSize)).values()]
-    .map((runs) => ({ batch: runs[0].effectiveBatchSize, value: mean(runs.map((r) => r.lossStd)) }))
-    .sort((a, b) => a.batch - b.batch);
-}
-
-function answerFinding(results: RunResult[]): StudyFinding {
-  const byBatch = meanStdByBatch(batchComparisonRuns(results));
+function answerFinding(configs: ConfigurationSummary[], results: RunResult[]): StudyFinding {
+  const comparison = batchComparison(configs, results);
+  const byBatch = perEffectiveBatch(comparison);
   if (byBatch.length < 2) return { topic: "answer", text: "Answer: not enough effective batch sizes finished to measure how the fluctuation depends on the batch." };
   const first = byBatch[0];
   const last = byBatch[byBatch.length - 1];
-  const batchFactor = first.value / last.value;
-  const lrFactors = [...groupBy(results, label).values()]
-    .filter((runs) => new Set(runs.map((r) => r.learningRate)).size >= 2)
-    .map((runs) => Math.max(...runs.map((r) => r.lossStd)) / Math.min(...runs.map((r) => r.lossStd)));
-  const f1s = batchComparisonRuns(results).map((r) => r.devF1).filter(Number.isFinite);
-  const f1Spread = f1s.length >= 2 ? Math.max(...f1s) - Math.min(...f1s) : NaN;
-  if (!(batchFactor > 1.2)) {
-    return { topic: "answer", text: `Answer: in this run the loss std did not fall with the effective batch (${fmt(first.value)} at ${first.batch}, ${fmt(last.value)} at ${last.batch}); train longer or on more data before drawing conclusions.` };
+  const seeds = Math.min(...byBatch.map((c) => c.lossStd.n));
+  const fell = intervalsSeparate(first.lossStd, last.lossStd) && last.lossStd.mean < first.lossStd.mean;
+  if (!fell) {
+    return {
+      topic: "answer",
+      text:
+        `Answer: with ${seeds} seed(s), the loss std at effective batch ${last.effectiveBatchSize} (${ci(last.lossStd)}) is not detectably below that at ${first.effectiveBatchSize} (${ci(first.lossStd)}); ` +
+        `train longer, on more data or with more seeds (--seeds) before drawing conclusions.`,
+    };
   }
-  const lrPart = lrFactors.length ? `, while changing the learning rate changed it at most ${fmt(Math.max(...lrFactors), 2)}x` : "";
-  const bestF1 = f1s.length ? Math.max(...f1s) : NaN;
+  const lrGroups = [...groupBy(configs, (c) => batchLabel(c)).values()].filter((group) => group.length >= 2);
+  const lrSeparates = lrGroups.some((group) => group.some((a, i) => group.slice(i + 1).some((b) => intervalsSeparate(a.lossStd, b.lossStd))));
+  const lrPart = lrGroups.length
+    ? lrSeparates
+      ? ", while changing the learning rate changed it detectably too (see the learning-rate finding)"
+      : ", while changing the learning rate made no detectable difference"
+    : "";
+  const f1s = comparison.filter((c) => Number.isFinite(c.devF1.mean));
+  const bestF1 = f1s.length ? Math.max(...f1s.map((c) => c.devF1.mean)) : NaN;
+  const f1Differs = f1s.some((a, i) => f1s.slice(i + 1).some((b) => intervalsSeparate(a.devF1, b.devF1)));
   const f1Part = !(bestF1 >= 0.5)
     ? ` Dev F1 is at most ${fmt(bestF1, 2)}: at this size the model has not learned the task, so only the loss numbers mean something here.`
-    : f1Spread < 0.005
-    ? ` Dev F1 was ${fmt(bestF1)} in every one of these runs: the noisy curve was not a sign of bad training.`
-    : Number.isFinite(f1Spread)
-    ? f1Spread <= 0.05
-      ? ` Dev F1 stayed within ${fmt(f1Spread, 2)} across these runs: the noisy curve was not a sign of bad training.`
-      : ` Dev F1 differed by up to ${fmt(f1Spread, 2)} across these runs (with the same number of examples, a bigger effective batch also means fewer updates).`
-    : "";
+    : f1Differs
+      ? ` Dev F1 differed detectably between some of these configurations (with the same number of examples, a bigger effective batch also means fewer updates).`
+      : ` Dev F1 showed no detectable difference between these configurations: the noisy curve was not a sign of bad training.`;
   return {
     topic: "answer",
     text:
-      `Answer: the fluctuation is sampling noise of small batches. Going from effective batch ${first.batch} to ${last.batch} cut the late-training loss std ${fmt(batchFactor, 2)}x${lrPart}: ` +
+      `Answer: the fluctuation is sampling noise of small batches. Going from effective batch ${first.effectiveBatchSize} to ${last.effectiveBatchSize} cut the late-training loss std ` +
+      `from ${ci(first.lossStd)} to ${ci(last.lossStd)} (95% intervals over ${seeds} seeds separate)${lrPart}: ` +
       `each step's loss is measured on only a few examples, and a learning rate does not change which examples those are.${f1Part} ` +
       `Gradient accumulation fixes the curve: it gives the effective batch (and smoothness) of a big batch at the memory cost of a small one. ` +
       `Judge training by the smoothed loss and dev metrics, not by single steps.`,
@@ -175,8 +265,9 @@ function answerFinding(results: RunResult[]): StudyFinding {
 }
 
 /** The findings of a study, each backed by the numbers in `results`; topics without enough runs are left out. */
-export function concludeStudy(results: RunResult[]): StudyFinding[] {
+export function concludeStudy(results: RunResult[], predictions: DevPredictions = new Map()): StudyFinding[] {
   if (results.length === 0) return [{ topic: "answer", text: "No run finished, so there is nothing to conclude yet." }];
-  const findings = [fluctuationFinding(results), learningRateFinding(results), noiseScaleFinding(results), accumulationFinding(results), metricsFinding(results)];
-  return [...findings.filter((f): f is StudyFinding => f !== undefined), answerFinding(results)];
+  const configs = summarizeConfigurations(results, predictions);
+  const findings = [fluctuationFinding(configs, results), learningRateFinding(configs), noiseScaleFinding(configs), accumulationFinding(configs), metricsFinding(configs)];
+  return [...findings.filter((f): f is StudyFinding => f !== undefined), answerFinding(configs, results)];
 }

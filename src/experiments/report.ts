@@ -7,7 +7,8 @@ import * as path from "path";
 import { writeFileAtomic } from "../io";
 import { JUPYTER_DISPLAY, type Displayable } from "../display";
 import { escapeHTML, fluctuationChart, lossCurveChart, metricComparisonChart, noiseScaleChart, runComparisonChart, svgToPNG, type LabelledRun, type PlotRecord, type VegaLiteChart } from "../plots";
-import { batchComparisonRuns, type StudyFinding } from "./conclusion";
+import { formatInterval } from "../stats";
+import { batchComparisonRuns, type ConfigurationSummary, type StudyFinding } from "./conclusion";
 import type { GridSpec } from "./grid";
 import type { Provenance } from "./provenance";
 import { RESULT_COLUMNS, resultsCsv, type RunHistory, type RunResult } from "./results";
@@ -21,6 +22,10 @@ export interface StudyReportInput {
   results: RunResult[];
   histories: RunHistory[];
   findings: StudyFinding[];
+  /** Each configuration over its seeds (mean [95% CI]); shown as a table when given. */
+  configurations?: ConfigurationSummary[];
+  /** One sentence stating the data, model and run sizes. */
+  sizes?: string;
   provenance: Provenance;
   /** Runs that did not finish, with the reason. */
   failures: { id: string; error: string }[];
@@ -64,7 +69,7 @@ export function studyCharts(results: RunResult[], histories: RunHistory[]): Stud
     },
     {
       name: "fluctuation-vs-batch",
-      caption: "Std of the raw step loss over the second half of each run against the effective batch (runs at one learning rate), with the c/sqrt(B) law of averaging.",
+      caption: "Std of the raw step loss over the second half of each run against the effective batch (runs at one learning rate, every seed), with the mean and its 95% t-interval over the runs of each batch size, and the c/sqrt(B) law of averaging.",
       chart: fluctuationChart(batchComparisonRuns(results) as unknown as PlotRecord[], { fluctuationField: "lossStd" }),
     },
     {
@@ -121,6 +126,19 @@ export function resultsDisplay(results: RunResult[], columns: readonly (keyof Ru
   return { [JUPYTER_DISPLAY]: () => ({ "text/html": resultsTable(results, columns), "text/plain": text }) };
 }
 
+/** The configurations table: every figure as mean [95% CI] over seeds; dev F1 also with its bootstrap interval over dev examples. */
+function configurationsTable(configurations: ConfigurationSummary[]): string {
+  const head = ["configuration", "effective batch", "seeds", "loss std", "dev F1", "dev F1 bootstrap (dev e-mails)", "smoothed final loss", "noise scale"];
+  const rows = configurations.map((c) => {
+    const boot = c.devF1Bootstrap ? `[${cell(c.devF1Bootstrap.low)}, ${cell(c.devF1Bootstrap.high)}]` : "";
+    const cells = [c.label, String(c.effectiveBatchSize), String(c.lossStd.n), formatInterval(c.lossStd), formatInterval(c.devF1), boot, formatInterval(c.smoothedFinalLoss), Number.isFinite(c.noiseScale.mean) ? formatInterval(c.noiseScale) : ""];
+    return `<tr>${cells.map((v, i) => `<td${i === 0 ? ' style="text-align:left"' : ""}>${escapeHTML(v)}</td>`).join("")}</tr>`;
+  });
+  return `<table><thead><tr>${head.map((h) => `<th>${escapeHTML(h)}</th>`).join("")}</tr></thead><tbody>
+${rows.join("\n")}
+</tbody></table>`;
+}
+
 function html(input: StudyReportInput, svgs: { chart: StudyChart; svg: string }[]): string {
   const p = input.provenance;
   const failures = input.failures.length
@@ -148,6 +166,8 @@ pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 12px; }
 <ul>
 ${input.findings.map((f) => `<li>${text(f.text)}</li>`).join("\n")}
 </ul>
+${input.sizes ? `<p>${escapeHTML(input.sizes)}</p>` : ""}
+${input.configurations?.length ? `<h2>Configurations (mean [95% t-interval] over seeds)</h2>\n${configurationsTable(input.configurations)}` : ""}
 <h2>Results</h2>
 <p>${input.results.length} finished runs in ${cell(Math.round(input.wallTimeSeconds))} s of wall time (${MISSING_VALUE}: not measured). Loss std / CV: raw per-step training loss over the second half of each run's optimizer steps (at least its last 4 steps).</p>
 ${resultsTable(input.results)}

@@ -133,3 +133,13 @@ export function readGridHistories(gridDir: string): RunHistory[] {
     return { run: r.runId, config, history };
   });
 }
+
+/** Label and prediction of every dev example of each finished run (from metrics.json), by run id. */
+export function readGridDevPredictions(gridDir: string): Map<string, { labels: number[]; predictions: number[] }> {
+  const out = new Map<string, { labels: number[]; predictions: number[] }>();
+  for (const r of readGridResults(gridDir)) {
+    const metrics = JSON.parse(fs.readFileSync(path.join(gridDir, r.runId, RUN_FILES.metrics), "utf8")) as Partial<RunMetrics>;
+    if (metrics.devPredictions) out.set(r.runId, metrics.devPredictions);
+  }
+  return out;
+}

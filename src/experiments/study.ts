@@ -7,11 +7,11 @@ import * as fs from "fs";
 import * as path from "path";
 import type { DataFrame } from "danfojs-node";
 import { ensureWritableFolder } from "../io";
-import { concludeStudy, type StudyFinding } from "./conclusion";
+import { concludeStudy, summarizeConfigurations, type ConfigurationSummary, type StudyFinding } from "./conclusion";
 import type { GridSpec, JsonValue, RunTraining } from "./grid";
 import { collectProvenance, type Provenance } from "./provenance";
 import { writeStudyReport, type StudyReportFiles } from "./report";
-import { readGridHistories, type RunResult } from "./results";
+import { readGridDevPredictions, readGridHistories, type RunResult } from "./results";
 import { runGrid, type GridRunOptions, type GridRunSummary } from "./runner";
 import { RUN_FILES } from "./trial";
 
@@ -20,7 +20,7 @@ export const STUDY_QUESTION =
   "I fine-tune a Longformer for document binary classification with batch 1 per GPU x 8 GPUs; accuracy and F1 are fine, " +
   "but the training loss fluctuates wildly, and learning rates 1e-4, 1e-5 and 1e-6 change nothing. Why, and does gradient accumulation fix it?";
 
-/** How big a study is: "default" (~10 min on 2 cores), "quick" (~2 min) or "small" (seconds; notebooks in CI). */
+/** How big a study is: "default" (~5 min on 2 cores), "quick" (under 3 min) or "small" (seconds; notebooks in CI). */
 export type StudySize = "default" | "quick" | "small";
 
 /** Options of `runStudy` (all optional). */
@@ -30,6 +30,8 @@ export interface StudyOptions {
   task?: string;
   /** A Hugging Face Longformer checkpoint directory (config.json, model.safetensors, tokenizer) to fine-tune. */
   modelDir?: string;
+  /** Seeds per configuration (0 .. seeds-1; default 3, "small": 2): every figure gets a 95% interval over them. */
+  seeds?: number;
   /** Parent folder of run directories. Default "runs". */
   runsDir?: string;
   /** Parent folder of reports. Default "reports". */
@@ -51,6 +53,8 @@ export interface StudyOutcome {
   results: RunResult[];
   frame: DataFrame;
   findings: StudyFinding[];
+  /** Each configuration over its seeds: means with 95% intervals. */
+  configurations: ConfigurationSummary[];
   report: StudyReportFiles;
   reportDir: string;
 }
@@ -105,7 +109,7 @@ export function studyTasks(): string[] {
  * The study's grid: batch 8 x {1, 4, 8} and batch 1 x {1, 8} at one learning rate, plus batch 8 (= the question's
  * 1 per GPU x 8 GPUs) at the extra learning rates.
  */
-export function studyGrid(options: Pick<StudyOptions, "size" | "task" | "modelDir"> = {}): GridSpec {
+export function studyGrid(options: Pick<StudyOptions, "size" | "task" | "modelDir" | "seeds"> = {}): GridSpec {
   const task = options.task ?? "spam-longformer";
   const preset = PRESETS[task];
   if (!preset) throw new Error(`no study preset for task "${task}"; tasks with a preset: ${studyTasks().join(", ")}`);
@@ -118,7 +122,33 @@ export function studyGrid(options: Pick<StudyOptions, "size" | "task" | "modelDi
     learningRate,
   });
   const variants = [at(8, 1), at(8, 4), at(8, 8), at(1, 1), at(1, 8), ...preset.extraLearningRates[size].map((lr) => at(8, 1, lr))];
-  return { task, taskConfig, training: { seed: 0, ...preset.training[size] }, variants };
+  const seeds = options.seeds ?? (size === "small" ? 2 : 3);
+  if (!(Number.isInteger(seeds) && seeds >= 1)) throw new Error(`study seeds must be a positive integer, got ${JSON.stringify(options.seeds)}`);
+  return { task, taskConfig, training: { ...preset.training[size] }, variants, axes: { seed: Array.from({ length: seeds }, (_, i) => i) } };
+}
+
+/** One sentence stating the sizes of a study grid: data, model, pretraining, fine-tuning, configurations and seeds. */
+export function studySizes(spec: GridSpec): string {
+  const t = spec.taskConfig ?? {};
+  const seeds = spec.axes?.seed?.length ?? 1;
+  const configurations = spec.variants?.length ?? 1;
+  const parts: string[] = [];
+  if (spec.task === "spam-longformer") {
+    const pretrain = t.pretrainExamples ?? t.trainExamples ?? 256;
+    parts.push(
+      `SpamAssassin: ${t.trainExamples ?? 256} labelled training e-mails, ${t.devExamples ?? 96} dev, ${t.testExamples ?? 96} test, truncated to ${t.maxLength ?? 512} tokens (BPE vocabulary ${t.vocabSize ?? 2000})`,
+      t.modelDir
+        ? `model: ${t.modelDir}`
+        : `model: Longformer with ${t.layers ?? 1} layer(s), hidden ${t.hiddenSize ?? 64}, attention window ${t.attentionWindow ?? 64}`,
+    );
+    if (!t.modelDir && Number(t.pretrainEpochs ?? 0) > 0) {
+      parts.push(`masked-LM pretraining on ${pretrain} e-mails for ${t.pretrainEpochs} epoch(s) (batch ${t.pretrainBatchSize ?? 8}, lr ${t.pretrainLearningRate ?? 1e-3}), then fine-tuning with a fresh classification head`);
+    }
+  } else {
+    parts.push(`task ${spec.task}: ${JSON.stringify(t)}`);
+  }
+  parts.push(`fine-tuning for ${spec.training.epochs ?? 1} epoch(s); ${configurations} configurations x ${seeds} seed(s) = ${configurations * seeds} runs`);
+  return `Sizes: ${parts.join("; ")}.`;
 }
 
 /** The backend the workers computed on, from the first finished run's config.json (null when none finished). */
@@ -139,6 +169,7 @@ export function studyCommand(options: StudyOptions): string {
     options.reportsDir ? `--reports-dir ${options.reportsDir}` : "",
     options.name ? `--name ${options.name}` : "",
     options.workers ? `--workers ${options.workers}` : "",
+    options.seeds !== undefined ? `--seeds ${options.seeds}` : "",
   ].filter((f) => f !== "");
   return `${options.size === "small" ? "TSML_SMALL=1 " : ""}npx tsml study ${flags.join(" ")}`.trim();
 }
@@ -160,7 +191,9 @@ export async function runStudy(options: StudyOptions = {}): Promise<StudyOutcome
     log,
   });
   const results = grid.results;
-  const findings = concludeStudy(results);
+  const predictions = readGridDevPredictions(grid.gridDir);
+  const findings = concludeStudy(results, predictions);
+  const configurations = summarizeConfigurations(results, predictions);
   log(`writing the report to ${reportDir}`);
   const report = await writeStudyReport(reportDir, {
     title: `Why does my training loss fluctuate? (${spec.task}, ${size} study)`,
@@ -169,10 +202,12 @@ export async function runStudy(options: StudyOptions = {}): Promise<StudyOutcome
     results,
     histories: readGridHistories(grid.gridDir),
     findings,
+    configurations,
+    sizes: studySizes(spec),
     provenance: { ...collectProvenance(undefined, options.commandLine), backend: workerBackend(grid) },
     failures: grid.runs.filter((r) => r.status === "failed").map((r) => ({ id: r.id, error: r.error ?? "failed" })),
     wallTimeSeconds: grid.wallTimeSeconds,
     rerunCommand: studyCommand({ ...options, size }),
   });
-  return { grid, results, frame: grid.frame, findings, report, reportDir };
+  return { grid, results, frame: grid.frame, findings, configurations, report, reportDir };
 }

@@ -1,4 +1,8 @@
-/** Loss fluctuation vs effective batch size, against the c/sqrt(B) law of averaging B independent gradients. */
+/**
+ * Loss fluctuation vs effective batch size, against the c/sqrt(B) law of averaging B independent gradients, with
+ * the mean per batch size and its 95% t-interval over the runs (seeds) of that size as error bars.
+ */
+import { tInterval } from "../stats";
 import { VegaLiteChart } from "./chart";
 import { finiteOrNull, requireField, TableInput, toPlotRecords } from "./records";
 import { ChartEncoding, ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
@@ -34,7 +38,7 @@ export function fitSqrtLaw(points: readonly { batch: number; value: number }[]):
   return { c, slope: sxx > 0 ? sxy / sxx : NaN };
 }
 
-/** Per-run loss fluctuation vs effective batch size on log–log axes, with the mean per size and a c/√B reference. */
+/** Per-run loss fluctuation vs effective batch size on log–log axes, with the mean and 95% interval per size and a c/√B reference. */
 export function fluctuationChart(results: TableInput, options: FluctuationOptions = {}): VegaLiteChart {
   const batchField = options.batchField ?? "effectiveBatchSize";
   const yField = options.fluctuationField ?? "lossStd";
@@ -56,7 +60,16 @@ export function fluctuationChart(results: TableInput, options: FluctuationOption
     const batch = low === high ? low * Math.pow(2, i / 39 - 0.5) : low * Math.pow(high / low, i / 39);
     return { batch: roundSignificant(batch), value: roundSignificant(fit.c / Math.sqrt(batch)) };
   });
+  // Mean and 95% t-interval per batch size; on the log axis a lower end at or below 0 is drawn at a floor.
+  const floor = Math.min(...points.map((p) => p.value)) / 10;
+  const batches = [...new Set(points.map((p) => p.batch))].sort((a, b) => a - b);
+  const intervals = batches.map((batch) => {
+    const ci = tInterval(points.filter((p) => p.batch === batch).map((p) => p.value));
+    return { batch, value: roundSignificant(ci.mean), low: Number.isFinite(ci.low) ? roundSignificant(Math.max(ci.low, floor)) : null, high: Number.isFinite(ci.high) ? roundSignificant(ci.high) : null, runs: ci.n };
+  });
+  const withBars = intervals.filter((i) => i.low !== null && i.high !== null);
   const notes = [`${points.length} runs`, `reference c/√B with c = ${roundSignificant(fit.c, 3)} (least squares, slope fixed at −0.5)`];
+  if (withBars.length > 0) notes.push("bars: 95% t-interval of the mean over the runs of each size");
   if (Number.isFinite(fit.slope)) notes.push(`observed slope ${fit.slope.toFixed(2)}`);
   if (points.length < records.length) notes.push(`${records.length - points.length} runs without positive values skipped`);
   const x = { field: "batch", type: "quantitative", title: fieldLabel(batchField), scale: { type: "log", base: 2, nice: false, padding: 12 }, axis: { values: [...new Set(points.map((p) => p.batch))] } } satisfies ChartEncoding["x"];
@@ -65,7 +78,7 @@ export function fluctuationChart(results: TableInput, options: FluctuationOption
     field: "series",
     type: "nominal",
     title: null,
-    scale: { domain: ["single runs", "mean per batch size", "c / √B reference"], range: ["#9a9a9a", "#1f5fa8", "#e4572e"] },
+    scale: { domain: ["single runs", "mean per batch size (95% CI)", "c / √B reference"], range: ["#9a9a9a", "#1f5fa8", "#e4572e"] },
     legend: { orient: "top-right" },
   } satisfies ChartEncoding["color"];
   return new VegaLiteChart(
@@ -86,11 +99,28 @@ export function fluctuationChart(results: TableInput, options: FluctuationOption
           encoding: { x, y, color, tooltip: [{ field: "batch", type: "quantitative", title: fieldLabel(batchField) }, { field: "value", type: "quantitative", title: fieldLabel(yField), format: ".4g" }] },
         },
         {
-          data: { values: points },
-          transform: [{ calculate: "'mean per batch size'", as: "series" }],
+          data: { values: withBars },
+          transform: [{ calculate: "'mean per batch size (95% CI)'", as: "series" }],
+          mark: { type: "rule", strokeWidth: 2 },
+          encoding: { x, y: { ...y, field: "low" }, y2: { field: "high" }, color },
+        },
+        {
+          data: { values: intervals },
+          transform: [{ calculate: "'mean per batch size (95% CI)'", as: "series" }],
           mark: { type: "line", point: true, strokeWidth: 2 },
-          // An explicit order: with an aggregated y, the line would otherwise follow the data's row order.
-          encoding: { x, y: { ...y, aggregate: "mean" }, color, order: { field: "batch", type: "quantitative" } },
+          encoding: {
+            x,
+            y,
+            color,
+            order: { field: "batch", type: "quantitative" },
+            tooltip: [
+              { field: "batch", type: "quantitative", title: fieldLabel(batchField) },
+              { field: "value", type: "quantitative", title: `mean ${fieldLabel(yField)}`, format: ".4g" },
+              { field: "low", type: "quantitative", title: "95% CI low", format: ".4g" },
+              { field: "high", type: "quantitative", title: "95% CI high", format: ".4g" },
+              { field: "runs", type: "quantitative", title: "runs" },
+            ],
+          },
         },
       ],
     }),

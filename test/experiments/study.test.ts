@@ -1,44 +1,86 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { concludeStudy, readGridResults, RESULT_COLUMNS, RunResult, runStudy, studyGrid, TIMING_COLUMNS } from "../../src/experiments";
+import { concludeStudy, readGridResults, RESULT_COLUMNS, RunResult, runStudy, studyGrid, summarizeConfigurations, TIMING_COLUMNS } from "../../src/experiments";
 import { command as studyCommand } from "../../src/cli/commands/study";
 import { tempDir } from "../helpers";
 
 /** A result row with the given arguments and loss std; everything else neutral. */
-function row(batch: number, accumulation: number, learningRate: number, lossStd: number, devF1 = 0.9, noiseScale = NaN): RunResult {
+function row(batch: number, accumulation: number, learningRate: number, lossStd: number, devF1 = 0.9, noiseScale = NaN, seed = 0): RunResult {
   return {
-    runId: `b${batch}-a${accumulation}-lr${learningRate}`, task: "t", perDeviceBatchSize: batch, gradientAccumulationSteps: accumulation,
-    effectiveBatchSize: batch * accumulation, learningRate, seed: 0, steps: 10, devAccuracy: 0.9, devF1, testAccuracy: 0.9, testF1: 0.9,
+    runId: `b${batch}-a${accumulation}-lr${learningRate}-s${seed}`, task: "t", perDeviceBatchSize: batch, gradientAccumulationSteps: accumulation,
+    effectiveBatchSize: batch * accumulation, learningRate, seed, steps: 10, devAccuracy: 0.9, devF1, testAccuracy: 0.9, testF1: 0.9,
     lossStd, lossCv: lossStd, smoothedFinalLoss: 0.3, noiseScale, examplesPerSecond: 1, tokensPerSecond: 1, wallTimeSeconds: 1, peakMemoryMB: 1,
   };
 }
 
-describe("experiments: study conclusion", () => {
-  it("reports the fluctuation ratio and log-log slope of a 1/sqrt(B) law, and the learning-rate effect", () => {
-    const c = 0.8;
-    const results = [
-      row(8, 1, 1e-4, c / Math.sqrt(8)), row(8, 4, 1e-4, c / Math.sqrt(32), 0.9, 120), row(8, 8, 1e-4, c / Math.sqrt(64), 0.88, 140),
-      row(1, 1, 1e-4, c), row(1, 8, 1e-4, c / Math.sqrt(8) * 1.01), row(1, 1, 1e-5, c * 0.9), row(1, 1, 1e-6, c * 0.95),
-    ];
-    const findings = concludeStudy(results);
-    const text = (topic: string) => findings.find((f) => f.topic === topic)?.text ?? "";
-    // Batch 1 -> 64 at one learning rate: ratio sqrt(64) = 8, slope exactly -0.5.
-    assert.match(text("fluctuation"), /at effective batch 1 and 0\.1 at 64 \(8x smaller/);
-    assert.match(text("fluctuation"), /slope -0\.5 /);
-    // The learning rate changed the std by 1 / 0.9 = 1.11x; the batch by 8x.
-    assert.match(text("learningRate"), /up to 1\.1x; across batch configurations at one learning rate by up to 8x/);
-    // Noise scale: the median of the accumulation runs' estimates, (120 + 140) / 2.
-    assert.match(text("noiseScale"), /about 130 examples/);
-    assert.match(text("accumulation"), /behaves like the big batch/);
-    assert.match(text("answer"), /cut the late-training loss std 8x, while changing the learning rate changed it at most 1\.1x/);
-    assert.match(text("answer"), /Dev F1 stayed within 0\.02/);
+/** Three seeds of a configuration: loss std, dev F1 and noise scale times 0.99, 1 and 1.01 (means exact, intervals narrow). */
+function seeds(batch: number, accumulation: number, learningRate: number, lossStd: number, devF1 = 0.9, noiseScale = NaN): RunResult[] {
+  return [0.99, 1, 1.01].map((k, seed) => row(batch, accumulation, learningRate, lossStd * k, devF1 * k, noiseScale * k, seed));
+}
+
+describe("experiments: study conclusion over seeds", () => {
+  const c = 0.8;
+  const results = [
+    ...seeds(8, 1, 1e-4, c / Math.sqrt(8)), ...seeds(8, 4, 1e-4, c / Math.sqrt(32), 0.9, 120), ...seeds(8, 8, 1e-4, c / Math.sqrt(64), 0.88, 140),
+    ...seeds(1, 1, 1e-4, c), ...seeds(1, 8, 1e-4, (c / Math.sqrt(8)) * 1.01), ...seeds(1, 1, 1e-5, c * 0.995), ...seeds(1, 1, 1e-6, c * 1.005),
+  ];
+  const findings = concludeStudy(results);
+  const text = (topic: string) => findings.find((f) => f.topic === topic)?.text ?? "";
+
+  it("groups runs into configurations with mean and 95% t-interval over seeds", () => {
+    const configs = summarizeConfigurations(results);
+    assert.equal(configs.length, 7);
+    const b1 = configs.find((k) => k.label === "batch 1 x 1, lr 1e-4")!;
+    assert.equal(b1.runs.length, 3);
+    // Values 0.792, 0.8, 0.808: mean 0.8, s = 0.008, half-width t_{0.975,2}·s/√3 (t for 2 df in closed form).
+    const half = (0.95 / Math.sqrt(2 * 0.975 * 0.025)) * (0.008 / Math.sqrt(3));
+    assert.ok(Math.abs(b1.lossStd.mean - 0.8) < 1e-12 && Math.abs(b1.lossStd.high - (0.8 + half)) < 1e-9 && b1.lossStd.n === 3);
+    assert.ok(Number.isNaN(b1.noiseScale.mean), "no accumulation, no noise scale");
   });
 
-  it("says so when the fluctuation does not fall with the batch", () => {
-    const findings = concludeStudy([row(1, 1, 1e-4, 0.5), row(8, 1, 1e-4, 0.5)]);
-    assert.match(findings[findings.length - 1].text, /did not fall with the effective batch/);
+  it("claims the batch effect (intervals separate) and no learning-rate effect (intervals overlap)", () => {
+    // Batch 1 -> 64 at one learning rate: ratio of the means sqrt(64) = 8, slope of the means exactly -0.5.
+    assert.match(text("fluctuation"), /0\.8 \[0\.78\d*, 0\.8\d*\] at effective batch 1/);
+    assert.match(text("fluctuation"), /Batch 64 vs 1: loss std 8x smaller \(intervals separate\)/);
+    assert.match(text("fluctuation"), /slope of the means -0\.5 /);
+    assert.match(text("learningRate"), /batch 1 x 1: lr 1e-4 -> loss std 0\.8 \[[^\]]+\], dev F1 0\.9 \[[^\]]+\]; lr 1e-5/);
+    assert.match(text("learningRate"), /no detectable difference in loss std between these learning rates; no detectable difference in dev F1/);
+    // Noise scale: the median of the accumulation configurations' means, (120 + 140) / 2.
+    assert.match(text("noiseScale"), /batch 8 x 4, lr 1e-4: 120 \[[^\]]+\]/);
+    assert.match(text("noiseScale"), /about 130 examples/);
+    assert.match(text("accumulation"), /behaves like the big batch, not like the small one/);
+    assert.match(text("metrics"), /No detectable difference in dev F1 between configurations/);
+    assert.match(text("answer"), /cut the late-training loss std from 0\.8 \[[^\]]+\] to 0\.1 \[[^\]]+\] \(95% intervals over 3 seeds separate\), while changing the learning rate made no detectable difference/);
+    assert.match(text("answer"), /Dev F1 showed no detectable difference/);
+  });
+
+  it("says \"no detectable difference\" when the seeds' intervals overlap, even if the means differ", () => {
+    const noisy = [row(1, 1, 1e-4, 0.5, 0.9, NaN, 0), row(1, 1, 1e-4, 0.2, 0.9, NaN, 1), row(8, 1, 1e-4, 0.3, 0.9, NaN, 0), row(8, 1, 1e-4, 0.25, 0.9, NaN, 1)];
+    const out = concludeStudy(noisy);
+    assert.match(out.find((f) => f.topic === "fluctuation")!.text, /no detectable difference in loss std \(95% intervals overlap\)/);
+    assert.match(out[out.length - 1].text, /with 2 seed\(s\), the loss std at effective batch 8 .* is not detectably below that at 1/);
     assert.match(concludeStudy([])[0].text, /No run finished/);
+  });
+
+  it("adds a seeded bootstrap interval of dev F1 over dev examples", () => {
+    const labels = Array.from({ length: 40 }, (_, i) => i % 2);
+    const predictions = new Map(results.map((r, i) => [r.runId, { labels, predictions: labels.map((l, j) => ((j + i) % 7 === 0 ? 1 - l : l)) }]));
+    const configs = summarizeConfigurations(results, predictions);
+    const again = summarizeConfigurations(results, predictions);
+    const boot = configs[0].devF1Bootstrap!;
+    assert.deepEqual(boot, again[0].devF1Bootstrap, "seeded: same interval");
+    // The estimate is the mean over the configuration's seeds of each run's F1 on all dev examples.
+    const f1 = (p: number[]) => {
+      const tp = p.filter((v, j) => v === 1 && labels[j] === 1).length;
+      const fp = p.filter((v, j) => v === 1 && labels[j] === 0).length;
+      const fn = p.filter((v, j) => v === 0 && labels[j] === 1).length;
+      return (2 * tp) / (2 * tp + fp + fn);
+    };
+    const expected = configs[0].runs.reduce((s, r) => s + f1(predictions.get(r.runId)!.predictions), 0) / 3;
+    assert.ok(Math.abs(boot.mean - expected) < 1e-12);
+    assert.ok(boot.low <= boot.mean && boot.mean <= boot.high && boot.low < boot.high);
+    assert.match(concludeStudy(results, predictions).find((f) => f.topic === "metrics")!.text, /bootstrap over dev e-mails \[/);
   });
 });
 
@@ -51,7 +93,14 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
     const first = await runStudy({ ...options, name: "first" });
     const second = await runStudy({ ...options, name: "second" });
     const spec = studyGrid({ size: "small", task: "synthetic-logreg" });
-    assert.equal(first.results.length, spec.variants!.length);
+    assert.equal(first.results.length, spec.variants!.length * 2, "every configuration with 2 seeds (small size)");
+    assert.deepEqual([...new Set(first.results.map((r) => r.seed))], [0, 1]);
+    assert.equal(first.configurations.length, spec.variants!.length);
+    for (const r of first.results) {
+      const events = fs.readdirSync(path.join(first.grid.gridDir, r.runId, "tensorboard"));
+      assert.equal(events.length, 1, `${r.runId} has one TensorBoard event file`);
+      assert.match(events[0], /^events\.out\.tfevents\./);
+    }
     assert.deepEqual(first.frame.columns, RESULT_COLUMNS);
 
     const strip = (rows: RunResult[]) => rows.map((r) => RESULT_COLUMNS.filter((c) => !TIMING_COLUMNS.includes(c)).map((c) => r[c]));
@@ -62,7 +111,9 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
     assert.ok((html.match(/<svg/g) ?? []).length >= 5, "charts are inlined as SVG");
     for (const finding of first.findings) assert.ok(html.includes(finding.text.slice(0, 40).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")), finding.topic);
     assert.ok(html.includes("npx tsml study --task synthetic-logreg"), "the rerun command is recorded");
-    assert.ok(html.includes("&quot;seed&quot;: 0"), "the seed is recorded");
+    assert.ok(html.includes("&quot;seed&quot;: [\n      0,\n      1\n    ]"), "the seeds are recorded");
+    assert.ok(html.includes("Configurations (mean [95% t-interval] over seeds)"), "the configurations table");
+    assert.ok(html.includes("configurations x 2 seed(s)"), "the sizes are stated");
     assert.ok(html.includes(`backend ${process.env.TSML_BACKEND ?? "wasm"} `), "the workers' backend is recorded");
 
     const csv = fs.readFileSync(first.report.csv, "utf8").trim().split("\n");

@@ -178,11 +178,28 @@ describe("plots: metric, fluctuation, noise-scale, confusion and length charts",
   it("fluctuationChart joins the per-batch means from small to large batch, whatever the row order", async () => {
     const rows = [[8, 0.27], [32, 0.125], [64, 0.094], [1, 0.674], [8, 0.135]].map(([b, v]) => ({ effectiveBatchSize: b, lossStd: v }));
     const svg = await fluctuationChart(rows).toSVG();
-    const meanLine = /<g class="mark-line role-mark layer_2[^"]*"[^>]*><path[^>]* d="([^"]+)"/.exec(svg);
+    const meanLine = /<g class="mark-line role-mark layer_3[^"]*"[^>]*><path[^>]* d="([^"]+)"/.exec(svg);
     assert.ok(meanLine, "the mean line is drawn");
     const xs = [...meanLine[1].matchAll(/[ML](-?[\d.]+),/g)].map((m) => Number(m[1]));
     assert.strictEqual(xs.length, 4, "one vertex per distinct batch size");
     assert.deepStrictEqual(xs, [...xs].sort((a, b) => a - b), `vertices in x order: ${xs.join(", ")}`);
+  });
+
+  it("fluctuationChart draws the mean and 95% t-interval over the runs of each batch size (none for a single run)", () => {
+    const rows = [[8, 0.3], [8, 0.2], [8, 0.25], [32, 0.1], [32, 0.14], [64, 0.05]].map(([b, v]) => ({ effectiveBatchSize: b, lossStd: v }));
+    const layers = fluctuationChart(rows).spec.layer as { data: { values: { batch: number; value: number; low: number | null; high: number | null; runs: number }[] } }[];
+    const means = layers[3].data.values;
+    assert.deepStrictEqual(means.map((m) => [m.batch, m.runs]), [[8, 3], [32, 2], [64, 1]]);
+    // Batch 8: mean 0.25, s = 0.05, half-width t_{0.975,2}·s/√3 with t_{0.975,2} = 0.95/√(2·0.975·0.025) (closed form for 2 df).
+    const half8 = (0.95 / Math.sqrt(2 * 0.975 * 0.025)) * (0.05 / Math.sqrt(3));
+    assert.ok(Math.abs(means[0].value - 0.25) < 1e-12);
+    assert.ok(Math.abs(means[0].high! - (0.25 + half8)) < 1e-3 * half8);
+    // Batch 32: two runs, t_{0.975,1} = tan(0.475π), s/√2 = 0.02; the lower end (< 0) is drawn at the floor min/10.
+    assert.ok(Math.abs(means[1].high! - (0.12 + Math.tan(0.475 * Math.PI) * 0.02)) < 1e-3);
+    assert.strictEqual(means[1].low, 0.005);
+    assert.strictEqual(means[2].low, null, "one run: no interval");
+    const bars = layers[2].data.values;
+    assert.deepStrictEqual(bars.map((b) => b.batch), [8, 32], "a bar per batch size with at least two runs");
   });
 
   it("noiseScaleChart puts each run's effective batch size beside its noise scale", () => {
