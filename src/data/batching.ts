@@ -147,7 +147,9 @@ export class SequenceClassificationData {
     const chunkSize = batchSize * (this.options.bucketChunkBatches ?? 50);
     const batches: number[][] = [];
     for (let start = 0; start < order.length; start += chunkSize) {
-      const chunk = order.slice(start, start + chunkSize).sort((a, b) => this.lengths[b] - this.lengths[a] || a - b);
+      // Stable sort: equal lengths keep their shuffled order (an index tie-break would group examples by their
+      // position in the file, e.g. all ham then all spam among the e-mails truncated to maxLength).
+      const chunk = order.slice(start, start + chunkSize).sort((a, b) => this.lengths[b] - this.lengths[a]);
       batches.push(...cut(chunk));
     }
     return rng.shuffle(batches);

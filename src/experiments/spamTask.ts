@@ -124,7 +124,7 @@ async function prepare(config: Record<string, JsonValue>, context: { cacheDir: s
   if (options.modelDir) checkTokenizerFitsModel(options.modelDir);
   const folder = cacheFolder(context.cacheDir, options);
   if (!fs.existsSync(path.join(folder, "encoded.json"))) {
-    context.log(`preparing SpamAssassin: ${options.trainExamples} train / ${options.devExamples} dev / ${options.testExamples} test e-mails, max length ${options.maxLength}`);
+    context.log(`preparing SpamAssassin: ${options.trainExamples} train (of a pool of ${options.pretrainExamples}) / ${options.devExamples} dev / ${options.testExamples} test e-mails, max length ${options.maxLength}`);
     const { tokenizer, encoding } = encodeSpamAssassin(options, context.log);
     fs.mkdirSync(folder, { recursive: true });
     tokenizer.save(path.join(folder, "tokenizer.json"));
@@ -173,7 +173,7 @@ function smallModelConfig(config: Record<string, JsonValue>, tokenizer: BpeToken
 /** Folder of the pretrained encoder: named by everything that decides it (model size and pretraining options). */
 function pretrainedDir(folder: string, config: Record<string, JsonValue>, pretraining: PretrainingOptions): string {
   const model = ["hiddenSize", "layers", "heads", "intermediateSize", "attentionWindow", "dropout"].map((k) => config[k] ?? null);
-  const key = createHash("sha256").update(JSON.stringify({ model, pretraining })).digest("hex").slice(0, 12);
+  const key = createHash("sha256").update(JSON.stringify({ recipe: "mlm+global-from-local", model, pretraining })).digest("hex").slice(0, 12);
   return path.join(folder, `pretrained-mlm-e${pretraining.epochs}-${key}`);
 }
 
@@ -191,6 +191,19 @@ function maskedLMTrainable(model: LongformerForMaskedLM): TrainableModel<MaskedL
     labels: (batch) => tf.tidy(() => tf.gather(batch.labels.reshape([-1]), tf.tensor1d(labelledPositions(batch.labels), "int32"))),
     setRandomSeed: (seed) => model.setRandomSeed(seed),
   };
+}
+
+/**
+ * Masked-LM pretraining uses no global attention (as HF's LongformerForMaskedLM), so the `*_global` projections
+ * never get a gradient. As the Longformer paper does before fine-tuning with global attention, they start as
+ * copies of the trained local projections (query -> query_global, key -> key_global, value -> value_global).
+ */
+function copyLocalToGlobalProjections(model: LongformerForMaskedLM): void {
+  const params = new Map(model.namedParameters());
+  for (const [name, variable] of params) {
+    const local = /^(.*\.attention\.self\.)(query|key|value)_global\.(weight|bias)$/.exec(name);
+    if (local) variable.assign(params.get(`${local[1]}${local[2]}.${local[3]}`)!);
+  }
 }
 
 /**
@@ -217,11 +230,12 @@ async function pretrain(config: Record<string, JsonValue>, folder: string, pretr
   const trainer = new Trainer({
     model: maskedLMTrainable(model),
     trainData: data,
-    args: { perDeviceBatchSize: pretraining.batchSize, learningRate: pretraining.learningRate, epochs: pretraining.epochs, warmupRatio: 0.1, seed: pretraining.seed, progress: "none" },
+    args: { perDeviceBatchSize: pretraining.batchSize, learningRate: pretraining.learningRate, epochs: pretraining.epochs, warmupRatio: 0.1, loggingSteps: 1, seed: pretraining.seed, progress: "none" },
     callbacks: [tensorBoardCallback(path.join(dir, "tensorboard"))],
   });
   try {
     const result = await trainer.train();
+    copyLocalToGlobalProjections(model);
     model.savePretrained(dir);
     const history = result.history;
     log(

@@ -67,21 +67,41 @@ interface StudyPreset {
   extraLearningRates: Record<StudySize, number[]>;
 }
 
+/**
+ * Data and model sizes of the spam study (default and quick): chosen so that `npm start` takes about 5 minutes on
+ * 2 cores with today's engine (masked-LM pretraining ~1 minute, cached; 7 configurations x 3 seeds of fine-tuning).
+ */
+const SPAM_SIZES: Record<string, JsonValue> = {
+  trainExamples: 256,
+  pretrainExamples: 1024,
+  devExamples: 128,
+  testExamples: 128,
+  maxLength: 128,
+  vocabSize: 2000,
+  attentionWindow: 32,
+  hiddenSize: 64,
+  layers: 1,
+  pretrainEpochs: 2,
+  pretrainLearningRate: 2e-3,
+};
+
 const PRESETS: Record<string, StudyPreset> = {
   "spam-longformer": {
-    // default and quick share data and the pretrained model (one cache); they differ in the fine-tuning runs.
+    // default and quick share data and the pretrained encoder (one cache); they differ in the fine-tuning runs.
     taskConfig: {
-      default: { trainExamples: 256, devExamples: 64, testExamples: 64, maxLength: 512, attentionWindow: 64, hiddenSize: 64, layers: 1, pretrainEpochs: 3, pretrainLearningRate: 3e-3 },
-      quick: { trainExamples: 256, devExamples: 64, testExamples: 64, maxLength: 512, attentionWindow: 64, hiddenSize: 64, layers: 1, pretrainEpochs: 3, pretrainLearningRate: 3e-3 },
+      default: { ...SPAM_SIZES },
+      quick: { ...SPAM_SIZES },
       small: { trainExamples: 16, devExamples: 8, testExamples: 8, maxLength: 128, attentionWindow: 32, hiddenSize: 32, layers: 1, vocabSize: 400, pretrainEpochs: 1, pretrainLearningRate: 3e-3 },
     },
     training: {
-      default: { epochs: 4, loggingSteps: 1, saveSteps: 8 },
-      quick: { epochs: 1, loggingSteps: 1, saveSteps: 8 },
+      default: { epochs: 2, loggingSteps: 1, saveSteps: 16 },
+      quick: { epochs: 1, loggingSteps: 1, saveSteps: 16 },
       small: { epochs: 1, loggingSteps: 1, saveSteps: 4 },
     },
-    learningRate: 1e-4,
-    extraLearningRates: { default: [1e-5, 1e-6], quick: [], small: [] },
+    // A tiny encoder fine-tuned for a few hundred steps needs a 10x larger rate than a big pretrained Longformer
+    // (the question's 1e-4): 1e-3, with 1e-4 and 1e-5 as the question's 10x and 100x smaller rates.
+    learningRate: 1e-3,
+    extraLearningRates: { default: [1e-4, 1e-5], quick: [], small: [] },
   },
   "synthetic-logreg": {
     taskConfig: {

@@ -129,6 +129,7 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
 
   it("the CLI rejects bad options with a message naming them", async () => {
     await assert.rejects(studyCommand.run(["--workers", "0"]), /--workers must be a positive integer, got 0/);
+    await assert.rejects(studyCommand.run(["--seeds", "1.5"]), /--seeds must be a positive integer, got 1.5/);
     await assert.rejects(studyCommand.run(["--task", "nope", "--runs-dir", root]), /no study preset for task "nope"/);
   });
 });
