@@ -87,6 +87,16 @@ describe("data/batching: sequence classification batches", () => {
     bucketed.dispose(batch);
   });
 
+  it("bucketing keeps equal lengths in shuffled order: no one-class batches when the file is sorted by label", () => {
+    // 64 e-mails truncated to the same length, ham (0) first then spam (1): an index tie-break would give pure batches.
+    const sorted = { inputIds: Array.from({ length: 64 }, () => Int32Array.from({ length: 16 }, (_, k) => 5 + k)), labels: Array.from({ length: 64 }, (_, i) => (i < 32 ? 0 : 1)) };
+    const data = sequenceClassificationData(sorted, { bucketByLength: true });
+    const batches = data.sampler.epochBatches(0, 3, 8);
+    assert.equal(batches.length, 8);
+    const mixed = batches.filter((b) => new Set(b.map((i) => sorted.labels[i])).size === 2).length;
+    assert.ok(mixed >= 6, `${mixed} of 8 batches hold both classes`);
+  });
+
   it("iterates batches without leaking tensors, also when the loop breaks early, and resumes at a position", () => {
     const data = sequenceClassificationData(encoded, { padToMultipleOf: 8, bucketByLength: true });
     const before = tf.memory().numTensors;
