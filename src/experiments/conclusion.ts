@@ -248,9 +248,13 @@ function answerFinding(configs: ConfigurationSummary[], results: RunResult[]): S
   const f1s = comparison.filter((c) => Number.isFinite(c.devF1.mean));
   const bestF1 = f1s.length ? Math.max(...f1s.map((c) => c.devF1.mean)) : NaN;
   const f1Differs = f1s.some((a, i) => f1s.slice(i + 1).some((b) => intervalsSeparate(a.devF1, b.devF1)));
+  const worstF1 = f1s.length ? Math.min(...f1s.map((c) => c.devF1.mean)) : NaN;
   const f1Part = !(bestF1 >= 0.5)
     ? ` Dev F1 is at most ${fmt(bestF1, 2)}: at this size the model has not learned the task, so only the loss numbers mean something here.`
-    : f1Differs
+    : !(worstF1 >= 0.5)
+      ? ` Dev F1 is below 0.5 in some of these configurations (means from ${fmt(worstF1, 2)} to ${fmt(bestF1, 2)}${f1Differs ? "" : ", no detectable difference with these seeds"}): ` +
+        `at this size and budget the model does not learn the task reliably, so only the loss numbers mean something here.`
+      : f1Differs
       ? ` Dev F1 differed detectably between some of these configurations (with the same number of examples, a bigger effective batch also means fewer updates).`
       : ` Dev F1 showed no detectable difference between these configurations: the noisy curve was not a sign of bad training.`;
   return {

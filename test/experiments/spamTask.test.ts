@@ -44,7 +44,7 @@ describe("experiments: spam-longformer masked-LM pretraining, then fine-tuning",
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(pretrainedDir[0], "config.json"), "utf8")).architectures, ["LongformerForMaskedLM"]);
     const [events] = fs.readdirSync(path.join(pretrainedDir[0], "tensorboard"));
     assert.equal(readTensorBoardEvents(path.join(pretrainedDir[0], "tensorboard", events)).length, 1 + Math.ceil(poolSize / 4), "one event per step");
-    const mlm = LongformerForMaskedLM.fromPretrained(pretrainedDir[0]);
+    const mlm = LongformerForMaskedLM.fromFolder(pretrainedDir[0]);
     const lmWeights = mlm.weights();
     mlm.dispose();
     // Pretraining uses no global attention: the global projections start as copies of the local ones.

@@ -63,6 +63,11 @@ describe("experiments: study conclusion over seeds", () => {
     assert.match(concludeStudy([])[0].text, /No run finished/);
   });
 
+  it("does not call a curve harmless when some configurations did not learn (dev F1 below 0.5)", () => {
+    const mixed = [...seeds(1, 1, 1e-4, 0.8, 0.85), ...seeds(8, 1, 1e-4, 0.28, 0.1)];
+    assert.match(concludeStudy(mixed).at(-1)!.text, /Dev F1 is below 0\.5 in some of these configurations \(means from 0\.1 to 0\.85\): at this size and budget the model does not learn/);
+  });
+
   it("adds a seeded bootstrap interval of dev F1 over dev examples", () => {
     const labels = Array.from({ length: 40 }, (_, i) => i % 2);
     const predictions = new Map(results.map((r, i) => [r.runId, { labels, predictions: labels.map((l, j) => ((j + i) % 7 === 0 ? 1 - l : l)) }]));

@@ -7,9 +7,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { readSafetensorsFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
+import { HubOptions, pretrainedFolder } from "../../hub";
+import { readSafetensorsFile, readTorchCheckpointFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
 import type { SafetensorsInput } from "../../io";
-import { LongformerForSequenceClassification } from "./classification";
+import { LONGFORMER_WEIGHT_FILES, LongformerForSequenceClassification, fetchLongformerCheckpoint } from "./classification";
 import type { LongformerCreateOptions, LongformerForwardOptions } from "./classification";
 import { LongformerConfig, LongformerConfigInit } from "./config";
 import { LongformerBatch, prepareLongformerBatch } from "./masks";
@@ -26,8 +27,8 @@ export const MASKED_LM_IGNORE_INDEX = -100;
 /** Name of the word-embedding table that the LM decoder shares. */
 const WORD_EMBEDDINGS = "longformer.embeddings.word_embeddings.weight";
 
-/** Options of `LongformerForMaskedLM.fromPretrained`. */
-export interface LongformerMaskedLMLoadOptions {
+/** Options of `LongformerForMaskedLM.fromFolder` / `fromPretrained` (the latter also takes HubOptions). */
+export interface LongformerMaskedLMLoadOptions extends HubOptions {
   /** Seed of dropout. */
   seed?: number;
 }
@@ -97,19 +98,24 @@ export class LongformerForMaskedLM {
     return new LongformerForMaskedLM(cfg, initLongformerWeights(cfg, seed, longformerMaskedLMParameterSpecs(cfg)), seed);
   }
 
+  /** Loads an HF LongformerForMaskedLM from a local folder or a Hugging Face Hub repo id (see `fromFolder`, HubOptions). */
+  static async fromPretrained(location: string, options: LongformerMaskedLMLoadOptions = {}): Promise<LongformerForMaskedLM> {
+    const folder = await pretrainedFolder(location, options, fetchLongformerCheckpoint);
+    return LongformerForMaskedLM.fromFolder(folder, options);
+  }
+
   /**
-   * Loads `dir/config.json` and `dir/model.safetensors` of an HF LongformerForMaskedLM: the decoder weight is
-   * the word-embedding table (a stored `lm_head.decoder.weight` must equal it), `lm_head.decoder.bias` is
-   * `lm_head.bias`; pooler and position_ids entries are ignored as in HF.
+   * Loads `dir/config.json` and `dir/model.safetensors` (else `dir/pytorch_model.bin`) of an HF LongformerForMaskedLM:
+   * the decoder weight is the word-embedding table (a stored `lm_head.decoder.weight` must equal it),
+   * `lm_head.decoder.bias` is `lm_head.bias`; pooler and position_ids entries are ignored as in HF.
    */
-  static fromPretrained(dir: string, options: LongformerMaskedLMLoadOptions = {}): LongformerForMaskedLM {
+  static fromFolder(dir: string, options: LongformerMaskedLMLoadOptions = {}): LongformerForMaskedLM {
     const configPath = path.join(dir, "config.json");
-    const weightsPath = path.join(dir, "model.safetensors");
-    for (const file of [configPath, weightsPath]) {
-      if (!fs.existsSync(file)) throw new Error(`LongformerForMaskedLM.fromPretrained: ${file} not found (expected config.json and model.safetensors in ${dir})`);
-    }
+    const weightsPath = LONGFORMER_WEIGHT_FILES.map((name) => path.join(dir, name)).find((file) => fs.existsSync(file));
+    if (!fs.existsSync(configPath)) throw new Error(`LongformerForMaskedLM.fromFolder: ${configPath} not found (expected config.json and ${LONGFORMER_WEIGHT_FILES.join(" or ")} in ${dir})`);
+    if (!weightsPath) throw new Error(`LongformerForMaskedLM.fromFolder: neither ${LONGFORMER_WEIGHT_FILES.join(" nor ")} found in ${dir}`);
     const config = LongformerConfig.fromJSON(fs.readFileSync(configPath, "utf-8"), configPath);
-    const file = readSafetensorsFile(weightsPath);
+    const file = weightsPath.endsWith(".bin") ? readTorchCheckpointFile(weightsPath) : readSafetensorsFile(weightsPath);
     const weights = mapCheckpointWeights(config, longformerMaskedLMParameterSpecs(config), file, weightsPath, {
       modelName: "LongformerForMaskedLM",
       ignored: [/^(longformer\.)?pooler\./, /(^|\.)embeddings\.position_ids$/],
@@ -209,6 +215,16 @@ export class LongformerForMaskedLM {
     const weights: LongformerWeights = new Map();
     for (const spec of specs) weights.set(spec.name, spec.name.startsWith(LONGFORMER_CLASSIFIER_PREFIX) ? head.get(spec.name)! : own.get(spec.name)!);
     return new LongformerForSequenceClassification(config, weights, seed);
+  }
+
+  /** Recompute each layer in the backward pass instead of storing its activations (HF's `gradient_checkpointing_enable`). */
+  gradientCheckpointingEnable(): void {
+    this.longformer.encoder.gradientCheckpointing = true;
+  }
+
+  /** Back to storing every layer's activations (HF's `gradient_checkpointing_disable`). */
+  gradientCheckpointingDisable(): void {
+    this.longformer.encoder.gradientCheckpointing = false;
   }
 
   /** Reseeds dropout (the Trainer's optional hook): later training passes draw masks from `seed`. */

@@ -87,7 +87,7 @@ describe("LongformerForMaskedLM equals Hugging Face's", () => {
         await tf.setBackend(previous);
       });
       it("logits, loss over labelled positions and every gradient (tied embedding summed over both uses)", () => {
-        const model = LongformerForMaskedLM.fromPretrained(caseDir(CASE));
+        const model = LongformerForMaskedLM.fromFolder(caseDir(CASE));
         const before = tf.memory().numTensors;
         try {
           checkAgainstHF(model);
@@ -115,8 +115,8 @@ describe("LongformerForMaskedLM equals Hugging Face's", () => {
     tf.dispose([logits, shifted, labels, a.lossSum, b.lossSum]);
   });
 
-  it("saves as HF does (no decoder weight, bias under both names) and loads back exactly", () => {
-    const model = LongformerForMaskedLM.fromPretrained(caseDir(CASE));
+  it("saves as HF does (no decoder weight, bias under both names) and loads back exactly (fromPretrained of a folder)", async () => {
+    const model = LongformerForMaskedLM.fromFolder(caseDir(CASE));
     const dir = tempDir();
     try {
       model.savePretrained(dir);
@@ -125,7 +125,7 @@ describe("LongformerForMaskedLM equals Hugging Face's", () => {
       assert.deepStrictEqual([...saved.tensors.keys()].sort(), [...original.tensors.keys()].sort(), "same tensor names as HF's save");
       const config = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf-8"));
       assert.deepStrictEqual(config.architectures, ["LongformerForMaskedLM"]);
-      const again = LongformerForMaskedLM.fromPretrained(dir);
+      const again = await LongformerForMaskedLM.fromPretrained(dir);
       for (const [name, { data }] of model.weights()) assert.deepStrictEqual(again.weights().get(name)!.data, data, name);
       again.dispose();
     } finally {
@@ -144,11 +144,11 @@ describe("LongformerForMaskedLM equals Hugging Face's", () => {
       const embeddings = tensors["longformer.embeddings.word_embeddings.weight"];
       tensors["lm_head.decoder.weight"] = { ...embeddings, data: embeddings.data.slice() };
       writeSafetensorsFile(path.join(dir, "model.safetensors"), tensors);
-      LongformerForMaskedLM.fromPretrained(dir).dispose();
+      LongformerForMaskedLM.fromFolder(dir).dispose();
       tensors["lm_head.decoder.weight"].data[7] += 1;
       tensors["lm_head.decoder.bias"] = { ...tensors["lm_head.bias"], data: tensors["lm_head.bias"].data.map((x) => x + 1) };
       writeSafetensorsFile(path.join(dir, "model.safetensors"), tensors);
-      assert.throws(() => LongformerForMaskedLM.fromPretrained(dir), (e: Error) => {
+      assert.throws(() => LongformerForMaskedLM.fromFolder(dir), (e: Error) => {
         assert.match(e.message, /model\.safetensors: 2 weight problem\(s\) for LongformerForMaskedLM/);
         assert.match(e.message, /conflict: lm_head\.decoder\.weight and longformer\.embeddings\.word_embeddings\.weight are one tied parameter/);
         assert.match(e.message, /conflict: lm_head\.bias and lm_head\.decoder\.bias are one tied parameter/);
@@ -160,7 +160,7 @@ describe("LongformerForMaskedLM equals Hugging Face's", () => {
   });
 
   it("toSequenceClassifier keeps the encoder exactly and adds a fresh seeded head", () => {
-    const lm = LongformerForMaskedLM.fromPretrained(caseDir(CASE));
+    const lm = LongformerForMaskedLM.fromFolder(caseDir(CASE));
     const a = lm.toSequenceClassifier({ numLabels: 3, seed: 5 });
     const b = lm.toSequenceClassifier({ numLabels: 3, seed: 5 });
     const c = lm.toSequenceClassifier({ numLabels: 3, seed: 6 });
