@@ -100,6 +100,7 @@ export function summarizeConfigurations(results: RunResult[], predictions: DevPr
 function compare(a: ConfidenceInterval, b: ConfidenceInterval, what: string): string {
   if (!intervalsSeparate(a, b)) return `no detectable difference in ${what} (95% intervals overlap)`;
   const ratio = a.mean / b.mean;
+  if (!(Number.isFinite(ratio) && ratio > 0)) return `${what} ${a.mean > b.mean ? "higher" : "lower"}: ${fmt(a.mean)} vs ${fmt(b.mean)} (intervals separate)`;
   return ratio >= 1 ? `${what} ${fmt(ratio, 2)}x larger (intervals separate)` : `${what} ${fmt(1 / ratio, 2)}x smaller (intervals separate)`;
 }
 

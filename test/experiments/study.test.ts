@@ -65,6 +65,8 @@ describe("experiments: study conclusion over seeds", () => {
 
   it("does not call a curve harmless when some configurations did not learn (dev F1 below 0.5)", () => {
     const mixed = [...seeds(1, 1, 1e-4, 0.8, 0.85), ...seeds(8, 1, 1e-4, 0.28, 0.1)];
+    const zero = [...seeds(1, 1, 1e-4, 0.8, 0.85), ...seeds(8, 1, 1e-4, 0.28, 0)];
+    assert.match(concludeStudy(zero).find((f) => f.topic === "metrics")!.text, /dev F1 higher: 0\.85 vs 0 \(intervals separate\)/);
     assert.match(concludeStudy(mixed).at(-1)!.text, /Dev F1 is below 0\.5 in some of these configurations \(means from 0\.1 to 0\.85\): at this size and budget the model does not learn/);
   });
 
