@@ -30,7 +30,7 @@ export interface StudyOptions {
   task?: string;
   /** A Hugging Face Longformer checkpoint directory (config.json, model.safetensors, tokenizer) to fine-tune. */
   modelDir?: string;
-  /** Seeds per configuration (0 .. seeds-1; default 3, "small": 2): every figure gets a 95% interval over them. */
+  /** Seeds per configuration (0 .. seeds-1; default 3, "small": 1): every figure gets a 95% interval over them. */
   seeds?: number;
   /** Parent folder of run directories. Default "runs". */
   runsDir?: string;
@@ -142,7 +142,7 @@ export function studyGrid(options: Pick<StudyOptions, "size" | "task" | "modelDi
     learningRate,
   });
   const variants = [at(8, 1), at(8, 4), at(8, 8), at(1, 1), at(1, 8), ...preset.extraLearningRates[size].map((lr) => at(8, 1, lr))];
-  const seeds = options.seeds ?? (size === "small" ? 2 : 3);
+  const seeds = options.seeds ?? (size === "small" ? 1 : 3);
   if (!(Number.isInteger(seeds) && seeds >= 1)) throw new Error(`study seeds must be a positive integer, got ${JSON.stringify(options.seeds)}`);
   return { task, taskConfig, training: { ...preset.training[size] }, variants, axes: { seed: Array.from({ length: seeds }, (_, i) => i) } };
 }

@@ -96,11 +96,13 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it("writes a self-contained report and results.csv, and a rerun reproduces every number", async () => {
-    const options = { size: "small" as const, task: "synthetic-logreg", runsDir: path.join(root, "runs"), reportsDir: path.join(root, "reports"), workers: 2 };
+    const options = { size: "small" as const, task: "synthetic-logreg", seeds: 2, runsDir: path.join(root, "runs"), reportsDir: path.join(root, "reports"), workers: 2 };
     const first = await runStudy({ ...options, name: "first" });
     const second = await runStudy({ ...options, name: "second" });
-    const spec = studyGrid({ size: "small", task: "synthetic-logreg" });
-    assert.equal(first.results.length, spec.variants!.length * 2, "every configuration with 2 seeds (small size)");
+    const spec = studyGrid({ size: "small", task: "synthetic-logreg", seeds: 2 });
+    assert.deepEqual(studyGrid({ size: "small", task: "synthetic-logreg" }).axes, { seed: [0] }, "small: one seed unless asked");
+    assert.deepEqual(studyGrid({ task: "synthetic-logreg" }).axes, { seed: [0, 1, 2] }, "default: three seeds");
+    assert.equal(first.results.length, spec.variants!.length * 2, "every configuration with 2 seeds");
     assert.deepEqual([...new Set(first.results.map((r) => r.seed))], [0, 1]);
     assert.equal(first.configurations.length, spec.variants!.length);
     for (const r of first.results) {
