@@ -187,7 +187,7 @@ describe("plots: metric, fluctuation, noise-scale, confusion and length charts",
 
   it("fluctuationChart draws the mean and 95% t-interval over the runs of each batch size (none for a single run)", () => {
     const rows = [[8, 0.3], [8, 0.2], [8, 0.25], [32, 0.1], [32, 0.14], [64, 0.05]].map(([b, v]) => ({ effectiveBatchSize: b, lossStd: v }));
-    const layers = fluctuationChart(rows).spec.layer as { data: { values: { batch: number; value: number; low: number | null; high: number | null; runs: number }[] } }[];
+    const layers = layersOf<{ data: { values: { batch: number; value: number; low: number | null; high: number | null; runs: number }[] } }>(fluctuationChart(rows));
     const means = layers[3].data.values;
     assert.deepStrictEqual(means.map((m) => [m.batch, m.runs]), [[8, 3], [32, 2], [64, 1]]);
     // Batch 8: mean 0.25, s = 0.05, half-width t_{0.975,2}·s/√3 with t_{0.975,2} = 0.95/√(2·0.975·0.025) (closed form for 2 df).
