@@ -14,3 +14,4 @@ export * from "./data";
 export * from "./plots";
 export * from "./stats";
 export * from "./experiments";
+export * from "./plan";

@@ -13,6 +13,7 @@ const commands: Record<string, () => Command> = {
   doctor: () => require("./commands/doctor").command,
   predict: () => require("./commands/predict").command,
   study: () => require("./commands/study").command,
+  plan: () => require("./commands/plan").command,
 };
 
 function usage(): string {

@@ -50,8 +50,8 @@ export function toRunResult(run: RunSpec, metrics: RunMetrics): RunResult {
   return {
     runId: run.id,
     task: run.task,
-    perDeviceBatchSize: num(t.perDeviceBatchSize as number),
-    gradientAccumulationSteps: num((t.gradientAccumulationSteps as number | undefined) ?? 1),
+    perDeviceBatchSize: num(metrics.perDeviceBatchSize ?? (t.perDeviceBatchSize as number)),
+    gradientAccumulationSteps: num(metrics.gradientAccumulationSteps ?? (t.gradientAccumulationSteps as number | undefined) ?? 1),
     effectiveBatchSize: num(metrics.effectiveBatchSize),
     learningRate: num(t.learningRate as number),
     seed: num(t.seed as number),

@@ -20,6 +20,7 @@ import {
 } from "../data";
 import { writeJsonAtomic } from "../io";
 import { LongformerConfig, LongformerForMaskedLM, LongformerForSequenceClassification } from "../models/longformer";
+import { longformerBatchPlanner } from "../plan";
 import { loadTokenizer, trainBpeTokenizer, type BpeTokenizer } from "../tokenizers";
 import { classifierFromFunction, tensorBoardCallback, Trainer, type TrainableModel } from "../train";
 import type { JsonValue } from "./grid";
@@ -299,6 +300,7 @@ async function build(config: Record<string, JsonValue>, context: TaskContext): P
     dev,
     test,
     tokensIn: (indices) => indices.reduce((sum, i) => sum + train.length(i), 0),
+    batchPlanner: longformerBatchPlanner(model.config, dataOptions(config).maxLength),
     dispose: () => model.dispose(),
   } as ExperimentSetup<unknown>;
 }

@@ -2,7 +2,7 @@
  * Experiment tasks: named recipes that build data and a model from a JSON configuration, so that a worker
  * process can rebuild exactly the same run from its config.json. The grid runner only knows task names.
  */
-import type { TrainableModel, TrainingData } from "../train";
+import type { BatchSizePlanner, TrainableModel, TrainingData } from "../train";
 import type { JsonValue } from "./grid";
 
 /** What a task builds for one run: a model and its data splits. */
@@ -11,6 +11,8 @@ export interface ExperimentSetup<B = unknown> {
   train: TrainingData<B>;
   dev?: TrainingData<B>;
   test?: TrainingData<B>;
+  /** Chooses the micro-batch when the run's perDeviceBatchSize is "auto" (src/plan's longformerBatchPlanner). */
+  batchPlanner?: BatchSizePlanner;
   /** Tokens in a batch of examples (for tokens/s); defaults to one per example. */
   tokensIn?(indices: number[]): number;
   /** Frees the model's and data's tensors. */

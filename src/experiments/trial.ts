@@ -10,7 +10,7 @@ import * as path from "path";
 import { initBackend } from "../backend";
 import { writeJsonAtomic } from "../io";
 import { acquireFolderLock } from "../supervision";
-import { readLastCheckpoint, Trainer, tensorBoardCallback, windowStats, type EvaluationResult, type StepEndInfo, type TrainingArguments, type TrainingData } from "../train";
+import { readLastCheckpoint, Trainer, tensorBoardCallback, windowStats, type EvaluationResult, type StepEndInfo, type TrainingArgumentsInput, type TrainingData } from "../train";
 import type { RunSpec } from "./grid";
 import { collectProvenance, type Provenance } from "./provenance";
 import { getExperimentTask } from "./tasks";
@@ -58,6 +58,9 @@ export interface RunMetrics {
   totalSteps: number;
   examplesSeen: number;
   effectiveBatchSize: number;
+  /** The micro-batch and accumulation actually used (perDeviceBatchSize "auto" chooses them). */
+  perDeviceBatchSize?: number;
+  gradientAccumulationSteps?: number;
   dev: EvalSummary | null;
   test: EvalSummary | null;
   /** Label and prediction of every dev example in order (for bootstrap intervals over examples). */
@@ -204,14 +207,26 @@ async function executeLockedRun(job: RunJob, emit: (event: RunEvent) => void, st
   const progress = new ProgressEvents(run.id, resumeStep, emit);
   let trainer: Trainer<unknown> | undefined;
   try {
-    const args = { saveSteps: DEFAULT_SAVE_STEPS, saveTotalLimit: 1, ...run.training, outputDir: runDir, progress: "none" } as Partial<TrainingArguments>;
+    const args = { saveSteps: DEFAULT_SAVE_STEPS, saveTotalLimit: 1, ...run.training, outputDir: runDir, progress: "none" } as TrainingArgumentsInput;
     if (resumeStep !== null) args.resumeFrom = "last";
     const onStepEnd = (info: StepEndInfo) => {
       timing.trainSeconds = (performance.now() - timing.start) / 1000;
       progress.step(info, totalSteps, saveSteps);
     };
     const trainData = counting(setup.train, setup.tokensIn ?? ((indices) => indices.length), throughput);
-    trainer = new Trainer({ model: setup.model, trainData, evalData: setup.dev, args, callbacks: [{ onStepEnd }, tensorBoardCallback(path.join(runDir, RUN_FILES.tensorboard))] });
+    trainer = new Trainer({
+      model: setup.model,
+      trainData,
+      evalData: setup.dev,
+      args,
+      callbacks: [{ onStepEnd }, tensorBoardCallback(path.join(runDir, RUN_FILES.tensorboard))],
+      batchPlanner: setup.batchPlanner,
+    });
+    if (trainer.batchPlan) {
+      // perDeviceBatchSize "auto": the run's config records what was chosen and why.
+      const recorded = JSON.parse(fs.readFileSync(configFile, "utf8")) as Record<string, unknown>;
+      writeJsonAtomic(configFile, { ...recorded, batchPlan: trainer.batchPlan });
+    }
     const totalSteps = trainer.totalSteps();
     const saveSteps = trainer.args.saveSteps ?? Infinity;
     emit({ type: "started", runId: run.id, totalSteps, resumedFromStep: resumeStep, backend: backend.name });
@@ -231,6 +246,8 @@ async function executeLockedRun(job: RunJob, emit: (event: RunEvent) => void, st
       totalSteps,
       examplesSeen: last?.examplesSeen ?? 0,
       effectiveBatchSize: perDeviceBatchSize * gradientAccumulationSteps,
+      perDeviceBatchSize,
+      gradientAccumulationSteps,
       dev: summarize(result.lastEval),
       test: summarize(test),
       devPredictions: result.lastEval ? { labels: result.lastEval.labels, predictions: result.lastEval.predictions } : null,

@@ -24,3 +24,5 @@ export { lengthHistogramChart } from "./lengthHistogram";
 export type { LengthHistogramOptions } from "./lengthHistogram";
 export { liveChart, LiveChart, RenderThrottle } from "./live";
 export type { LiveChartBuilder, LiveChartOptions, LiveChartStats } from "./live";
+export { memoryPlanChart } from "./memoryPlan";
+export type { MemoryPlanOptions, MemoryPlanPoint } from "./memoryPlan";

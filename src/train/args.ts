@@ -64,6 +64,10 @@ export interface TrainingArguments {
   noiseScaleEmaDecay: number;
   /** Progress display. Default "auto" (bar on a terminal, live display in a notebook). */
   progress: ProgressMode;
+  /** With perDeviceBatchSize "auto" (see TrainerOptions.batchPlanner): examples per optimizer step to reach exactly. */
+  targetEffectiveBatch?: number;
+  /** With perDeviceBatchSize "auto": memory to plan for, bytes or "16GiB"; default: what is left of the 4 GiB WASM heap, or half the RAM on cpu. */
+  memoryBudget?: number | string;
   /** Recompute activations in the backward pass instead of storing them (the model's gradientCheckpointingEnable); unset leaves the model as it is. */
   gradientCheckpointing?: boolean;
 }
@@ -100,6 +104,8 @@ const OPTIONAL_FIELDS: readonly string[] = [
   "resumeFrom",
   "evalBatchSize",
   "gradientCheckpointing",
+  "targetEffectiveBatch",
+  "memoryBudget",
 ];
 
 const SCHEDULES: readonly LrScheduleName[] = ["constant", "linear", "cosine"];
@@ -135,7 +141,7 @@ export function resolveTrainingArguments(partial: Partial<TrainingArguments> = {
   for (const f of ["perDeviceBatchSize", "gradientAccumulationSteps", "epochs", "maxSteps", "loggingSteps"]) {
     positiveInteger(record, f);
   }
-  for (const f of ["evalSteps", "saveSteps", "saveTotalLimit", "evalBatchSize", "fluctuationWindow"]) {
+  for (const f of ["evalSteps", "saveSteps", "saveTotalLimit", "evalBatchSize", "fluctuationWindow", "targetEffectiveBatch"]) {
     positiveInteger(record, f);
   }
   numberInRange(record, "learningRate", 0, Number.MAX_VALUE, "a finite number >= 0");
@@ -163,6 +169,10 @@ export function resolveTrainingArguments(partial: Partial<TrainingArguments> = {
   }
   if (args.gradientCheckpointing !== undefined && typeof args.gradientCheckpointing !== "boolean") {
     fail("gradientCheckpointing", args.gradientCheckpointing, "true or false");
+  }
+  const budget = args.memoryBudget;
+  if (budget !== undefined && !(typeof budget === "string" || (typeof budget === "number" && budget > 0 && Number.isFinite(budget)))) {
+    fail("memoryBudget", budget, 'a number of bytes > 0 or a size such as "16GiB"');
   }
   if (args.resumeFrom === "last" && args.outputDir === undefined) {
     throw new Error('TrainingArguments.resumeFrom "last" needs outputDir');

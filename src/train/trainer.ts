@@ -13,6 +13,7 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import type { DataFrame } from "danfojs-node";
 import { accumulateGradients } from "./accumulate";
+import { resolveAutoBatch, type BatchSizeChoice, type BatchSizePlanner, type TrainingArgumentsInput } from "./autoBatch";
 import { AdamW } from "./adamw";
 import { resolveTrainingArguments, type TrainingArguments } from "./args";
 import type { TrainerCallback, TrainerControl } from "./callbacks";
@@ -36,8 +37,10 @@ export interface TrainerOptions<B> {
   trainData: TrainingData<B>;
   /** Evaluated every `evalSteps` and at the end. */
   evalData?: TrainingData<B>;
-  args?: Partial<TrainingArguments>;
+  args?: TrainingArgumentsInput;
   callbacks?: TrainerCallback[];
+  /** Chooses the micro-batch when args.perDeviceBatchSize is "auto", and completes the noise-scale advice with a plan. */
+  batchPlanner?: BatchSizePlanner;
 }
 
 /** How a `train()` call ended. */
@@ -82,6 +85,8 @@ interface StepOutcome {
  */
 export class Trainer<B> {
   readonly args: TrainingArguments;
+  /** What perDeviceBatchSize "auto" chose (undefined when the batch was given). */
+  readonly batchPlan: BatchSizeChoice | undefined;
   readonly history: TrainingHistory;
   /** The newest evaluation result. */
   lastEval: EvaluationResult | undefined;
@@ -98,9 +103,16 @@ export class Trainer<B> {
   private epochBatches: number[][] | undefined;
   private stopReason: string | undefined;
   private resumed = false;
+  private readonly batchPlanner: BatchSizePlanner | undefined;
 
   constructor(options: TrainerOptions<B>) {
-    this.args = resolveTrainingArguments(options.args);
+    const auto = resolveAutoBatch(options.args ?? {}, options.batchPlanner);
+    this.args = resolveTrainingArguments(auto.args);
+    this.batchPlan = auto.choice;
+    this.batchPlanner = options.batchPlanner;
+    if (auto.choice && this.args.progress !== "none") {
+      process.stderr.write(`Trainer: perDeviceBatchSize "auto" -> ${this.args.perDeviceBatchSize} x gradientAccumulationSteps ${this.args.gradientAccumulationSteps}. ${auto.choice.explanation}\n`);
+    }
     this.model = options.model;
     this.trainData = options.trainData;
     this.evalData = options.evalData;
@@ -161,9 +173,12 @@ export class Trainer<B> {
     return this.optimizer.decayedVariableNames();
   }
 
-  /** Advice on gradientAccumulationSteps from the noise scale. */
+  /** Advice on gradientAccumulationSteps from the noise scale, ending with the batch plan when a batchPlanner was given. */
   advice(): string {
-    return noiseScaleAdvice(this.noise.value, this.args.perDeviceBatchSize, this.args.gradientAccumulationSteps);
+    const advice = noiseScaleAdvice(this.noise.value, this.args.perDeviceBatchSize, this.args.gradientAccumulationSteps);
+    const noise = this.noise.value;
+    if (!this.batchPlanner || noise === undefined || !(noise > 0)) return advice;
+    return `${advice}; ${this.batchPlanner.advise(noise, this.args.gradientCheckpointing === true, this.args.memoryBudget)}`;
   }
 
   /** Total optimizer steps: maxSteps, or epochs * ceil(micro-batches per epoch / k). */

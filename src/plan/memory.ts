@@ -1,0 +1,165 @@
+/**
+ * Predicted peak memory of one training step of LongformerForSequenceClassification in tsml (Trainer: forward
+ * and backward of each micro-batch, exact accumulation, clipping, AdamW), from the configuration alone.
+ *
+ * Where the bytes come from (src/models/longformer, tfjs 4.22). tfjs keeps every tensor saved for the backward
+ * pass and every intermediate gradient until the backward pass ends, so the peak is reached at its end:
+ *   weights + parameter gradients + accumulated gradient (k >= 2) [+ AdamW moments where they share the memory]
+ *   + saved activations + gradients of every activation on the tape.
+ * Activations scale with the micro-batch b and the padded length n, in four shapes: hidden [b, n, H],
+ * feed-forward [b, n, I], band [b, h, n, 2w+1] (w = window / 2) and global columns [b, h, n, G]. On WASM, saving a
+ * tensor for the backward pass copies it (tfjs's clone runs the Identity kernel, a copy there), and so does every
+ * Reshape on the tape (it saves its input), which is why a layer costs far more than its distinct tensors.
+ *
+ * The multiples below are per padded token of one example, in float32 elements. Which terms exist comes from the
+ * code (see above); their sizes were calibrated by exact measurement (tf.profile peakBytes of a real Trainer step,
+ * bench/planner/calibrate.ts) on a grid of 35 configurations per checkpointing mode, and the bench and
+ * test/plan/memory.test.ts check every point stays within 15% (measured: within 0.4% without checkpointing and
+ * 9% with it, always on the high side).
+ */
+import type { LongformerConfig } from "../models/longformer";
+import { longformerParameterSpecs } from "../models/longformer";
+
+/** Compute backends the memory model knows (src/backend's names). */
+export type PlanBackend = "wasm" | "cpu" | "tensorflow";
+
+/** WASM (wasm32) heap limit: going past it is fatal ("memory access out of bounds"). */
+export const WASM_HEAP_LIMIT_BYTES = 4 * 1024 ** 3;
+
+/** What the WASM heap holds before any tensor: the module's static data and initial heap (measured: 16 MiB). */
+export const WASM_HEAP_BASE_BYTES = 16 * 1024 ** 2;
+
+/** Float32 elements per padded token of one example, without gradient checkpointing (all layers' activations). */
+const WITHOUT_CHECKPOINTING = {
+  /** Per layer: hidden-sized saved activations, their copies and gradients (x, q, k, v, context, masks, x̂, ...). */
+  hiddenPerLayer: 91,
+  /** Per layer: feed-forward-sized tensors (intermediate output, GELU input and output, their gradients). */
+  ffnPerLayer: 8,
+  /** Per layer: band-sized tensors [h, 2w+1] (scores, probabilities, dropout mask, sliced band, gradients). */
+  bandPerLayer: 8,
+  /** Per layer and global token: per-head global columns and global-attention rows. */
+  globalPerLayer: 20,
+  /** Embeddings and classifier: hidden-sized tensors outside the layers. */
+  hiddenOutsideLayers: 18,
+};
+
+/** Per layer (not per token): H² elements (the 1/√d-scaled query projections, saved, and their gradients). */
+const SCALED_WEIGHTS_PER_LAYER = 18;
+
+/** Float32 elements per padded token of one example with gradient checkpointing (each layer recomputed in turn). */
+const WITH_CHECKPOINTING = {
+  /** Per layer: its saved input, that input's gradient and the running sum of gradients into it. */
+  hiddenPerLayer: 3,
+  /** Per layer: the saved band mask [2w+1] (the checkpoint keeps the masks with the input). */
+  bandMaskPerLayer: 1,
+  /** One layer being recomputed, plus the embeddings and the classifier: hidden-sized tensors. */
+  hiddenRecomputed: 99,
+  /** One layer being recomputed: feed-forward-sized tensors. */
+  ffnRecomputed: 8,
+  /** One layer being recomputed: band-sized tensors. */
+  bandRecomputed: 9,
+};
+
+/** What a memory estimate is for. */
+export interface MemoryEstimateRequest {
+  config: LongformerConfig;
+  /** Tokens per example before Longformer's padding to a multiple of the largest window. */
+  sequenceLength: number;
+  /** Examples per micro-batch. */
+  batchSize: number;
+  /** Micro-batches per optimizer step (k >= 2 keeps an accumulated gradient). Default 2. */
+  accumulationSteps?: number;
+  /** Gradient checkpointing on. Default false. */
+  checkpointing?: boolean;
+  /** Default "wasm". */
+  backend?: PlanBackend;
+  /** Tokens with global attention per example. Default 1 (the classifier's default: the first token). */
+  globalTokens?: number;
+}
+
+/** Predicted peak bytes of one training step, by part. */
+export interface MemoryEstimate {
+  /** Everything that lives in the budgeted memory at the peak (the WASM heap, or RAM / device memory). */
+  totalBytes: number;
+  weightsBytes: number;
+  /** The micro-batch's parameter gradients. */
+  gradientBytes: number;
+  /** The accumulated gradient of earlier micro-batches (0 when k = 1). */
+  accumulatorBytes: number;
+  /** AdamW's two moments when they share the budgeted memory (cpu: RAM; tensorflow: the backend). */
+  optimizerBytes: number;
+  /** AdamW's moments kept outside the budget (WASM: host memory outside the heap). */
+  hostOptimizerBytes: number;
+  /** Saved activations and their gradients: the part that grows with the batch. */
+  activationBytes: number;
+  /** Fixed overhead of the backend (WASM: the heap's initial size). */
+  overheadBytes: number;
+  parameters: number;
+  /** Length after padding to a multiple of the largest attention window. */
+  paddedLength: number;
+}
+
+function positiveInteger(value: unknown, field: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new Error(`memory estimate: ${field} must be a positive integer, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Number of trainable parameters of LongformerForSequenceClassification with `config`. */
+export function longformerParameterCount(config: LongformerConfig): number {
+  return longformerParameterSpecs(config).reduce((sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** Activation elements of one example (saved tensors and their gradients at the peak). */
+function activationElementsPerExample(config: LongformerConfig, paddedLength: number, checkpointing: boolean, globalTokens: number): number {
+  const H = config.hidden_size;
+  const I = config.intermediate_size;
+  const heads = config.num_attention_heads;
+  const L = config.num_hidden_layers;
+  const n = paddedLength;
+  let bandWidthSum = 0;
+  for (let i = 0; i < L; i++) bandWidthSum += config.windowOf(i) + 1;
+  if (checkpointing) {
+    const c = WITH_CHECKPOINTING;
+    const oneLayer = c.hiddenRecomputed * H + c.ffnRecomputed * I + c.bandRecomputed * heads * (config.maxWindow + 1);
+    return n * (L * c.hiddenPerLayer * H + c.bandMaskPerLayer * bandWidthSum + oneLayer);
+  }
+  const c = WITHOUT_CHECKPOINTING;
+  const perLayer = c.hiddenPerLayer * H + c.ffnPerLayer * I + c.globalPerLayer * heads * globalTokens;
+  return n * (L * perLayer + c.bandPerLayer * heads * bandWidthSum + c.hiddenOutsideLayers * H);
+}
+
+/** Predicts the peak memory of one training step (see the file comment for the model and its calibration). */
+export function estimateTrainingMemory(request: MemoryEstimateRequest): MemoryEstimate {
+  const { config } = request;
+  const sequenceLength = positiveInteger(request.sequenceLength, "sequenceLength");
+  const batchSize = positiveInteger(request.batchSize, "batchSize");
+  const accumulationSteps = positiveInteger(request.accumulationSteps ?? 2, "accumulationSteps");
+  const globalTokens = positiveInteger(request.globalTokens ?? 1, "globalTokens");
+  const backend = request.backend ?? "wasm";
+  if (!["wasm", "cpu", "tensorflow"].includes(backend)) throw new Error(`memory estimate: backend must be "wasm", "cpu" or "tensorflow", got ${JSON.stringify(backend)}`);
+  const window = config.maxWindow;
+  const paddedLength = Math.ceil(sequenceLength / window) * window;
+  const parameters = longformerParameterCount(config);
+  const F = 4; // float32
+  // Without checkpointing every layer's scaled query weights stay saved until the backward pass ends.
+  const scaledWeights = request.checkpointing ? 0 : SCALED_WEIGHTS_PER_LAYER * config.num_hidden_layers * config.hidden_size ** 2;
+  const weightsBytes = F * (parameters + scaledWeights);
+  const gradientBytes = F * parameters;
+  const accumulatorBytes = accumulationSteps > 1 ? F * parameters : 0;
+  const momentsBytes = 2 * F * parameters;
+  const optimizerBytes = backend === "wasm" ? 0 : momentsBytes;
+  const activationBytes = F * batchSize * activationElementsPerExample(config, paddedLength, request.checkpointing === true, globalTokens);
+  const overheadBytes = backend === "wasm" ? WASM_HEAP_BASE_BYTES : 0;
+  return {
+    totalBytes: weightsBytes + gradientBytes + accumulatorBytes + optimizerBytes + activationBytes + overheadBytes,
+    weightsBytes,
+    gradientBytes,
+    accumulatorBytes,
+    optimizerBytes,
+    hostOptimizerBytes: backend === "wasm" ? momentsBytes : 0,
+    activationBytes,
+    overheadBytes,
+    parameters,
+    paddedLength,
+  };
+}
