@@ -2,7 +2,7 @@
  * Calibration table of the batch planner's memory model (src/plan/memory.ts) against measured training steps,
  * with Hugging Face PyTorch's CPU peak for the same points as a second column:
  *
- *   node dist/bench/planner/calibrate.js [--quick] [--no-hf] [--out bench/planner/calibration.md]
+ *   [TSML_BACKEND=cpu] node dist/bench/planner/calibrate.js [--quick] [--no-hf] [--out bench/planner/calibration-wasm.md]
  *
  * Every point runs in a fresh process (the WASM heap never shrinks): one Trainer optimizer step (2 micro-batches
  * of b examples, exact accumulation, clipping, AdamW; dropout on) of LongformerForSequenceClassification, measured
@@ -40,6 +40,13 @@ const SHAPES: Omit<Point, "checkpointing">[] = [
   { hidden: 256, intermediate: 1024, heads: 4, window: 128, length: 1024, batch: 2, layers: 3 },
   // One longformer-base-sized layer (hidden 768, 12 heads, window 512) at 1024 tokens.
   { hidden: 768, intermediate: 3072, heads: 12, window: 512, length: 1024, batch: 1, layers: 1 },
+];
+
+/** The cpu backend is pure JavaScript: smaller shapes. */
+const CPU_SHAPES: Omit<Point, "checkpointing">[] = [
+  { hidden: 32, intermediate: 64, heads: 2, window: 8, length: 64, batch: 1, layers: 1 },
+  { hidden: 32, intermediate: 128, heads: 4, window: 16, length: 64, batch: 2, layers: 2 },
+  { hidden: 64, intermediate: 256, heads: 4, window: 32, length: 256, batch: 2, layers: 2 },
 ];
 
 const VOCAB = 1000;
@@ -92,21 +99,24 @@ async function main(argv: string[]): Promise<number> {
   const withHf = !argv.includes("--no-hf");
   const outArg = argv.indexOf("--out");
   const outFile = outArg >= 0 ? argv[outArg + 1] : undefined;
-  const shapes = quick ? SHAPES.slice(0, 3) : SHAPES;
+  const info = await initBackend(); // the children start the same backend (TSML_BACKEND is inherited)
+  const all = info.name === "wasm" ? SHAPES : CPU_SHAPES;
+  const shapes = quick ? all.slice(0, 2) : all;
   const points = shapes.flatMap((s) => [false, true].map((checkpointing) => ({ ...s, checkpointing })));
   const header = "| hidden | inter | heads | window | tokens | batch | layers | ckpt | measured MiB | predicted MiB | error | WASM heap MiB | heap / predicted | tsml RSS MiB | HF RSS MiB | tsml / HF RSS |";
   const rows = [header, header.replace(/[^|]+/g, "---")];
-  let backend = "";
+  const backend = info.name;
+  const raw: unknown[] = [];
   let worst = 0;
   for (const p of points) {
     const measured = measureInChild(p);
-    backend = measured.backend;
-    const estimate = estimateTrainingMemory({ config: configOf(p), sequenceLength: p.length, batchSize: p.batch, checkpointing: p.checkpointing, backend: backend as "wasm" });
+    const estimate = estimateTrainingMemory({ config: configOf(p), sequenceLength: p.length, batchSize: p.batch, checkpointing: p.checkpointing, backend });
     // Tensor bytes only: the heap's base and host-side AdamW moments are not tensors.
     const predicted = estimate.totalBytes - estimate.overheadBytes - (backend === "wasm" ? 0 : estimate.optimizerBytes);
     const error = predicted / measured.tensorPeakBytes - 1;
     worst = Math.max(worst, Math.abs(error));
     const hf = withHf ? hfPeakRss(p) : null;
+    raw.push({ point: p, measured, predictedTensorBytes: predicted, hfPeakRssBytes: hf });
     rows.push(
       `| ${p.hidden} | ${p.intermediate} | ${p.heads} | ${p.window} | ${p.length} | ${p.batch} | ${p.layers} | ${p.checkpointing ? "on" : "off"} | ` +
         `${mib(measured.tensorPeakBytes)} | ${mib(predicted)} | ${(error * 100).toFixed(1)}% | ${measured.heapBytes ? mib(measured.heapBytes) : "-"} | ` +
@@ -115,10 +125,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(rows[rows.length - 1]);
   }
   const summary = [
-    `# Batch planner calibration (${backend} backend, tfjs ${tf.version.tfjs}, node ${process.version})`,
+    `# Batch planner memory model vs measurement (${backend} backend, tfjs ${tf.version.tfjs}, node ${process.version})`,
     "",
     "One Trainer optimizer step of LongformerForSequenceClassification: 2 micro-batches of `batch` examples, exact accumulation,",
-    "clipping, AdamW (moments in host memory), dropout on, vocab 1000, one global token. *measured* = tf.profile peak tensor bytes",
+    "clipping, AdamW (moments in host memory), dropout on, vocab 1000, one global token (the classifier's default). *measured* = tf.profile peak tensor bytes",
     "(deterministic); *predicted* = src/plan/memory.ts without the heap base; WASM heap = heap size after the step (it grows in",
     "steps of up to 20% and never shrinks); RSS = process peak. HF = Hugging Face PyTorch (transformers v4.31, torch, 1 thread)",
     "forward + backward of the same shape, process peak RSS, one process per point.",
@@ -128,7 +138,10 @@ async function main(argv: string[]): Promise<number> {
     `Largest |error|: ${(worst * 100).toFixed(1)}% (bound ${BOUND * 100}%).`,
   ].join("\n");
   console.log(`\nlargest |error| ${(worst * 100).toFixed(1)}% (bound ${BOUND * 100}%)`);
-  if (outFile) fs.writeFileSync(outFile, summary + "\n");
+  if (outFile) {
+    fs.writeFileSync(outFile, summary + "\n");
+    fs.writeFileSync(outFile.replace(/\.md$/, "") + ".json", JSON.stringify(raw, null, 1) + "\n");
+  }
   return worst <= BOUND ? 0 : 1;
 }
 

@@ -13,9 +13,12 @@
  *
  * The multiples below are per padded token of one example, in float32 elements. Which terms exist comes from the
  * code (see above); their sizes were calibrated by exact measurement (tf.profile peakBytes of a real Trainer step,
- * bench/planner/calibrate.ts) on a grid of 35 configurations per checkpointing mode, and the bench and
- * test/plan/memory.test.ts check every point stays within 15% (measured: within 0.4% without checkpointing and
- * 9% with it, always on the high side).
+ * measureTrainingStepPeak) by least squares, rounded to integers: on WASM over 35 configurations per
+ * checkpointing mode (hidden 32-64, intermediate 64-256, 2-4 heads, window 16-64, 256-512 tokens, batch 1-3,
+ * 1-4 layers; fit within 0.4% without checkpointing, 3% with it), then checked on larger shapes up to one
+ * longformer-base layer at 1024 tokens (within 2%); on cpu over 15 smaller ones per mode (within 1% and 4%).
+ * bench/planner/calibrate.ts prints the table and fails past 15%; test/plan/memory.test.ts checks shapes outside
+ * the fit. The tensorflow backend (not installed here) is assumed to behave like cpu (same stock-op paths).
  */
 import type { LongformerConfig } from "../models/longformer";
 import { longformerParameterSpecs } from "../models/longformer";
@@ -29,36 +32,61 @@ export const WASM_HEAP_LIMIT_BYTES = 4 * 1024 ** 3;
 /** What the WASM heap holds before any tensor: the module's static data and initial heap (measured: 16 MiB). */
 export const WASM_HEAP_BASE_BYTES = 16 * 1024 ** 2;
 
-/** Float32 elements per padded token of one example, without gradient checkpointing (all layers' activations). */
-const WITHOUT_CHECKPOINTING = {
-  /** Per layer: hidden-sized saved activations, their copies and gradients (x, q, k, v, context, masks, x̂, ...). */
-  hiddenPerLayer: 91,
-  /** Per layer: feed-forward-sized tensors (intermediate output, GELU input and output, their gradients). */
-  ffnPerLayer: 8,
-  /** Per layer: band-sized tensors [h, 2w+1] (scores, probabilities, dropout mask, sliced band, gradients). */
-  bandPerLayer: 8,
-  /** Per layer and global token: per-head global columns and global-attention rows. */
-  globalPerLayer: 20,
-  /** Embeddings and classifier: hidden-sized tensors outside the layers. */
-  hiddenOutsideLayers: 18,
+/** Float32 elements per padded token of one example, by tensor shape, for one backend's kernels. */
+interface ActivationCoefficients {
+  /** Without gradient checkpointing (every layer's activations live until the backward pass ends). */
+  without: {
+    /** Per layer: hidden-sized saved activations, their copies and gradients (x, q, k, v, context, masks, x̂, ...). */
+    hiddenPerLayer: number;
+    /** Per layer: feed-forward-sized tensors (intermediate output, GELU input and output, their gradients). */
+    ffnPerLayer: number;
+    /** Per layer: band-sized tensors [h, 2w+1] (scores, probabilities, dropout mask, sliced band, gradients). */
+    bandPerLayer: number;
+    /** Per layer, head and global token: global-key columns and global-attention rows. */
+    globalPerLayer: number;
+    /** Embeddings and classifier: hidden-sized tensors outside the layers. */
+    hiddenOutsideLayers: number;
+  };
+  /** With gradient checkpointing (each layer recomputed in turn in the backward pass). */
+  with: {
+    /** Per layer: its saved input, that input's gradient and the running sum of gradients into it. */
+    hiddenPerLayer: number;
+    /** Per layer: the saved band mask [2w+1] (the checkpoint keeps the masks with the input). */
+    bandMaskPerLayer: number;
+    /** One layer being recomputed, plus the embeddings and the classifier: hidden-sized tensors. */
+    hiddenRecomputed: number;
+    /** One layer being recomputed: feed-forward-sized tensors. */
+    ffnRecomputed: number;
+    /** One layer being recomputed: band-sized tensors. */
+    bandRecomputed: number;
+  };
+  /** Per layer, without checkpointing: H² elements (the 1/√d-scaled query projections, saved, and their gradients). */
+  scaledWeightsPerLayer: number;
+}
+
+/**
+ * WASM: tsml's band kernels (saving q, k and p, v) and SIMD GELU; saving for backward copies (Identity is a copy
+ * on WASM), so do Reshapes on the tape.
+ */
+const WASM_COEFFICIENTS: ActivationCoefficients = {
+  without: { hiddenPerLayer: 91, ffnPerLayer: 8, bandPerLayer: 8, globalPerLayer: 20, hiddenOutsideLayers: 18 },
+  with: { hiddenPerLayer: 3, bandMaskPerLayer: 1, hiddenRecomputed: 99, ffnRecomputed: 8, bandRecomputed: 9 },
+  scaledWeightsPerLayer: 18,
 };
 
-/** Per layer (not per token): H² elements (the 1/√d-scaled query projections, saved, and their gradients). */
-const SCALED_WEIGHTS_PER_LAYER = 18;
-
-/** Float32 elements per padded token of one example with gradient checkpointing (each layer recomputed in turn). */
-const WITH_CHECKPOINTING = {
-  /** Per layer: its saved input, that input's gradient and the running sum of gradients into it. */
-  hiddenPerLayer: 3,
-  /** Per layer: the saved band mask [2w+1] (the checkpoint keeps the masks with the input). */
-  bandMaskPerLayer: 1,
-  /** One layer being recomputed, plus the embeddings and the classifier: hidden-sized tensors. */
-  hiddenRecomputed: 99,
-  /** One layer being recomputed: feed-forward-sized tensors. */
-  ffnRecomputed: 8,
-  /** One layer being recomputed: band-sized tensors. */
-  bandRecomputed: 9,
+/**
+ * cpu (and, not measured here, tensorflow): the band products built from stock ops blockwise (3w-wide key windows,
+ * padded skews), GELU from stock ops; saved tensors share their data (Identity does not copy on cpu).
+ */
+const STOCK_OPS_COEFFICIENTS: ActivationCoefficients = {
+  without: { hiddenPerLayer: 154, ffnPerLayer: 8, bandPerLayer: 36, globalPerLayer: 0, hiddenOutsideLayers: 19 },
+  with: { hiddenPerLayer: 6, bandMaskPerLayer: 0, hiddenRecomputed: 156, ffnRecomputed: 8, bandRecomputed: 36 },
+  scaledWeightsPerLayer: 28,
 };
+
+function coefficientsOf(backend: PlanBackend): ActivationCoefficients {
+  return backend === "wasm" ? WASM_COEFFICIENTS : STOCK_OPS_COEFFICIENTS;
+}
 
 /** What a memory estimate is for. */
 export interface MemoryEstimateRequest {
@@ -110,7 +138,7 @@ export function longformerParameterCount(config: LongformerConfig): number {
 }
 
 /** Activation elements of one example (saved tensors and their gradients at the peak). */
-function activationElementsPerExample(config: LongformerConfig, paddedLength: number, checkpointing: boolean, globalTokens: number): number {
+function activationElementsPerExample(config: LongformerConfig, paddedLength: number, checkpointing: boolean, globalTokens: number, coefficients: ActivationCoefficients): number {
   const H = config.hidden_size;
   const I = config.intermediate_size;
   const heads = config.num_attention_heads;
@@ -119,11 +147,11 @@ function activationElementsPerExample(config: LongformerConfig, paddedLength: nu
   let bandWidthSum = 0;
   for (let i = 0; i < L; i++) bandWidthSum += config.windowOf(i) + 1;
   if (checkpointing) {
-    const c = WITH_CHECKPOINTING;
+    const c = coefficients.with;
     const oneLayer = c.hiddenRecomputed * H + c.ffnRecomputed * I + c.bandRecomputed * heads * (config.maxWindow + 1);
     return n * (L * c.hiddenPerLayer * H + c.bandMaskPerLayer * bandWidthSum + oneLayer);
   }
-  const c = WITHOUT_CHECKPOINTING;
+  const c = coefficients.without;
   const perLayer = c.hiddenPerLayer * H + c.ffnPerLayer * I + c.globalPerLayer * heads * globalTokens;
   return n * (L * perLayer + c.bandPerLayer * heads * bandWidthSum + c.hiddenOutsideLayers * H);
 }
@@ -142,13 +170,17 @@ export function estimateTrainingMemory(request: MemoryEstimateRequest): MemoryEs
   const parameters = longformerParameterCount(config);
   const F = 4; // float32
   // Without checkpointing every layer's scaled query weights stay saved until the backward pass ends.
-  const scaledWeights = request.checkpointing ? 0 : SCALED_WEIGHTS_PER_LAYER * config.num_hidden_layers * config.hidden_size ** 2;
+  const coefficients = coefficientsOf(backend);
+  const scaledWeights = request.checkpointing ? 0 : coefficients.scaledWeightsPerLayer * config.num_hidden_layers * config.hidden_size ** 2;
   const weightsBytes = F * (parameters + scaledWeights);
-  const gradientBytes = F * parameters;
+  // With checkpointing the peak comes while the first layer is recomputed: the embedding tables' gradients
+  // (computed last) do not exist yet.
+  const embeddingTables = (config.vocab_size + config.max_position_embeddings + config.type_vocab_size) * config.hidden_size;
+  const gradientBytes = F * (request.checkpointing ? parameters - embeddingTables : parameters);
   const accumulatorBytes = accumulationSteps > 1 ? F * parameters : 0;
   const momentsBytes = 2 * F * parameters;
   const optimizerBytes = backend === "wasm" ? 0 : momentsBytes;
-  const activationBytes = F * batchSize * activationElementsPerExample(config, paddedLength, request.checkpointing === true, globalTokens);
+  const activationBytes = F * batchSize * activationElementsPerExample(config, paddedLength, request.checkpointing === true, globalTokens, coefficients);
   const overheadBytes = backend === "wasm" ? WASM_HEAP_BASE_BYTES : 0;
   return {
     totalBytes: weightsBytes + gradientBytes + accumulatorBytes + optimizerBytes + activationBytes + overheadBytes,
