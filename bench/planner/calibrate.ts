@@ -3,6 +3,9 @@
  * with Hugging Face PyTorch's CPU peak for the same points as a second column:
  *
  *   [TSML_BACKEND=cpu] node dist/bench/planner/calibrate.js [--quick] [--no-hf] [--out bench/planner/calibration-wasm.md]
+ *                                                       [--from bench/planner/calibration-wasm.json]
+ *
+ * `--from` reuses the measurements a previous run wrote (next to its --out) and only recomputes the predictions.
  *
  * Every point runs in a fresh process (the WASM heap never shrinks): one Trainer optimizer step (2 micro-batches
  * of b examples, exact accumulation, clipping, AdamW; dropout on) of LongformerForSequenceClassification, measured
@@ -102,20 +105,23 @@ async function main(argv: string[]): Promise<number> {
   const info = await initBackend(); // the children start the same backend (TSML_BACKEND is inherited)
   const all = info.name === "wasm" ? SHAPES : CPU_SHAPES;
   const shapes = quick ? all.slice(0, 2) : all;
-  const points = shapes.flatMap((s) => [false, true].map((checkpointing) => ({ ...s, checkpointing })));
+  const fromArg = argv.indexOf("--from");
+  const previous = fromArg >= 0 ? (JSON.parse(fs.readFileSync(argv[fromArg + 1], "utf8")) as { point: Point; measured: PeakMeasurement & { backend: string }; hfPeakRssBytes: number | null }[]) : undefined;
+  const points = previous ? previous.map((r) => r.point) : shapes.flatMap((s) => [false, true].map((checkpointing) => ({ ...s, checkpointing })));
   const header = "| hidden | inter | heads | window | tokens | batch | layers | ckpt | measured MiB | predicted MiB | error | WASM heap MiB | heap / predicted | tsml RSS MiB | HF RSS MiB | tsml / HF RSS |";
   const rows = [header, header.replace(/[^|]+/g, "---")];
   const backend = info.name;
   const raw: unknown[] = [];
   let worst = 0;
   for (const p of points) {
-    const measured = measureInChild(p);
+    const reused = previous?.find((r) => JSON.stringify(r.point) === JSON.stringify(p));
+    const measured = reused ? reused.measured : measureInChild(p);
     const estimate = estimateTrainingMemory({ config: configOf(p), sequenceLength: p.length, batchSize: p.batch, checkpointing: p.checkpointing, backend });
     // Tensor bytes only: the heap's base and host-side AdamW moments are not tensors.
     const predicted = estimate.totalBytes - estimate.overheadBytes - (backend === "wasm" ? 0 : estimate.optimizerBytes);
     const error = predicted / measured.tensorPeakBytes - 1;
     worst = Math.max(worst, Math.abs(error));
-    const hf = withHf ? hfPeakRss(p) : null;
+    const hf = reused ? reused.hfPeakRssBytes : withHf ? hfPeakRss(p) : null;
     raw.push({ point: p, measured, predictedTensorBytes: predicted, hfPeakRssBytes: hf });
     rows.push(
       `| ${p.hidden} | ${p.intermediate} | ${p.heads} | ${p.window} | ${p.length} | ${p.batch} | ${p.layers} | ${p.checkpointing ? "on" : "off"} | ` +

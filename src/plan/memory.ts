@@ -8,17 +8,16 @@
  *   weights + parameter gradients + accumulated gradient (k >= 2) [+ AdamW moments where they share the memory]
  *   + activations (saved tensors, intermediates, the gradients in flight) at the worst moment.
  * Activations scale with the micro-batch b and the padded length n, in four shapes: hidden [b, n, H],
- * feed-forward [b, n, I], band [b, h, n, 2w+1] (w = window / 2) and global columns [b, h, n, G]. On WASM, saving a
- * tensor for the backward pass copies it (tfjs's clone runs the Identity kernel, a copy there), and so does every
- * Reshape on the tape (it saves its input).
+ * feed-forward [b, n, I], band [b, h, n, 2w+1] (w = window / 2) and global columns [b, h, n, G]. Every
+ * Reshape on the tape saves its input (on WASM, since main's e6de0c9, saving shares data as on cpu).
  *
  * The multiples below are per padded token of one example, in float32 elements. Which terms exist comes from the
  * code (see above); their sizes were calibrated by exact measurement (tf.profile peakBytes of a real Trainer step,
  * measureTrainingStepPeak) by least squares, rounded: on WASM over 35 configurations per checkpointing mode
  * (hidden 32-64, intermediate 64-256, 2-4 heads, window 16-64, 256-512 tokens, batch 1-3, 1-4 layers). With
- * checkpointing the fit is within -1%..+2%; without it the peak moves between the end of the forward pass and the
- * backward pass with the shape, so one linear form, rounded up, is within -3%..+14%. Checked on larger shapes up
- * to one longformer-base layer at 1024 tokens (within 5%). The cpu coefficients were fitted
+ * checkpointing the fit is within -1%..+1%; without it the peak moves between the end of the forward pass and the
+ * backward pass with the shape, so one linear form, rounded up, is within 0%..+12%. bench/planner/calibration-wasm.md
+ * also checks larger shapes, up to one longformer-base layer at 1024 tokens. The cpu coefficients were fitted
  * (within 1% and 4%) before the backward pass freed memory as it goes (src/train/gradients.ts); they now
  * over-predict, on the safe side (by 40-57% without checkpointing, 9% with it, on the points re-measured), and
  * await re-calibration (TSML_BACKEND=cpu node dist/bench/planner/calibrate.js).
@@ -71,12 +70,9 @@ interface ActivationCoefficients {
   scaledWeightsPerLayer: number;
 }
 
-/**
- * WASM: tsml's band kernels (saving q, k and p, v) and SIMD GELU; saving for backward copies (Identity is a copy
- * on WASM), so do Reshapes on the tape.
- */
+/** WASM: tsml's band kernels (saving q, k and p, v), SIMD GELU and LayerNorm kernels. */
 const WASM_COEFFICIENTS: ActivationCoefficients = {
-  without: { hiddenPerLayer: 40, ffnPerLayer: 6, bandPerLayer: 5, globalPerLayer: 14, hiddenOutsideLayers: 70 },
+  without: { hiddenPerLayer: 30, ffnPerLayer: 7, bandPerLayer: 6, globalPerLayer: 0, hiddenOutsideLayers: 75 },
   with: { hiddenPerLayer: 1, bandMaskPerLayer: 1, hiddenRecomputed: 92, ffnRecomputed: 8, bandRecomputed: 7, globalRecomputed: 14 },
   scaledWeightsPerLayer: 0,
 };

@@ -1,6 +1,6 @@
 /** Predicted training memory against the per-device batch size, with the memory budget and the chosen batch (the batch planner's chart). */
 import { VegaLiteChart } from "./chart";
-import { ChartLayoutOptions, noDataSpec, topLevel } from "./spec";
+import { ChartLayer, ChartLayoutOptions, noDataSpec, topLevel } from "./spec";
 
 /** One predicted point: peak bytes of a training step at `batchSize`, with or without gradient checkpointing. */
 export interface MemoryPlanPoint {
@@ -34,13 +34,13 @@ export function memoryPlanChart(points: readonly MemoryPlanPoint[], options: Mem
   const values = points.map((p) => ({ batchSize: p.batchSize, GiB: Number((p.bytes / GIB).toPrecision(4)), mode: mode(p.checkpointing) }));
   const rules = [{ GiB: options.memoryBytes / GIB, what: "device memory" }];
   if (options.usableBytes !== undefined) rules.push({ GiB: options.usableBytes / GIB, what: "budget after safety margin" });
-  const x = { field: "batchSize", type: "quantitative", title: "per-device batch size", axis: { tickMinStep: 1 } };
-  const y = { field: "GiB", type: "quantitative", title: "predicted peak memory (GiB)" };
-  const layer: Record<string, unknown>[] = [
+  const x = { field: "batchSize", type: "quantitative" as const, title: "per-device batch size", axis: { tickMinStep: 1 } };
+  const y = { field: "GiB", type: "quantitative" as const, title: "predicted peak memory (GiB)" };
+  const layer: ChartLayer[] = [
     {
       data: { values },
       mark: { type: "line", point: true, strokeWidth: 1.8 },
-      encoding: { x, y, color: { field: "mode", type: "nominal", title: null }, tooltip: [x, { ...y, format: ".3f" }, { field: "mode", type: "nominal" }] },
+      encoding: { x, y, color: { field: "mode", type: "nominal", title: null }, tooltip: [x, { ...y, format: ".3f" }, { field: "mode", type: "nominal" as const }] },
     },
     {
       data: { values: rules },

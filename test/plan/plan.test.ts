@@ -73,7 +73,7 @@ describe("plan/plan: planBatch", () => {
   it("charts predicted memory vs batch with the budget and the chosen batch (valid Vega-Lite)", async () => {
     const plan = planBatch({ config, sequenceLength, memoryBytes: budgetFitting(2, 6), noiseScale: 100, devices: 8 });
     const chart = batchPlanChart(plan);
-    const layers = chart.spec.layer as { data: { values: Record<string, unknown>[] } }[];
+    const layers = (chart.spec as unknown as { layer: { data: { values: Record<string, unknown>[] } }[] }).layer;
     assert.equal(layers.length, 3);
     const shown = Math.max(8, 2 * plan.perDeviceBatchSize);
     assert.equal(layers[0].data.values.length, 2 * shown);
