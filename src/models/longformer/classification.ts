@@ -142,9 +142,7 @@ export class LongformerForSequenceClassification {
 
   /** A copy of every parameter's values by HF name. */
   weights(): LongformerWeights {
-    const out: LongformerWeights = new Map();
-    for (const [name, v] of this.params.entries()) out.set(name, { shape: v.shape.slice(), data: Float32Array.from(v.dataSync() as Float32Array) });
-    return out;
+    return this.params.copyValues();
   }
 
   /** The parameters as [HF name, variable] pairs in HF's state_dict order. */

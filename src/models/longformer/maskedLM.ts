@@ -139,9 +139,7 @@ export class LongformerForMaskedLM {
 
   /** A copy of every parameter's values by HF name (the tied decoder weight is the word-embedding entry). */
   weights(): LongformerWeights {
-    const out: LongformerWeights = new Map();
-    for (const [name, v] of this.params.entries()) out.set(name, { shape: v.shape.slice(), data: Float32Array.from(v.dataSync() as Float32Array) });
-    return out;
+    return this.params.copyValues();
   }
 
   /** The parameters as [HF name, variable] pairs (the decoder weight is the word-embedding variable). */

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from "../../backend";
 import type { LongformerActivation } from "./config";
+import type { LongformerWeights } from "./weights";
 
 /** HF parameter name -> variable; PyTorch layouts (`Linear.weight` is `[out, in]`). */
 export class LongformerParameters {
@@ -27,6 +28,13 @@ export class LongformerParameters {
     const v = this.byName.get(name);
     if (!v) throw new Error(`Longformer: no parameter named ${name}`);
     return v;
+  }
+
+  /** A copy of every parameter's values by HF name. */
+  copyValues(): LongformerWeights {
+    const out: LongformerWeights = new Map();
+    for (const [name, v] of this.byName) out.set(name, { shape: v.shape.slice(), data: Float32Array.from(v.dataSync() as Float32Array) });
+    return out;
   }
 
   /** All parameters in creation order, keyed by HF name. */
