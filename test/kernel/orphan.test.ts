@@ -4,18 +4,8 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { tempDir } from "../helpers";
+import { isRunning } from "../reliability/support";
 import { installTestKernelspec } from "./harness";
-
-/** Alive and not a zombie waiting to be reaped (a zombie still answers kill(pid, 0)). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = `/proc/${pid}/stat`;
-  return !fs.existsSync(stat) || !/^\d+ \(.*\) Z/.test(fs.readFileSync(stat, "utf8"));
-}
 
 /**
  * The intermediate parent: starts a kernel from the kernelspec argv with the test client, runs `while (true) {}`

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { HubOptions, HubRepo, pretrainedFolder } from "../../hub";
-import { readSafetensorsFile, readTorchCheckpointFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
+import { type SafetensorsFile, readSafetensorsFile, readTorchCheckpointFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
 import { TrainableModel, classifierFromFunction, softmaxCrossEntropySum } from "../../train";
 import { LongformerConfig, LongformerConfigInit } from "./config";
 import { LongformerBatch, prepareLongformerBatch } from "./masks";
@@ -59,6 +59,17 @@ export interface LongformerPretrainedOptions extends LongformerLoadOptions, HubO
 
 /** Weight files a pretrained folder may hold, in order of preference (safetensors needs no pickle). */
 export const LONGFORMER_WEIGHT_FILES = ["model.safetensors", "pytorch_model.bin"];
+
+/** A checkpoint folder's config.json and its weight file (safetensors preferred, else the PyTorch .bin), read; `caller` names errors. */
+export function readLongformerFolder(dir: string, caller: string): { config: LongformerConfig; checkpoint: SafetensorsFile; weightsPath: string } {
+  const configPath = path.join(dir, "config.json");
+  const weightsPath = LONGFORMER_WEIGHT_FILES.map((name) => path.join(dir, name)).find((file) => fs.existsSync(file));
+  if (!fs.existsSync(configPath)) throw new Error(`${caller}: ${configPath} not found (expected config.json and ${LONGFORMER_WEIGHT_FILES.join(" or ")} in ${dir})`);
+  if (!weightsPath) throw new Error(`${caller}: neither ${LONGFORMER_WEIGHT_FILES.join(" nor ")} found in ${dir}`);
+  const config = LongformerConfig.fromJSON(fs.readFileSync(configPath, "utf-8"), configPath);
+  const checkpoint = weightsPath.endsWith(".bin") ? readTorchCheckpointFile(weightsPath) : readSafetensorsFile(weightsPath);
+  return { config, checkpoint, weightsPath };
+}
 
 /** Fetches what a Longformer checkpoint folder needs from a Hub repo: config.json and the preferred weights file. */
 export async function fetchLongformerCheckpoint(repo: HubRepo): Promise<void> {
@@ -123,12 +134,7 @@ export class LongformerForSequenceClassification {
 
   /** Loads `dir/config.json` and `dir/model.safetensors`, else `dir/pytorch_model.bin` (HF names; F32/F16/BF16). */
   static fromFolder(dir: string, options: LongformerLoadOptions = {}): LongformerForSequenceClassification {
-    const configPath = path.join(dir, "config.json");
-    const weightsPath = LONGFORMER_WEIGHT_FILES.map((name) => path.join(dir, name)).find((file) => fs.existsSync(file));
-    if (!fs.existsSync(configPath)) throw new Error(`Longformer.fromFolder: ${configPath} not found (expected config.json and ${LONGFORMER_WEIGHT_FILES.join(" or ")} in ${dir})`);
-    if (!weightsPath) throw new Error(`Longformer.fromFolder: neither ${LONGFORMER_WEIGHT_FILES.join(" nor ")} found in ${dir}`);
-    const config = LongformerConfig.fromJSON(fs.readFileSync(configPath, "utf-8"), configPath);
-    const checkpoint = weightsPath.endsWith(".bin") ? readTorchCheckpointFile(weightsPath) : readSafetensorsFile(weightsPath);
+    const { config, checkpoint, weightsPath } = readLongformerFolder(dir, "Longformer.fromFolder");
     const weights = longformerWeightsFromCheckpoint(config, checkpoint, weightsPath, options);
     return new LongformerForSequenceClassification(config, weights, options.seed ?? 0);
   }

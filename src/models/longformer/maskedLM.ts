@@ -8,9 +8,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { HubOptions, pretrainedFolder } from "../../hub";
-import { readSafetensorsFile, readTorchCheckpointFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
+import { writeJsonAtomic, writeSafetensorsFile } from "../../io";
 import type { SafetensorsInput } from "../../io";
-import { LONGFORMER_WEIGHT_FILES, LongformerForSequenceClassification, fetchLongformerCheckpoint } from "./classification";
+import { LongformerForSequenceClassification, fetchLongformerCheckpoint, readLongformerFolder } from "./classification";
 import type { LongformerCreateOptions, LongformerForwardOptions } from "./classification";
 import { LongformerConfig, LongformerConfigInit } from "./config";
 import { LongformerBatch, prepareLongformerBatch } from "./masks";
@@ -110,12 +110,7 @@ export class LongformerForMaskedLM {
    * `lm_head.decoder.bias` is `lm_head.bias`; pooler and position_ids entries are ignored as in HF.
    */
   static fromFolder(dir: string, options: LongformerMaskedLMLoadOptions = {}): LongformerForMaskedLM {
-    const configPath = path.join(dir, "config.json");
-    const weightsPath = LONGFORMER_WEIGHT_FILES.map((name) => path.join(dir, name)).find((file) => fs.existsSync(file));
-    if (!fs.existsSync(configPath)) throw new Error(`LongformerForMaskedLM.fromFolder: ${configPath} not found (expected config.json and ${LONGFORMER_WEIGHT_FILES.join(" or ")} in ${dir})`);
-    if (!weightsPath) throw new Error(`LongformerForMaskedLM.fromFolder: neither ${LONGFORMER_WEIGHT_FILES.join(" nor ")} found in ${dir}`);
-    const config = LongformerConfig.fromJSON(fs.readFileSync(configPath, "utf-8"), configPath);
-    const file = weightsPath.endsWith(".bin") ? readTorchCheckpointFile(weightsPath) : readSafetensorsFile(weightsPath);
+    const { config, checkpoint: file, weightsPath } = readLongformerFolder(dir, "LongformerForMaskedLM.fromFolder");
     const weights = mapCheckpointWeights(config, longformerMaskedLMParameterSpecs(config), file, weightsPath, {
       modelName: "LongformerForMaskedLM",
       ignored: [/^(longformer\.)?pooler\./, /(^|\.)embeddings\.position_ids$/],
