@@ -14,4 +14,5 @@ export * from "./data";
 export * from "./plots";
 export * from "./stats";
 export * from "./experiments";
+export * from "./study";
 export * from "./plan";

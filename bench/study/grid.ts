@@ -10,7 +10,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describeBackend, initBackend } from "../../src/backend";
-import { defaultWorkerCount, getExperimentTask, runGrid, studyGrid, type GridSpec, type RunMetrics } from "../../src/experiments";
+import { defaultWorkerCount, getExperimentTask, runGrid, type GridSpec, type RunMetrics } from "../../src/experiments";
+import { studyGrid } from "../../src/study";
 
 function tempRoot(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "tsml-bench-study-"));

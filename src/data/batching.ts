@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { seededRng } from "./random";
+import { requirePositiveInteger } from "../util";
 
 /** Token ids and a class id per document. */
 export interface EncodedClassificationData {
@@ -76,7 +77,7 @@ export class SequenceClassificationData {
     const { inputIds, labels } = encoded;
     if (inputIds.length !== labels.length) throw new Error(`sequenceClassificationData: ${inputIds.length} sequences but ${labels.length} labels`);
     this.multiple = options.padToMultipleOf ?? 1;
-    if (!Number.isInteger(this.multiple) || this.multiple < 1) throw new Error(`padToMultipleOf must be a positive integer, got ${options.padToMultipleOf}`);
+    requirePositiveInteger(this.multiple, "padToMultipleOf");
     if (options.maxLength !== undefined && (!Number.isInteger(options.maxLength) || options.maxLength < 2)) {
       throw new Error(`maxLength must be an integer >= 2, got ${options.maxLength}`);
     }
@@ -139,7 +140,7 @@ export class SequenceClassificationData {
    * batch order is shuffled afterwards.
    */
   epochBatches(epoch: number, seed: number, batchSize: number): number[][] {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+    requirePositiveInteger(batchSize, "batch size");
     const rng = seededRng(seed, epoch);
     const order = rng.shuffle(Array.from({ length: this.size }, (_, i) => i));
     const cut = (xs: number[]) => Array.from({ length: Math.ceil(xs.length / batchSize) }, (_, b) => xs.slice(b * batchSize, (b + 1) * batchSize));

@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { deriveSeed, SeededRng } from "../random";
+import { requirePositiveInteger } from "../util";
 
 /** Label of positions that do not count in the masked-LM loss. */
 const IGNORE_INDEX = -100;
@@ -48,7 +49,7 @@ export function maskTokensForLanguageModeling(ids: ArrayLike<number>, rng: Seede
   const maskP = checkProbability("maskReplaceProbability", options.maskReplaceProbability ?? 0.8);
   const randomP = checkProbability("randomReplaceProbability", options.randomReplaceProbability ?? 0.1);
   if (maskP + randomP > 1 + 1e-12) throw new Error(`masked language modelling: maskReplaceProbability + randomReplaceProbability = ${maskP + randomP} exceeds 1`);
-  if (!(Number.isInteger(options.vocabSize) && options.vocabSize > 0)) throw new Error(`masked language modelling: vocabSize must be a positive integer, got ${options.vocabSize}`);
+  requirePositiveInteger(options.vocabSize, "masked language modelling: vocabSize");
   const special = new Set(options.specialTokenIds);
   const inputIds = Int32Array.from(ids);
   const labels = new Int32Array(ids.length).fill(IGNORE_INDEX);
@@ -96,13 +97,13 @@ export class MaskedLanguageModelingData {
     this.size = sequences.length;
     this.padId = options.padId ?? 1;
     this.multiple = options.padToMultipleOf ?? 1;
-    if (!Number.isInteger(this.multiple) || this.multiple < 1) throw new Error(`maskedLanguageModelingData: padToMultipleOf must be a positive integer, got ${options.padToMultipleOf}`);
+    requirePositiveInteger(this.multiple, "maskedLanguageModelingData: padToMultipleOf");
     sequences.forEach((ids, i) => {
       if (ids.length === 0) throw new Error(`maskedLanguageModelingData: sequence ${i} is empty`);
     });
     this.sampler = {
       epochBatches: (epoch, seed, batchSize) => {
-        if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+        requirePositiveInteger(batchSize, "batch size");
         this.epoch = epoch;
         const order = new SeededRng(deriveSeed(seed, epoch)).shuffle(Array.from({ length: this.size }, (_, i) => i));
         return Array.from({ length: Math.ceil(order.length / batchSize) }, (_, b) => order.slice(b * batchSize, (b + 1) * batchSize));

@@ -42,7 +42,8 @@ const SHORT_NAMES: Record<string, string> = {
   seed: "s",
 };
 
-function formatValue(value: JsonValue): string {
+// Not a display formatter: run ids name run folders, so this encoding must never change (resuming finds runs by id).
+function idValue(value: JsonValue): string {
   if (typeof value === "number" && value !== 0 && Math.abs(value) < 1e-2) {
     return value.toExponential();
   }
@@ -50,7 +51,7 @@ function formatValue(value: JsonValue): string {
 }
 
 function idPart(key: string, value: JsonValue): string {
-  const raw = key in SHORT_NAMES ? `${SHORT_NAMES[key]}${formatValue(value)}` : `${key}=${formatValue(value)}`;
+  const raw = key in SHORT_NAMES ? `${SHORT_NAMES[key]}${idValue(value)}` : `${key}=${idValue(value)}`;
   return raw.replace(/[^A-Za-z0-9._=+-]/g, "_");
 }
 

@@ -1,4 +1,4 @@
-/** Public surface of src/experiments: grids of training runs in parallel worker processes, and the study. */
+/** Public surface of src/experiments: grids of training runs in parallel worker processes (any registered task). */
 export * from "./grid";
 export * from "./provenance";
 export * from "./tasks";
@@ -6,6 +6,3 @@ export * from "./trial";
 export * from "./runner";
 export * from "./results";
 export * from "./syntheticTask";
-export * from "./conclusion";
-export * from "./report";
-export * from "./study";

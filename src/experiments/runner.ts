@@ -15,8 +15,9 @@ import { expandGrid, GridSpec, RunSpec } from "./grid";
 import { GRID_PID_VARIABLE } from "./gridPid";
 import { collectProvenance } from "./provenance";
 import { readGridResults, resultsDataFrame, type RunResult } from "./results";
-import { getExperimentTask } from "./tasks";
+import { getExperimentTask, workerTaskModules } from "./tasks";
 import { RunEvent, RunJob, isRunFinished, RUN_FILES } from "./trial";
+import { requirePositiveInteger } from "../util";
 
 /** What happened to one run of a grid in this invocation. */
 export interface RunOutcome {
@@ -121,7 +122,7 @@ export async function runGrid(spec: GridSpec, options: GridRunOptions): Promise<
   const started = Date.now();
   const runs = expandGrid(spec);
   const workers = options.workers ?? defaultWorkerCount();
-  if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be a positive integer, got ${workers}`);
+  requirePositiveInteger(workers, "workers");
   ensureWritableFolder(options.runsDir, "runs folder");
   const gridDir = ensureWritableFolder(path.resolve(options.runsDir, options.name), "grid folder");
   const lock = acquireFolderLock(gridDir, { purpose: `grid ${options.name}: ${(options.commandLine ?? process.argv).join(" ")}` });
@@ -144,7 +145,8 @@ async function runLockedGrid(spec: GridSpec, runs: RunSpec[], workers: number, g
     if (isRunFinished(runDir)) outcomes[i] = { id: run.id, status: "skipped", runDir };
     else pending.push(i);
   });
-  for (const module of options.taskModules ?? []) require(module);
+  const taskModules = workerTaskModules(spec.task, options.taskModules);
+  for (const module of taskModules) require(module);
   const task = getExperimentTask(spec.task);
   const cacheDir = path.resolve(options.runsDir, ".cache");
   if (pending.length > 0 && task.prepare) await task.prepare(spec.taskConfig ?? {}, { cacheDir, log: options.log ?? (() => {}) });
@@ -153,7 +155,7 @@ async function runLockedGrid(spec: GridSpec, runs: RunSpec[], workers: number, g
       const run = runs[i];
       const runDir = path.join(gridDir, run.id);
       fs.mkdirSync(runDir, { recursive: true });
-      outcomes[i] = await runInWorker({ run, runDir, provenance, taskModules: options.taskModules ?? [], cacheDir }, options);
+      outcomes[i] = await runInWorker({ run, runDir, provenance, taskModules, cacheDir }, options);
     }
   };
   await Promise.all(Array.from({ length: Math.min(workers, pending.length) }, next));

@@ -37,21 +37,40 @@ export interface ExperimentTask {
   prepare?(config: Record<string, JsonValue>, context: { cacheDir: string; log: (line: string) => void }): Promise<void>;
 }
 
-const registry = new Map<string, () => ExperimentTask>();
+interface Registration {
+  load: () => ExperimentTask;
+  /** The module whose loading registers the task: worker processes require it before looking the task up. */
+  module?: string;
+}
 
-/** Registers a task under its name (a worker process must register it too: see `GridRunOptions.taskModules`). */
-export function registerExperimentTask(task: ExperimentTask | (() => ExperimentTask), name?: string): void {
+const registry = new Map<string, Registration>();
+
+/** Where a task is registered: its name (required for a lazily loaded task) and the module that registers it. */
+export interface TaskRegistrationOptions {
+  name?: string;
+  /** The registering module's file (`__filename`), so that worker processes register the task too. */
+  module?: string;
+}
+
+/** Registers a task under its name; a task registered with its `module` runs in worker processes without `taskModules`. */
+export function registerExperimentTask(task: ExperimentTask | (() => ExperimentTask), options: TaskRegistrationOptions = {}): void {
   const load = typeof task === "function" ? task : () => task;
-  const key = name ?? (typeof task === "function" ? undefined : task.name);
+  const key = options.name ?? (typeof task === "function" ? undefined : task.name);
   if (!key) throw new Error("registerExperimentTask: a lazily loaded task needs an explicit name");
-  registry.set(key, load);
+  registry.set(key, { load, module: options.module });
 }
 
 /** The task registered as `name`; throws naming the registered ones otherwise. */
 export function getExperimentTask(name: string): ExperimentTask {
-  const load = registry.get(name);
-  if (!load) throw new Error(`unknown experiment task "${name}"; registered tasks: ${[...registry.keys()].join(", ") || "(none)"}`);
-  return load();
+  const registration = registry.get(name);
+  if (!registration) throw new Error(`unknown experiment task "${name}"; registered tasks: ${[...registry.keys()].join(", ") || "(none)"}`);
+  return registration.load();
+}
+
+/** The modules a worker process requires to run task `name`: the caller's `taskModules` and the one that registered it. */
+export function workerTaskModules(name: string, taskModules: string[] = []): string[] {
+  const module = registry.get(name)?.module;
+  return module && !taskModules.includes(module) ? [...taskModules, module] : taskModules;
 }
 
 /** Names of the registered tasks. */
@@ -59,8 +78,7 @@ export function experimentTaskNames(): string[] {
   return [...registry.keys()];
 }
 
-registerExperimentTask(() => require("./syntheticTask").syntheticLogRegTask, "synthetic-logreg");
-registerExperimentTask(() => require("./spamTask").spamLongformerTask, "spam-longformer");
+registerExperimentTask(() => require("./syntheticTask").syntheticLogRegTask, { name: "synthetic-logreg" });
 
 /** Reads option `key` of a task configuration, or `fallback` when absent; throws when it has the wrong type. */
 export function taskOption<T extends number | string | boolean>(config: Record<string, JsonValue>, key: string, fallback: T): T {

@@ -26,6 +26,7 @@
  */
 import type { LongformerConfig } from "../models/longformer";
 import { longformerParameterSpecs } from "../models/longformer";
+import { requirePositiveInteger } from "../util";
 
 /** Compute backends the memory model knows (src/backend's names). */
 export type PlanBackend = "wasm" | "cpu" | "tensorflow";
@@ -132,7 +133,7 @@ export interface MemoryEstimate {
 }
 
 function positiveInteger(value: unknown, field: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new Error(`memory estimate: ${field} must be a positive integer, got ${JSON.stringify(value)}`);
+  requirePositiveInteger(value, `memory estimate: ${field}`);
   return value;
 }
 

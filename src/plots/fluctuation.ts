@@ -2,7 +2,7 @@
  * Loss fluctuation vs effective batch size, against the c/sqrt(B) law of averaging B independent gradients, with
  * the mean per batch size and its 95% t-interval over the runs (seeds) of that size as error bars.
  */
-import { tInterval } from "../stats";
+import { fitSqrtLaw, tInterval } from "../stats";
 import { VegaLiteChart } from "./chart";
 import { finiteOrNull, requireField, TableInput, toPlotRecords } from "./records";
 import { ChartEncoding, ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
@@ -15,28 +15,7 @@ export interface FluctuationOptions extends ChartLayoutOptions {
   fluctuationField?: string;
 }
 
-/** The least-squares fit of log y = a + b log B (free slope) and of log y = log c − ½ log B (slope fixed). */
-export interface SqrtLawFit {
-  /** c in the reference c / sqrt(B). */
-  c: number;
-  /** Observed slope b in log–log space (NaN with fewer than two distinct batch sizes). */
-  slope: number;
-}
-
 const WHERE = "fluctuationChart";
-
-/** Fits the reference c/sqrt(B) (slope fixed at −½) and the observed log–log slope to positive points. */
-export function fitSqrtLaw(points: readonly { batch: number; value: number }[]): SqrtLawFit {
-  const xs = points.map((p) => Math.log(p.batch));
-  const ys = points.map((p) => Math.log(p.value));
-  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-  const mx = mean(xs);
-  const my = mean(ys);
-  const c = Math.exp(my + 0.5 * mx);
-  const sxx = xs.reduce((s, x) => s + (x - mx) ** 2, 0);
-  const sxy = xs.reduce((s, x, i) => s + (x - mx) * (ys[i] - my), 0);
-  return { c, slope: sxx > 0 ? sxy / sxx : NaN };
-}
 
 /** Per-run loss fluctuation vs effective batch size on log–log axes, with the mean and 95% interval per size and a c/√B reference. */
 export function fluctuationChart(results: TableInput, options: FluctuationOptions = {}): VegaLiteChart {

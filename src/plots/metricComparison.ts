@@ -1,7 +1,8 @@
 /** Metric comparison: dev/test F1 and accuracy per configuration, one point per seed plus mean and spread. */
+import { formatNumber } from "../util";
 import { VegaLiteChart } from "./chart";
 import { finiteOrNull, hasField, PlotRecord, requireField, TableInput, toPlotRecords } from "./records";
-import { ChartEncoding, ChartLayer, ChartLayoutOptions, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
+import { ChartEncoding, ChartLayer, ChartLayoutOptions, fieldLabel, noDataSpec, topLevel } from "./spec";
 
 /** Options of {@link metricComparisonChart}; defaults match the experiment-results table. */
 export interface MetricComparisonOptions extends ChartLayoutOptions {
@@ -31,9 +32,7 @@ export function configLabel(record: PlotRecord, fields: readonly string[]): stri
 }
 
 function formatValue(value: unknown): string {
-  if (typeof value !== "number") return String(value);
-  if (value !== 0 && Math.abs(value) < 1e-3) return value.toExponential().replace(/\.?0*e/, "e").replace("e-0", "e-");
-  return String(roundSignificant(value, 4));
+  return typeof value === "number" ? formatNumber(value, 4) : String(value);
 }
 
 /** Dev/test metrics per configuration: seeds as faint points, the mean as a dot and the spread as a bar. */

@@ -5,6 +5,7 @@
  */
 import tQuantile = require("@stdlib/stats-base-dists-t-quantile");
 import { SeededRng } from "../random";
+import { formatNumber, requirePositiveInteger } from "../util";
 
 /** A mean with its two-sided confidence interval (low/high are NaN when n < 2: no spread is known). */
 export interface ConfidenceInterval {
@@ -59,7 +60,7 @@ export function bootstrapInterval(n: number, statistic: (indices: readonly numbe
   const level = options.level ?? 0.95;
   checkLevel(level);
   const resamples = options.resamples ?? 1000;
-  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`bootstrapInterval: n must be a positive integer, got ${n}`);
+  requirePositiveInteger(n, "bootstrapInterval: n");
   if (!(Number.isInteger(resamples) && resamples >= 2)) throw new Error(`bootstrapInterval: resamples must be an integer >= 2, got ${resamples}`);
   const rng = new SeededRng(options.seed);
   const all = Array.from({ length: n }, (_, i) => i);
@@ -83,6 +84,6 @@ export function intervalsSeparate(a: ConfidenceInterval, b: ConfidenceInterval):
 
 /** `0.272 [0.21, 0.33]` (or just the mean when the interval is unknown); `digits` significant digits. */
 export function formatInterval(ci: ConfidenceInterval, digits = 3): string {
-  const f = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(digits)).toString() : "n/a");
+  const f = (v: number) => formatNumber(v, digits);
   return Number.isFinite(ci.low) && Number.isFinite(ci.high) ? `${f(ci.mean)} [${f(ci.low)}, ${f(ci.high)}]` : f(ci.mean);
 }

@@ -11,6 +11,7 @@
  */
 import { isMainThread, Worker, workerData } from "worker_threads";
 import { currentParentPid, isProcessAlive, processIdentity, type ProcessIdentity } from "./processes";
+import { isPositiveInteger } from "../util";
 
 const WORKER_ROLE = "tsml-parent-watch";
 
@@ -33,7 +34,7 @@ export interface ParentWatchOptions {
 /** Starts the watchdog thread (unref'd) that kills this process once its parent process is gone. */
 export function watchParentProcess(options: ParentWatchOptions = {}): Worker {
   const fromJupyter = Number(process.env.JPY_PARENT_PID);
-  const jupyter = Number.isInteger(fromJupyter) && fromJupyter > 0 ? processIdentity(fromJupyter) : undefined;
+  const jupyter = isPositiveInteger(fromJupyter) ? processIdentity(fromJupyter) : undefined;
   const parentPid = options.parentPid ?? (jupyter && isProcessAlive(jupyter) ? jupyter.pid : currentParentPid());
   const settings: WatchSettings = {
     role: WORKER_ROLE,

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { writeJsonAtomic } from "../io";
 import type { TrainingArguments } from "./args";
+import { isPositiveInteger } from "../util";
 
 /** What a planner chose for "auto". */
 export interface BatchSizeChoice {
@@ -42,7 +43,7 @@ export function resolveAutoBatch(input: TrainingArgumentsInput, planner: BatchSi
     return { args: { ...rest, perDeviceBatchSize } };
   }
   const target = input.targetEffectiveBatch;
-  if (typeof target !== "number" || !Number.isInteger(target) || target < 1) {
+  if (!isPositiveInteger(target)) {
     throw new Error(`TrainingArguments.perDeviceBatchSize "auto" needs targetEffectiveBatch, a positive integer (examples per optimizer step), got ${JSON.stringify(target)}`);
   }
   if (input.gradientAccumulationSteps !== undefined) throw new Error('TrainingArguments: with perDeviceBatchSize "auto" the Trainer chooses gradientAccumulationSteps; do not give it');

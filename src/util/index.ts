@@ -1,3 +1,4 @@
 /** Small helpers shared by several folders (internal: not re-exported from the package). */
+export { formatNumber } from "./format";
 export { groupBy } from "./groupBy";
 export { isPositiveInteger, requirePositiveInteger } from "./integers";

@@ -17,6 +17,7 @@ import {
   runGrid,
   TIMING_COLUMNS,
 } from "../../src/experiments";
+import "../../src/study";
 import { repoRoot, tempDir } from "../helpers";
 
 const tiny = { trainExamples: 96, devExamples: 48, testExamples: 48, features: 6 };

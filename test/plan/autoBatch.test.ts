@@ -5,6 +5,7 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend";
 import { collectProvenance, executeRun, expandGrid } from "../../src/experiments";
+import "../../src/study";
 import { LongformerConfig, LongformerForSequenceClassification, type LongformerLabelledBatch } from "../../src/models/longformer";
 import { estimateTrainingMemory, longformerBatchPlanner } from "../../src/plan";
 import { BATCH_PLAN_FILE, Trainer, type BatchSizeChoice, type BatchSizePlanner, type TrainingData } from "../../src/train";

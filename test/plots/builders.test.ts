@@ -3,7 +3,6 @@ import * as assert from "assert";
 import * as dfd from "danfojs-node";
 import {
   confusionMatrixChart,
-  fitSqrtLaw,
   fluctuationChart,
   lengthHistogramChart,
   lossCurveChart,
@@ -13,6 +12,7 @@ import {
   smoothingGrid,
   VegaLiteChart,
 } from "../../src/plots";
+import { fitSqrtLaw } from "../../src/stats";
 import { assertValidVegaLite, evaluateSpec, layersOf, rowsWith, testHistory } from "./support";
 
 /** TensorBoard's debiased EMA, written independently of src/train for comparison. */

@@ -11,6 +11,7 @@ import { initBackend } from "../../src/backend";
 import { parseArgs } from "../../src/cli/args";
 import { loadTextDataset, loadTextDatasets, readCsv } from "../../src/data";
 import { getExperimentTask } from "../../src/experiments";
+import "../../src/study";
 import { LongformerConfig, LongformerForSequenceClassification, longformerClassificationLoss } from "../../src/models/longformer";
 import { LAST_CHECKPOINT_FILE, softmaxCrossEntropySum, Trainer, type TrainingArguments } from "../../src/train";
 import { fixturePath, repoRoot, tempDir } from "../helpers";

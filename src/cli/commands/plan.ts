@@ -10,6 +10,7 @@ import { LongformerConfig } from "../../models/longformer";
 import { batchPlanChart, defaultMemoryBudget, formatBytes, parseMemorySize, planBatch, type PlanBackend } from "../../plan";
 import { parseArgs } from "../args";
 import type { Command } from "../main";
+import { requirePositiveInteger } from "../../util";
 
 const USAGE = `usage: tsml plan --model DIR_OR_ID --max-length N [--memory 16GiB] [--devices 8] [--target-batch B | --noise-scale X]
                  [--checkpointing] [--backend wasm|cpu|tensorflow] [--margin 0.1] [--chart FILE] [--json]
@@ -43,7 +44,7 @@ async function readConfig(location: string): Promise<LongformerConfig> {
 
 function positiveInteger(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a positive integer, got ${JSON.stringify(value)}`);
+  requirePositiveInteger(value, `--${flag}`);
   return value;
 }
 

@@ -4,10 +4,12 @@
  * conclusion drawn from the measured numbers. Re-running the same command resumes: finished runs are skipped.
  */
 import * as path from "path";
-import { runStudy, studyTasks, type RunEvent, type StudySize } from "../../experiments";
+import type { RunEvent } from "../../experiments";
+import { runStudy, studyTasks, type StudySize } from "../../study";
 import { pretrainedFolder } from "../../hub";
 import { fetchLongformerCheckpoint } from "../../models/longformer";
 import { fetchTokenizerFiles } from "../../tokenizers";
+import { formatNumber, requirePositiveInteger } from "../../util";
 import { parseArgs } from "../args";
 import type { Command } from "../main";
 
@@ -31,11 +33,6 @@ results.csv and charts/, and prints the conclusion. Every run writes TensorBoard
   --reports-dir DIR  where reports go (default "reports")
   --task NAME        study task: ${studyTasks().join(", ")} (default spam-longformer)`;
 
-/** A number with 3 significant digits, or "n/a". */
-function show(value: number | null | undefined): string {
-  return typeof value === "number" && Number.isFinite(value) ? String(Number(value.toPrecision(3))) : "n/a";
-}
-
 /** Shows which runs are in progress, on one rewritten line on a terminal or a line every 10 s otherwise. */
 class StudyProgress {
   private readonly active = new Map<string, { step: number; total: number; loss: number }>();
@@ -57,8 +54,8 @@ class StudyProgress {
       this.finished++;
       const m = event.metrics;
       this.print(
-        `finished ${event.runId} in ${m.wallTimeSeconds.toFixed(0)} s: dev F1 ${show(m.dev?.f1)}, loss std ${show(m.fluctuation.std)}` +
-          (m.noiseScale !== null ? `, noise scale ${show(m.noiseScale)}` : ""),
+        `finished ${event.runId} in ${m.wallTimeSeconds.toFixed(0)} s: dev F1 ${formatNumber(m.dev?.f1)}, loss std ${formatNumber(m.fluctuation.std)}` +
+          (m.noiseScale !== null ? `, noise scale ${formatNumber(m.noiseScale)}` : ""),
       );
     } else {
       this.active.delete(event.runId);
@@ -104,9 +101,9 @@ export const command: Command = {
       return 0;
     }
     const workers = options.workers as number | undefined;
-    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new Error(`--workers must be a positive integer, got ${workers}`);
+    if (workers !== undefined) requirePositiveInteger(workers, "--workers");
     const seeds = options.seeds as number | undefined;
-    if (seeds !== undefined && !(Number.isInteger(seeds) && seeds >= 1)) throw new Error(`--seeds must be a positive integer, got ${seeds}`);
+    if (seeds !== undefined) requirePositiveInteger(seeds, "--seeds");
     const size: StudySize = process.env.TSML_SMALL === "1" ? "small" : options.quick ? "quick" : "default";
     const progress = new StudyProgress(process.stderr);
     const started = Date.now();

@@ -3,6 +3,7 @@
  * Validation rejects impossible settings with an error naming the field; `toJSON()` writes a
  * config.json that `transformers.LongformerConfig.from_pretrained` loads.
  */
+import { requirePositiveInteger } from "../../util";
 
 /** Activation functions the feed-forward block supports (HF `hidden_act` names). */
 export type LongformerActivation = "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu" | "tanh" | "silu" | "swish";
@@ -101,9 +102,7 @@ export class LongformerConfig implements LongformerConfigFields {
       else if (key !== "label2id") extra[key] = value;
     }
     if (num_labels !== undefined) {
-      if (!Number.isInteger(num_labels) || num_labels < 1) {
-        throw new Error(`${source}: num_labels must be a positive integer, got ${JSON.stringify(num_labels)}`);
-      }
+      requirePositiveInteger(num_labels, `${source}: num_labels`);
       if (init.id2label === undefined) fields.id2label = defaultLabels(num_labels);
       else if (Object.keys(init.id2label).length !== num_labels) {
         throw new Error(`${source}: num_labels = ${num_labels} but id2label has ${Object.keys(init.id2label).length} entries`);

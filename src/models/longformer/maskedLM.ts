@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { HubOptions, pretrainedFolder } from "../../hub";
+import type { TrainableModel } from "../../train";
 import { writeJsonAtomic, writeSafetensorsFile } from "../../io";
 import type { SafetensorsInput } from "../../io";
 import { LongformerForSequenceClassification, fetchLongformerCheckpoint, readLongformerFolder } from "./classification";
@@ -26,6 +27,11 @@ export const MASKED_LM_IGNORE_INDEX = -100;
 
 /** Name of the word-embedding table that the LM decoder shares. */
 const WORD_EMBEDDINGS = "longformer.embeddings.word_embeddings.weight";
+
+/** A batch with masked-LM labels: int32 token ids `[batch, length]`, -100 where no token is predicted. */
+export interface LongformerMaskedLMBatch extends LongformerBatch {
+  labels: tf.Tensor;
+}
 
 /** Options of `LongformerForMaskedLM.fromFolder` / `fromPretrained` (the latter also takes HubOptions). */
 export interface LongformerMaskedLMLoadOptions extends HubOptions {
@@ -177,6 +183,23 @@ export class LongformerForMaskedLM {
       return result.lossSum;
     });
     return { lossSum, count };
+  }
+
+  /**
+   * The Trainer's view of this model: loss summed over labelled tokens; its "classes" are the token ids at the
+   * labelled positions (so accuracy is masked-token accuracy); dropout reseeded by the Trainer before every
+   * micro-batch; gradient checkpointing switchable.
+   */
+  asTrainableModel(): TrainableModel<LongformerMaskedLMBatch> {
+    const labelledPositions = (labels: tf.Tensor) => tf.tensor1d(Array.from(labels.dataSync()).flatMap((label, i) => (label === MASKED_LM_IGNORE_INDEX ? [] : [i])), "int32");
+    return {
+      trainableVariables: () => this.trainableVariables(),
+      lossSum: (batch, training) => this.lossSum(batch, batch.labels, { training }),
+      predictLogits: (batch) => tf.tidy(() => tf.gather(this.forward(batch).reshape([-1, this.config.vocab_size]), labelledPositions(batch.labels))),
+      labels: (batch) => tf.tidy(() => tf.gather(batch.labels.reshape([-1]), labelledPositions(batch.labels))),
+      setRandomSeed: (seed) => this.setRandomSeed(seed),
+      setGradientCheckpointing: (enabled) => (enabled ? this.gradientCheckpointingEnable() : this.gradientCheckpointingDisable()),
+    };
   }
 
   /** HF's masked-LM loss: mean cross-entropy over the labelled positions (NaN when none is labelled, as in HF). */

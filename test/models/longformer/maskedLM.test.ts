@@ -115,6 +115,31 @@ describe("LongformerForMaskedLM equals Hugging Face's", () => {
     tf.dispose([logits, shifted, labels, a.lossSum, b.lossSum]);
   });
 
+  it("asTrainableModel: the Trainer's loss is the model's, its classes are the labelled tokens, no tensor leaks", () => {
+    const { inputs } = loadMaskedCase();
+    const model = LongformerForMaskedLM.fromFolder(caseDir(CASE));
+    const batch = { ...batchOf({ ...inputs, labels: [] }), labels: tf.tensor2d(inputs.labels, undefined, "int32") };
+    const labelled = inputs.labels.flat().filter((label) => label !== MASKED_LM_IGNORE_INDEX);
+    try {
+      const trainable = model.asTrainableModel();
+      const before = tf.memory().numTensors;
+      const direct = model.lossSum(batch, batch.labels);
+      const viaTrainer = trainable.lossSum(batch, false);
+      assert.strictEqual(viaTrainer.count, labelled.length);
+      assert.strictEqual(viaTrainer.lossSum.dataSync()[0], direct.lossSum.dataSync()[0]);
+      const logits = trainable.predictLogits(batch);
+      const labels = trainable.labels(batch);
+      assert.deepStrictEqual(logits.shape, [labelled.length, model.config.vocab_size]);
+      assert.deepStrictEqual(Array.from(labels.dataSync()), labelled);
+      tf.dispose([direct.lossSum, viaTrainer.lossSum, logits, labels]);
+      assert.strictEqual(tf.memory().numTensors, before);
+    } finally {
+      disposeBatch(batch);
+      tf.dispose(batch.labels);
+      model.dispose();
+    }
+  });
+
   it("saves as HF does (no decoder weight, bias under both names) and loads back exactly (fromPretrained of a folder)", async () => {
     const model = LongformerForMaskedLM.fromFolder(caseDir(CASE));
     const dir = tempDir();

@@ -4,10 +4,10 @@
  * over seeds (dev F1 also with a bootstrap interval over dev examples), and a difference is claimed only where
  * the intervals separate — otherwise the text says "no detectable difference".
  */
-import { fitSqrtLaw } from "../plots";
-import { bootstrapInterval, formatInterval, intervalsSeparate, tInterval, type ConfidenceInterval } from "../stats";
+import type { RunResult } from "../experiments";
+import { bootstrapInterval, fitSqrtLaw, formatInterval, intervalsSeparate, tInterval, type ConfidenceInterval } from "../stats";
 import { classificationMetrics } from "../train";
-import type { RunResult } from "./results";
+import { formatNumber, groupBy } from "../util";
 
 /** One finding: a short headline and the numbers behind it. */
 export interface StudyFinding {
@@ -35,8 +35,8 @@ export interface ConfigurationSummary {
   devF1Bootstrap?: ConfidenceInterval;
 }
 
-const fmt = (value: number, digits = 3) => (Number.isFinite(value) ? Number(value.toPrecision(digits)).toString() : "n/a");
-const lr = (value: number) => (value !== 0 && Math.abs(value) < 1e-2 ? value.toExponential() : String(value));
+const fmt = (value: number, digits = 3) => formatNumber(value, digits);
+const lr = (value: number) => formatNumber(value, 3, 1e-2);
 const ci = (value: ConfidenceInterval) => formatInterval(value);
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -44,12 +44,6 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const batchLabel = (c: { perDeviceBatchSize: number; gradientAccumulationSteps: number }) => `batch ${c.perDeviceBatchSize} x ${c.gradientAccumulationSteps}`;
-
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
-  return groups;
-}
 
 /** The runs of the batch comparison: those at the learning rate tried with the most effective batch sizes. */
 export function batchComparisonRuns(results: RunResult[]): RunResult[] {

@@ -9,6 +9,7 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend";
 import { getExperimentTask } from "../../src/experiments";
+import "../../src/study";
 import { readTensorBoardEvents } from "../../src/io";
 import { LongformerForMaskedLM } from "../../src/models/longformer";
 import { tempDir } from "../helpers";

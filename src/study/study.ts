@@ -6,14 +6,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { DataFrame } from "danfojs-node";
+import { collectProvenance, readGridDevPredictions, readGridHistories, runGrid, RUN_FILES, type GridRunOptions, type GridRunSummary, type GridSpec, type JsonValue, type Provenance, type RunResult, type RunTraining } from "../experiments";
 import { ensureWritableFolder } from "../io";
 import { concludeStudy, summarizeConfigurations, type ConfigurationSummary, type StudyFinding } from "./conclusion";
-import type { GridSpec, JsonValue, RunTraining } from "./grid";
-import { collectProvenance, type Provenance } from "./provenance";
 import { writeStudyReport, type StudyReportFiles } from "./report";
-import { readGridDevPredictions, readGridHistories, type RunResult } from "./results";
-import { runGrid, type GridRunOptions, type GridRunSummary } from "./runner";
-import { RUN_FILES } from "./trial";
+import { requirePositiveInteger } from "../util";
 
 /** The question the study answers. */
 export const STUDY_QUESTION =
@@ -143,7 +140,7 @@ export function studyGrid(options: Pick<StudyOptions, "size" | "task" | "modelDi
   });
   const variants = [at(8, 1), at(8, 4), at(8, 8), at(1, 1), at(1, 8), ...preset.extraLearningRates[size].map((lr) => at(8, 1, lr))];
   const seeds = options.seeds ?? (size === "small" ? 1 : 3);
-  if (!(Number.isInteger(seeds) && seeds >= 1)) throw new Error(`study seeds must be a positive integer, got ${JSON.stringify(options.seeds)}`);
+  requirePositiveInteger(seeds, "study seeds");
   return { task, taskConfig, training: { ...preset.training[size] }, variants, axes: { seed: Array.from({ length: seeds }, (_, i) => i) } };
 }
 

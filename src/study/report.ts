@@ -4,14 +4,13 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { RESULT_COLUMNS, resultsCsv, type GridSpec, type Provenance, type RunHistory, type RunResult } from "../experiments";
 import { writeFileAtomic } from "../io";
 import { JUPYTER_DISPLAY, type Displayable } from "../display";
 import { escapeHTML, fluctuationChart, lossCurveChart, metricComparisonChart, noiseScaleChart, runComparisonChart, svgToPNG, type LabelledRun, type PlotRecord, type VegaLiteChart } from "../plots";
 import { formatInterval } from "../stats";
+import { formatNumber } from "../util";
 import { batchComparisonRuns, type ConfigurationSummary, type StudyFinding } from "./conclusion";
-import type { GridSpec } from "./grid";
-import type { Provenance } from "./provenance";
-import { RESULT_COLUMNS, resultsCsv, type RunHistory, type RunResult } from "./results";
 
 /** Everything a report shows. */
 export interface StudyReportInput {
@@ -110,8 +109,7 @@ function text(value: string | null | undefined): string {
 
 function cell(value: string | number | null | undefined): string {
   if (typeof value !== "number") return text(value);
-  if (!Number.isFinite(value)) return MISSING_VALUE;
-  return Number.isInteger(value) ? String(value) : Math.abs(value) < 1e-3 ? value.toExponential(2) : String(Number(value.toPrecision(4)));
+  return Number.isFinite(value) ? formatNumber(value, 4) : MISSING_VALUE;
 }
 
 function resultsTable(results: RunResult[], columns: readonly (keyof RunResult)[] = RESULT_COLUMNS): string {

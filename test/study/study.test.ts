@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { concludeStudy, readGridResults, RESULT_COLUMNS, RunResult, runStudy, studyGrid, summarizeConfigurations, TIMING_COLUMNS } from "../../src/experiments";
+import { readGridResults, RESULT_COLUMNS, RunResult, TIMING_COLUMNS } from "../../src/experiments";
+import { concludeStudy, runStudy, studyGrid, summarizeConfigurations } from "../../src/study";
 import { command as studyCommand } from "../../src/cli/commands/study";
 import { tempDir } from "../helpers";
 

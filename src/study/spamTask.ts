@@ -12,19 +12,18 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend";
+import { taskOption, type ExperimentSetup, type ExperimentTask, type JsonValue, type TaskContext } from "../experiments";
 import {
-  loadSpamAssassin, maskedLanguageModelingData, sequenceClassificationData, stratifiedSplit, type ClassificationBatch,
-  type EncodedClassificationData, type MaskedLanguageModelingBatch, type SequenceClassificationData,
+  loadSpamAssassin, maskedLanguageModelingData, sequenceClassificationData, stratifiedSplit,
+  type EncodedClassificationData, type SequenceClassificationData,
 } from "../data";
 import { writeJsonAtomic } from "../io";
 import { LongformerConfig, LongformerForMaskedLM, LongformerForSequenceClassification } from "../models/longformer";
 import { longformerBatchPlanner } from "../plan";
 import { loadTokenizer, trainBpeTokenizer, type BpeTokenizer } from "../tokenizers";
-import { classifierFromFunction, tensorBoardCallback, Trainer, type TrainableModel } from "../train";
-import type { JsonValue } from "./grid";
-import { taskOption, type ExperimentSetup, type ExperimentTask, type TaskContext } from "./tasks";
+import { tensorBoardCallback, Trainer } from "../train";
+import { requirePositiveInteger } from "../util";
 
 /** The data-related options of the task (they decide the cached encoding). */
 interface SpamDataOptions {
@@ -146,9 +145,9 @@ interface PretrainingOptions {
 function pretrainingOptions(config: Record<string, JsonValue>): PretrainingOptions | null {
   const epochs = taskOption(config, "pretrainEpochs", 0);
   if (epochs === 0 || taskOption(config, "modelDir", "") !== "") return null;
-  if (!(Number.isInteger(epochs) && epochs > 0)) throw new Error(`spam-longformer: task option "pretrainEpochs" must be an integer >= 0, got ${epochs}`);
+  requirePositiveInteger(epochs, 'spam-longformer: task option "pretrainEpochs"');
   const batchSize = taskOption(config, "pretrainBatchSize", 8);
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`spam-longformer: task option "pretrainBatchSize" must be a positive integer, got ${batchSize}`);
+  requirePositiveInteger(batchSize, 'spam-longformer: task option "pretrainBatchSize"');
   return { epochs, learningRate: taskOption(config, "pretrainLearningRate", 1e-3), batchSize, seed: taskOption(config, "pretrainSeed", 0) };
 }
 
@@ -176,22 +175,6 @@ function pretrainedDir(folder: string, config: Record<string, JsonValue>, pretra
   const model = ["hiddenSize", "layers", "heads", "intermediateSize", "attentionWindow", "dropout"].map((k) => config[k] ?? null);
   const key = createHash("sha256").update(JSON.stringify({ recipe: "mlm+global-from-local", model, pretraining })).digest("hex").slice(0, 12);
   return path.join(folder, `pretrained-mlm-e${pretraining.epochs}-${key}`);
-}
-
-/** The Trainer's view of a masked-LM model: loss summed over labelled tokens; "classes" are token ids at labelled positions. */
-function maskedLMTrainable(model: LongformerForMaskedLM): TrainableModel<MaskedLanguageModelingBatch> {
-  const labelledPositions = (labels: tf.Tensor) => Int32Array.from(labels.dataSync()).reduce<number[]>((at, label, i) => (label === -100 ? at : (at.push(i), at)), []);
-  return {
-    trainableVariables: () => model.trainableVariables(),
-    lossSum: (batch, training) => model.lossSum({ inputIds: batch.inputIds, attentionMask: batch.attentionMask }, batch.labels, { training }),
-    predictLogits: (batch) =>
-      tf.tidy(() => {
-        const logits = model.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask });
-        return tf.gather(logits.reshape([-1, model.config.vocab_size]), tf.tensor1d(labelledPositions(batch.labels), "int32"));
-      }),
-    labels: (batch) => tf.tidy(() => tf.gather(batch.labels.reshape([-1]), tf.tensor1d(labelledPositions(batch.labels), "int32"))),
-    setRandomSeed: (seed) => model.setRandomSeed(seed),
-  };
 }
 
 /**
@@ -229,7 +212,7 @@ async function pretrain(config: Record<string, JsonValue>, folder: string, pretr
   const model = LongformerForMaskedLM.create(modelConfig, { seed: pretraining.seed });
   const dir = pretrainedDir(folder, config, pretraining);
   const trainer = new Trainer({
-    model: maskedLMTrainable(model),
+    model: model.asTrainableModel(),
     trainData: data,
     args: { perDeviceBatchSize: pretraining.batchSize, learningRate: pretraining.learningRate, epochs: pretraining.epochs, warmupRatio: 0.1, loggingSteps: 1, seed: pretraining.seed, progress: "none" },
     callbacks: [tensorBoardCallback(path.join(dir, "tensorboard"))],
@@ -276,15 +259,7 @@ function loadModelAndData(config: Record<string, JsonValue>, folder: string, see
   const model = checkpoint
     ? LongformerForSequenceClassification.fromFolder(checkpoint, { initClassifierHead: true, seed })
     : LongformerForSequenceClassification.create(smallModelConfig(config, tokenizer), { seed });
-  const classifier = {
-    ...classifierFromFunction<ClassificationBatch>(
-      model.trainableVariables(),
-      (batch, training) => model.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask }, { training }),
-      (batch) => batch.labels,
-    ),
-    // The Trainer hands a fresh dropout seed before every micro-batch, so a resumed run is bit-identical.
-    setRandomSeed: (seed: number) => model.setRandomSeed(seed),
-  };
+  const classifier = model.asTrainableModel();
   const splits: SpamSplits = { train, dev, test };
   return { model, classifier, splits };
 }
