@@ -15,4 +15,5 @@ export * from "./plots";
 export * from "./stats";
 export * from "./experiments";
 export * from "./study";
+export * from "./queue";
 export * from "./plan";

@@ -14,6 +14,7 @@ const commands: Record<string, () => Command> = {
   predict: () => require("./commands/predict").command,
   study: () => require("./commands/study").command,
   plan: () => require("./commands/plan").command,
+  worker: () => require("./commands/worker").command,
 };
 
 function usage(): string {

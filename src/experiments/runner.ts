@@ -50,8 +50,15 @@ export interface GridRunOptions {
   commandLine?: string[];
   /** Modules a worker requires before building the task, so tasks registered outside tsml can run. */
   taskModules?: string[];
-  /** Receives one-line messages of the task's preparation. */
+  /** Receives one-line messages of the task's preparation (and of the queue). */
   log?: (line: string) => void;
+  /**
+   * Run the trials on a queue instead of local workers: a Redis URL (redis://HOST:PORT[/DB], rediss:// for TLS)
+   * served by `tsml worker` processes on any machine that mounts `runsDir`. `workers` is then unused.
+   */
+  queue?: string;
+  /** With `queue`: attempts per trial before it is reported failed (default 3). */
+  attempts?: number;
 }
 
 /** The outcome of `runGrid`: where it ran, what happened to every run, and the finished runs' results. */
@@ -63,6 +70,11 @@ export interface GridRunSummary {
   results: RunResult[];
   /** The same results as a danfojs-node DataFrame with `RESULT_COLUMNS`. */
   frame: DataFrame;
+}
+
+/** src/queue, loaded only for a grid on a queue (it depends on this folder, and local grids need no Redis client). */
+function queueModule(): typeof import("../queue") {
+  return require("../queue") as typeof import("../queue");
 }
 
 /** Number of worker processes used when none is given: the number of cores. */
@@ -91,7 +103,21 @@ function checkRunDir(run: RunSpec, runDir: string): void {
   }
 }
 
-function runInWorker(job: RunJob, options: GridRunOptions): Promise<RunOutcome> {
+/** A run executing in its own worker process. */
+export interface RunProcess {
+  /** The worker process's pid. */
+  readonly pid: number;
+  /** Sends SIGKILL to the worker process. */
+  kill(): void;
+  /** Resolves when the worker process has exited, with what happened to the run. */
+  readonly done: Promise<RunOutcome>;
+}
+
+/**
+ * Forks a worker process that executes `job` (its output goes to the run's worker.log) and reports the run's events
+ * to `onEvent`. The worker ends when this process ends, however it ends.
+ */
+export function startRunProcess(job: RunJob, options: { env?: Record<string, string>; onEvent?: (event: RunEvent, control: RunControl) => void }): RunProcess {
   const logFd = fs.openSync(path.join(job.runDir, RUN_FILES.workerLog), "a");
   const child = fork(workerScriptPath(), [], {
     stdio: ["ignore", logFd, logFd, "ipc"],
@@ -108,13 +134,14 @@ function runInWorker(job: RunJob, options: GridRunOptions): Promise<RunOutcome> 
     options.onEvent?.(event, control);
   });
   child.send(job);
-  return new Promise((resolve) => {
+  const done = new Promise<RunOutcome>((resolve) => {
     child.on("exit", (code, signal) => {
       const ok = finished && code === 0;
       const error = ok ? undefined : failure ?? `worker exited with ${signal ? `signal ${signal}` : `code ${code}`} (see ${path.join(job.runDir, RUN_FILES.workerLog)})`;
       resolve({ id: job.run.id, status: ok ? "finished" : "failed", error, runDir: job.runDir });
     });
   });
+  return { pid: child.pid ?? -1, kill: control.kill, done };
 }
 
 /** Expands `spec`, runs every unfinished run in parallel worker processes and reports what happened. */
@@ -123,6 +150,8 @@ export async function runGrid(spec: GridSpec, options: GridRunOptions): Promise<
   const runs = expandGrid(spec);
   const workers = options.workers ?? defaultWorkerCount();
   requirePositiveInteger(workers, "workers");
+  // An unreachable queue is reported within seconds, before any preparation.
+  if (options.queue !== undefined) await queueModule().probeRedis(options.queue);
   ensureWritableFolder(options.runsDir, "runs folder");
   const gridDir = ensureWritableFolder(path.resolve(options.runsDir, options.name), "grid folder");
   const lock = acquireFolderLock(gridDir, { purpose: `grid ${options.name}: ${(options.commandLine ?? process.argv).join(" ")}` });
@@ -150,12 +179,19 @@ async function runLockedGrid(spec: GridSpec, runs: RunSpec[], workers: number, g
   const task = getExperimentTask(spec.task);
   const cacheDir = path.resolve(options.runsDir, ".cache");
   if (pending.length > 0 && task.prepare) await task.prepare(spec.taskConfig ?? {}, { cacheDir, log: options.log ?? (() => {}) });
+  if (options.queue !== undefined) {
+    const jobs = pending.map((i): RunJob => ({ run: runs[i], runDir: path.join(gridDir, runs[i].id), provenance, taskModules, cacheDir }));
+    for (const job of jobs) fs.mkdirSync(job.runDir, { recursive: true });
+    const queued = await queueModule().runTrialsOnQueue(jobs, { url: options.queue, runsDir: path.resolve(options.runsDir), env: options.env, attempts: options.attempts, onEvent: options.onEvent, log: options.log });
+    queued.forEach((outcome, k) => (outcomes[pending[k]] = outcome));
+    pending.length = 0;
+  }
   const next = async (): Promise<void> => {
     for (let i = pending.shift(); i !== undefined; i = pending.shift()) {
       const run = runs[i];
       const runDir = path.join(gridDir, run.id);
       fs.mkdirSync(runDir, { recursive: true });
-      outcomes[i] = await runInWorker({ run, runDir, provenance, taskModules, cacheDir }, options);
+      outcomes[i] = await startRunProcess({ run, runDir, provenance, taskModules, cacheDir }, options).done;
     }
   };
   await Promise.all(Array.from({ length: Math.min(workers, pending.length) }, next));

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { initBackend } from "../backend";
 import { writeJsonAtomic } from "../io";
-import { acquireFolderLock } from "../supervision";
+import { acquireFolderLock, type FolderLease } from "../supervision";
 import { readLastCheckpoint, Trainer, tensorBoardCallback, windowStats, type EvaluationResult, type StepEndInfo, type TrainingArgumentsInput, type TrainingData } from "../train";
 import type { RunSpec } from "./grid";
 import { collectProvenance, type Provenance } from "./provenance";
@@ -41,6 +41,8 @@ export interface RunJob {
   taskModules: string[];
   /** Folder where tasks cache what all runs share (tokenizer, encoded data, a pretrained model). */
   cacheDir: string;
+  /** The queue's grant of this run (job id and lock token), recorded in the run folder's lock; see `FolderLease`. */
+  lease?: FolderLease;
 }
 
 /** Accuracy, F1 and mean loss of an evaluation. */
@@ -183,7 +185,7 @@ export async function executeRun(job: RunJob, emit: (event: RunEvent) => void): 
   const { run, runDir } = job;
   for (const module of job.taskModules) require(module);
   // A worker of an interrupted grid may still be ending (it exits within a second of its parent): wait for it.
-  const lock = acquireFolderLock(runDir, { purpose: `run ${run.id}`, waitSeconds: 10 });
+  const lock = acquireFolderLock(runDir, { purpose: `run ${run.id}`, waitSeconds: 10, lease: job.lease });
   try {
     return await executeLockedRun(job, emit, startedAt);
   } finally {

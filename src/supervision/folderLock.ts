@@ -8,6 +8,10 @@
  * owner refreshes on a timer, so a kill -9 is noticed only after its stale period, and an owner whose event loop
  * is blocked by a long synchronous step (a WASM training step) is wrongly declared dead; flock(2) needs a native
  * addon (fs-ext) that does not install offline. Liveness by pid and start time has neither problem on one host.
+ *
+ * Across machines (a runs folder on NFS) a pid cannot be checked, so another host's lock counts as held, unless
+ * both sides hold it under a lease from an outside arbiter: a BullMQ job lock grants a trial to one worker at a
+ * time, so a lock taken under an older grant of the same subject belongs to a worker that lost the trial.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -16,6 +20,14 @@ import { isProcessAlive, processIdentity } from "./processes";
 
 /** Name of the lock file inside a locked folder. */
 export const FOLDER_LOCK_FILE = ".tsml-lock";
+
+/** A grant from an outside arbiter (a queue's job lock): who may work on `subject` now. */
+export interface FolderLease {
+  /** What is granted, e.g. a queue job id. */
+  subject: string;
+  /** This grant of it, e.g. the job lock's token; every new grant has another one. */
+  grant: string;
+}
 
 /** Who holds a lock (the content of the lock file). */
 export interface LockOwner {
@@ -26,6 +38,8 @@ export interface LockOwner {
   /** What the owner does, e.g. "tsml study" or "run b8-a1". */
   purpose: string;
   acquiredAt: string;
+  /** The arbiter's grant the owner holds the folder under, if any. */
+  lease?: FolderLease;
 }
 
 /** Thrown when another live process holds the folder's lock. */
@@ -53,6 +67,11 @@ export interface FolderLockOptions {
   purpose?: string;
   /** Keep trying this long while a live owner holds the lock (default 0: fail at once). */
   waitSeconds?: number;
+  /**
+   * The arbiter's grant this process works under. Another host's lock held under an older grant of the same
+   * subject is taken over: the arbiter has given the subject to this process since.
+   */
+  lease?: FolderLease;
 }
 
 /** The lock file's text and owner (owner null: not a lock file tsml wrote), or undefined when there is none. */
@@ -72,8 +91,12 @@ function readOwner(file: string): { text: string; owner: LockOwner | null } | un
   }
 }
 
-function ownerIsAlive(owner: LockOwner): boolean {
-  if (owner.hostname !== os.hostname()) return true; // another machine's process cannot be checked from here
+function ownerIsAlive(owner: LockOwner, lease: FolderLease | undefined): boolean {
+  if (owner.hostname !== os.hostname()) {
+    // Another machine's process cannot be checked from here; the arbiter's newer grant says it lost the folder.
+    const superseded = lease !== undefined && owner.lease?.subject === lease.subject && owner.lease.grant !== lease.grant;
+    return !superseded;
+  }
   return isProcessAlive({ pid: owner.pid, startTime: owner.startTime });
 }
 
@@ -135,6 +158,7 @@ export function acquireFolderLock(dir: string, options: FolderLockOptions = {}):
     hostname: os.hostname(),
     purpose: options.purpose ?? process.argv.slice(1).join(" "),
     acquiredAt: new Date().toISOString(),
+    ...(options.lease ? { lease: options.lease } : {}),
   };
   const text = JSON.stringify(owner) + "\n";
   const deadline = Date.now() + (options.waitSeconds ?? 0) * 1000;
@@ -147,7 +171,7 @@ export function acquireFolderLock(dir: string, options: FolderLockOptions = {}):
     }
     const current = readOwner(file);
     if (current === undefined) continue; // released meanwhile
-    if (current.owner !== null && ownerIsAlive(current.owner)) {
+    if (current.owner !== null && ownerIsAlive(current.owner, options.lease)) {
       if (Date.now() >= deadline) throw new FolderLockedError(dir, current.owner);
       sleepMs(100);
       continue;

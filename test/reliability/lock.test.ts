@@ -82,6 +82,23 @@ describe("reliability: the folder lock", function () {
     await new Promise((r) => killer.on("exit", r));
   });
 
+  it("another host's lock is held, unless the arbiter has since granted the same subject to this process", () => {
+    const dir = path.join(root, "g");
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, FOLDER_LOCK_FILE);
+    const foreign = { pid: process.pid, startTime: null, hostname: `${os.hostname()}-elsewhere`, purpose: "run r on another machine", acquiredAt: "", lease: { subject: "job-r", grant: "token-1" } };
+    fs.writeFileSync(file, JSON.stringify(foreign));
+    assert.throws(() => acquireFolderLock(dir), (e: Error) => e instanceof FolderLockedError && e.message.includes("-elsewhere"));
+    assert.throws(() => acquireFolderLock(dir, { lease: { subject: "job-other", grant: "token-2" } }), FolderLockedError);
+    assert.throws(() => acquireFolderLock(dir, { lease: { subject: "job-r", grant: "token-1" } }), FolderLockedError, "the same grant is not newer");
+    const lock = acquireFolderLock(dir, { lease: { subject: "job-r", grant: "token-2" } });
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, "utf8")).lease, { subject: "job-r", grant: "token-2" });
+    lock.release();
+    fs.writeFileSync(file, JSON.stringify({ ...foreign, lease: undefined }));
+    assert.throws(() => acquireFolderLock(dir, { lease: { subject: "job-r", grant: "token-2" } }), FolderLockedError, "a lock taken without a lease is never superseded");
+    fs.rmSync(file);
+  });
+
   it("many processes racing for a free lock: exactly one wins", async () => {
     const dir = path.join(root, "f");
     fs.mkdirSync(dir, { recursive: true });

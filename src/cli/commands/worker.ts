@@ -1,0 +1,46 @@
+/**
+ * `tsml worker --queue redis://HOST:PORT`: serves the trials of sweeps started with `tsml study --queue` (or
+ * `runGrid(..., { queue })`) on this machine until stopped with Ctrl-C or SIGTERM; the trials it was running then
+ * resume from their checkpoints on another worker.
+ */
+import { startTrialWorker, DEFAULT_LOCK_SECONDS } from "../../queue";
+import { parseArgs } from "../args";
+import type { Command } from "../main";
+
+const USAGE = `usage: tsml worker --queue URL [--concurrency N] [--runs-dir DIR] [--lock-seconds S]
+
+Pulls trials of experiment grids from a Redis queue and trains them into the shared runs folder, one process per
+trial. Start one on every machine (see environment.md, "Sweeps on many machines").
+
+  --queue URL        redis://[:PASSWORD@]HOST:PORT[/DB], or rediss://... for TLS (the password is never printed)
+  --concurrency N    trials at once on this machine (default 1)
+  --runs-dir DIR     the shared runs folder as mounted here, when its path differs from the coordinator's
+  --lock-seconds S   how long a trial's job lock lasts without renewal (default ${DEFAULT_LOCK_SECONDS}): a trial of a
+                     worker that died moves to another worker after about this long`;
+
+/** The `worker` subcommand. */
+export const command: Command = {
+  summary: "serve the trials of sweeps on a Redis queue (tsml study --queue) on this machine",
+  run: async (argv) => {
+    const { options } = parseArgs(argv, { queue: "string", concurrency: "number", "runs-dir": "string", "lock-seconds": "number", help: "boolean" });
+    if (options.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const url = options.queue as string | undefined;
+    if (url === undefined) throw new Error(`--queue URL is required (e.g. --queue redis://localhost:6379)\n\n${USAGE}`);
+    const concurrency = options.concurrency as number | undefined;
+    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new Error(`--concurrency must be a positive integer, got ${concurrency}`);
+    const lockSeconds = options["lock-seconds"] as number | undefined;
+    if (lockSeconds !== undefined && !(lockSeconds >= 1)) throw new Error(`--lock-seconds must be at least 1, got ${lockSeconds}`);
+    const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
+    const worker = await startTrialWorker({ url, concurrency, runsDir: options["runs-dir"] as string | undefined, lockSeconds, log });
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once("SIGINT", () => resolve("SIGINT"));
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+    });
+    log(`${signal}: stopping ${worker.activeTrials()} running trial(s); they resume from their checkpoints on another worker`);
+    await worker.close();
+    return signal === "SIGINT" ? 130 : 143;
+  },
+};
