@@ -151,10 +151,14 @@ export async function runGrid(spec: GridSpec, options: GridRunOptions): Promise<
   const workers = options.workers ?? defaultWorkerCount();
   requirePositiveInteger(workers, "workers");
   // An unreachable queue is reported within seconds, before any preparation.
-  if (options.queue !== undefined) await queueModule().probeRedis(options.queue);
+  const queue = options.queue;
+  if (queue !== undefined) await queueModule().probeRedis(queue);
+  // The command line is recorded (lock, grid.json, configs, reports): never with the queue's password.
+  const commandLine = (options.commandLine ?? process.argv).map((arg) => (queue === undefined ? arg : queueModule().maskPassword(arg, queue)));
+  options = { ...options, commandLine };
   ensureWritableFolder(options.runsDir, "runs folder");
   const gridDir = ensureWritableFolder(path.resolve(options.runsDir, options.name), "grid folder");
-  const lock = acquireFolderLock(gridDir, { purpose: `grid ${options.name}: ${(options.commandLine ?? process.argv).join(" ")}` });
+  const lock = acquireFolderLock(gridDir, { purpose: `grid ${options.name}: ${commandLine.join(" ")}` });
   try {
     return await runLockedGrid(spec, runs, workers, gridDir, options, started);
   } finally {

@@ -13,6 +13,7 @@ export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 5;
 export function maskRedisUrl(url: string): string {
   try {
     const parsed = new URL(url);
+    if (!parsed.password && !parsed.searchParams.has("password")) return url;
     if (parsed.password) parsed.password = "***";
     if (parsed.searchParams.has("password")) parsed.searchParams.set("password", "***");
     return parsed.toString().replace("%2A%2A%2A", "***");

@@ -10,7 +10,7 @@ import { inKernel } from "../display";
 import { readCompleteMetrics, type RunControl, type RunEvent, type RunJob, type RunOutcome } from "../experiments";
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS, maskPassword, maskRedisUrl, probeRedis, queueConnection } from "./connection";
 import { TrialBoard } from "./board";
-import { TRIAL_QUEUE, trialJobId, type TrialJobData, type TrialProgress, type TrialWorkerIdentity } from "./trials";
+import { TRIAL_QUEUE, trialJobId, tsmlSourceDir, type TrialJobData, type TrialProgress, type TrialWorkerIdentity } from "./trials";
 
 /** Attempts of a trial (a failure is retried until this many have failed). */
 export const DEFAULT_TRIAL_ATTEMPTS = 3;
@@ -83,7 +83,7 @@ export async function runTrialsOnQueue(jobs: RunJob[], options: QueueRunOptions)
       board?.onWorker(job.run.id, progress.worker);
       emit(progress.event, workerControl(progress.worker));
     });
-    const jobData = (job: RunJob): TrialJobData => ({ job, runsDir: options.runsDir, env: options.env ?? {} });
+    const jobData = (job: RunJob): TrialJobData => ({ job, runsDir: options.runsDir, env: options.env ?? {}, tsmlDir: tsmlSourceDir() });
     const enqueue = async (jobId: string, job: RunJob): Promise<void> => {
       await queue.add(job.run.id, jobData(job), {
         jobId,
@@ -98,9 +98,9 @@ export async function runTrialsOnQueue(jobs: RunJob[], options: QueueRunOptions)
       const existing = await queue.getJob(jobId);
       if (existing) {
         const state = await queue.getJobState(jobId);
-        // A trial that is waiting or running (a coordinator that crashed enqueued it) is joined, not duplicated;
-        // one that ended in an earlier sweep while its run folder is unfinished (deleted, or failed) runs again.
-        if (state !== "completed" && state !== "failed") continue;
+        // A trial that is waiting, running or done (a coordinator that crashed, or another one, enqueued it) is
+        // joined, not duplicated; one that failed, or completed while its run folder is unfinished (deleted), runs again.
+        if (state !== "failed" && !(state === "completed" && readCompleteMetrics(job.runDir) === null)) continue;
         await existing.remove();
       }
       await enqueue(jobId, job);

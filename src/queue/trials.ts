@@ -17,6 +17,13 @@ export interface TrialJobData {
   runsDir: string;
   /** Extra environment for the trial's process (e.g. TSML_BACKEND). */
   env: Record<string, string>;
+  /** The coordinator's compiled tsml sources (`dist/src`): task modules below it are tsml's own, found on every worker. */
+  tsmlDir: string;
+}
+
+/** This installation's compiled tsml sources (`dist/src`). */
+export function tsmlSourceDir(): string {
+  return path.resolve(__dirname, "..");
 }
 
 /** The machine and process that runs a trial. */
@@ -41,13 +48,20 @@ export function trialJobId(runDir: string): string {
   return `${path.basename(path.dirname(folder))}.${path.basename(folder)}.${digest}`.replace(/[^A-Za-z0-9._=+-]/g, "_");
 }
 
-/** `data.job` with its folders moved from the coordinator's runs folder to `runsDir` (unchanged without one). */
+/**
+ * `data.job` as this worker runs it: folders moved from the coordinator's runs folder to `runsDir` (when given),
+ * and tsml's own task modules taken from this installation, wherever tsml is installed here.
+ */
 export function localTrialJob(data: TrialJobData, runsDir: string | undefined): RunJob {
-  if (runsDir === undefined) return data.job;
   const move = (folder: string): string => {
+    if (runsDir === undefined) return folder;
     const relative = path.relative(data.runsDir, folder);
     if (relative.startsWith("..") || path.isAbsolute(relative)) throw new Error(`trial folder ${folder} is not inside the coordinator's runs folder ${data.runsDir}`);
     return path.join(path.resolve(runsDir), relative);
   };
-  return { ...data.job, runDir: move(data.job.runDir), cacheDir: move(data.job.cacheDir) };
+  const ownModule = (module: string): string => {
+    const relative = path.relative(data.tsmlDir, module);
+    return relative.startsWith("..") || path.isAbsolute(relative) ? module : path.join(tsmlSourceDir(), relative);
+  };
+  return { ...data.job, runDir: move(data.job.runDir), cacheDir: move(data.job.cacheDir), taskModules: data.job.taskModules.map(ownModule) };
 }

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { DataFrame } from "danfojs-node";
 import { collectProvenance, readGridDevPredictions, readGridHistories, runGrid, RUN_FILES, type GridRunOptions, type GridRunSummary, type GridSpec, type JsonValue, type Provenance, type RunResult, type RunTraining } from "../experiments";
+import { maskRedisUrl } from "../queue";
 import { ensureWritableFolder } from "../io";
 import { concludeStudy, summarizeConfigurations, type ConfigurationSummary, type StudyFinding } from "./conclusion";
 import { writeStudyReport, type StudyReportFiles } from "./report";
@@ -36,6 +37,8 @@ export interface StudyOptions {
   /** Name of the grid and the report folder. Default "study" (or "study-quick" / "study-small"). */
   name?: string;
   workers?: number;
+  /** Run the trials on this Redis queue (served by `tsml worker`s) instead of local workers; see `GridRunOptions.queue`. */
+  queue?: string;
   /** Called with every worker event (progress display). */
   onEvent?: GridRunOptions["onEvent"];
   /** One-line messages (preparation, report). */
@@ -189,6 +192,7 @@ export function studyCommand(options: StudyOptions): string {
     options.reportsDir ? `--reports-dir ${options.reportsDir}` : "",
     options.name ? `--name ${options.name}` : "",
     options.workers ? `--workers ${options.workers}` : "",
+    options.queue ? `--queue ${maskRedisUrl(options.queue)}` : "",
     options.seeds !== undefined ? `--seeds ${options.seeds}` : "",
   ].filter((f) => f !== "");
   return `${options.size === "small" ? "TSML_SMALL=1 " : ""}npx tsml study ${flags.join(" ")}`.trim();
@@ -206,6 +210,7 @@ export async function runStudy(options: StudyOptions = {}): Promise<StudyOutcome
     runsDir: options.runsDir ?? "runs",
     name,
     workers: options.workers,
+    queue: options.queue,
     onEvent: options.onEvent,
     commandLine: options.commandLine,
     log,

@@ -13,7 +13,7 @@ import { formatNumber, requirePositiveInteger } from "../../util";
 import { parseArgs } from "../args";
 import type { Command } from "../main";
 
-const USAGE = `usage: tsml study [--quick] [--seeds N] [--model DIR_OR_ID] [--workers N] [--name NAME] [--runs-dir DIR] [--reports-dir DIR] [--task NAME]
+const USAGE = `usage: tsml study [--quick] [--seeds N] [--model DIR_OR_ID] [--workers N] [--name NAME] [--runs-dir DIR] [--reports-dir DIR] [--task NAME] [--queue URL]
 
 Why does the training loss fluctuate with a small batch, and does gradient accumulation fix it? Pretrains a small
 Longformer as a masked language model (cached), then fine-tunes a classifier from it with batch 8, 8 x 4 and 8 x 8
@@ -28,6 +28,8 @@ results.csv and charts/, and prints the conclusion. Every run writes TensorBoard
                      allenai/longformer-base-4096, downloaded once into the huggingface_hub cache) instead of
                      a small one trained from scratch
   --workers N        parallel worker processes (default: number of cores)
+  --queue URL        run the trials on a Redis queue instead (redis://HOST:PORT[/DB], rediss:// for TLS), served
+                     by \`tsml worker --queue URL\` on any machine that mounts the runs folder (environment.md)
   --name NAME        grid and report name (default "study", "study-quick" with --quick)
   --runs-dir DIR     where run folders go (default "runs"); an interrupted study resumes from there
   --reports-dir DIR  where reports go (default "reports")
@@ -90,6 +92,7 @@ export const command: Command = {
       seeds: "number",
       model: "string",
       workers: "number",
+      queue: "string",
       name: "string",
       "runs-dir": "string",
       "reports-dir": "string",
@@ -121,6 +124,7 @@ export const command: Command = {
       reportsDir: options["reports-dir"] as string | undefined,
       name: options.name as string | undefined,
       workers,
+      queue: options.queue as string | undefined,
       onEvent: (event) => progress.onEvent(event),
       log: (line) => progress.print(line),
       commandLine: process.argv.slice(),

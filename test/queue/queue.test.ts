@@ -1,0 +1,215 @@
+/**
+ * Sweeps on a queue, with real components: a redis-server on a free loopback port and three `tsml worker`
+ * processes serve grids of the synthetic task; the numbers are compared with the same grids run by local workers.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { Queue } from "bullmq";
+import type { KernelDisplayHook, MimeBundle } from "../../src/display";
+import { collectProvenance, expandGrid, readGridResults, runGrid, TIMING_COLUMNS, workerTaskModules, type GridSpec, type RunJob, type RunResult } from "../../src/experiments";
+import { checkRedisUrl, maskRedisUrl, runTrialsOnQueue, TRIAL_QUEUE, trialJobId } from "../../src/queue";
+import { tempDir } from "../helpers";
+import { runCli, startCli, type CliProcess } from "../reliability/support";
+import { freePort, RedisServer } from "./redisServer";
+
+const tiny = { trainExamples: 96, devExamples: 48, testExamples: 48, features: 6 };
+const grid: GridSpec = {
+  task: "synthetic-logreg",
+  taskConfig: tiny,
+  training: { learningRate: 0.05, epochs: 2, loggingSteps: 4, saveSteps: 8 },
+  variants: [{ perDeviceBatchSize: 8 }, { perDeviceBatchSize: 2, gradientAccumulationSteps: 4 }, { perDeviceBatchSize: 1 }],
+  axes: { seed: [0, 1] },
+};
+/** One longer run (576 steps), to be killed in the middle. */
+const longRun: GridSpec = { ...grid, training: { ...grid.training, epochs: 6 }, variants: [{ perDeviceBatchSize: 1 }], axes: undefined };
+
+/** Seconds a job lock lasts in these tests: a killed worker's trial moves on after about this long. */
+const LOCK_SECONDS = 5;
+
+/** The result rows without the columns that measure the machine (time, memory). */
+function modelNumbers(rows: RunResult[]): Record<string, unknown>[] {
+  return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !TIMING_COLUMNS.includes(k as keyof RunResult) && k !== "resumedFromStep")));
+}
+
+/** How often each worker's log says it started trial `jobId`. */
+function startsOf(workers: CliProcess[], jobId: string): number[] {
+  return workers.map((w) => w.output().split("\n").filter((line) => line.includes(`trial ${jobId}: started`)).length);
+}
+
+describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)", function () {
+  this.timeout(120_000);
+  const root = tempDir("tsml-queue-");
+  const runsDir = path.join(root, "runs");
+  let redis: RedisServer;
+  const workers: CliProcess[] = [];
+  let local: RunResult[];
+  let localLong: RunResult[];
+
+  const startWorker = async (): Promise<CliProcess> => {
+    const worker = startCli(["worker", "--queue", redis.url, "--lock-seconds", String(LOCK_SECONDS)]);
+    const deadline = Date.now() + 30_000;
+    while (!worker.output().includes("serving queue")) {
+      if (Date.now() > deadline || worker.child.exitCode !== null) throw new Error(`worker did not start:\n${worker.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return worker;
+  };
+
+  before(async () => {
+    fs.mkdirSync(path.join(root, "redis"));
+    redis = await RedisServer.start(path.join(root, "redis"));
+    for (let i = 0; i < 3; i++) workers.push(await startWorker());
+    // The reference: the same grids on local workers.
+    local = (await runGrid(grid, { runsDir, name: "local", workers: 2 })).results;
+    localLong = (await runGrid(longRun, { runsDir, name: "local-long", workers: 1 })).results;
+    assert.equal(local.length, 6);
+    assert.equal(localLong.length, 1);
+  });
+
+  after(async () => {
+    for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGTERM");
+    await Promise.all(workers.map((w) => w.exited));
+    await redis?.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it("runs every trial exactly once on the workers, with a local run's numbers, in one live notebook display", async () => {
+    const shown: { kind: "display" | "update"; id: string | undefined; bundle: MimeBundle }[] = [];
+    const hook: KernelDisplayHook = {
+      display: (bundle, id) => shown.push({ kind: "display", id, bundle }),
+      update: (bundle, id) => shown.push({ kind: "update", id, bundle }),
+      clear: () => {},
+    };
+    const progress = new Map<string, number>();
+    (globalThis as { __tsmlKernel?: KernelDisplayHook }).__tsmlKernel = hook;
+    let summary;
+    try {
+      summary = await runGrid(grid, {
+        runsDir,
+        name: "queued",
+        queue: redis.url,
+        onEvent: (event) => event.type === "progress" && progress.set(event.runId, (progress.get(event.runId) ?? 0) + 1),
+      });
+    } finally {
+      delete (globalThis as { __tsmlKernel?: KernelDisplayHook }).__tsmlKernel;
+    }
+    assert.deepEqual(summary.runs.map((r) => r.status), Array(6).fill("finished"), JSON.stringify(summary.runs));
+    assert.deepEqual(modelNumbers(summary.results), modelNumbers(local));
+    assert.deepEqual(modelNumbers(readGridResults(summary.gridDir)), modelNumbers(local), "results.csv holds the same numbers");
+    const busy = new Set<number>();
+    for (const run of summary.runs) {
+      assert.ok((progress.get(run.id) ?? 0) > 0, `progress of ${run.id} reached the coordinator through the job`);
+      const starts = startsOf(workers, trialJobId(run.runDir));
+      assert.equal(starts.reduce((a, b) => a + b, 0), 1, `${run.id} started once: ${starts}`);
+      busy.add(starts.indexOf(1));
+      assert.equal(JSON.parse(fs.readFileSync(path.join(run.runDir, "metrics.json"), "utf8")).resumedFromStep, null);
+    }
+    assert.ok(busy.size >= 2, `the trials were spread over the workers (${busy.size} of 3 got one)`);
+    assert.equal(shown.filter((s) => s.kind === "display").length, 1, "one display");
+    assert.ok(shown.length > 1 && shown.every((s) => s.id === shown[0].id), "updated in place");
+    assert.match(String(shown[shown.length - 1].bundle["text/plain"]), /^trials: 6 finished, 0 failed, 0 to go/);
+  });
+
+  it("enqueueing the same trials twice (two coordinators) adds nothing: each trains once", async () => {
+    const gridDir = path.join(runsDir, "twice");
+    const provenance = collectProvenance();
+    const jobs: RunJob[] = expandGrid({ ...grid, axes: undefined, variants: grid.variants!.slice(0, 2) }).map((run) => ({
+      run,
+      runDir: path.join(gridDir, run.id),
+      provenance,
+      taskModules: workerTaskModules(run.task),
+      cacheDir: path.join(runsDir, ".cache"),
+    }));
+    const options = { url: redis.url, runsDir };
+    const [first, second] = await Promise.all([runTrialsOnQueue(jobs, options), runTrialsOnQueue(jobs, options)]);
+    assert.deepEqual([...first, ...second].map((o) => o.status), Array(4).fill("finished"));
+    const queue = new Queue(TRIAL_QUEUE, { connection: { url: redis.url } });
+    try {
+      const ids = (await queue.getJobs(["completed", "waiting", "active", "delayed", "failed"])).map((j) => j.id).filter((id) => id?.startsWith("twice."));
+      assert.deepEqual(ids.sort(), jobs.map((j) => trialJobId(j.runDir)).sort());
+    } finally {
+      await queue.close();
+    }
+    for (const job of jobs) assert.deepEqual(startsOf(workers, trialJobId(job.runDir)).reduce((a, b) => a + b, 0), 1, job.run.id);
+  });
+
+  it("completes when redis-server is stopped and restarted in the middle of the sweep", async () => {
+    let restarted: Promise<void> | undefined;
+    let restartedAt = Infinity;
+    const finishedAt: number[] = [];
+    const summary = await runGrid(grid, {
+      runsDir,
+      name: "restart",
+      queue: redis.url,
+      onEvent: (event) => {
+        if (event.type === "started" && restarted === undefined) {
+          restarted = redis
+            .stop()
+            .then(() => new Promise((r) => setTimeout(r, 500)))
+            .then(() => redis.start())
+            .then(() => void (restartedAt = Date.now()));
+        }
+        if (event.type === "finished") finishedAt.push(Date.now());
+      },
+    });
+    await restarted;
+    assert.deepEqual(summary.runs.map((r) => r.status), Array(6).fill("finished"), JSON.stringify(summary.runs));
+    assert.ok(finishedAt.some((t) => t > restartedAt), "trials finished after the restart");
+    assert.deepEqual(modelNumbers(summary.results), modelNumbers(local));
+  });
+
+  it("a worker killed with -9 in the middle of a trial: the trial resumes on another worker from its checkpoint, with the same numbers", async () => {
+    let killedAt: number | null = null;
+    const summary = await runGrid(longRun, {
+      runsDir,
+      name: "killed",
+      queue: redis.url,
+      onEvent: (event, control) => {
+        if (event.type === "progress" && killedAt === null && event.lastCheckpointStep !== null && event.lastCheckpointStep >= 16) {
+          killedAt = event.lastCheckpointStep;
+          control.kill();
+        }
+      },
+    });
+    assert.notEqual(killedAt, null, "the trial was killed");
+    assert.equal(summary.runs[0].status, "finished", JSON.stringify(summary.runs));
+    const runDir = summary.runs[0].runDir;
+    const jobId = trialJobId(runDir);
+    const killed = workers.filter((w) => w.child.signalCode === "SIGKILL");
+    assert.equal(killed.length, 1, "one worker was killed");
+    assert.match(killed[0].output(), new RegExp(`trial ${jobId}: started\\n`));
+    assert.doesNotMatch(killed[0].output(), new RegExp(`trial ${jobId}: finished`));
+    const resumer = workers.filter((w) => w.output().includes(`trial ${jobId}: started, resuming from step`));
+    assert.equal(resumer.length, 1, "another worker resumed it");
+    assert.match(resumer[0].output(), new RegExp(`trial ${jobId}: finished`));
+    const metrics = JSON.parse(fs.readFileSync(path.join(runDir, "metrics.json"), "utf8"));
+    assert.ok(metrics.resumedFromStep >= killedAt! && metrics.resumedFromStep < metrics.totalSteps, `resumed from ${metrics.resumedFromStep}, killed after checkpoint ${killedAt}: not trained to the end twice`);
+    assert.deepEqual(modelNumbers(summary.results), modelNumbers(localLong));
+    assert.ok(!fs.existsSync(path.join(runDir, ".tsml-lock")), "the run folder's lock was released");
+  });
+});
+
+describe("queue: an unreachable or malformed queue URL", function () {
+  this.timeout(30_000);
+  const root = tempDir("tsml-queue-bad-");
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("fails within seconds, naming the URL with its password masked (library and tsml worker)", async () => {
+    const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
+    const masked = url.replace("hunter2", "***");
+    const started = Date.now();
+    await assert.rejects(runGrid(grid, { runsDir: root, name: "unreachable", queue: url }), (e: Error) => e.message.includes(`cannot reach Redis at ${masked}`) && !e.message.includes("hunter2"));
+    assert.ok(Date.now() - started < 10_000, `failed after ${Date.now() - started} ms`);
+    const cli = await runCli(["worker", "--queue", url], { timeoutMs: 20_000 });
+    assert.equal(cli.code, 1, cli.output);
+    assert.ok(cli.output.includes(`cannot reach Redis at ${masked}`) && !cli.output.includes("hunter2"), cli.output);
+  });
+
+  it("masks passwords and rejects what is not a Redis URL", () => {
+    assert.equal(maskRedisUrl("rediss://user:pa55@cache.example:6380/2"), "rediss://user:***@cache.example:6380/2");
+    assert.equal(maskRedisUrl("redis://localhost:6379"), "redis://localhost:6379");
+    assert.throws(() => checkRedisUrl("http://localhost:6379"), /"http:\/\/localhost:6379" is not a Redis URL; expected redis:\/\//);
+    assert.throws(() => checkRedisUrl("redis://:secret@localhost:6379/x"), (e: Error) => /database after the port must be a number/.test(e.message) && !e.message.includes("secret"));
+  });
+});
