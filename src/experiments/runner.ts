@@ -154,7 +154,7 @@ export async function runGrid(spec: GridSpec, options: GridRunOptions): Promise<
   const queue = options.queue;
   if (queue !== undefined) await queueModule().probeRedis(queue);
   // The command line is recorded (lock, grid.json, configs, reports): never with the queue's password.
-  const commandLine = (options.commandLine ?? process.argv).map((arg) => (queue === undefined ? arg : queueModule().maskPassword(arg, queue)));
+  const commandLine = queue === undefined ? options.commandLine ?? process.argv : queueModule().maskQueueArguments(options.commandLine ?? process.argv, queue);
   options = { ...options, commandLine };
   ensureWritableFolder(options.runsDir, "runs folder");
   const gridDir = ensureWritableFolder(path.resolve(options.runsDir, options.name), "grid folder");

@@ -35,6 +35,11 @@ export function maskPassword(text: string, url: string): string {
   return password.length > 0 ? masked.split(password).join("***") : masked;
 }
 
+/** `args` (a command line to record) with the password of the queue URL `url` masked; unchanged without a queue. */
+export function maskQueueArguments(args: string[], url: string | undefined): string[] {
+  return url === undefined ? args : args.map((arg) => maskPassword(arg, url));
+}
+
 /** Throws a clear error unless `url` is a redis:// or rediss:// URL naming a host. */
 export function checkRedisUrl(url: string): void {
   let parsed: URL | undefined;

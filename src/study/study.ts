@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { DataFrame } from "danfojs-node";
 import { collectProvenance, readGridDevPredictions, readGridHistories, runGrid, RUN_FILES, type GridRunOptions, type GridRunSummary, type GridSpec, type JsonValue, type Provenance, type RunResult, type RunTraining } from "../experiments";
-import { maskRedisUrl } from "../queue";
+import { maskQueueArguments, maskRedisUrl } from "../queue";
 import { ensureWritableFolder } from "../io";
 import { concludeStudy, summarizeConfigurations, type ConfigurationSummary, type StudyFinding } from "./conclusion";
 import { writeStudyReport, type StudyReportFiles } from "./report";
@@ -229,7 +229,7 @@ export async function runStudy(options: StudyOptions = {}): Promise<StudyOutcome
     findings,
     configurations,
     sizes: studySizes(spec),
-    provenance: { ...collectProvenance(undefined, options.commandLine), backend: workerBackend(grid) },
+    provenance: { ...collectProvenance(undefined, maskQueueArguments(options.commandLine ?? process.argv, options.queue)), backend: workerBackend(grid) },
     failures: grid.runs.filter((r) => r.status === "failed").map((r) => ({ id: r.id, error: r.error ?? "failed" })),
     wallTimeSeconds: grid.wallTimeSeconds,
     rerunCommand: studyCommand({ ...options, size }),

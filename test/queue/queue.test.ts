@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Queue } from "bullmq";
 import type { KernelDisplayHook, MimeBundle } from "../../src/display";
-import { collectProvenance, expandGrid, readGridResults, runGrid, TIMING_COLUMNS, workerTaskModules, type GridSpec, type RunJob, type RunResult } from "../../src/experiments";
+import { collectProvenance, expandGrid, readGridResults, RESULT_COLUMNS, runGrid, TIMING_COLUMNS, workerTaskModules, type GridSpec, type RunJob, type RunResult } from "../../src/experiments";
 import { checkRedisUrl, maskRedisUrl, runTrialsOnQueue, TRIAL_QUEUE, trialJobId } from "../../src/queue";
 import { tempDir } from "../helpers";
 import { runCli, startCli, type CliProcess } from "../reliability/support";
@@ -24,12 +24,28 @@ const grid: GridSpec = {
 /** One longer run (576 steps), to be killed in the middle. */
 const longRun: GridSpec = { ...grid, training: { ...grid.training, epochs: 6 }, variants: [{ perDeviceBatchSize: 1 }], axes: undefined };
 
+/** Redis's password in these tests: it must never show up in any output or file. */
+const PASSWORD = "s3cret-pw";
+
 /** Seconds a job lock lasts in these tests: a killed worker's trial moves on after about this long. */
 const LOCK_SECONDS = 5;
 
 /** The result rows without the columns that measure the machine (time, memory). */
 function modelNumbers(rows: RunResult[]): Record<string, unknown>[] {
-  return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !TIMING_COLUMNS.includes(k as keyof RunResult) && k !== "resumedFromStep")));
+  return rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !TIMING_COLUMNS.includes(k as keyof RunResult))));
+}
+
+/** results.csv without the columns that measure the machine, as rows of cells. */
+function modelColumns(csvFile: string): string[][] {
+  const [header, ...rows] = fs.readFileSync(csvFile, "utf8").trim().split("\n").map((line) => line.split(","));
+  assert.deepEqual(header, RESULT_COLUMNS);
+  const keep = RESULT_COLUMNS.map((c, i) => (TIMING_COLUMNS.includes(c) ? -1 : i)).filter((i) => i >= 0);
+  return rows.map((cells) => keep.map((i) => cells[i]));
+}
+
+/** The text of every file below `dir` (binary files as latin1). */
+function filesBelow(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "latin1"));
 }
 
 /** How often each worker's log says it started trial `jobId`. */
@@ -58,7 +74,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
 
   before(async () => {
     fs.mkdirSync(path.join(root, "redis"));
-    redis = await RedisServer.start(path.join(root, "redis"));
+    redis = await RedisServer.start(path.join(root, "redis"), PASSWORD);
     for (let i = 0; i < 3; i++) workers.push(await startWorker());
     // The reference: the same grids on local workers.
     local = (await runGrid(grid, { runsDir, name: "local", workers: 2 })).results;
@@ -68,6 +84,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
   });
 
   after(async () => {
+    for (const worker of workers) assert.ok(!worker.output().includes(PASSWORD), "a worker printed the password");
     for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGTERM");
     await Promise.all(workers.map((w) => w.exited));
     await redis?.stop();
@@ -157,6 +174,24 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     assert.deepEqual(summary.runs.map((r) => r.status), Array(6).fill("finished"), JSON.stringify(summary.runs));
     assert.ok(finishedAt.some((t) => t > restartedAt), "trials finished after the restart");
     assert.deepEqual(modelNumbers(summary.results), modelNumbers(local));
+  });
+
+  it("tsml study --queue writes the same results.csv and report as a local study, and never the password", async () => {
+    const args = (name: string) => ["study", "--task", "synthetic-logreg", "--runs-dir", runsDir, "--reports-dir", path.join(root, "reports"), "--name", name];
+    const env = { TSML_SMALL: "1" };
+    const reference = await runCli([...args("study-local"), "--workers", "2"], { env });
+    assert.equal(reference.code, 0, reference.output);
+    const queued = await runCli([...args("study-queued"), "--queue", redis.url], { env });
+    assert.equal(queued.code, 0, queued.output);
+    assert.match(queued.output, /trials enqueued at redis:\/\/:\*\*\*@127\.0\.0\.1/);
+    const csv = (name: string) => modelColumns(path.join(root, "reports", name, "results.csv"));
+    assert.equal(csv("study-local").length, 5);
+    assert.deepEqual(csv("study-queued"), csv("study-local"));
+    assert.ok(fs.existsSync(path.join(root, "reports", "study-queued", "report.html")));
+    const written = [queued.output, ...filesBelow(path.join(runsDir, "study-queued")), ...filesBelow(path.join(root, "reports", "study-queued"))];
+    assert.ok(written.length > 10);
+    const leaks = written.map((text) => text.split(PASSWORD).length - 1 > 0 ? text.slice(Math.max(0, text.indexOf(PASSWORD) - 300), text.indexOf(PASSWORD) + 50) : "").filter((t) => t !== "");
+    assert.deepEqual(leaks, [], "the password was written somewhere");
   });
 
   it("a worker killed with -9 in the middle of a trial: the trial resumes on another worker from its checkpoint, with the same numbers", async () => {

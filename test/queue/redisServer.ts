@@ -16,23 +16,27 @@ export class RedisServer {
   private child: ChildProcess | undefined;
   private output = "";
 
-  private constructor(readonly port: number, readonly dir: string) {}
+  private constructor(readonly port: number, readonly dir: string, readonly password: string | undefined) {}
 
-  /** Starts redis-server on a free loopback port, persisting into `dir` (append-only file, fsync on every write). */
-  static async start(dir: string): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), dir);
+  /**
+   * Starts redis-server on a free loopback port, persisting into `dir` (append-only file, fsync on every write),
+   * requiring `password` when one is given.
+   */
+  static async start(dir: string, password?: string): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), dir, password);
     await server.start();
     return server;
   }
 
   /** The server's URL. */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.password ? `:${this.password}@` : ""}127.0.0.1:${this.port}`;
   }
 
   /** Starts the server (again) and resolves once it accepts connections. */
   async start(): Promise<void> {
     const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"];
+    if (this.password) args.push("--requirepass", this.password);
     const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     await new Promise<void>((resolve, reject) => {
