@@ -2,7 +2,8 @@
  * Runs a grid: one forked worker process per run (WASM computes on one thread, so processes give the
  * parallelism), at most `workers` at a time. Finished runs (complete metrics.json) are skipped; a run that was
  * killed half-way resumes from its checkpoint. One process at a time runs a grid folder: it holds the folder's
- * advisory lock (released when it ends, however it ends), and its workers end with it.
+ * advisory lock (released when it ends, however it ends), and its workers end with it. With `queue`, the runs are
+ * trials on a Redis queue instead, trained by `tsml worker`s on any machine (src/queue).
  */
 import { fork } from "child_process";
 import * as fs from "fs";
@@ -183,22 +184,22 @@ async function runLockedGrid(spec: GridSpec, runs: RunSpec[], workers: number, g
   const task = getExperimentTask(spec.task);
   const cacheDir = path.resolve(options.runsDir, ".cache");
   if (pending.length > 0 && task.prepare) await task.prepare(spec.taskConfig ?? {}, { cacheDir, log: options.log ?? (() => {}) });
+  const jobOf = (i: number): RunJob => ({ run: runs[i], runDir: path.join(gridDir, runs[i].id), provenance, taskModules, cacheDir });
   if (options.queue !== undefined) {
-    const jobs = pending.map((i): RunJob => ({ run: runs[i], runDir: path.join(gridDir, runs[i].id), provenance, taskModules, cacheDir }));
+    const jobs = pending.map(jobOf);
     for (const job of jobs) fs.mkdirSync(job.runDir, { recursive: true });
     const queued = await queueModule().runTrialsOnQueue(jobs, { url: options.queue, runsDir: path.resolve(options.runsDir), env: options.env, attempts: options.attempts, onEvent: options.onEvent, log: options.log });
     queued.forEach((outcome, k) => (outcomes[pending[k]] = outcome));
-    pending.length = 0;
+  } else {
+    const next = async (): Promise<void> => {
+      for (let i = pending.shift(); i !== undefined; i = pending.shift()) {
+        const job = jobOf(i);
+        fs.mkdirSync(job.runDir, { recursive: true });
+        outcomes[i] = await startRunProcess(job, options).done;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(workers, pending.length) }, next));
   }
-  const next = async (): Promise<void> => {
-    for (let i = pending.shift(); i !== undefined; i = pending.shift()) {
-      const run = runs[i];
-      const runDir = path.join(gridDir, run.id);
-      fs.mkdirSync(runDir, { recursive: true });
-      outcomes[i] = await startRunProcess({ run, runDir, provenance, taskModules, cacheDir }, options).done;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(workers, pending.length) }, next));
   const results = readGridResults(gridDir);
   return { gridDir, runs: outcomes, wallTimeSeconds: (Date.now() - started) / 1000, results, frame: resultsDataFrame(results) };
 }

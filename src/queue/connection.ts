@@ -4,7 +4,11 @@
  * error within seconds, not a hang), and then handed to BullMQ with settings that ride out a Redis restart.
  */
 import type { RedisOptions } from "bullmq";
-import { Redis } from "ioredis";
+
+/** BullMQ, loaded on first use: importing tsml (a notebook, every trial process) does not pay for it. */
+export function loadBullmq(): typeof import("bullmq") {
+  return require("bullmq") as typeof import("bullmq");
+}
 
 /** Seconds the start-up probe waits for Redis to answer. */
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 5;
@@ -62,6 +66,7 @@ export function checkRedisUrl(url: string): void {
 export async function probeRedis(url: string, timeoutSeconds = DEFAULT_CONNECT_TIMEOUT_SECONDS): Promise<void> {
   checkRedisUrl(url);
   const timeoutMs = timeoutSeconds * 1000;
+  const { Redis } = require("ioredis") as typeof import("ioredis");
   const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   let cause: Error | undefined;
   client.on("error", (error: Error) => (cause ??= error)); // says more than connect()'s "Connection is closed"

@@ -5,10 +5,10 @@
  * Results are read from the shared runs folder, as for a local grid.
  */
 import * as os from "os";
-import { Queue, QueueEvents } from "bullmq";
+import type { Queue } from "bullmq";
 import { inKernel } from "../display";
 import { readCompleteMetrics, type RunControl, type RunEvent, type RunJob, type RunOutcome } from "../experiments";
-import { DEFAULT_CONNECT_TIMEOUT_SECONDS, maskPassword, maskRedisUrl, probeRedis, queueConnection } from "./connection";
+import { DEFAULT_CONNECT_TIMEOUT_SECONDS, loadBullmq, maskPassword, maskRedisUrl, probeRedis, queueConnection } from "./connection";
 import { TrialBoard } from "./board";
 import { TRIAL_QUEUE, trialJobId, tsmlSourceDir, type TrialJobData, type TrialProgress, type TrialWorkerIdentity } from "./trials";
 
@@ -58,6 +58,7 @@ export async function runTrialsOnQueue(jobs: RunJob[], options: QueueRunOptions)
   await probeRedis(options.url, options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS);
   const log = options.log ?? (() => {});
   const connection = queueConnection(options.url);
+  const { Queue, QueueEvents } = loadBullmq();
   const queue = new Queue<TrialJobData>(TRIAL_QUEUE, { connection });
   const events = new QueueEvents(TRIAL_QUEUE, { connection });
   let lastError = 0;
@@ -116,7 +117,7 @@ export async function runTrialsOnQueue(jobs: RunJob[], options: QueueRunOptions)
         const outcome = await settledOutcome(queue, jobId, job, log, () => enqueue(jobId, job));
         if (!outcome) continue;
         outcomes.set(jobId, outcome.outcome);
-        emit(outcome.event, { kill: () => {} });
+        emit(outcome.event, { kill: () => {} }); // the trial has ended: nothing left to kill
       }
       await board?.refresh();
       if (outcomes.size < byJobId.size) await new Promise((resolve) => setTimeout(resolve, POLL_MS));

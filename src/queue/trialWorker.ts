@@ -10,9 +10,9 @@
  */
 import * as fs from "fs";
 import * as os from "os";
-import { Worker, type Job } from "bullmq";
+import type { Job } from "bullmq";
 import { readCompleteMetrics, startRunProcess, type RunEvent, type RunProcess } from "../experiments";
-import { maskPassword, maskRedisUrl, probeRedis, queueConnection, DEFAULT_CONNECT_TIMEOUT_SECONDS } from "./connection";
+import { loadBullmq, maskPassword, maskRedisUrl, probeRedis, queueConnection, DEFAULT_CONNECT_TIMEOUT_SECONDS } from "./connection";
 import { localTrialJob, TRIAL_QUEUE, type TrialJobData, type TrialProgress, type TrialResult, type TrialWorkerIdentity } from "./trials";
 
 /** Default seconds a job lock lasts without renewal: a killed worker's trial is given to another after this. */
@@ -114,6 +114,7 @@ export async function startTrialWorker(options: TrialWorkerOptions): Promise<Tri
     }
   };
 
+  const { Worker } = loadBullmq();
   const worker = new Worker<TrialJobData, TrialResult>(TRIAL_QUEUE, processor, {
     connection: queueConnection(options.url),
     concurrency,

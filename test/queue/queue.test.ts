@@ -48,9 +48,9 @@ function filesBelow(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "latin1"));
 }
 
-/** How often each worker's log says it started trial `jobId`. */
-function startsOf(workers: CliProcess[], jobId: string): number[] {
-  return workers.map((w) => w.output().split("\n").filter((line) => line.includes(`trial ${jobId}: started`)).length);
+/** How often each worker's log says trial `jobId` did `what` ("started", "failed"). */
+function linesOf(workers: CliProcess[], jobId: string, what = "started"): number[] {
+  return workers.map((w) => w.output().split("\n").filter((line) => line.includes(`trial ${jobId}: ${what}`)).length);
 }
 
 describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)", function () {
@@ -117,7 +117,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     const busy = new Set<number>();
     for (const run of summary.runs) {
       assert.ok((progress.get(run.id) ?? 0) > 0, `progress of ${run.id} reached the coordinator through the job`);
-      const starts = startsOf(workers, trialJobId(run.runDir));
+      const starts = linesOf(workers, trialJobId(run.runDir));
       assert.equal(starts.reduce((a, b) => a + b, 0), 1, `${run.id} started once: ${starts}`);
       busy.add(starts.indexOf(1));
       assert.equal(JSON.parse(fs.readFileSync(path.join(run.runDir, "metrics.json"), "utf8")).resumedFromStep, null);
@@ -148,7 +148,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     } finally {
       await queue.close();
     }
-    for (const job of jobs) assert.deepEqual(startsOf(workers, trialJobId(job.runDir)).reduce((a, b) => a + b, 0), 1, job.run.id);
+    for (const job of jobs) assert.deepEqual(linesOf(workers, trialJobId(job.runDir)).reduce((a, b) => a + b, 0), 1, job.run.id);
   });
 
   it("completes when redis-server is stopped and restarted in the middle of the sweep", async () => {
@@ -192,6 +192,37 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     assert.ok(written.length > 10);
     const leaks = written.map((text) => text.split(PASSWORD).length - 1 > 0 ? text.slice(Math.max(0, text.indexOf(PASSWORD) - 300), text.indexOf(PASSWORD) + 50) : "").filter((t) => t !== "");
     assert.deepEqual(leaks, [], "the password was written somewhere");
+  });
+
+  it("a failing trial is retried a bounded number of times, then reported with its error", async () => {
+    const broken: GridSpec = { ...grid, taskConfig: { ...tiny, features: "six" }, variants: [{ perDeviceBatchSize: 8 }], axes: undefined };
+    const summary = await runGrid(broken, { runsDir, name: "broken", queue: redis.url, attempts: 2 });
+    assert.equal(summary.runs.length, 1);
+    assert.equal(summary.runs[0].status, "failed");
+    assert.match(summary.runs[0].error ?? "", /features.*\(2 attempts\)$/);
+    const starts = linesOf(workers, trialJobId(summary.runs[0].runDir), "failed");
+    assert.equal(starts.reduce((a, b) => a + b, 0), 2, `two attempts: ${starts}`);
+  });
+
+  it("a worker that cannot confirm its job lock (Redis frozen) stops its trial; the sweep then completes with the same numbers", async () => {
+    let frozen: Promise<void> | undefined;
+    const summary = await runGrid(longRun, {
+      runsDir,
+      name: "partition",
+      queue: redis.url,
+      onEvent: (event) => {
+        if (event.type === "progress" && frozen === undefined && event.lastCheckpointStep !== null) {
+          redis.freeze(true);
+          frozen = new Promise((r) => setTimeout(r, LOCK_SECONDS * 1000 + 1500)).then(() => redis.freeze(false));
+        }
+      },
+    });
+    await frozen;
+    assert.notEqual(frozen, undefined, "Redis was frozen mid-trial");
+    assert.equal(summary.runs[0].status, "finished", JSON.stringify(summary.runs));
+    const jobId = trialJobId(summary.runs[0].runDir);
+    assert.ok(workers.some((w) => w.output().includes(`trial ${jobId}: stopping (no job lock renewal confirmed by Redis`)), "the trial was stopped");
+    assert.deepEqual(modelNumbers(summary.results), modelNumbers(localLong));
   });
 
   it("a worker killed with -9 in the middle of a trial: the trial resumes on another worker from its checkpoint, with the same numbers", async () => {

@@ -55,6 +55,11 @@ export class RedisServer {
     });
   }
 
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the server: a network partition, as its clients see it. */
+  freeze(frozen: boolean): void {
+    this.child?.kill(frozen ? "SIGSTOP" : "SIGCONT");
+  }
+
   /** Stops the server (SIGTERM, a clean shutdown) and resolves once it has exited. */
   async stop(): Promise<void> {
     const child = this.child;
