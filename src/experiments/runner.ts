@@ -31,7 +31,7 @@ export interface RunOutcome {
 
 /** Lets an event handler stop the worker of the run that sent the event (e.g. to test resuming). */
 export interface RunControl {
-  /** Sends SIGKILL to the run's worker process. */
+  /** Sends SIGKILL to the run's worker process (on a queue: the `tsml worker` running it, when on this machine). */
   kill(): void;
 }
 
