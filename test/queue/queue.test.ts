@@ -8,9 +8,9 @@ import * as path from "path";
 import { Queue } from "bullmq";
 import type { KernelDisplayHook, MimeBundle } from "../../src/display";
 import { collectProvenance, expandGrid, readGridResults, RESULT_COLUMNS, runGrid, TIMING_COLUMNS, workerTaskModules, type GridSpec, type RunJob, type RunResult } from "../../src/experiments";
-import { checkRedisUrl, maskRedisUrl, runTrialsOnQueue, TRIAL_QUEUE, trialJobId } from "../../src/queue";
+import { checkRedisUrl, localTrialJob, maskRedisUrl, runTrialsOnQueue, TRIAL_QUEUE, trialJobId, tsmlSourceDir } from "../../src/queue";
 import { tempDir } from "../helpers";
-import { runCli, startCli, type CliProcess } from "../reliability/support";
+import { childPids, isRunning, runCli, startCli, type CliProcess } from "../reliability/support";
 import { freePort, RedisServer } from "./redisServer";
 
 const tiny = { trainExamples: 96, devExamples: 48, testExamples: 48, features: 6 };
@@ -206,22 +206,30 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
 
   it("a worker that cannot confirm its job lock (Redis frozen) stops its trial; the sweep then completes with the same numbers", async () => {
     let frozen: Promise<void> | undefined;
+    let stalledTrial: number | undefined;
     const summary = await runGrid(longRun, {
       runsDir,
       name: "partition",
       queue: redis.url,
       onEvent: (event) => {
         if (event.type === "progress" && frozen === undefined && event.lastCheckpointStep !== null) {
+          // The trial's process is stopped too, so that it is still running, whatever the machine's speed, when
+          // the worker gives up on its lock.
+          stalledTrial = workers.flatMap((w) => childPids(w.child.pid!))[0];
+          process.kill(stalledTrial, "SIGSTOP");
           redis.freeze(true);
           frozen = new Promise((r) => setTimeout(r, LOCK_SECONDS * 1000 + 1500)).then(() => redis.freeze(false));
         }
       },
     });
     await frozen;
-    assert.notEqual(frozen, undefined, "Redis was frozen mid-trial");
+    assert.notEqual(stalledTrial, undefined, "a trial was running when Redis was frozen");
+    assert.ok(!isRunning(stalledTrial!), "the worker ended its trial's process");
     assert.equal(summary.runs[0].status, "finished", JSON.stringify(summary.runs));
     const jobId = trialJobId(summary.runs[0].runDir);
     assert.ok(workers.some((w) => w.output().includes(`trial ${jobId}: stopping (no job lock renewal confirmed by Redis`)), "the trial was stopped");
+    const metrics = JSON.parse(fs.readFileSync(path.join(summary.runs[0].runDir, "metrics.json"), "utf8"));
+    assert.ok(metrics.resumedFromStep > 0, `resumed from ${metrics.resumedFromStep}`);
     assert.deepEqual(modelNumbers(summary.results), modelNumbers(localLong));
   });
 
@@ -277,5 +285,27 @@ describe("queue: an unreachable or malformed queue URL", function () {
     assert.equal(maskRedisUrl("redis://localhost:6379"), "redis://localhost:6379");
     assert.throws(() => checkRedisUrl("http://localhost:6379"), /"http:\/\/localhost:6379" is not a Redis URL; expected redis:\/\//);
     assert.throws(() => checkRedisUrl("redis://:secret@localhost:6379/x"), (e: Error) => /database after the port must be a number/.test(e.message) && !e.message.includes("secret"));
+  });
+});
+
+describe("queue: trial jobs", () => {
+  it("have ids derived from the run folder, the same every time and different per grid folder", () => {
+    assert.equal(trialJobId("/srv/runs/sweep/b8-s0"), trialJobId("/srv/runs/sweep/../sweep/b8-s0"));
+    assert.match(trialJobId("/srv/runs/sweep/b8-s0"), /^sweep\.b8-s0\.[0-9a-f]{12}$/);
+    assert.notEqual(trialJobId("/srv/runs/sweep/b8-s0"), trialJobId("/home/me/runs/sweep/b8-s0"));
+    assert.notEqual(trialJobId("/srv/runs/sweep/b8-s0"), trialJobId("/srv/runs/sweep/b8-s1"));
+  });
+
+  it("move to a worker's own mount of the runs folder and its own tsml installation", () => {
+    const [run] = expandGrid({ ...grid, axes: undefined, variants: [{ perDeviceBatchSize: 8 }] });
+    const own = path.join(tsmlSourceDir(), "study", "registerTask.js");
+    const job: RunJob = { run, runDir: "/srv/runs/sweep/b8-s0", cacheDir: "/srv/runs/.cache", provenance: collectProvenance(), taskModules: ["/opt/old-tsml/dist/src/study/registerTask.js", "/srv/tasks/mine.js"] };
+    const data = { job, runsDir: "/srv/runs", env: {}, tsmlDir: "/opt/old-tsml/dist/src" };
+    const moved = localTrialJob(data, "/mnt/nfs/runs");
+    assert.equal(moved.runDir, "/mnt/nfs/runs/sweep/b8-s0");
+    assert.equal(moved.cacheDir, "/mnt/nfs/runs/.cache");
+    assert.deepEqual(moved.taskModules, [own, "/srv/tasks/mine.js"]);
+    assert.equal(localTrialJob(data, undefined).runDir, job.runDir, "without --runs-dir the coordinator's path is used");
+    assert.throws(() => localTrialJob({ ...data, job: { ...job, runDir: "/elsewhere/sweep/b8-s0" } }, "/mnt/nfs/runs"), /\/elsewhere\/sweep\/b8-s0 is not inside the coordinator's runs folder \/srv\/runs/);
   });
 });
