@@ -7,6 +7,7 @@
 import * as os from "os";
 import type { Queue } from "bullmq";
 import { inKernel } from "../display";
+import { requirePositiveInteger } from "../util";
 import { readCompleteMetrics, type RunControl, type RunEvent, type RunJob, type RunOutcome } from "../experiments";
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS, loadBullmq, maskPassword, maskRedisUrl, probeRedis, queueConnection } from "./connection";
 import { TrialBoard } from "./board";
@@ -54,7 +55,7 @@ function workerControl(worker: TrialWorkerIdentity): RunControl {
 /** Enqueues `jobs` (the unfinished runs of one grid), relays their progress and resolves with every run's outcome. */
 export async function runTrialsOnQueue(jobs: RunJob[], options: QueueRunOptions): Promise<RunOutcome[]> {
   const attempts = options.attempts ?? DEFAULT_TRIAL_ATTEMPTS;
-  if (!Number.isInteger(attempts) || attempts < 1) throw new Error(`attempts must be a positive integer, got ${attempts}`);
+  requirePositiveInteger(attempts, "attempts");
   await probeRedis(options.url, options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS);
   const log = options.log ?? (() => {});
   const connection = queueConnection(options.url);

@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import type { Job } from "bullmq";
 import { readCompleteMetrics, startRunProcess, type RunEvent, type RunProcess } from "../experiments";
+import { requirePositiveInteger } from "../util";
 import { loadBullmq, maskPassword, maskRedisUrl, probeRedis, queueConnection, DEFAULT_CONNECT_TIMEOUT_SECONDS } from "./connection";
 import { localTrialJob, TRIAL_QUEUE, type TrialJobData, type TrialProgress, type TrialResult, type TrialWorkerIdentity } from "./trials";
 
@@ -58,7 +59,7 @@ interface ActiveTrial {
 /** Connects to the queue at `options.url` (failing within seconds when Redis is unreachable) and starts serving trials. */
 export async function startTrialWorker(options: TrialWorkerOptions): Promise<TrialWorker> {
   const concurrency = options.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be a positive integer, got ${concurrency}`);
+  requirePositiveInteger(concurrency, "concurrency");
   const lockSeconds = options.lockSeconds ?? DEFAULT_LOCK_SECONDS;
   if (!(lockSeconds >= 1)) throw new Error(`lock seconds must be at least 1, got ${lockSeconds}`);
   await probeRedis(options.url, options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS);

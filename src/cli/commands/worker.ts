@@ -4,6 +4,7 @@
  * resume from their checkpoints on another worker.
  */
 import { startTrialWorker, DEFAULT_LOCK_SECONDS } from "../../queue";
+import { requirePositiveInteger } from "../../util";
 import { parseArgs } from "../args";
 import type { Command } from "../main";
 
@@ -30,7 +31,7 @@ export const command: Command = {
     const url = options.queue as string | undefined;
     if (url === undefined) throw new Error(`--queue URL is required (e.g. --queue redis://localhost:6379)\n\n${USAGE}`);
     const concurrency = options.concurrency as number | undefined;
-    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new Error(`--concurrency must be a positive integer, got ${concurrency}`);
+    if (concurrency !== undefined) requirePositiveInteger(concurrency, "--concurrency");
     const lockSeconds = options["lock-seconds"] as number | undefined;
     if (lockSeconds !== undefined && !(lockSeconds >= 1)) throw new Error(`--lock-seconds must be at least 1, got ${lockSeconds}`);
     const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
