@@ -19,14 +19,9 @@ import {
 } from "../../src/experiments";
 import "../../src/study";
 import { repoRoot, tempDir } from "../helpers";
+import { TINY_SYNTHETIC_GRID } from "./grids";
 
-const tiny = { trainExamples: 96, devExamples: 48, testExamples: 48, features: 6 };
-const grid: GridSpec = {
-  task: "synthetic-logreg",
-  taskConfig: tiny,
-  training: { learningRate: 0.05, epochs: 2, loggingSteps: 4, saveSteps: 8 },
-  variants: [{ perDeviceBatchSize: 8 }, { perDeviceBatchSize: 2, gradientAccumulationSteps: 4 }, { perDeviceBatchSize: 1 }],
-};
+const grid = TINY_SYNTHETIC_GRID;
 
 /** The result rows without the columns that measure the machine (time, memory). */
 function modelNumbers(rows: RunResult[]): Record<string, unknown>[] {

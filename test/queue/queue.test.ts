@@ -11,16 +11,10 @@ import { collectProvenance, expandGrid, readGridResults, RESULT_COLUMNS, runGrid
 import { checkRedisUrl, localTrialJob, maskRedisUrl, runTrialsOnQueue, TRIAL_QUEUE, trialJobId, tsmlSourceDir } from "../../src/queue";
 import { tempDir } from "../helpers";
 import { childPids, isRunning, runCli, startCli, type CliProcess } from "../reliability/support";
+import { TINY_SYNTHETIC_GRID, TINY_SYNTHETIC_TASK } from "../experiments/grids";
 import { freePort, RedisServer } from "./redisServer";
 
-const tiny = { trainExamples: 96, devExamples: 48, testExamples: 48, features: 6 };
-const grid: GridSpec = {
-  task: "synthetic-logreg",
-  taskConfig: tiny,
-  training: { learningRate: 0.05, epochs: 2, loggingSteps: 4, saveSteps: 8 },
-  variants: [{ perDeviceBatchSize: 8 }, { perDeviceBatchSize: 2, gradientAccumulationSteps: 4 }, { perDeviceBatchSize: 1 }],
-  axes: { seed: [0, 1] },
-};
+const grid: GridSpec = { ...TINY_SYNTHETIC_GRID, axes: { seed: [0, 1] } };
 /** One longer run (576 steps), to be killed in the middle. */
 const longRun: GridSpec = { ...grid, training: { ...grid.training, epochs: 6 }, variants: [{ perDeviceBatchSize: 1 }], axes: undefined };
 
@@ -195,7 +189,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
   });
 
   it("a failing trial is retried a bounded number of times, then reported with its error", async () => {
-    const broken: GridSpec = { ...grid, taskConfig: { ...tiny, features: "six" }, variants: [{ perDeviceBatchSize: 8 }], axes: undefined };
+    const broken: GridSpec = { ...grid, taskConfig: { ...TINY_SYNTHETIC_TASK, features: "six" }, variants: [{ perDeviceBatchSize: 8 }], axes: undefined };
     const summary = await runGrid(broken, { runsDir, name: "broken", queue: redis.url, attempts: 2 });
     assert.equal(summary.runs.length, 1);
     assert.equal(summary.runs[0].status, "failed");
