@@ -156,7 +156,7 @@ function noiseScaleFinding(configs: ConfigurationSummary[]): StudyFinding | unde
     topic: "noiseScale",
     text:
       `Gradient noise scale (McCandlish et al., estimated in the runs with accumulation; mean [95% CI] over seeds): ` +
-      estimated.map((c) => `${c.label}: ${ci(c.noiseScale)}`).join("; ") +
+      estimated.map((c) => `${c.label}: ${ci(c.noiseScale)}${c.noiseScale.n < c.runs.length ? ` (${c.noiseScale.n} of ${c.runs.length} seeds gave an estimate)` : ""}`).join("; ") +
       `; about ${fmt(noise, 2)} examples. ` +
       (below.length
         ? `Effective batches ${below.join(", ")} are far below it, so each step's gradient, and its loss, is dominated by which examples happened to be drawn; ` +

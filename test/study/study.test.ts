@@ -56,6 +56,14 @@ describe("experiments: study conclusion over seeds", () => {
     assert.match(text("answer"), /Dev F1 showed no detectable difference/);
   });
 
+  it("says how many seeds gave a noise-scale estimate when some did not", () => {
+    const partial = [...seeds(8, 1, 1e-4, 0.3), ...seeds(8, 4, 1e-4, 0.15, 0.9, 120)];
+    partial[partial.length - 1].noiseScale = NaN;
+    const noise = concludeStudy(partial).find((f) => f.topic === "noiseScale")?.text ?? "";
+    assert.match(noise, /batch 8 x 4, lr 1e-4: [^;]*\(2 of 3 seeds gave an estimate\)/);
+    assert.doesNotMatch(text("noiseScale"), /seeds gave an estimate/);
+  });
+
   it("says \"no detectable difference\" when the seeds' intervals overlap, even if the means differ", () => {
     const noisy = [row(1, 1, 1e-4, 0.5, 0.9, NaN, 0), row(1, 1, 1e-4, 0.2, 0.9, NaN, 1), row(8, 1, 1e-4, 0.3, 0.9, NaN, 0), row(8, 1, 1e-4, 0.25, 0.9, NaN, 1)];
     const out = concludeStudy(noisy);
