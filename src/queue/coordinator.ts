@@ -11,7 +11,7 @@ import { requirePositiveInteger } from "../util";
 import { readCompleteMetrics, type RunControl, type RunEvent, type RunJob, type RunOutcome } from "../experiments";
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS, loadBullmq, maskPassword, maskRedisUrl, probeRedis, queueConnection } from "./connection";
 import { TrialBoard } from "./board";
-import { TRIAL_QUEUE, trialJobId, tsmlSourceDir, type TrialJobData, type TrialProgress, type TrialWorkerIdentity } from "./trials";
+import { TRIAL_QUEUE, trialEnvironment, trialJobId, tsmlSourceDir, type TrialJobData, type TrialProgress, type TrialWorkerIdentity } from "./trials";
 
 /** Attempts of a trial (a failure is retried until this many have failed). */
 export const DEFAULT_TRIAL_ATTEMPTS = 3;
@@ -56,6 +56,7 @@ function workerControl(worker: TrialWorkerIdentity): RunControl {
 export async function runTrialsOnQueue(jobs: RunJob[], options: QueueRunOptions): Promise<RunOutcome[]> {
   const attempts = options.attempts ?? DEFAULT_TRIAL_ATTEMPTS;
   requirePositiveInteger(attempts, "attempts");
+  const env = trialEnvironment(options.env ?? {});
   await probeRedis(options.url, options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS);
   const log = options.log ?? (() => {});
   const connection = queueConnection(options.url);
@@ -85,7 +86,7 @@ export async function runTrialsOnQueue(jobs: RunJob[], options: QueueRunOptions)
       board?.onWorker(job.run.id, progress.worker);
       emit(progress.event, workerControl(progress.worker));
     });
-    const jobData = (job: RunJob): TrialJobData => ({ job, runsDir: options.runsDir, env: options.env ?? {}, tsmlDir: tsmlSourceDir() });
+    const jobData = (job: RunJob): TrialJobData => ({ job, runsDir: options.runsDir, env, tsmlDir: tsmlSourceDir() });
     const enqueue = async (jobId: string, job: RunJob): Promise<void> => {
       await queue.add(job.run.id, jobData(job), {
         jobId,

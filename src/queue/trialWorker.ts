@@ -14,7 +14,7 @@ import type { Job } from "bullmq";
 import { readCompleteMetrics, startRunProcess, type RunEvent, type RunProcess } from "../experiments";
 import { requirePositiveInteger } from "../util";
 import { loadBullmq, maskPassword, maskRedisUrl, probeRedis, queueConnection, DEFAULT_CONNECT_TIMEOUT_SECONDS } from "./connection";
-import { localTrialJob, TRIAL_QUEUE, type TrialJobData, type TrialProgress, type TrialResult, type TrialWorkerIdentity } from "./trials";
+import { localTrialJob, trialEnvironment, TRIAL_QUEUE, type TrialJobData, type TrialProgress, type TrialResult, type TrialWorkerIdentity } from "./trials";
 
 /** Default seconds a job lock lasts without renewal: a killed worker's trial is given to another after this. */
 export const DEFAULT_LOCK_SECONDS = 30;
@@ -35,6 +35,8 @@ export interface TrialWorkerOptions {
   runsDir?: string;
   /** Seconds a job lock lasts without renewal (default 30): how soon a dead worker's trial moves on. */
   lockSeconds?: number;
+  /** Task modules from outside tsml that jobs may ask this worker to load (tsml's own tasks are always allowed). */
+  taskModules?: string[];
   /** Seconds the start-up probe waits for Redis (default 5). */
   connectTimeoutSeconds?: number;
   /** Receives one line per thing that happened (trial started, finished, failed; Redis lost). */
@@ -78,7 +80,7 @@ export async function startTrialWorker(options: TrialWorkerOptions): Promise<Tri
 
   const processor = async (job: Job<TrialJobData, TrialResult>, token?: string, signal?: AbortSignal): Promise<TrialResult> => {
     const jobId = job.id ?? "";
-    const runJob = { ...localTrialJob(job.data, options.runsDir), lease: { subject: jobId, grant: token ?? "" } };
+    const runJob = { ...localTrialJob(job.data, options.runsDir, options.taskModules), lease: { subject: jobId, grant: token ?? "" } };
     fs.mkdirSync(runJob.runDir, { recursive: true });
     const earlier = readCompleteMetrics(runJob.runDir);
     if (earlier) {
@@ -95,7 +97,7 @@ export async function startTrialWorker(options: TrialWorkerOptions): Promise<Tri
       const message: TrialProgress = { event, worker: identity };
       progressSent = progressSent.then(() => job.updateProgress(message as unknown as object)).catch((e: Error) => log(`trial ${jobId}: progress not sent (${maskPassword(e.message, options.url)})`));
     };
-    const trial: ActiveTrial = { process: startRunProcess(runJob, { env: job.data.env, onEvent: forward }), confirmedAt: Date.now() };
+    const trial: ActiveTrial = { process: startRunProcess(runJob, { env: trialEnvironment(job.data.env), onEvent: forward }), confirmedAt: Date.now() };
     active.set(jobId, trial);
     const onAbort = (): void => stop(jobId, "cancelled: the job lock was lost");
     signal?.addEventListener("abort", onAbort);

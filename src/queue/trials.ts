@@ -48,20 +48,38 @@ export function trialJobId(runDir: string): string {
   return `${path.basename(path.dirname(folder))}.${path.basename(folder)}.${digest}`.replace(/[^A-Za-z0-9._=+-]/g, "_");
 }
 
+/** Environment variables a job may set for its trial's process: tsml's own (`TSML_*`), never NODE_OPTIONS and the like. */
+const ALLOWED_TRIAL_ENV = /^TSML_[A-Z0-9_]*$/;
+
+/**
+ * A job's extra environment, checked: anyone who can write to Redis can write a job, so a job may only set
+ * `TSML_*` variables (a NODE_OPTIONS=--require ... would run code on every worker).
+ */
+export function trialEnvironment(env: Record<string, string>): Record<string, string> {
+  const refused = Object.keys(env).filter((key) => !ALLOWED_TRIAL_ENV.test(key));
+  if (refused.length > 0) throw new Error(`trial job sets environment variable(s) ${refused.join(", ")}; a job may only set TSML_* variables`);
+  return env;
+}
+
 /**
  * `data.job` as this worker runs it: folders moved from the coordinator's runs folder to `runsDir` (when given),
- * and tsml's own task modules taken from this installation, wherever tsml is installed here.
+ * and tsml's own task modules taken from this installation, wherever tsml is installed here. Any other task
+ * module must be in `allowedTaskModules` (the worker's `--task-module` list): a job names the modules a worker
+ * loads, so a worker loads only code its owner allowed.
  */
-export function localTrialJob(data: TrialJobData, runsDir: string | undefined): RunJob {
+export function localTrialJob(data: TrialJobData, runsDir: string | undefined, allowedTaskModules: readonly string[] = []): RunJob {
   const move = (folder: string): string => {
     if (runsDir === undefined) return folder;
     const relative = path.relative(data.runsDir, folder);
     if (relative.startsWith("..") || path.isAbsolute(relative)) throw new Error(`trial folder ${folder} is not inside the coordinator's runs folder ${data.runsDir}`);
     return path.join(path.resolve(runsDir), relative);
   };
+  const allowed = new Set(allowedTaskModules.map((module) => path.resolve(module)));
   const ownModule = (module: string): string => {
     const relative = path.relative(data.tsmlDir, module);
-    return relative.startsWith("..") || path.isAbsolute(relative) ? module : path.join(tsmlSourceDir(), relative);
+    if (!relative.startsWith("..") && !path.isAbsolute(relative)) return path.join(tsmlSourceDir(), relative);
+    if (allowed.has(path.resolve(module))) return module;
+    throw new Error(`trial job asks to load task module ${module}, which this worker does not allow; start the worker with --task-module ${module} to allow it`);
   };
   return { ...data.job, runDir: move(data.job.runDir), cacheDir: move(data.job.cacheDir), taskModules: data.job.taskModules.map(ownModule) };
 }

@@ -8,7 +8,7 @@ import * as path from "path";
 import { Queue } from "bullmq";
 import type { KernelDisplayHook, MimeBundle } from "../../src/display";
 import { collectProvenance, expandGrid, readGridResults, RESULT_COLUMNS, runGrid, TIMING_COLUMNS, workerTaskModules, type GridSpec, type RunJob, type RunResult } from "../../src/experiments";
-import { checkRedisUrl, localTrialJob, maskRedisUrl, runTrialsOnQueue, TRIAL_QUEUE, trialJobId, tsmlSourceDir } from "../../src/queue";
+import { checkRedisUrl, localTrialJob, maskRedisUrl, runTrialsOnQueue, trialEnvironment, TRIAL_QUEUE, trialJobId, tsmlSourceDir } from "../../src/queue";
 import { tempDir } from "../helpers";
 import { childPids, isRunning, runCli, startCli, type CliProcess } from "../reliability/support";
 import { TINY_SYNTHETIC_GRID, TINY_SYNTHETIC_TASK } from "../experiments/grids";
@@ -295,11 +295,21 @@ describe("queue: trial jobs", () => {
     const own = path.join(tsmlSourceDir(), "study", "registerTask.js");
     const job: RunJob = { run, runDir: "/srv/runs/sweep/b8-s0", cacheDir: "/srv/runs/.cache", provenance: collectProvenance(), taskModules: ["/opt/old-tsml/dist/src/study/registerTask.js", "/srv/tasks/mine.js"] };
     const data = { job, runsDir: "/srv/runs", env: {}, tsmlDir: "/opt/old-tsml/dist/src" };
-    const moved = localTrialJob(data, "/mnt/nfs/runs");
+    const moved = localTrialJob(data, "/mnt/nfs/runs", ["/srv/tasks/mine.js"]);
     assert.equal(moved.runDir, "/mnt/nfs/runs/sweep/b8-s0");
     assert.equal(moved.cacheDir, "/mnt/nfs/runs/.cache");
     assert.deepEqual(moved.taskModules, [own, "/srv/tasks/mine.js"]);
-    assert.equal(localTrialJob(data, undefined).runDir, job.runDir, "without --runs-dir the coordinator's path is used");
-    assert.throws(() => localTrialJob({ ...data, job: { ...job, runDir: "/elsewhere/sweep/b8-s0" } }, "/mnt/nfs/runs"), /\/elsewhere\/sweep\/b8-s0 is not inside the coordinator's runs folder \/srv\/runs/);
+    assert.equal(localTrialJob(data, undefined, ["/srv/tasks/mine.js"]).runDir, job.runDir, "without --runs-dir the coordinator's path is used");
+    assert.throws(() => localTrialJob({ ...data, job: { ...job, runDir: "/elsewhere/sweep/b8-s0" } }, "/mnt/nfs/runs", ["/srv/tasks/mine.js"]), /\/elsewhere\/sweep\/b8-s0 is not inside the coordinator's runs folder \/srv\/runs/);
+  });
+
+  it("load only the task modules the worker allows, and set only TSML_* variables", () => {
+    const [run] = expandGrid({ ...grid, axes: undefined, variants: [{ perDeviceBatchSize: 8 }] });
+    const job: RunJob = { run, runDir: "/srv/runs/sweep/b8-s0", cacheDir: "/srv/runs/.cache", provenance: collectProvenance(), taskModules: ["/tmp/evil.js"] };
+    const data = { job, runsDir: "/srv/runs", env: { TSML_BACKEND: "cpu" }, tsmlDir: "/opt/old-tsml/dist/src" };
+    assert.throws(() => localTrialJob(data, undefined), /task module \/tmp\/evil\.js, which this worker does not allow; start the worker with --task-module \/tmp\/evil\.js/);
+    assert.deepEqual(localTrialJob(data, undefined, ["/tmp/evil.js"]).taskModules, ["/tmp/evil.js"]);
+    assert.deepEqual(trialEnvironment(data.env), { TSML_BACKEND: "cpu" });
+    assert.throws(() => trialEnvironment({ TSML_BACKEND: "cpu", NODE_OPTIONS: "--require /tmp/evil.js" }), /environment variable\(s\) NODE_OPTIONS; a job may only set TSML_\* variables/);
   });
 });

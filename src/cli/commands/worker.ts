@@ -8,7 +8,7 @@ import { requirePositiveInteger } from "../../util";
 import { parseArgs } from "../args";
 import type { Command } from "../main";
 
-const USAGE = `usage: tsml worker --queue URL [--concurrency N] [--runs-dir DIR] [--lock-seconds S]
+const USAGE = `usage: tsml worker --queue URL [--concurrency N] [--runs-dir DIR] [--lock-seconds S] [--task-module FILE,...]
 
 Pulls trials of experiment grids from a Redis queue and trains them into the shared runs folder, one process per
 trial. Start one on every machine (see environment.md, "Sweeps on many machines").
@@ -17,13 +17,15 @@ trial. Start one on every machine (see environment.md, "Sweeps on many machines"
   --concurrency N    trials at once on this machine (default 1)
   --runs-dir DIR     the shared runs folder as mounted here, when its path differs from the coordinator's
   --lock-seconds S   how long a trial's job lock lasts without renewal (default ${DEFAULT_LOCK_SECONDS}): a trial of a
-                     worker that died moves to another worker after about this long`;
+                     worker that died moves to another worker after about this long
+  --task-module FILES  comma-separated task modules from outside tsml that jobs may ask this worker to load
+                     (tsml's own tasks are always allowed; a job asking for any other module fails)`;
 
 /** The `worker` subcommand. */
 export const command: Command = {
   summary: "serve the trials of sweeps on a Redis queue (tsml study --queue) on this machine",
   run: async (argv) => {
-    const { options } = parseArgs(argv, { queue: "string", concurrency: "number", "runs-dir": "string", "lock-seconds": "number", help: "boolean" });
+    const { options } = parseArgs(argv, { queue: "string", concurrency: "number", "runs-dir": "string", "lock-seconds": "number", "task-module": "string", help: "boolean" });
     if (options.help) {
       console.log(USAGE);
       return 0;
@@ -35,7 +37,8 @@ export const command: Command = {
     const lockSeconds = options["lock-seconds"] as number | undefined;
     if (lockSeconds !== undefined && !(lockSeconds >= 1)) throw new Error(`--lock-seconds must be at least 1, got ${lockSeconds}`);
     const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
-    const worker = await startTrialWorker({ url, concurrency, runsDir: options["runs-dir"] as string | undefined, lockSeconds, log });
+    const taskModules = ((options["task-module"] as string | undefined) ?? "").split(",").filter((module) => module !== "");
+    const worker = await startTrialWorker({ url, concurrency, runsDir: options["runs-dir"] as string | undefined, lockSeconds, taskModules, log });
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once("SIGINT", () => resolve("SIGINT"));
       process.once("SIGTERM", () => resolve("SIGTERM"));
