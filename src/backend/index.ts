@@ -10,6 +10,7 @@ import { registerWasmTrainingKernels } from "./wasmKernels";
 
 export { BAND_CONTEXT_KERNEL, BAND_SCORES_KERNEL, BAND_TRANSPOSE_KERNEL } from "./bandKernels";
 export { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from "./activationKernels";
+export { ADAMW_HOST_STEP_KERNEL, type AdamWHostStepAttrs } from "./optimizerKernels";
 
 /** Backend names tsml knows how to start. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";

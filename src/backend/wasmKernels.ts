@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { wasmActivationKernels } from "./activationKernels";
 import { wasmBandKernels } from "./bandKernels";
+import { wasmOptimizerKernels } from "./optimizerKernels";
 import { rowsWasmBase64 } from "./kernels/rowsWasm";
 import { WasmBackendInternals, heapOffset, wasmModuleExports } from "./wasmModules";
 
@@ -226,7 +227,7 @@ export function registerWasmTrainingKernels(): void {
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel(faster(original));
   }
-  for (const kernel of [unsortedSegmentSum, ...wasmBandKernels, ...wasmActivationKernels]) {
+  for (const kernel of [unsortedSegmentSum, ...wasmBandKernels, ...wasmActivationKernels, ...wasmOptimizerKernels]) {
     if (!tf.getKernel(kernel.kernelName, "wasm")) tf.registerKernel(kernel);
   }
 }

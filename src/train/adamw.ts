@@ -1,5 +1,6 @@
 /** AdamW (Loshchilov & Hutter) with decoupled weight decay, in the exact operation order of torch.optim.AdamW. */
 import * as tf from "@tensorflow/tfjs";
+import { ADAMW_HOST_STEP_KERNEL, type AdamWHostStepAttrs } from "../backend";
 
 /** Hyperparameters of AdamW; `decays(name)` says whether a variable is weight-decayed. */
 export interface AdamWConfig {
@@ -143,15 +144,23 @@ function updateOnBackend(param: tf.Variable, g: tf.Tensor, moments: { first: tf.
 }
 
 /**
- * The same update in JavaScript on host moments, each operation rounded to float32 in the order of
- * `updateOnBackend` (scalars too, as tfjs makes them float32 tensors), so both give the same bits.
+ * The same update on host moments, each operation rounded to float32 in the order of `updateOnBackend` (scalars
+ * too, as tfjs makes them float32 tensors), so both give the same bits: as one SIMD kernel where the backend has
+ * it (WASM: src/backend/optimizerKernels.ts), else in JavaScript.
  */
 function updateOnHost(param: tf.Variable, gradient: tf.Tensor, moments: { first: Float32Array; second: Float32Array }, decays: boolean, s: UpdateScalars): void {
   const f = Math.fround;
   const [b1, c1, b2, c2] = [f(s.beta1), f(1 - s.beta1), f(s.beta2), f(1 - s.beta2)];
   const [eps, stepSize, correction, decay] = [f(s.epsilon), f(s.stepSize), f(s.sqrtCorrection2), f(s.decayFactor)];
+  if (tf.getKernel(ADAMW_HOST_STEP_KERNEL, tf.getBackend())) {
+    const attrs: AdamWHostStepAttrs = { ...moments, beta1: b1, oneMinusBeta1: c1, beta2: b2, oneMinusBeta2: c2, epsilon: eps, stepSize, sqrtCorrection2: correction, decayFactor: decay, decays };
+    tf.tidy(() => param.assign(tf.engine().runKernel(ADAMW_HOST_STEP_KERNEL, { param, gradient }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor));
+    return;
+  }
   const g = gradient.dataSync() as Float32Array;
-  const p = param.dataSync() as Float32Array; // a copy
+  // A copy: on the cpu backend dataSync returns the buffer itself, which other tensors may share (tf.variable
+  // shares its initial tensor's; tf.tensor keeps the array it was given); writing into it would change them too.
+  const p = (param.dataSync() as Float32Array).slice();
   const { first: m, second: v } = moments;
   for (let i = 0; i < p.length; i++) {
     const gi = g[i];
