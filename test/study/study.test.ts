@@ -110,7 +110,8 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
     const second = await runStudy({ ...options, name: "second" });
     const spec = studyGrid({ size: "small", task: "synthetic-logreg", seeds: 2 });
     assert.deepEqual(studyGrid({ size: "small", task: "synthetic-logreg" }).axes, { seed: [0] }, "small: one seed unless asked");
-    assert.deepEqual(studyGrid({ task: "synthetic-logreg" }).axes, { seed: [0, 1, 2] }, "default: three seeds");
+    assert.deepEqual(studyGrid({ task: "synthetic-logreg" }).axes, { seed: [0, 1, 2, 3, 4] }, "default: five seeds");
+    assert.deepEqual(studyGrid({ size: "quick", task: "synthetic-logreg" }).axes, { seed: [0, 1, 2] }, "quick: three seeds");
     assert.equal(first.results.length, spec.variants!.length * 2, "every configuration with 2 seeds");
     assert.deepEqual([...new Set(first.results.map((r) => r.seed))], [0, 1]);
     assert.equal(first.configurations.length, spec.variants!.length);

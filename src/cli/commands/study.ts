@@ -23,7 +23,7 @@ results.csv and charts/, and prints the conclusion. Every run writes TensorBoard
 <runs-dir>/<name>/<run>/tensorboard (tensorboard --logdir <runs-dir>).
 
   --quick            under 3 minutes on 2 cores instead of about 5 (TSML_SMALL=1: seconds, for CI)
-  --seeds N          seeds per configuration (default 3)
+  --seeds N          seeds per configuration (default 5, 3 with --quick)
   --model DIR_OR_ID  fine-tune this Hugging Face Longformer checkpoint (a folder, or a Hub repo id such as
                      allenai/longformer-base-4096, downloaded once into the huggingface_hub cache) instead of
                      a small one trained from scratch
