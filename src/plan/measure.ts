@@ -1,12 +1,19 @@
 /**
  * Measures what the planner predicts: the peak memory of one Trainer optimizer step of a
  * LongformerForSequenceClassification (k micro-batches of b examples, exact accumulation, clipping, AdamW).
- * Three figures: the peak of tensor bytes held by the tfjs engine (tf.profile's peakBytes, deterministic), the
- * growth of the WASM heap (which never shrinks, so measure in a fresh process) and the process's peak RSS.
+ *
+ * The figure the planner is calibrated on is what the backend really holds at the peak (`peakBytes`, from
+ * trackBackendMemory in backendMemory.ts): on WASM the bytes in use in the heap (every tensor buffer once, the
+ * backend's own allocations such as XNNPACK's packed copies, the allocator's headers); on cpu the bytes of its
+ * distinct tensor buffers. The tensorflow backend is not supported (not installable where tsml is calibrated).
+ * Also reported: tf.profile's peak tensor bytes (a shared buffer counts once per tensor that shares it: an
+ * over-count), the bytes the WASM allocator claimed (fragmentation included), the heap's size and the process's
+ * peak RSS. Everything but RSS is deterministic.
  */
 import * as tf from "@tensorflow/tfjs";
 import { LongformerConfig, LongformerForSequenceClassification, type LongformerLabelledBatch } from "../models/longformer";
 import { Trainer, type TrainingData } from "../train";
+import { trackBackendMemory } from "./backendMemory";
 
 /** One configuration to measure. */
 export interface PeakMeasurementOptions {
@@ -22,10 +29,15 @@ export interface PeakMeasurementOptions {
 
 /** What one optimizer step used. */
 export interface PeakMeasurement {
-  /** Peak bytes of live tensors during the step, minus the bytes alive before the model was built. */
+  /**
+   * What the backend really held at the peak, minus what it held before the model was built (see the file
+   * comment): the WASM heap's bytes in use, or the distinct tensor buffers' bytes. What the planner predicts.
+   */
+  peakBytes: number;
+  /** tf.profile's peak tensor bytes minus those alive before the model was built (a shared buffer counts once per tensor). */
   tensorPeakBytes: number;
-  /** Size of the WASM heap after the step minus before the model was built (0 on other backends). */
-  heapGrowthBytes: number;
+  /** WASM: bytes the heap allocator claimed after the step minus before the model was built (in use or free); 0 elsewhere. */
+  heapClaimedBytes: number;
   /** Size of the WASM heap after the step (0 on other backends). */
   heapBytes: number;
   /** The process's peak resident set size so far (bytes). */
@@ -46,10 +58,27 @@ function syntheticIds(length: number, vocab: number): number[] {
 
 /** Runs one optimizer step on synthetic data with dropout on and measures its peak memory. */
 export async function measureTrainingStepPeak(options: PeakMeasurementOptions): Promise<PeakMeasurement> {
-  const { config, sequenceLength, batchSize } = options;
   const accumulationSteps = options.accumulationSteps ?? 2;
   const bytesBefore = tf.memory().numBytes;
-  const heapBefore = wasmHeapBytes();
+  const tracker = trackBackendMemory();
+  try {
+    const claimedBefore = tracker.claimedBytes();
+    const tensorPeakBytes = (await profiledTrainingStep(options, accumulationSteps)) - bytesBefore;
+    return {
+      peakBytes: tracker.peakBytes,
+      tensorPeakBytes,
+      heapClaimedBytes: tracker.claimedBytes() - claimedBefore,
+      heapBytes: wasmHeapBytes(),
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    };
+  } finally {
+    tracker.stop();
+  }
+}
+
+/** Builds the model, trains one optimizer step under tf.profile, releases everything; returns tf.profile's peakBytes. */
+async function profiledTrainingStep(options: PeakMeasurementOptions, accumulationSteps: number): Promise<number> {
+  const { config, sequenceLength, batchSize } = options;
   const model = LongformerForSequenceClassification.create(config, { seed: 1 });
   const row = syntheticIds(sequenceLength, config.vocab_size);
   const data: TrainingData<LongformerLabelledBatch> = {
@@ -71,13 +100,7 @@ export async function measureTrainingStepPeak(options: PeakMeasurementOptions): 
       await trainer.train();
       return [];
     });
-    const heapBytes = wasmHeapBytes();
-    return {
-      tensorPeakBytes: profile.peakBytes - bytesBefore,
-      heapGrowthBytes: heapBytes - heapBefore,
-      heapBytes,
-      peakRssBytes: process.resourceUsage().maxRSS * 1024,
-    };
+    return profile.peakBytes;
   } finally {
     tf.env().set("CHECK_COMPUTATION_FOR_ERRORS", checkErrors);
     trainer.dispose();
