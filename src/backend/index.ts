@@ -6,6 +6,7 @@
  * (`tensorflow` | `wasm` | `cpu`) forces one. The choice and the reason are always reported.
  */
 import * as tf from "@tensorflow/tfjs";
+import { registerCpuTrainingKernels } from "./cpuKernels";
 import { registerWasmTrainingKernels } from "./wasmKernels";
 
 export { BAND_CONTEXT_KERNEL, BAND_SCORES_KERNEL, BAND_TRANSPOSE_KERNEL } from "./bandKernels";
@@ -42,6 +43,7 @@ async function start(name: BackendName): Promise<boolean> {
     require("@tensorflow/tfjs-backend-wasm");
     registerWasmTrainingKernels();
   }
+  registerCpuTrainingKernels(); // also when another backend is chosen: tests and benches switch to cpu as a reference
   const ok = await tf.setBackend(name);
   if (ok) await tf.ready();
   return ok;

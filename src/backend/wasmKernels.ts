@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { wasmActivationKernels } from "./activationKernels";
 import { wasmBandKernels } from "./bandKernels";
+import { scatterAddRows } from "./cpuKernels";
 import { wasmOptimizerKernels } from "./optimizerKernels";
 import { rowsWasmBase64 } from "./kernels/rowsWasm";
 import { WasmBackendInternals, heapOffset, wasmModuleExports } from "./wasmModules";
@@ -202,14 +203,7 @@ const unsortedSegmentSum: tf.KernelConfig = {
       rowsModule(be).scatter_add_rows(heapOffset(be, x), heapOffset(be, segmentIds), heapOffset(be, out), rows, width, numSegments);
       return out;
     }
-    const values = be.readSync(x.dataId);
-    const ids = be.readSync(segmentIds.dataId);
-    const out = x.dtype === "int32" ? new Int32Array(numSegments * width) : new Float32Array(numSegments * width);
-    for (let r = 0; r < rows; r++) {
-      const s = ids[r];
-      if (s < 0 || s >= numSegments) continue;
-      for (let j = 0; j < width; j++) out[s * width + j] += values[r * width + j];
-    }
+    const out = scatterAddRows(be.readSync(x.dataId), be.readSync(segmentIds.dataId), width, numSegments, x.dtype === "int32" ? "int32" : "float32");
     return be.makeOutput(outShape, x.dtype, undefined, out);
   },
 };
