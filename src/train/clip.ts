@@ -1,9 +1,9 @@
 /** Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_. */
 import * as tf from "@tensorflow/tfjs";
 
-/** Sum of squares of all entries of all tensors, as a scalar tensor. */
+/** Sum of squares of all entries of all tensors, as a scalar tensor (each square freed once summed: no second copy of the gradient). */
 export function sumOfSquares(tensors: tf.Tensor[]): tf.Scalar {
-  return tf.tidy(() => tf.addN(tensors.map((t) => t.square().sum())) as tf.Scalar);
+  return tf.tidy(() => tf.addN(tensors.map((t) => tf.tidy(() => t.square().sum()))) as tf.Scalar);
 }
 
 /** The global L2 norm of a list of gradients. */
