@@ -169,15 +169,31 @@ export function batchPlanChart(plan: BatchPlan): VegaLiteChart {
 function explainPlan(plan: Omit<BatchPlan, "explanation" | "curve">, config: LongformerConfig, margin: number): string {
   const e = plan.estimate;
   const perExample = e.activationBytes / plan.perDeviceBatchSize;
-  const fixed = e.totalBytes - e.activationBytes;
   const model = `Longformer with ${config.num_hidden_layers} layers, hidden ${config.hidden_size}, window ${config.maxWindow} (${(e.parameters / 1e6).toPrecision(3)}M parameters)`;
   const where = plan.backend === "wasm" ? "the WASM heap" : plan.backend === "cpu" ? "RAM" : "device memory";
-  const parts = ["weights", "gradients", e.accumulatorBytes ? "the accumulated gradient" : "", e.optimizerBytes ? "AdamW's moments" : "", e.overheadBytes ? "the heap's base" : ""].filter((p) => p);
-  const listed = `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
-  const host = e.hostOptimizerBytes ? ` (AdamW's ${formatBytes(e.hostOptimizerBytes)} of moments live outside the heap)` : "";
+  const parts = [
+    "weights",
+    e.weightCopiesBytes ? "their packed copies" : "",
+    e.gradientBytes ? "gradients" : "",
+    e.accumulatorBytes ? "the accumulated gradient" : "",
+    e.forwardWeightsBytes ? "scaled query weights" : "",
+  ].filter((p) => p);
+  const listed = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}` : parts[0];
+  const fixed = e.forwardBackwardBytes - e.activationBytes;
+  const extras = [
+    e.optimizerBytes ? `AdamW's moments (${formatBytes(e.optimizerBytes)})` : "",
+    e.fragmentationBytes ? `the heap's fragmentation (${formatBytes(e.fragmentationBytes)}, 25% of what is in use)` : "",
+    e.overheadBytes ? `the heap's base (${formatBytes(e.overheadBytes)})` : "",
+  ].filter((p) => p);
+  const host = e.hostOptimizerBytes ? ` AdamW's ${formatBytes(e.hostOptimizerBytes)} of moments live outside the heap.` : "";
+  const phase =
+    e.peakPhase === "gradient clipping"
+      ? ` At this batch the peak is the gradient clipping after the last micro-batch (${formatBytes(e.clippingBytes)}: weights and two gradient-sized sets), not the activations.`
+      : "";
   const lines = [
     `${model} at ${plan.sequenceLength} tokens (padded to ${e.paddedLength}) on the ${plan.backend} backend${plan.checkpointing ? " with gradient checkpointing" : ""}: ` +
-      `one example needs about ${formatBytes(perExample)} of activations and their gradients, on top of ${formatBytes(fixed)} for ${listed}${host}.`,
+      `one example needs about ${formatBytes(perExample)} of activations and their gradients, on top of ${formatBytes(fixed)} for ${listed}` +
+      `${extras.length ? `, plus ${extras.join(" and ")}` : ""}.${host}${phase}`,
   ];
   const budget = `${formatBytes(plan.memoryBytes)} of ${where} per device, keeping ${Math.round(margin * 100)}% free`;
   if (!plan.fits) {
@@ -194,7 +210,11 @@ function explainPlan(plan: Omit<BatchPlan, "explanation" | "curve">, config: Lon
         `${plan.perDeviceBatchSize} x ${plan.gradientAccumulationSteps} x ${plan.devices} = ${plan.effectiveBatchSize} examples per optimizer step.`,
     );
   }
-  lines.push("The prediction is tsml's memory model, calibrated on measured training steps to within 15%.");
+  lines.push(
+    e.calibrated
+      ? `The prediction is tsml's memory model, calibrated on measured training steps of the ${plan.backend} backend to within 15% (bench/planner/calibration-${plan.backend}.md).`
+      : `CAUTION: the ${plan.backend} backend's memory was never measured (tfjs-node could not be installed where tsml was calibrated); this reuses the cpu backend's model and may be far off.`,
+  );
   return lines.join(" ");
 }
 

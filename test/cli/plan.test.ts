@@ -35,6 +35,12 @@ describe("tsml plan", function () {
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, new RegExp(`per-device batch: +${expected.perDeviceBatchSize}\\n`));
     assert.match(text.stdout, new RegExp(`gradient accumulation: +${expected.gradientAccumulationSteps}\\n`));
+    // The tensorflow backend's memory was never measured: the output says so, the calibrated ones do not.
+    assert.match(text.stdout, /memory model: +NOT calibrated for the tensorflow backend/);
+    assert.match(text.stdout, /CAUTION: the tensorflow backend's memory was never measured/);
+    const cpu = await tsml({}, "--model", dir, "--max-length", "4096", "--memory", "16GiB", "--checkpointing", "--backend", "cpu");
+    assert.doesNotMatch(cpu.stdout, /NOT calibrated|CAUTION/);
+    assert.match(cpu.stdout, /calibrated on measured training steps of the cpu backend/);
   });
 
   it("exits 1 and says so when not even one example fits", async () => {

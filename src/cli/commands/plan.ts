@@ -97,6 +97,7 @@ export const command: Command = {
       console.log(`gradient accumulation:   ${plan.gradientAccumulationSteps}`);
       console.log(`effective batch:         ${plan.effectiveBatchSize} (${plan.perDeviceBatchSize} x ${plan.gradientAccumulationSteps} x ${plan.devices} devices)`);
       console.log(`predicted peak:          ${formatBytes(plan.estimate.totalBytes)} of ${formatBytes(plan.memoryBytes)}`);
+      if (!plan.estimate.calibrated) console.log(`memory model:            NOT calibrated for the ${plan.backend} backend (the cpu backend's model, unmeasured)`);
       console.log(`\n${plan.explanation}`);
     }
     return plan.fits ? 0 : 1;
