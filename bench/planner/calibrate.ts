@@ -23,7 +23,7 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend";
 import { LongformerConfig } from "../../src/models/longformer";
-import { estimateTrainingMemory, measureTrainingStepPeak, type PeakMeasurement } from "../../src/plan";
+import { estimateTrainingMemory, measureTrainingStepPeak, WASM_HEAP_FRAGMENTATION, type PeakMeasurement } from "../../src/plan";
 
 interface Point {
   hidden: number;
@@ -157,7 +157,7 @@ async function main(argv: string[]): Promise<number> {
     "clipping, AdamW (moments in host memory, not counted), dropout on, vocab 1000, one global token (the classifier's default).",
     `${what}; *predicted* = src/plan/memory.ts's peakHeldBytes; *tf.profile* = tf.profile's peak tensor bytes, the figure the`,
     "planner used to be fitted on (it counts a buffer once per tensor that shares it). WASM: *heap claimed* = what the allocator",
-    "took from the heap (in use or free; fragmentation), *predicted heap* = the planner's totalBytes (held + 25% fragmentation",
+    `took from the heap (in use or free; fragmentation), *predicted heap* = the planner's totalBytes (held + ${Math.round(WASM_HEAP_FRAGMENTATION * 100)}% fragmentation`,
     "allowance + 16 MiB base), which must not be below the claimed heap. RSS = process peak. HF = Hugging Face PyTorch",
     "(transformers v4.31, torch, 1 thread) forward + backward of the same shape, process peak RSS, one process per point.",
     "",

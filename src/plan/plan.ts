@@ -6,7 +6,7 @@
 import * as os from "os";
 import type { LongformerConfig } from "../models/longformer";
 import { memoryPlanChart, type MemoryPlanPoint, type VegaLiteChart } from "../plots";
-import { estimateTrainingMemory, WASM_HEAP_LIMIT_BYTES, type MemoryEstimate, type PlanBackend } from "./memory";
+import { estimateTrainingMemory, WASM_HEAP_FRAGMENTATION, WASM_HEAP_LIMIT_BYTES, type MemoryEstimate, type PlanBackend } from "./memory";
 
 /** What to plan for. Give `targetEffectiveBatch` or `noiseScale` (the target is then the rounded noise scale). */
 export interface BatchPlanRequest {
@@ -182,7 +182,7 @@ function explainPlan(plan: Omit<BatchPlan, "explanation" | "curve">, config: Lon
   const fixed = e.forwardBackwardBytes - e.activationBytes;
   const extras = [
     e.optimizerBytes ? `AdamW's moments (${formatBytes(e.optimizerBytes)})` : "",
-    e.fragmentationBytes ? `the heap's fragmentation (${formatBytes(e.fragmentationBytes)}, 25% of what is in use)` : "",
+    e.fragmentationBytes ? `the heap's fragmentation (${formatBytes(e.fragmentationBytes)}, ${Math.round(WASM_HEAP_FRAGMENTATION * 100)}% of what is in use)` : "",
     e.overheadBytes ? `the heap's base (${formatBytes(e.overheadBytes)})` : "",
   ].filter((p) => p);
   const host = e.hostOptimizerBytes ? ` AdamW's ${formatBytes(e.hostOptimizerBytes)} of moments live outside the heap.` : "";
