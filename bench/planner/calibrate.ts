@@ -156,10 +156,15 @@ async function main(argv: string[]): Promise<number> {
     "One Trainer optimizer step of LongformerForSequenceClassification: 2 micro-batches of `batch` examples, exact accumulation,",
     "clipping, AdamW (moments in host memory, not counted), dropout on, vocab 1000, one global token (the classifier's default).",
     `${what}; *predicted* = src/plan/memory.ts's peakHeldBytes; *tf.profile* = tf.profile's peak tensor bytes, the figure the`,
-    "planner used to be fitted on (it counts a buffer once per tensor that shares it). WASM: *heap claimed* = what the allocator",
-    `took from the heap (in use or free; fragmentation), *predicted heap* = the planner's totalBytes (held + ${Math.round(WASM_HEAP_FRAGMENTATION * 100)}% fragmentation`,
-    "allowance + 16 MiB base), which must not be below the claimed heap. RSS = process peak. HF = Hugging Face PyTorch",
-    "(transformers v4.31, torch, 1 thread) forward + backward of the same shape, process peak RSS, one process per point.",
+    "planner used to be fitted on (it counts a buffer once per tensor that shares it).",
+    ...(backend === "wasm"
+      ? [
+          "*heap claimed* = what the allocator took from the heap (in use or free: fragmentation); *predicted heap* = the planner's",
+          `totalBytes (held + ${Math.round(WASM_HEAP_FRAGMENTATION * 100)}% fragmentation allowance + 16 MiB base), which must not be below the claimed heap.`,
+        ]
+      : ["The planner's RAM budget adds AdamW's moments (host Float32Arrays, 8 bytes per parameter) to *predicted*; RSS also holds Node itself and garbage not yet collected."]),
+    "RSS = process peak. HF = Hugging Face PyTorch (transformers v4.31, torch, 1 thread) forward + backward of the same",
+    "shape, process peak RSS, one process per point.",
     "",
     ...rows,
     "",
