@@ -1,20 +1,12 @@
 /** tsml's cpu UnsortedSegmentSum (the gradient of gather): the sums of a one-hot matrix product, in one pass of memory. */
 import { strict as assert } from "assert";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../../src/backend";
 import { trackBackendMemory } from "../../src/plan";
 import { SeededRng } from "../../src/random";
+import { restoresBackend } from "../helpers";
 
 describe("backend/cpu kernels: UnsortedSegmentSum", () => {
-  let original = "";
-  before(async () => {
-    await initBackend();
-    original = tf.getBackend();
-    assert.ok(await tf.setBackend("cpu"));
-  });
-  after(async () => {
-    await tf.setBackend(original);
-  });
+  restoresBackend("cpu");
 
   it("equals onehot(ids)ᵀ · x (float32 and int32), dropping ids outside [0, numSegments)", () => {
     const rng = new SeededRng(5);

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../../src/backend";
 import { trackBackendMemory } from "../../src/plan";
+import { restoresBackend } from "../helpers";
 
 /** emmalloc's bookkeeping per allocation: a size at each end, payload rounded up to 4 bytes, at least 8. */
 const heapCost = (bytes: number) => 8 + Math.max(8, Math.ceil(bytes / 4) * 4);
@@ -15,14 +15,7 @@ function assertHeld(actual: number, bytes: number, buffers: number, backend: str
 }
 
 describe("plan/backendMemory: what a backend holds", () => {
-  let original = "";
-  before(async () => {
-    await initBackend();
-    original = tf.getBackend();
-  });
-  after(async () => {
-    await tf.setBackend(original);
-  });
+  restoresBackend();
 
   for (const backend of ["wasm", "cpu"] as const) {
     it(`${backend}: counts a buffer once however many tensors share it, follows its release, keeps the peak`, async () => {

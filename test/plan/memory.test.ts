@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../../src/backend";
 import { LongformerConfig } from "../../src/models/longformer";
 import { estimateTrainingMemory, longformerParameterCount, measureTrainingStepPeak, WASM_HEAP_FRAGMENTATION, type PlanBackend } from "../../src/plan";
+import { restoresBackend } from "../helpers";
 
 const small = (over: Record<string, unknown> = {}) =>
   new LongformerConfig({ vocab_size: 500, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 96, attention_window: 16, max_position_embeddings: 600, ...over });
@@ -71,15 +71,7 @@ describe("plan/memory: prediction vs what the backend holds in a measured traini
     { config: small({ num_hidden_layers: 3, num_attention_heads: 4, attention_window: 32 }), sequenceLength: 192, batchSize: 1, checkpointing: true },
     { config: small({ hidden_size: 48, intermediate_size: 192, num_attention_heads: 4 }), sequenceLength: 96, batchSize: 3, checkpointing: false },
   ];
-  let original = "";
-
-  before(async () => {
-    await initBackend();
-    original = tf.getBackend();
-  });
-  after(async () => {
-    await tf.setBackend(original);
-  });
+  restoresBackend();
 
   for (const backend of ["wasm", "cpu"] as const) {
     for (const c of cases) {
