@@ -11,20 +11,13 @@ import { type SafetensorsFile, readSafetensorsFile, readTorchCheckpointFile, wri
 import { TrainableModel, classifierFromFunction, softmaxCrossEntropySum } from "../../train";
 import { LongformerConfig, LongformerConfigInit } from "./config";
 import { LongformerBatch, prepareLongformerBatch } from "./masks";
-import { LongformerModel, LongformerModelOutputs } from "./model";
-import { ForwardContext, LongformerParameters, LongformerShapeTracer, linear } from "./ops";
+import type { LongformerModelOutputs } from "./model";
+import { ForwardContext, linear } from "./ops";
+import { LongformerPreTrainedModel, type LongformerForwardOptions } from "./pretrainedModel";
 import {
-  LONGFORMER_CLASSIFIER_PREFIX, LongformerLoadOptions, LongformerWeights, initLongformerWeights,
+  LONGFORMER_CLASSIFIER_PREFIX, LongformerLoadOptions, initLongformerWeights,
   longformerWeightsFromCheckpoint, longformerWeightsToSafetensors,
 } from "./weights";
-
-/** Options of one forward pass. */
-export interface LongformerForwardOptions {
-  /** Dropout on (seeded, reproducible) when true; inference when false (default). */
-  training?: boolean;
-  /** Receives the name and shape of every attention intermediate (debugging, O(n·w) checks). */
-  trace?: LongformerShapeTracer;
-}
 
 /** Options of `run`: also collect per-layer hidden states and attention probabilities. */
 export interface LongformerRunOptions extends LongformerForwardOptions {
@@ -78,42 +71,7 @@ export async function fetchLongformerCheckpoint(repo: HubRepo): Promise<void> {
 }
 
 /** Longformer with a sequence-classification head, numerically equal to HF's. */
-export class LongformerForSequenceClassification {
-  private readonly params: LongformerParameters;
-  private readonly longformer: LongformerModel;
-  private trainingCalls = 0;
-
-  /** Wraps `weights` (HF names, PyTorch layout); `seed` drives dropout. Prefer `create` / `fromPretrained`. */
-  constructor(
-    readonly config: LongformerConfig,
-    weights: LongformerWeights,
-    private seed = 0,
-  ) {
-    this.params = new LongformerParameters(weights);
-    this.longformer = new LongformerModel(config, this.params);
-    // Older HF config.json files carry `gradient_checkpointing: true`; HF turns it on at load, as here.
-    const fromConfig = config.extra.gradient_checkpointing;
-    if (fromConfig !== undefined && typeof fromConfig !== "boolean") {
-      throw new Error(`Longformer config: gradient_checkpointing must be true or false, got ${JSON.stringify(fromConfig)}`);
-    }
-    if (fromConfig) this.gradientCheckpointingEnable();
-  }
-
-  /** Recompute each layer in the backward pass instead of storing its activations (HF's `gradient_checkpointing_enable`). */
-  gradientCheckpointingEnable(): void {
-    this.longformer.encoder.gradientCheckpointing = true;
-  }
-
-  /** Back to storing every layer's activations (HF's `gradient_checkpointing_disable`). */
-  gradientCheckpointingDisable(): void {
-    this.longformer.encoder.gradientCheckpointing = false;
-  }
-
-  /** Whether gradient checkpointing is on. */
-  get isGradientCheckpointing(): boolean {
-    return this.longformer.encoder.gradientCheckpointing;
-  }
-
+export class LongformerForSequenceClassification extends LongformerPreTrainedModel {
   /** A freshly initialised model (HF's `_init_weights`, seeded). */
   static create(config: LongformerConfig | LongformerConfigInit, options: LongformerCreateOptions = {}): LongformerForSequenceClassification {
     const cfg = config instanceof LongformerConfig ? config : new LongformerConfig(config);
@@ -144,21 +102,6 @@ export class LongformerForSequenceClassification {
     fs.mkdirSync(dir, { recursive: true });
     writeJsonAtomic(path.join(dir, "config.json"), this.config.toJSON());
     writeSafetensorsFile(path.join(dir, "model.safetensors"), longformerWeightsToSafetensors(this.weights()), { format: "pt" });
-  }
-
-  /** A copy of every parameter's values by HF name. */
-  weights(): LongformerWeights {
-    return this.params.copyValues();
-  }
-
-  /** The parameters as [HF name, variable] pairs in HF's state_dict order. */
-  namedParameters(): [string, tf.Variable][] {
-    return this.params.entries();
-  }
-
-  /** Every trainable variable (variable names are the HF names, suffixed `_k` if another model holds them). */
-  trainableVariables(): tf.Variable[] {
-    return this.params.entries().map(([, v]) => v);
   }
 
   /** Logits `[batch, num_labels]`; global attention defaults to token 0 when no global mask is given. */
@@ -201,24 +144,12 @@ export class LongformerForSequenceClassification {
     };
   }
 
-  /** Reseeds dropout (the Trainer's optional hook): later training passes draw masks from `seed`. */
-  setRandomSeed(seed: number): void {
-    this.seed = seed;
-    this.trainingCalls = 0;
-  }
-
-  /** Releases every variable. */
-  dispose(): void {
-    this.params.dispose();
-  }
-
   private encodeWithContext(
     batch: LongformerBatch,
     options: LongformerForwardOptions,
     collect: { hiddenStates?: boolean; attentions?: boolean } = {},
   ): { outputs: LongformerModelOutputs; ctx: ForwardContext } {
-    const training = options.training === true;
-    const ctx = new ForwardContext(training, `${this.seed}:${training ? this.trainingCalls++ : 0}`, options.trace);
+    const ctx = this.forwardContext(options);
     const prepared = prepareLongformerBatch(this.config, batch, true);
     return { outputs: this.longformer.apply(prepared, ctx, collect), ctx };
   }

@@ -12,11 +12,11 @@ import type { TrainableModel } from "../../train";
 import { writeJsonAtomic, writeSafetensorsFile } from "../../io";
 import type { SafetensorsInput } from "../../io";
 import { LongformerForSequenceClassification, fetchLongformerCheckpoint, readLongformerFolder } from "./classification";
-import type { LongformerCreateOptions, LongformerForwardOptions } from "./classification";
+import type { LongformerCreateOptions } from "./classification";
 import { LongformerConfig, LongformerConfigInit } from "./config";
 import { LongformerBatch, prepareLongformerBatch } from "./masks";
-import { LongformerModel } from "./model";
-import { ForwardContext, LongformerParameters, activation, layerNorm, linear } from "./ops";
+import { activation, layerNorm, linear } from "./ops";
+import { LongformerPreTrainedModel, type LongformerForwardOptions } from "./pretrainedModel";
 import {
   LONGFORMER_CLASSIFIER_PREFIX, LONGFORMER_LM_HEAD_PREFIX, LongformerWeights, initLongformerWeights,
   longformerMaskedLMParameterSpecs, longformerParameterSpecs, mapCheckpointWeights,
@@ -79,22 +79,12 @@ export function maskedLMLossSum(logits: tf.Tensor, labels: tf.Tensor): { lossSum
 }
 
 /** Longformer with HF's masked-language-modelling head, numerically equal to HF's LongformerForMaskedLM. */
-export class LongformerForMaskedLM {
-  private readonly params: LongformerParameters;
-  private readonly longformer: LongformerModel;
-  private trainingCalls = 0;
-
+export class LongformerForMaskedLM extends LongformerPreTrainedModel {
   /** Wraps `weights` (HF names, PyTorch layout, no `lm_head.decoder.*`); `seed` drives dropout. */
-  constructor(
-    readonly config: LongformerConfig,
-    weights: LongformerWeights,
-    private seed = 0,
-  ) {
-    const expected = longformerMaskedLMParameterSpecs(config).map((s) => s.name);
-    const absent = expected.filter((name) => !weights.has(name));
+  constructor(config: LongformerConfig, weights: LongformerWeights, seed = 0) {
+    const absent = longformerMaskedLMParameterSpecs(config).map((s) => s.name).filter((name) => !weights.has(name));
     if (absent.length > 0) throw new Error(`LongformerForMaskedLM: weights lack ${absent.join(", ")}`);
-    this.params = new LongformerParameters(weights);
-    this.longformer = new LongformerModel(config, this.params);
+    super(config, weights, seed);
   }
 
   /** A freshly initialised model (HF's `_init_weights`, seeded). */
@@ -136,21 +126,6 @@ export class LongformerForMaskedLM {
     for (const [name, { shape, data }] of this.weights()) tensors[name] = { dtype: "F32", shape, data };
     tensors["lm_head.decoder.bias"] = tensors[`${LONGFORMER_LM_HEAD_PREFIX}bias`];
     writeSafetensorsFile(path.join(dir, "model.safetensors"), tensors, { format: "pt" });
-  }
-
-  /** A copy of every parameter's values by HF name (the tied decoder weight is the word-embedding entry). */
-  weights(): LongformerWeights {
-    return this.params.copyValues();
-  }
-
-  /** The parameters as [HF name, variable] pairs (the decoder weight is the word-embedding variable). */
-  namedParameters(): [string, tf.Variable][] {
-    return this.params.entries();
-  }
-
-  /** Every trainable variable; the word embeddings appear once and get the gradient of both uses. */
-  trainableVariables(): tf.Variable[] {
-    return this.params.entries().map(([, v]) => v);
   }
 
   /** Prediction scores `[batch, length, vocab]`; no global attention unless a global mask is given (as in HF). */
@@ -233,31 +208,9 @@ export class LongformerForMaskedLM {
     return new LongformerForSequenceClassification(config, weights, seed);
   }
 
-  /** Recompute each layer in the backward pass instead of storing its activations (HF's `gradient_checkpointing_enable`). */
-  gradientCheckpointingEnable(): void {
-    this.longformer.encoder.gradientCheckpointing = true;
-  }
-
-  /** Back to storing every layer's activations (HF's `gradient_checkpointing_disable`). */
-  gradientCheckpointingDisable(): void {
-    this.longformer.encoder.gradientCheckpointing = false;
-  }
-
-  /** Reseeds dropout (the Trainer's optional hook): later training passes draw masks from `seed`. */
-  setRandomSeed(seed: number): void {
-    this.seed = seed;
-    this.trainingCalls = 0;
-  }
-
-  /** Releases every variable. */
-  dispose(): void {
-    this.params.dispose();
-  }
-
   /** Last hidden state `[batch, length, hidden]` of the encoder (no default global attention). */
   private encode(batch: LongformerBatch, options: LongformerForwardOptions): tf.Tensor {
-    const training = options.training === true;
-    const ctx = new ForwardContext(training, `${this.seed}:${training ? this.trainingCalls++ : 0}`, options.trace);
+    const ctx = this.forwardContext(options);
     return this.longformer.apply(prepareLongformerBatch(this.config, batch, false), ctx).lastHiddenState;
   }
 

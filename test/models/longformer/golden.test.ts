@@ -12,6 +12,7 @@ import { LongformerConfig, LongformerForSequenceClassification, longformerClassi
 import { LONGFORMER_CASES, batchOf, caseDir, disposeBatch, loadCase, loadFloatTensors, maxAbsDiff } from "./fixtures";
 import * as fs from "fs";
 import * as path from "path";
+import { restoresBackend } from "../../helpers";
 
 /** README tolerances. */
 const TOL = { logits: 1e-4, hidden: 1e-4, loss: 1e-5, probs: 1e-5, gradAbs: 1e-4, gradRel: 1e-3 };
@@ -112,14 +113,7 @@ describe("Longformer golden equality with Hugging Face", () => {
 
   for (const backend of ["default", "cpu"]) {
     describe(`on the ${backend} backend`, () => {
-      let previous = "";
-      before(async () => {
-        previous = tf.getBackend();
-        if (backend !== "default") assert.ok(await tf.setBackend(backend), `setBackend(${backend})`);
-      });
-      after(async () => {
-        await tf.setBackend(previous);
-      });
+      restoresBackend(backend === "cpu" ? "cpu" : undefined);
       for (const name of LONGFORMER_CASES) {
         it(`${name}: logits, loss, hidden states, attentions and all gradients match`, () => {
           checkCase(name, false);

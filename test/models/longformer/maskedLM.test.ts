@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../../src/backend";
 import { readSafetensorsFile, writeSafetensorsFile } from "../../../src/io";
 import { LongformerForMaskedLM, MASKED_LM_IGNORE_INDEX, maskedLMLossSum } from "../../../src/models/longformer";
-import { tempDir } from "../../helpers";
+import { restoresBackend, tempDir } from "../../helpers";
 import { batchOf, caseDir, disposeBatch, loadFloatTensors, maxAbsDiff } from "./fixtures";
 import type { FixtureInputs } from "./fixtures";
 
@@ -78,14 +78,7 @@ describe("LongformerForMaskedLM equals Hugging Face's", () => {
 
   for (const backend of ["default", "cpu"]) {
     describe(`on the ${backend} backend`, () => {
-      let previous = "";
-      before(async () => {
-        previous = tf.getBackend();
-        if (backend !== "default") assert.ok(await tf.setBackend(backend), `setBackend(${backend})`);
-      });
-      after(async () => {
-        await tf.setBackend(previous);
-      });
+      restoresBackend(backend === "cpu" ? "cpu" : undefined);
       it("logits, loss over labelled positions and every gradient (tied embedding summed over both uses)", () => {
         const model = LongformerForMaskedLM.fromFolder(caseDir(CASE));
         const before = tf.memory().numTensors;
