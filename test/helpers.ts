@@ -1,8 +1,6 @@
 /** Shared test utilities: locating the repository and its golden fixtures (test/fixtures). */
 import * as fs from "fs";
 import * as path from "path";
-import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../src/backend";
 
 /** The repository root (the folder holding package.json), found from the compiled test's location. */
 export function repoRoot(): string {
@@ -25,20 +23,4 @@ export function fixturePath(...parts: string[]): string {
 /** A fresh temporary directory, removed by the caller or left for the OS. */
 export function tempDir(prefix = "tsml-test-"): string {
   return fs.mkdtempSync(path.join(require("os").tmpdir(), prefix));
-}
-
-/**
- * Mocha hooks for a suite whose tests switch compute backends: tsml's backend is started before the suite
- * (then `first`, when given, is selected) and whatever backend was in use is restored after it.
- */
-export function restoresBackend(first?: "wasm" | "cpu"): void {
-  let original = "";
-  before(async () => {
-    await initBackend();
-    original = tf.getBackend();
-    if (first && !(await tf.setBackend(first))) throw new Error(`the ${first} backend did not start`);
-  });
-  after(async () => {
-    await tf.setBackend(original);
-  });
 }

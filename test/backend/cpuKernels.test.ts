@@ -3,7 +3,7 @@ import { strict as assert } from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { trackBackendMemory } from "../../src/plan";
 import { SeededRng } from "../../src/random";
-import { restoresBackend } from "../helpers";
+import { restoresBackend } from "../backends";
 
 describe("backend/cpu kernels: UnsortedSegmentSum", () => {
   restoresBackend("cpu");

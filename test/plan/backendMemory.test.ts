@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { trackBackendMemory } from "../../src/plan";
-import { restoresBackend } from "../helpers";
+import { restoresBackend } from "../backends";
 
 /** emmalloc's bookkeeping per allocation: a size at each end, payload rounded up to 4 bytes, at least 8. */
 const heapCost = (bytes: number) => 8 + Math.max(8, Math.ceil(bytes / 4) * 4);

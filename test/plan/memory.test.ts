@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { LongformerConfig } from "../../src/models/longformer";
 import { estimateTrainingMemory, longformerParameterCount, measureTrainingStepPeak, WASM_HEAP_FRAGMENTATION, type PlanBackend } from "../../src/plan";
-import { restoresBackend } from "../helpers";
+import { restoresBackend } from "../backends";
 
 const small = (over: Record<string, unknown> = {}) =>
   new LongformerConfig({ vocab_size: 500, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 96, attention_window: 16, max_position_embeddings: 600, ...over });

@@ -12,7 +12,7 @@ import { LongformerConfig, LongformerForSequenceClassification, longformerClassi
 import { LONGFORMER_CASES, batchOf, caseDir, disposeBatch, loadCase, loadFloatTensors, maxAbsDiff } from "./fixtures";
 import * as fs from "fs";
 import * as path from "path";
-import { restoresBackend } from "../../helpers";
+import { restoresBackend } from "../../backends";
 
 /** README tolerances. */
 const TOL = { logits: 1e-4, hidden: 1e-4, loss: 1e-5, probs: 1e-5, gradAbs: 1e-4, gradRel: 1e-3 };

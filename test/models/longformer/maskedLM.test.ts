@@ -10,7 +10,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../../src/backend";
 import { readSafetensorsFile, writeSafetensorsFile } from "../../../src/io";
 import { LongformerForMaskedLM, MASKED_LM_IGNORE_INDEX, maskedLMLossSum } from "../../../src/models/longformer";
-import { restoresBackend, tempDir } from "../../helpers";
+import { restoresBackend } from "../../backends";
+import { tempDir } from "../../helpers";
 import { batchOf, caseDir, disposeBatch, loadFloatTensors, maxAbsDiff } from "./fixtures";
 import type { FixtureInputs } from "./fixtures";
 
