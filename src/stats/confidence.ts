@@ -42,6 +42,16 @@ export function tInterval(values: readonly number[], level = 0.95): ConfidenceIn
   return { mean, low: mean - half, high: mean + half, n, level };
 }
 
+/**
+ * For a positive, right-skewed quantity (a ratio such as the gradient noise scale): the geometric mean and the
+ * t-interval computed on log values, mapped back (`exp(mean(log x) ± t · s / √n)`), so the interval stays positive.
+ * Values that are not positive and finite are left out (`n` counts the rest).
+ */
+export function logTInterval(values: readonly number[], level = 0.95): ConfidenceInterval {
+  const onLog = tInterval(values.filter((v) => Number.isFinite(v) && v > 0).map(Math.log), level);
+  return { mean: Math.exp(onLog.mean), low: Math.exp(onLog.low), high: Math.exp(onLog.high), n: onLog.n, level };
+}
+
 /** Options of `bootstrapInterval`. */
 export interface BootstrapOptions {
   /** Seed of the resampling (same seed, same interval). */

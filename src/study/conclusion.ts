@@ -5,7 +5,7 @@
  * the intervals separate — otherwise the text says "no detectable difference".
  */
 import type { RunResult } from "../experiments";
-import { bootstrapInterval, fitSqrtLaw, formatInterval, intervalsSeparate, tInterval, type ConfidenceInterval } from "../stats";
+import { bootstrapInterval, fitSqrtLaw, formatInterval, intervalsSeparate, logTInterval, tInterval, type ConfidenceInterval } from "../stats";
 import { classificationMetrics } from "../train";
 import { formatNumber, groupBy } from "../util";
 
@@ -30,6 +30,7 @@ export interface ConfigurationSummary {
   lossStd: ConfidenceInterval;
   devF1: ConfidenceInterval;
   smoothedFinalLoss: ConfidenceInterval;
+  /** Geometric mean with a t-interval on the log scale (the estimate is positive and heavy-tailed). */
   noiseScale: ConfidenceInterval;
   /** Mean dev F1 over seeds with a percentile bootstrap interval over dev examples (when predictions are known). */
   devF1Bootstrap?: ConfidenceInterval;
@@ -82,7 +83,7 @@ export function summarizeConfigurations(results: RunResult[], predictions: DevPr
       lossStd: tInterval(runs.map((r) => r.lossStd)),
       devF1: tInterval(runs.map((r) => r.devF1)),
       smoothedFinalLoss: tInterval(runs.map((r) => r.smoothedFinalLoss)),
-      noiseScale: tInterval(runs.map((r) => r.noiseScale)),
+      noiseScale: logTInterval(runs.map((r) => r.noiseScale)),
     };
     const boot = devF1Bootstrap(runs, predictions, k);
     if (boot) summary.devF1Bootstrap = boot;
@@ -155,7 +156,7 @@ function noiseScaleFinding(configs: ConfigurationSummary[]): StudyFinding | unde
   return {
     topic: "noiseScale",
     text:
-      `Gradient noise scale (McCandlish et al., estimated in the runs with accumulation; mean [95% CI] over seeds): ` +
+      `Gradient noise scale (McCandlish et al., estimated in the runs with accumulation; geometric mean [95% CI on the log scale] over seeds): ` +
       estimated.map((c) => `${c.label}: ${ci(c.noiseScale)}${c.noiseScale.n < c.runs.length ? ` (${c.noiseScale.n} of ${c.runs.length} seeds gave an estimate)` : ""}`).join("; ") +
       `; about ${fmt(noise, 2)} examples. ` +
       (below.length

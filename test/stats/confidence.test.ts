@@ -1,6 +1,6 @@
 /** Confidence intervals against closed forms and textbook values. */
 import { strict as assert } from "assert";
-import { bootstrapInterval, formatInterval, intervalsSeparate, studentTQuantile, tInterval } from "../../src/stats";
+import { bootstrapInterval, formatInterval, intervalsSeparate, logTInterval, studentTQuantile, tInterval } from "../../src/stats";
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
@@ -35,6 +35,17 @@ describe("confidence intervals", () => {
     assert.ok(Number.isNaN(one.low) && Number.isNaN(one.high) && one.n === 1, "one finite value: no interval");
     assert.ok(Number.isNaN(tInterval([]).mean));
     assert.throws(() => tInterval([1, 2], 1.5), /level must be in \(0, 1\), got 1.5/);
+  });
+
+  it("logTInterval: geometric mean and exp(mean(log) ± t·s/√n), positive values only", () => {
+    // Logs 1, 2, 3: mean 2, s = 1, t for 2 degrees of freedom in closed form; -5 and NaN are left out.
+    const ci = logTInterval([Math.E, -5, Math.exp(2), NaN, Math.exp(3)]);
+    const half = (0.95 / Math.sqrt(2 * 0.975 * 0.025)) / Math.sqrt(3);
+    assert.equal(ci.n, 3);
+    close(ci.mean, Math.exp(2), 1e-9, "geometric mean");
+    close(ci.low, Math.exp(2 - half), 1e-9, "low");
+    close(ci.high, Math.exp(2 + half), 1e-9, "high");
+    assert.ok(ci.low > 0, "a positive quantity keeps a positive interval");
   });
 
   it("intervals separate only when they do not overlap and are known", () => {
