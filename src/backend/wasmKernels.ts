@@ -3,33 +3,21 @@
  * gradient of gather), an Identity that shares data instead of copying it, faster versions of ones it has for the shapes a transformer uses (2-D Transpose, row
  * GatherV2, row UnsortedSegmentSum, Sum over the leading axes, and Slice, zero PadV2 and Concat along the last
  * axis, which tfjs does per element or per row in JavaScript: kernels/rows.c), tsml's band-attention kernels (bandKernels.ts) and
- * exact-GELU kernels (activationKernels.ts).
+ * exact-GELU kernels (activationKernels.ts), and matrix products on the machine's BLAS (matMulKernels.ts).
  * A replaced kernel keeps tfjs's own for every case it does not handle.
  */
 import * as tf from "@tensorflow/tfjs";
 import { wasmActivationKernels } from "./activationKernels";
 import { wasmBandKernels } from "./bandKernels";
+import { batchMatMulKernel, fusedMatMulKernel } from "./matMulKernels";
 import { scatterAddRows } from "./cpuKernels";
 import { wasmOptimizerKernels } from "./optimizerKernels";
-import { rowsWasmBase64 } from "./kernels/rowsWasm";
-import { WasmBackendInternals, heapOffset, wasmModuleExports } from "./wasmModules";
-
-interface RowsModuleExports {
-  transpose_2d(x: number, out: number, rows: number, cols: number): void;
-  gather_rows(table: number, indices: number, out: number, count: number, width: number): void;
-  scatter_add_rows(x: number, segments: number, out: number, count: number, width: number, numSegments: number): void;
-  take_columns(x: number, out: number, rows: number, inWidth: number, start: number, outWidth: number): void;
-  place_columns(x: number, out: number, rows: number, inWidth: number, outWidth: number, offset: number, zeroRest: number): void;
-  sum_rows(x: number, out: number, rows: number, cols: number): void;
-}
+import { rowsModule } from "./rowsModule";
+import { WasmBackendInternals, heapOffset } from "./wasmModules";
 
 interface WasmBackendWithRead extends WasmBackendInternals {
   readSync(dataId: object): ArrayLike<number>;
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.TypedArray): tf.TensorInfo;
-}
-
-function rowsModule(backend: WasmBackendInternals): RowsModuleExports {
-  return wasmModuleExports<RowsModuleExports>(backend, rowsWasmBase64);
 }
 
 const is32Bit = (t: tf.TensorInfo) => t.dtype === "float32" || t.dtype === "int32";
@@ -214,7 +202,7 @@ let registered = false;
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
-  const replacements = [["Transpose", transposeKernel], ["GatherV2", gatherKernel], ["Slice", sliceKernel], ["PadV2", padKernel], ["Concat", concatKernel], ["Sum", sumKernel], ["Identity", identityKernel]] as const;
+  const replacements = [["Transpose", transposeKernel], ["GatherV2", gatherKernel], ["Slice", sliceKernel], ["PadV2", padKernel], ["Concat", concatKernel], ["Sum", sumKernel], ["Identity", identityKernel], ["BatchMatMul", batchMatMulKernel], ["_FusedMatMul", fusedMatMulKernel]] as const;
   for (const [name, faster] of replacements) {
     const original = tf.getKernel(name, "wasm");
     if (!original) continue;

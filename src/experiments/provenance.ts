@@ -2,7 +2,7 @@
 import { execFileSync } from "child_process";
 import * as os from "os";
 import * as tf from "@tensorflow/tfjs";
-import { BackendInfo } from "../backend";
+import { BackendInfo, describeBlas } from "../backend";
 import { tsmlPackageRoot, tsmlPackageVersion } from "../package";
 
 /** Versions, machine, code revision and command line behind a run or a study. */
@@ -10,7 +10,7 @@ export interface Provenance {
   tsmlVersion: string;
   tfjsVersion: string;
   nodeVersion: string;
-  backend: { name: string; threads: number; reason: string } | null;
+  backend: { name: string; threads: number; blas: string | null; reason: string } | null;
   /** `git rev-parse HEAD` of the checkout tsml runs from, or null outside a git checkout. */
   gitCommit: string | null;
   /** True when the checkout had uncommitted changes to tracked files. */
@@ -39,7 +39,7 @@ export function collectProvenance(backend?: BackendInfo, commandLine: string[] =
     tsmlVersion: tsmlPackageVersion(),
     tfjsVersion: tf.version.tfjs,
     nodeVersion: process.version,
-    backend: backend ? { name: backend.name, threads: backend.threads, reason: backend.reason } : null,
+    backend: backend ? { name: backend.name, threads: backend.threads, blas: describeBlas(backend), reason: backend.reason } : null,
     gitCommit: commit,
     gitDirty: status === null ? null : status.length > 0,
     commandLine,

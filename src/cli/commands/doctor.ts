@@ -4,7 +4,7 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import type { Command } from "../main";
 import { parseArgs } from "../args";
-import { describeBackend, initBackend } from "../../backend";
+import { coreCount, describeBackend, describeBlas, initBackend } from "../../backend";
 import { findJupyter, installedKernelspecs, JUPYTER_INSTALL_HINT, KERNELSPEC_NAME } from "../../kernel";
 import { tsmlPackageRoot, tsmlPackageVersion } from "../../package";
 import { chartFontFiles } from "../../plots";
@@ -39,7 +39,18 @@ function systemFonts(): string {
 export async function doctorFindings(): Promise<Finding[]> {
   const findings: Finding[] = [];
   try {
-    findings.push({ label: "backend", value: describeBackend(await initBackend()), ok: true });
+    const backend = await initBackend();
+    findings.push({ label: "backend", value: describeBackend(backend), ok: true });
+    const coreType = process.env.OPENBLAS_CORETYPE ? `; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set, which makes OpenBLAS use that CPU's kernels` : "";
+    findings.push({
+      label: "native BLAS",
+      value: !backend.blas
+        ? `not used by the ${backend.name} backend`
+        : backend.blas.active
+          ? `${describeBlas(backend)}; ${backend.threads} of ${coreCount()} cores (TSML_THREADS)${coreType}`
+          : `${describeBlas(backend)}. Fix: ${backend.blas.fix}`,
+      ok: backend.blas?.active !== false,
+    });
   } catch (e) {
     findings.push({ label: "backend", value: `failed to start: ${(e as Error).message}`, ok: false });
   }

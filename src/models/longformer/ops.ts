@@ -116,26 +116,22 @@ export function dropoutMask(shape: number[], rate: number, seed: string): tf.Ten
 }
 
 /**
- * y = x Wᵀ + b on 2-D x with a PyTorch `[out, in]` weight. Every product is a plain (non-transposed) 2-D
- * matMul — the only kind tfjs's WASM backend hands to XNNPACK; a transposed operand takes a scalar loop many
- * times slower — and the gradients are dx = dy W, dW = dyᵀ x, db = Σ dy (rows), computed in one tidy so that their
- * temporaries die at once. Only x and W are kept for the backward pass. (tf.fused.matMul with transposeB and
- * a bias also returns wrong values on WASM in tfjs 4.22.)
+ * y = x Wᵀ + b on 2-D x with a PyTorch `[out, in]` weight; dx = dy W, dW = dyᵀ x, db = Σ dy (rows), computed in one
+ * tidy so that their temporaries die at once. Only x and W are kept for the backward pass. On WASM every product
+ * runs on the BLAS when the native addon is active, else on XNNPACK with explicit transposes
+ * (src/backend/matMulKernels.ts). (tf.fused.matMul with transposeB and a bias returns wrong values on tfjs 4.22's
+ * own WASM kernel, so the bias is a separate add.)
  */
 const linear2d = tf.customGrad((...args) => {
   const [x, weight, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
   save([x, weight]);
   return {
-    value: tf.tidy(() => tf.add(tf.matMul(x, tf.transpose(weight)), bias)),
+    value: tf.tidy(() => tf.add(tf.matMul(x, weight, false, true), bias)),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
       tf.tidy(() => {
         const [savedX, savedWeight] = saved as tf.Tensor2D[];
         const dy2d = dy as tf.Tensor2D;
-        // dW = dyᵀ x, or (x ᵀ dy)ᵀ when x is the wider: XNNPACK repacks its right operand on every call, so the
-        // narrower of the two goes there.
-        const [outFeatures, inFeatures] = savedWeight.shape;
-        const dWeight = outFeatures >= inFeatures ? tf.matMul(tf.transpose(dy2d), savedX) : tf.transpose(tf.matMul(tf.transpose(savedX), dy2d));
-        return [tf.matMul(dy2d, savedWeight), dWeight, tf.sum(dy2d, 0)];
+        return [tf.matMul(dy2d, savedWeight), tf.matMul(dy2d, savedX, true, false), tf.sum(dy2d, 0)];
       }),
   };
 });

@@ -1,0 +1,122 @@
+/**
+ * tsml's optional native addon (`native/blas.c`, built by `npm install` when a C compiler is there): matrix products on
+ * the machine's BLAS — OpenBLAS on Linux, Accelerate on macOS, or the CBLAS named by `TSML_BLAS_LIBRARY` — in place
+ * on tfjs's WASM heap. Everything here degrades to "not active, because …, fix: …": the addon missing, the BLAS
+ * missing, a symbol missing, or `TSML_NATIVE=0`. Thread counts come from `TSML_THREADS` or `initBackend({ threads })`.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { tsmlPackageRoot } from "../package";
+
+/** The addon's functions (see native/blas.c for layouts and the safety checks every call makes). */
+export interface NativeAddon {
+  load(library: string): { path: string; config: string; core: string; threads: number };
+  setThreads(threads: number): number;
+  sgemm(buffer: ArrayBuffer, count: number, transA: number, transB: number, m: number, n: number, k: number, a: number, strideA: number, b: number, strideB: number, c: number, strideC: number): void;
+  epilogue(buffer: ArrayBuffer, c: number, rows: number, cols: number, bias: number, biasSize: number, activation: number, prelu: number, preluSize: number, alpha: number): void;
+}
+
+/** The BLAS in use: where it was loaded from and what it says of itself. */
+export interface BlasInfo {
+  /** e.g. "OpenBLAS 0.3.21", or the library's file name when it does not say. */
+  vendor: string;
+  /** The library path as opened. */
+  library: string;
+  /** The CPU kernel set OpenBLAS chose (e.g. "Zen", "Haswell", "SkylakeX"); "" when not reported. */
+  core: string;
+}
+
+/** Whether matrix products run natively, and if not, why and how to fix it. */
+export type NativeStatus = { active: true; blas: BlasInfo; addon: NativeAddon } | { active: false; reason: string; fix: string };
+
+const REBUILD = "then run `npm run build:native` in a tsml checkout (or `npm rebuild tsml` where tsml is a dependency)";
+
+/** The addon's path in this install. */
+export function nativeAddonPath(): string {
+  return path.join(tsmlPackageRoot(), "native", "build", "Release", "tsml_native.node");
+}
+
+/** BLAS libraries tried in order, unless `TSML_BLAS_LIBRARY` names one. */
+function blasCandidates(): string[] {
+  const named = process.env.TSML_BLAS_LIBRARY?.trim();
+  if (named) return [named];
+  if (process.platform === "darwin") return ["/System/Library/Frameworks/Accelerate.framework/Accelerate"];
+  return ["libopenblas.so.0", "libopenblas.so", "libcblas.so.3", "libblas.so.3"];
+}
+
+function blasFix(): string {
+  if (process.env.TSML_BLAS_LIBRARY?.trim()) return "set TSML_BLAS_LIBRARY to a CBLAS library (one that exports cblas_sgemm), or unset it";
+  if (process.platform === "darwin") return "Accelerate ships with macOS; check that the addon was built for this machine";
+  return "install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0)";
+}
+
+function vendorOf(loaded: { path: string; config: string }): string {
+  const version = /^OpenBLAS\s+\S+/.exec(loaded.config);
+  if (version) return version[0];
+  if (/Accelerate/.test(loaded.path)) return "Accelerate";
+  return path.basename(loaded.path);
+}
+
+function loadStatus(): NativeStatus {
+  const switchValue = process.env.TSML_NATIVE?.trim();
+  if (switchValue !== undefined && switchValue !== "" && switchValue !== "0" && switchValue !== "1") {
+    throw new Error(`TSML_NATIVE=${JSON.stringify(switchValue)}: expected 0 (WebAssembly only) or 1 (native BLAS when it loads)`);
+  }
+  if (switchValue === "0") return { active: false, reason: "disabled by TSML_NATIVE=0", fix: "unset TSML_NATIVE" };
+  const file = nativeAddonPath();
+  if (!fs.existsSync(file)) {
+    return { active: false, reason: `the native addon was not built (${path.relative(process.cwd(), file) || file} is missing)`, fix: `install a C compiler and make (Debian: apt-get install g++ make), ${REBUILD}` };
+  }
+  let addon: NativeAddon;
+  try {
+    addon = require(file) as NativeAddon;
+  } catch (e) {
+    return { active: false, reason: `the native addon did not load (${(e as Error).message.split("\n")[0]})`, fix: `rebuild it for this Node: ${REBUILD}` };
+  }
+  const failures: string[] = [];
+  for (const library of blasCandidates()) {
+    try {
+      const loaded = addon.load(library);
+      return { active: true, addon, blas: { vendor: vendorOf(loaded), library: loaded.path, core: loaded.core } };
+    } catch (e) {
+      failures.push((e as Error).message);
+    }
+  }
+  return { active: false, reason: `no BLAS could be loaded (${failures.join("; ")})`, fix: blasFix() };
+}
+
+let status: NativeStatus | undefined;
+
+/** Loads the addon and a BLAS once; later calls return the same status. */
+export function nativeStatus(): NativeStatus {
+  status ??= loadStatus();
+  return status;
+}
+
+/** The cores this process may use (`os.availableParallelism`). */
+export function coreCount(): number {
+  return Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
+}
+
+/**
+ * The thread count to compute with: `requested`, else `TSML_THREADS`, else every core. Anything but a whole number
+ * from 1 to the number of cores is an error naming where it came from.
+ */
+export function resolveThreadCount(requested?: number): number {
+  const cores = coreCount();
+  const fromEnv = process.env.TSML_THREADS?.trim();
+  const [value, source] = requested !== undefined ? [requested, `initBackend({ threads: ${requested} })`] : fromEnv ? [Number(fromEnv), `TSML_THREADS=${JSON.stringify(fromEnv)}`] : [cores, ""];
+  if (!Number.isInteger(value) || value < 1 || value > cores) {
+    throw new Error(`${source}: expected a whole number of threads from 1 to ${cores} (the cores of this machine)`);
+  }
+  return value;
+}
+
+/** Sets the BLAS's thread count (where it has an API); returns the count it now uses. */
+export function setNativeThreads(threads: number): number {
+  const current = nativeStatus();
+  if (!current.active) return 1;
+  const reported = current.addon.setThreads(threads);
+  return reported > 0 ? reported : threads;
+}
