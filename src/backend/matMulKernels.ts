@@ -10,7 +10,8 @@
  *   - else, for a 2-D product with a transposed operand, XNNPACK on an explicit transpose (tfjs's WASM kernel runs a
  *     scalar loop for those, ~2 GFLOP/s): C = op(A) op(B) is computed as transpose + plain product, and Aᵀ B as
  *     (Bᵀ A)ᵀ when B is the wider, because XNNPACK repacks its right operand on every call;
- *   - else tfjs's own kernel (batched products broadcast over several axes, non-float32, empty tensors).
+ *   - a product over an empty inner dimension is zeros (tfjs's WASM kernel leaves the output uninitialised);
+ *   - else tfjs's own kernel (batched products broadcast over several axes, non-float32, empty outputs).
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeStatus } from "./native";
@@ -26,6 +27,7 @@ const ACTIVATIONS = ["linear", "relu", "relu6", "prelu", "leakyrelu", "sigmoid",
 interface WasmBackendWithMemory extends WasmBackendInternals {
   wasm: WasmBackendInternals["wasm"] & { asm: { memory: { buffer: ArrayBuffer } } };
   disposeData(dataId: object): void;
+  readSync(dataId: object): ArrayLike<number>;
 }
 
 /** The shape of one product C = op(A) op(B), batched over `batch` with A and B either per batch or shared. */
@@ -54,8 +56,15 @@ function planProduct(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, tr
   const batch = product(outer);
   const [batchA, batchB] = [product(a.shape.slice(0, -2)), product(b.shape.slice(0, -2))];
   if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return undefined;
-  if (m * n * k * batch === 0) return undefined;
+  if (m * n * batch === 0) return undefined; // an empty output: tfjs's kernel makes it
   return { m, n, k, batch, strideA: batchA === 1 ? 0 : m * k, strideB: batchB === 1 ? 0 : k * n, outShape: [...outer, m, n] };
+}
+
+/** A new float32 tensor of `shape` with every value `value`. */
+function filledOutput(be: WasmBackendWithMemory, shape: number[], value: number): tf.TensorInfo {
+  const out = be.makeOutput(shape, "float32");
+  new Float32Array(be.wasm.asm.memory.buffer, heapOffset(be, out), product(shape)).fill(value);
+  return out;
 }
 
 /** C = op(A) op(B) on the BLAS, into a new output. */
@@ -68,25 +77,26 @@ function blasProduct(be: WasmBackendWithMemory, a: tf.TensorInfo, b: tf.TensorIn
   return out;
 }
 
-/** A 2-D transpose into a new tensor (kernels/rows.c). */
+/** The transpose of a matrix (its last two axes; any leading axes have size 1) into a new tensor (kernels/rows.c). */
 function transposed(be: WasmBackendWithMemory, x: tf.TensorInfo): tf.TensorInfo {
-  const [rows, cols] = x.shape;
-  const out = be.makeOutput([cols, rows], "float32");
+  const [rows, cols] = x.shape.slice(-2);
+  const out = be.makeOutput([...x.shape.slice(0, -2), cols, rows], "float32");
   rowsModule(be).transpose_2d(heapOffset(be, x), heapOffset(be, out), rows, cols);
   return out;
 }
 
 type PlainProduct = (a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo;
 
-/** op(A) op(B) for 2-D operands as plain products (XNNPACK) on explicit transposes; temporaries freed. */
-function productOnTransposes(be: WasmBackendWithMemory, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, plain: PlainProduct): tf.TensorInfo {
+/**
+ * op(A) op(B) for single matrices as a plain product (XNNPACK) on explicit transposes; temporaries freed. With
+ * `swap`, Aᵀ B is computed as (Bᵀ A)ᵀ when B is the wider, so that the narrower matrix is the right operand, which
+ * XNNPACK repacks on every call.
+ */
+function productOnTransposes(be: WasmBackendWithMemory, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, plain: PlainProduct, swap: boolean): tf.TensorInfo {
   const temporaries: tf.TensorInfo[] = [];
   const keep = (t: tf.TensorInfo) => (temporaries.push(t), t);
   try {
-    if (transposeA && !transposeB && b.shape[1] > a.shape[1]) {
-      // Aᵀ B = (Bᵀ A)ᵀ: the narrower A goes on the right, where XNNPACK repacks.
-      return transposed(be, keep(plain(keep(transposed(be, b)), a)));
-    }
+    if (swap && transposeA && !transposeB && b.shape[b.shape.length - 1] > a.shape[a.shape.length - 1]) return transposed(be, keep(plain(keep(transposed(be, b)), a)));
     return plain(transposeA ? keep(transposed(be, a)) : a, transposeB ? keep(transposed(be, b)) : b);
   } finally {
     for (const t of temporaries) be.disposeData(t.dataId);
@@ -99,7 +109,8 @@ function onBlas(plan: ProductPlan, transposeA: boolean, transposeB: boolean): bo
   return transposeA || transposeB || plan.batch > 1 || 2 * plan.m * plan.n * plan.k >= BLAS_MIN_FLOPS;
 }
 
-const isMatrix = (t: tf.TensorInfo) => t.shape.length === 2;
+/** True for a single matrix: rank 2, or higher with every leading axis of size 1. */
+const isMatrix = (t: tf.TensorInfo) => product(t.shape.slice(0, -2)) === 1;
 
 /** `BatchMatMul` on the BLAS, or on XNNPACK with explicit transposes, else tfjs's own. */
 export function batchMatMulKernel(original: tf.KernelConfig): tf.KernelConfig {
@@ -110,17 +121,22 @@ export function batchMatMulKernel(original: tf.KernelConfig): tf.KernelConfig {
       const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
       const be = args.backend as unknown as WasmBackendWithMemory;
       const plan = planProduct(a, b, transposeA, transposeB);
+      if (plan?.k === 0) return filledOutput(be, plan.outShape, 0); // tfjs's WASM kernel leaves it uninitialised
       if (plan && onBlas(plan, transposeA, transposeB)) return blasProduct(be, a, b, transposeA, transposeB, plan);
       if (plan && (transposeA || transposeB) && isMatrix(a) && isMatrix(b)) {
         const plain: PlainProduct = (x, y) => original.kernelFunc({ ...args, inputs: { a: x, b: y }, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
-        return productOnTransposes(be, a, b, transposeA, transposeB, plain);
+        return productOnTransposes(be, a, b, transposeA, transposeB, plain, a.shape.length === 2 && b.shape.length === 2);
       }
       return original.kernelFunc(args);
     },
   };
 }
 
-/** `_FusedMatMul` (product, bias, activation) on the BLAS where the bias and prelu weights are per column or scalars, else tfjs's own. */
+/**
+ * `_FusedMatMul` (product, bias, activation) on the BLAS where the bias and prelu weights are per column or scalars;
+ * else tfjs's kernel — on explicit transposes for single matrices (its own transposed path returns wrong values with
+ * a bias in tfjs 4.22), and with a scalar bias spread to every column (it reads n values regardless).
+ */
 export function fusedMatMulKernel(original: tf.KernelConfig): tf.KernelConfig {
   return {
     ...original,
@@ -131,14 +147,27 @@ export function fusedMatMulKernel(original: tf.KernelConfig): tf.KernelConfig {
       const plan = planProduct(a, b, transposeA, transposeB);
       const code = ACTIVATIONS.indexOf(activation as (typeof ACTIVATIONS)[number]);
       const perColumn = (t: tf.TensorInfo | undefined) => t === undefined || (t.dtype === "float32" && t.shape.length <= 1 && (product(t.shape) === 1 || (plan !== undefined && product(t.shape) === plan.n)));
-      if (!plan || code < 0 || !perColumn(bias) || (code === 3 && (!prelu || !perColumn(prelu))) || !onBlas(plan, transposeA, transposeB)) return original.kernelFunc(args);
-      const out = blasProduct(be, a, b, transposeA, transposeB, plan);
       const status = nativeStatus();
-      if (status.active && (bias || code > 0)) {
-        const weights = code === 3 && prelu ? prelu : undefined;
-        status.addon.epilogue(be.wasm.asm.memory.buffer, heapOffset(be, out), plan.batch * plan.m, plan.n, bias ? heapOffset(be, bias) : 0, bias ? product(bias.shape) : 0, code, weights ? heapOffset(be, weights) : 0, weights ? product(weights.shape) : 0, leakyreluAlpha ?? 0);
+      if (status.active && plan && plan.k > 0 && code >= 0 && perColumn(bias) && (code !== 3 || (prelu && perColumn(prelu))) && onBlas(plan, transposeA, transposeB)) {
+        const out = blasProduct(be, a, b, transposeA, transposeB, plan);
+        if (bias || code > 0) {
+          const weights = code === 3 ? prelu : undefined;
+          status.addon.epilogue(be.wasm.asm.memory.buffer, heapOffset(be, out), plan.batch * plan.m, plan.n, bias ? heapOffset(be, bias) : 0, bias ? product(bias.shape) : 0, code, weights ? heapOffset(be, weights) : 0, weights ? product(weights.shape) : 0, leakyreluAlpha ?? 0);
+        }
+        return out;
       }
-      return out;
+      // tfjs's kernel reads a bias of n values: a scalar one is spread over the columns first.
+      const scalarBias = bias && plan && plan.n > 1 && product(bias.shape) === 1 ? filledOutput(be, [plan.n], be.readSync(bias.dataId)[0]) : undefined;
+      const inputs = scalarBias ? { ...args.inputs, bias: scalarBias } : args.inputs;
+      try {
+        if (plan && plan.k > 0 && (transposeA || transposeB) && isMatrix(a) && isMatrix(b)) {
+          const plain: PlainProduct = (x, y) => original.kernelFunc({ ...args, inputs: { ...inputs, a: x, b: y }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+          return productOnTransposes(be, a, b, transposeA, transposeB, plain, false);
+        }
+        return original.kernelFunc({ ...args, inputs });
+      } finally {
+        if (scalarBias) be.disposeData(scalarBias.dataId);
+      }
     },
   };
 }
