@@ -7,9 +7,9 @@
  */
 import { fork } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import type { DataFrame } from "danfojs-node";
+import { coreCount } from "../backend";
 import { ensureWritableFolder, writeJsonAtomic } from "../io";
 import { acquireFolderLock } from "../supervision";
 import { expandGrid, GridSpec, RunSpec } from "./grid";
@@ -80,7 +80,17 @@ function queueModule(): typeof import("../queue") {
 
 /** Number of worker processes used when none is given: the number of cores. */
 export function defaultWorkerCount(): number {
-  return Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
+  return coreCount();
+}
+
+/**
+ * The environment of a trial process when `parallel` trials share this machine: `TSML_THREADS` set to its share of
+ * the cores (at least 1), so that parallel trials do not oversubscribe them — unless `env` or this process already
+ * sets it.
+ */
+export function withThreadShare(env: Record<string, string> | undefined, parallel: number): Record<string, string> {
+  if (env?.TSML_THREADS !== undefined || process.env.TSML_THREADS !== undefined) return { ...(env ?? {}) };
+  return { ...(env ?? {}), TSML_THREADS: String(Math.max(1, Math.floor(coreCount() / Math.max(1, parallel)))) };
 }
 
 /** The compiled worker script forked for every run. */
@@ -191,14 +201,16 @@ async function runLockedGrid(spec: GridSpec, runs: RunSpec[], workers: number, g
     const queued = await queueModule().runTrialsOnQueue(jobs, { url: options.queue, runsDir: path.resolve(options.runsDir), env: options.env, attempts: options.attempts, onEvent: options.onEvent, log: options.log });
     queued.forEach((outcome, k) => (outcomes[pending[k]] = outcome));
   } else {
+    const parallel = Math.min(workers, pending.length);
+    const env = withThreadShare(options.env, parallel);
     const next = async (): Promise<void> => {
       for (let i = pending.shift(); i !== undefined; i = pending.shift()) {
         const job = jobOf(i);
         fs.mkdirSync(job.runDir, { recursive: true });
-        outcomes[i] = await startRunProcess(job, options).done;
+        outcomes[i] = await startRunProcess(job, { ...options, env }).done;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(workers, pending.length) }, next));
+    await Promise.all(Array.from({ length: parallel }, next));
   }
   const results = readGridResults(gridDir);
   return { gridDir, runs: outcomes, wallTimeSeconds: (Date.now() - started) / 1000, results, frame: resultsDataFrame(results) };

@@ -11,7 +11,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import type { Job } from "bullmq";
-import { readCompleteMetrics, startRunProcess, type RunEvent, type RunProcess } from "../experiments";
+import { readCompleteMetrics, startRunProcess, withThreadShare, type RunEvent, type RunProcess } from "../experiments";
 import { requirePositiveInteger } from "../util";
 import { loadBullmq, maskPassword, maskRedisUrl, probeRedis, queueConnection, DEFAULT_CONNECT_TIMEOUT_SECONDS } from "./connection";
 import { localTrialJob, trialEnvironment, TRIAL_QUEUE, type TrialJobData, type TrialProgress, type TrialResult, type TrialWorkerIdentity } from "./trials";
@@ -97,7 +97,7 @@ export async function startTrialWorker(options: TrialWorkerOptions): Promise<Tri
       const message: TrialProgress = { event, worker: identity };
       progressSent = progressSent.then(() => job.updateProgress(message as unknown as object)).catch((e: Error) => log(`trial ${jobId}: progress not sent (${maskPassword(e.message, options.url)})`));
     };
-    const trial: ActiveTrial = { process: startRunProcess(runJob, { env: trialEnvironment(job.data.env), onEvent: forward }), confirmedAt: Date.now() };
+    const trial: ActiveTrial = { process: startRunProcess(runJob, { env: withThreadShare(trialEnvironment(job.data.env), concurrency), onEvent: forward }), confirmedAt: Date.now() };
     active.set(jobId, trial);
     const onAbort = (): void => stop(jobId, "cancelled: the job lock was lost");
     signal?.addEventListener("abort", onAbort);
