@@ -1,22 +1,25 @@
 /**
  * Longformer benchmark, side by side with Hugging Face's PyTorch Longformer in the same run:
  *
- *   node dist/bench/longformer/forwardBackward.js [--lengths 1024 4096] [--repeats 3] [--checkpointing]
- *        [--base] [--step] [--hidden 128 --layers 2 --heads 4 --intermediate 512 --window 64 --vocab 1000] [--no-hf]
+ *   node dist/bench/longformer/forwardBackward.js [--lengths 1024 4096] [--repeats 3] [--threads 1 2] [--checkpointing]
+ *        [--base] [--step] [--hidden 128 --layers 2 --heads 4 --intermediate 512 --window 64 --vocab 1000] [--no-hf] [--help]
  *
  * Times forward + backward (loss gradients w.r.t. every parameter, through frugalVariableGrads as the Trainer
  * computes them) of LongformerForSequenceClassification at
  * batch 1 with dropout on, by default the bench configuration (hidden 128, 2 layers, 4 heads, window 64);
  * `--base` is longformer-base-4096 (768 hidden, 12 layers, 12 heads, 3072 intermediate, window 512, vocab 50265)
  * at 1024 tokens, and `--step` adds the optimizer: one full training step (forward, backward, AdamW).
- * Reports median process CPU time (WASM runs on one thread, so CPU time is the load-independent figure on a
- * shared machine), wall time, tokens per CPU-second and the process's peak RSS so far (lengths run in ascending
- * order, as in HF's script) and the WASM heap's size (its high-water mark: the heap never shrinks, and wasm32
- * caps it at 4 GiB). Then it runs `../shared/bench/hf/hf_fwdbwd_bench.py` with the same sizes on one
- * thread (after `bash ../shared/bench/hf/setup.sh`; see its README) and prints the ratios tsml / HF.
+ * At each thread count (`--threads`, default 1 and 2: the native BLAS's threads, and torch's) it reports median
+ * process CPU time (the load-independent figure on a shared machine), wall time, tokens per CPU-second, the
+ * process's peak RSS so far (lengths run in ascending order, as in HF's script) and the WASM heap's size (its
+ * high-water mark: the heap never shrinks, and wasm32 caps it at 4 GiB). Then it runs HF's
+ * `hf_fwdbwd_bench.py` with the same sizes and threads and prints the ratios tsml / HF. HF's set-up is looked for
+ * in `$HF_BENCH_DIR`, else `shared/bench/hf` beside the checkout; its Python sources in `$HF_ORACLE_ROOT`
+ * (default /tmp/hf-oracle): `bash shared/bench/hf/setup.sh` writes them (see its README).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend } from "../../src/backend";
@@ -26,6 +29,7 @@ import { AdamW, frugalVariableGrads } from "../../src/train";
 interface Options {
   lengths: number[];
   repeats: number;
+  threads: number[];
   checkpointing: boolean;
   step: boolean;
   hf: boolean;
@@ -34,6 +38,7 @@ interface Options {
 
 interface Measure {
   n: number;
+  threads: number;
   cpuMs: number;
   wallMs: number;
   peakRssMb: number;
@@ -50,11 +55,19 @@ function wasmHeapMb(): number | undefined {
 const BENCH_SIZES = { hidden: 128, layers: 2, heads: 4, intermediate: 512, window: 64, vocab: 1000 };
 const BASE_SIZES = { hidden: 768, layers: 12, heads: 12, intermediate: 3072, window: 512, vocab: 50265 };
 
+const USAGE = `usage: node dist/bench/longformer/forwardBackward.js [--lengths N ...] [--repeats R] [--threads T ...]
+    [--base] [--step] [--checkpointing] [--no-hf] [--hidden H --layers L --heads A --intermediate I --window W --vocab V]
+  --base           longformer-base-4096's sizes (default: the small bench configuration)
+  --step           a whole training step (forward, backward, AdamW) instead of forward + backward
+  --threads        thread counts to measure, tsml's native BLAS and torch alike (default 1 2)
+  --no-hf          skip Hugging Face's PyTorch Longformer`;
+
 function parseOptions(argv: string[]): Options {
   const base = argv.includes("--base");
   const options: Options = {
     lengths: base ? [1024] : [1024, 4096],
     repeats: base ? 1 : 3,
+    threads: [1, 2],
     checkpointing: argv.includes("--checkpointing"),
     step: argv.includes("--step"),
     hf: !argv.includes("--no-hf"),
@@ -66,8 +79,9 @@ function parseOptions(argv: string[]): Options {
     while (i + 1 < argv.length && /^\d+$/.test(argv[i + 1])) numbers.push(Number(argv[++i]));
     if (flag === "--lengths") options.lengths = numbers;
     else if (flag === "--repeats") options.repeats = numbers[0];
+    else if (flag === "--threads") options.threads = numbers;
     else if (flag.slice(2) in options.sizes) options.sizes[flag.slice(2) as keyof Options["sizes"]] = numbers[0];
-    else if (!["--base", "--step", "--checkpointing", "--no-hf"].includes(flag)) throw new Error(`unknown option ${flag}`);
+    else if (!["--base", "--step", "--checkpointing", "--no-hf"].includes(flag)) throw new Error(`unknown option ${flag}\n${USAGE}`);
   }
   return options;
 }
@@ -82,7 +96,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-function measureTsml(options: Options): Measure[] {
+function measureTsml(options: Options, threads: number): Measure[] {
   const { sizes } = options;
   const model = LongformerForSequenceClassification.create(
     {
@@ -121,7 +135,7 @@ function measureTsml(options: Options): Measure[] {
     }
     if (tf.memory().numTensors !== before) throw new Error(`tensor leak: ${tf.memory().numTensors - before} tensors per step`);
     ids.dispose();
-    results.push({ n, cpuMs: median(cpu), wallMs: median(wall), peakRssMb: process.resourceUsage().maxRSS / 1024, wasmHeapMb: wasmHeapMb() });
+    results.push({ n, threads, cpuMs: median(cpu), wallMs: median(wall), peakRssMb: process.resourceUsage().maxRSS / 1024, wasmHeapMb: wasmHeapMb() });
   }
   labels.dispose();
   optimizer?.dispose();
@@ -129,17 +143,22 @@ function measureTsml(options: Options): Measure[] {
   return results;
 }
 
-/** Runs HF's script (Debian's torch, one thread) with the same sizes; null when it is not set up here. */
-function measureHf(options: Options): Measure[] | null {
-  const hfDir = path.resolve(__dirname, "..", "..", "..", "..", "shared", "bench", "hf");
+/** HF's bench folder: `$HF_BENCH_DIR`, else shared/bench/hf beside the checkout. */
+function hfBenchDir(): string {
+  return process.env.HF_BENCH_DIR ?? path.resolve(__dirname, "..", "..", "..", "..", "shared", "bench", "hf");
+}
+
+/** Runs HF's script (Debian's torch, `threads` threads) with the same sizes; null when it is not set up here. */
+function measureHf(options: Options, threads: number): Measure[] | null {
+  const hfDir = hfBenchDir();
   const root = process.env.HF_ORACLE_ROOT ?? "/tmp/hf-oracle";
   if (!fs.existsSync(path.join(hfDir, "hf_fwdbwd_bench.py")) || !fs.existsSync(path.join(root, "src"))) {
-    console.log(`HF PyTorch: not set up (see ${path.join(hfDir, "README.md")}); tsml numbers only`);
+    console.log(`HF PyTorch: not set up (no ${path.join(hfDir, "hf_fwdbwd_bench.py")} (HF_BENCH_DIR) or no ${path.join(root, "src")} (HF_ORACLE_ROOT); see ${path.join(hfDir, "README.md")}); tsml numbers only`);
     return null;
   }
   const s = options.sizes;
   const args = [
-    path.join(hfDir, "hf_fwdbwd_bench.py"), "--threads", "1", "--repeats", String(options.repeats), "--lengths", ...options.lengths.map(String),
+    path.join(hfDir, "hf_fwdbwd_bench.py"), "--threads", String(threads), "--repeats", String(options.repeats), "--lengths", ...options.lengths.map(String),
     "--hidden", String(s.hidden), "--layers", String(s.layers), "--heads", String(s.heads), "--intermediate", String(s.intermediate),
     "--window", String(s.window), "--vocab", String(s.vocab), ...(options.checkpointing ? ["--checkpointing"] : []),
   ];
@@ -155,38 +174,43 @@ function measureHf(options: Options): Measure[] | null {
     .filter((line) => line.startsWith("{"))
     .map((line) => {
       const r = JSON.parse(line) as { n: number; ms: number; cpu_ms: number; peak_rss_mb: number };
-      return { n: r.n, cpuMs: r.cpu_ms, wallMs: r.ms, peakRssMb: r.peak_rss_mb };
+      return { n: r.n, threads, cpuMs: r.cpu_ms, wallMs: r.ms, peakRssMb: r.peak_rss_mb };
     });
 }
 
-function main(): Promise<void> {
+async function main(): Promise<void> {
+  if (process.argv.includes("--help")) return console.log(USAGE);
   const options = parseOptions(process.argv.slice(2));
-  return initBackend().then((info) => {
-    console.log(describeBackend(info));
-    const s = options.sizes;
-    const what = options.step ? "training step (forward, backward, AdamW)" : "forward + backward";
+  const s = options.sizes;
+  const what = options.step ? "training step (forward, backward, AdamW)" : "forward + backward";
+  console.log(
+    `${what}, batch 1, dropout 0.1, checkpointing ${options.checkpointing ? "on" : "off"}: hidden ${s.hidden}, ${s.layers} layers, ` +
+      `${s.heads} heads, intermediate ${s.intermediate}, window ${s.window}, vocab ${s.vocab}; median of ${options.repeats}; load ${os.loadavg()[0].toFixed(2)}`,
+  );
+  const tsml: Measure[] = [];
+  const hf: Measure[] = [];
+  for (const threads of options.threads) {
+    console.log(describeBackend(await initBackend({ threads })));
+    tsml.push(...measureTsml(options, threads));
+    if (options.hf) hf.push(...(measureHf(options, threads) ?? []));
+  }
+  const ratio = (a: number, b?: number) => (b ? (a / b).toFixed(2) : "—");
+  const shown = (v?: number) => (v === undefined ? "—" : v.toFixed(0));
+  console.log("| tokens | threads | tsml CPU ms | HF CPU ms | CPU ratio | tsml wall ms | HF wall ms | wall ratio | tsml peak RSS MB | HF peak RSS MB | tsml WASM heap MB | tsml tokens/CPU-s |");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const t of tsml) {
+    const h = hf.find((r) => r.n === t.n && r.threads === t.threads);
     console.log(
-      `${what}, batch 1, dropout 0.1, checkpointing ${options.checkpointing ? "on" : "off"}: hidden ${s.hidden}, ${s.layers} layers, ` +
-        `${s.heads} heads, intermediate ${s.intermediate}, window ${s.window}, vocab ${s.vocab}; median of ${options.repeats}`,
+      `| ${t.n} | ${t.threads} | ${shown(t.cpuMs)} | ${shown(h?.cpuMs)} | ${ratio(t.cpuMs, h?.cpuMs)} | ${shown(t.wallMs)} | ${shown(h?.wallMs)} | ${ratio(t.wallMs, h?.wallMs)} | ` +
+        `${shown(t.peakRssMb)} | ${shown(h?.peakRssMb)} | ${shown(t.wasmHeapMb)} | ${(t.n / (t.cpuMs / 1000)).toFixed(0)} |`,
     );
-    const tsml = measureTsml(options);
-    const hf = options.hf ? measureHf(options) : null;
-    console.log("| tokens | tsml CPU ms | HF CPU ms | CPU ratio | tsml peak RSS MB | HF peak RSS MB | RSS ratio | tsml WASM heap MB | tsml tokens/CPU-s |");
-    console.log("|---|---|---|---|---|---|---|---|---|");
-    tsml.forEach((t) => {
-      const h = hf?.find((r) => r.n === t.n);
-      const ratio = (a: number, b?: number) => (b ? (a / b).toFixed(2) : "—");
-      console.log(
-        `| ${t.n} | ${t.cpuMs.toFixed(0)} | ${h ? h.cpuMs.toFixed(0) : "—"} | ${ratio(t.cpuMs, h?.cpuMs)} | ${t.peakRssMb.toFixed(0)} | ` +
-          `${h ? h.peakRssMb.toFixed(0) : "—"} | ${ratio(t.peakRssMb, h?.peakRssMb)} | ${t.wasmHeapMb?.toFixed(0) ?? "—"} | ${(t.n / (t.cpuMs / 1000)).toFixed(0)} |`,
-      );
-    });
-    if (options.step && hf) console.log("(HF's script times forward + backward only; tsml's column includes the AdamW update.)");
-    if (tsml.length > 1) {
-      const [first, last] = [tsml[0], tsml[tsml.length - 1]];
-      console.log(`tsml cpu(${last.n}) / cpu(${first.n}) = ${(last.cpuMs / first.cpuMs).toFixed(2)} (linear: ${(last.n / first.n).toFixed(0)})`);
-    }
-  });
+  }
+  if (options.step && hf.length > 0) console.log("(HF's script times forward + backward only; tsml's column includes the AdamW update.)");
+  const oneThread = tsml.filter((t) => t.threads === options.threads[0]);
+  if (oneThread.length > 1) {
+    const [first, last] = [oneThread[0], oneThread[oneThread.length - 1]];
+    console.log(`tsml cpu(${last.n}) / cpu(${first.n}) = ${(last.cpuMs / first.cpuMs).toFixed(2)} at ${first.threads} thread(s) (linear: ${(last.n / first.n).toFixed(0)})`);
+  }
 }
 
 main().catch((e) => {
