@@ -6,7 +6,7 @@
  * `createConverter`, and the TypeScript module's exports can't be patched (they are non-configurable getters), so
  * this file loads tslab's converter module once more with its own `require`, handing it a copy of TypeScript
  * whose two entry points add source-map options. The maps of the last conversion are then read with `takeMaps`.
- * Nothing else about the conversion changes.
+ * Nothing else about the conversion changes, except its timers (see `withOneRebuildTimer`).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -31,13 +31,64 @@ export interface MappedConverter {
 const INLINE_MAP = /^\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/m;
 const MAP_COMMENT = /^\/\/# sourceMappingURL=.*$/gm;
 
+/** The timer functions of TypeScript's watch host. */
+interface WatchTimers {
+  setTimeout?(callback: (...args: unknown[]) => void, ms: number, ...args: unknown[]): unknown;
+  clearTimeout?(timer: unknown): void;
+}
+
+/**
+ * Makes TypeScript's watch timers fit tslab's one. tslab runs TypeScript's watch program without real timers: its
+ * host keeps ONE pending timer and fires it itself when a cell is converted, and throws "Unexpected pending
+ * rebuildTimer" when TypeScript asks for a second. TypeScript has two (a program update and, when a watched folder
+ * changes — a module installed, a folder rebuilt under the notebook — an invalidation of failed module lookups,
+ * which itself schedules an update), so a file change between cells broke every later cell and completion. Here
+ * all of TypeScript's pending timers share tslab's one, and all run (in order, including those they schedule) when
+ * tslab fires it.
+ */
+function withOneRebuildTimer<Host extends WatchTimers>(host: Host): Host {
+  const tslabSetTimeout = host.setTimeout?.bind(host);
+  const tslabClearTimeout = host.clearTimeout?.bind(host);
+  if (!tslabSetTimeout || !tslabClearTimeout) return host;
+  const pending = new Map<object, () => void>();
+  let registered: unknown;
+  let running = false;
+  const runAll = () => {
+    registered = undefined;
+    running = true;
+    try {
+      for (let pass = 0; pass < 100 && pending.size > 0; pass++) {
+        const due = [...pending.values()];
+        pending.clear();
+        for (const callback of due) callback();
+      }
+    } finally {
+      running = false;
+    }
+  };
+  host.setTimeout = (callback, _ms, ...args) => {
+    const timer = {};
+    pending.set(timer, () => callback(...args));
+    if (!running && registered === undefined) registered = tslabSetTimeout(runAll, 0);
+    return timer;
+  };
+  host.clearTimeout = (timer) => {
+    pending.delete(timer as object);
+    if (pending.size === 0 && registered !== undefined && !running) {
+      tslabClearTimeout(registered);
+      registered = undefined;
+    }
+  };
+  return host;
+}
+
 /** Creates tslab's converter (as `createConverter({ isJS: false, isBrowser: false })` does) with source maps. */
 export function createMappedConverter(): MappedConverter {
   let last: ConversionMaps | undefined;
   const ts: typeof realTs = { ...realTs };
   Object.assign(ts, {
     createWatchCompilerHost: (roots: string[], options: realTs.CompilerOptions, ...rest: unknown[]) =>
-      (realTs.createWatchCompilerHost as (...args: unknown[]) => unknown)(roots, { ...options, inlineSourceMap: true }, ...rest),
+      withOneRebuildTimer((realTs.createWatchCompilerHost as (...args: unknown[]) => WatchTimers)(roots, { ...options, inlineSourceMap: true }, ...rest)),
     transpileModule: (input: string, options: realTs.TranspileOptions): realTs.TranspileOutput => {
       last = undefined;
       if (typeof input !== "string") return realTs.transpileModule(input, options);

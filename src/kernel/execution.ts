@@ -55,7 +55,12 @@ export class CellExecutor<Tag = unknown> {
   /** Cell-level variables live here (tslab compiles `let x` in a cell to `exports.x`). */
   private readonly locals: Record<string, unknown> = {};
 
-  constructor(private readonly cwd: string, private readonly packageRoot: string, private readonly interrupts: InterruptController<Tag>) {
+  constructor(
+    private readonly cwd: string,
+    private readonly packageRoot: string,
+    private readonly interrupts: InterruptController<Tag>,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {
     this.modules = new CellModules(cwd, packageRoot);
     const target = this.locals;
     const exports = new Proxy(target, {
@@ -77,6 +82,25 @@ export class CellExecutor<Tag = unknown> {
       this.mapped.converter.addModule("__tsml_kernel_globals__", KERNEL_GLOBALS);
     }
     return this.mapped.converter;
+  }
+
+  /**
+   * Calls the converter; if it throws (its own state broke: a compile error is a diagnostic, never a throw), the
+   * converter is created afresh and the call is made once more, so that one bad state never outlives a request.
+   */
+  private withConverter<T>(use: (converter: Converter) => T): T {
+    try {
+      return use(this.warmUp());
+    } catch (err) {
+      this.log(`the TypeScript converter failed (${err instanceof Error ? err.message : String(err)}); starting a new one`);
+      try {
+        this.mapped?.converter.close();
+      } catch {
+        // a broken converter may fail to close; it is dropped either way
+      }
+      this.mapped = undefined;
+      return use(this.warmUp());
+    }
   }
 
   /**
@@ -120,7 +144,7 @@ export class CellExecutor<Tag = unknown> {
       this.backendReady = Promise.resolve(undefined);
     }
     const cell = expandShorthandProperties(code);
-    const converted = this.warmUp().convert(this.previousDeclarations, cell.code);
+    const converted = this.withConverter((converter) => converter.convert(this.previousDeclarations, cell.code));
     const conversion = this.mapped!.takeMaps();
     if (converted.sideOutputs) this.modules.addLocalModules(converted.sideOutputs);
     if (converted.diagnostics.length > 0) {
@@ -163,13 +187,13 @@ export class CellExecutor<Tag = unknown> {
 
   /** Completion candidates at `position` (a UTF-16 offset into `code`). */
   complete(code: string, position: number): Completion {
-    const info = this.warmUp().complete(this.previousDeclarations, code, position);
+    const info = this.withConverter((converter) => converter.complete(this.previousDeclarations, code, position));
     return { start: info.start, end: info.end, matches: info.candidates };
   }
 
   /** Type and documentation of the symbol at `position`, as text, or undefined. */
   inspect(code: string, position: number): string | undefined {
-    const info = this.warmUp().inspect(this.previousDeclarations, code, position);
+    const info = this.withConverter((converter) => converter.inspect(this.previousDeclarations, code, position));
     if (!info) return undefined;
     const { printQuickInfo } = require("tslab/dist/inspect") as typeof import("tslab/dist/inspect");
     return printQuickInfo(info) || undefined;

@@ -22,13 +22,13 @@ export async function startKernel(connectionFile: string): Promise<void> {
   watchParentProcess();
   const packageRoot = tsmlPackageRoot();
   const interrupts = new InterruptController<JupyterMessage>();
-  const executor = new CellExecutor<JupyterMessage>(process.cwd(), packageRoot, interrupts);
   let session: KernelSession | undefined;
   const log = captureProcessOutput({
     stream: (name, text) => session?.stream(name, text),
     displayData: (type, content) => session?.displayData(type, content),
     clearOutput: (wait) => session?.clearOutput(wait),
   });
+  const executor = new CellExecutor<JupyterMessage>(process.cwd(), packageRoot, interrupts, log);
   const sockets = new KernelSockets(info, log);
   const exitKernel = refuseProcessExitInCells(interrupts);
   session = new KernelSession(sockets, executor, interrupts, kernelIdentity(), log, exitKernel);

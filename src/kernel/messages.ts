@@ -102,6 +102,9 @@ export type ExecuteReply =
   | ({ status: "error"; execution_count: number } & ErrorContent)
   | { status: "aborted" };
 
+/** The reply to any request the kernel failed to handle (`<type>_reply` for `<type>_request`). */
+export type ErrorReply = { status: "error" } & ErrorContent;
+
 /** complete_reply: the matches and the range of code they replace. */
 export type CompleteReply = {
   status: "ok";

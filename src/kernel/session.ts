@@ -11,6 +11,7 @@ import type {
   CompleteReply,
   CompleteRequest,
   DisplayDataContent,
+  ErrorReply,
   ExecuteReply,
   ExecuteRequest,
   InspectReply,
@@ -143,7 +144,12 @@ export class KernelSession implements OutputSink {
           this.log(`ignored a ${type}`);
       }
     } catch (err) {
+      // Whatever threw, the client gets its reply (an error reply), so it never waits for one forever.
       this.log(`failed to handle ${type}: ${err instanceof Error ? err.stack : String(err)}`);
+      if (type.endsWith("_request")) {
+        const content: ErrorReply = { status: "error", ...describeError(err) };
+        await send(makeMessage(type.replace(/_request$/, "_reply"), content, request, request.identities)).catch(() => undefined);
+      }
     }
     this.publish("status", { execution_state: "idle" }, request);
   }

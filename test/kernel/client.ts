@@ -119,6 +119,11 @@ export class KernelClient {
     return this.iopubMessages.find(predicate)!;
   }
 
+  /** The iopub messages received so far that satisfy `predicate`. */
+  iopubReceived(predicate: (m: JupyterMessage) => boolean): JupyterMessage[] {
+    return this.iopubMessages.filter(predicate);
+  }
+
   /** Sends SIGINT to the kernel process (interrupt_mode "signal"). */
   interrupt(): void {
     this.process.kill("SIGINT");

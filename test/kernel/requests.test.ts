@@ -1,0 +1,74 @@
+/** Every request gets its reply, through the real Jupyter protocol: while files change under the kernel's folder. */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import type { KernelClient } from "./client";
+import type { JupyterMessage } from "../../src/kernel/wire";
+import { tempDir } from "../helpers";
+import { installTestKernelspec, startKernel } from "./harness";
+
+function resultText(outputs: JupyterMessage[]): string | undefined {
+  const result = outputs.find((m) => m.header.msg_type === "execute_result");
+  return (result?.content.data as Record<string, string> | undefined)?.["text/plain"];
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("kernel: never deaf", function () {
+  this.timeout(240_000);
+  let kernel: KernelClient;
+  const notebookDir = tempDir("tsml-notebook-deaf-");
+
+  before(async () => {
+    kernel = await startKernel(installTestKernelspec(), notebookDir);
+  });
+  after(async () => kernel?.shutdown());
+
+  it("cells, complete and inspect keep working while the files a cell imports are rebuilt under the kernel's folder", async () => {
+    const helper = path.join(notebookDir, "lib", "helper.ts");
+    const write = (factor: number) => {
+      fs.mkdirSync(path.dirname(helper), { recursive: true });
+      fs.writeFileSync(helper, `/** Multiplies by ${factor}. */\nexport function scale(x: number): number {\n  return ${factor} * x;\n}\n`);
+    };
+    write(3);
+    const first = await kernel.execute('import { scale } from "./lib/helper";\nscale(14)');
+    assert.strictEqual(first.reply.content.status, "ok", JSON.stringify(first.reply.content));
+    assert.strictEqual(resultText(first.outputs), "42");
+    // A module not installed yet: TypeScript watches the folders where it looked for it.
+    const missing = await kernel.execute('import { z } from "later";\nz');
+    assert.match(String(missing.reply.content.evalue), /Cannot find module 'later'/);
+    const installed = path.join(notebookDir, "node_modules", "later");
+    const check = async (what: string) => {
+      const cell = await kernel.execute(`"${what}"`);
+      assert.strictEqual(cell.reply.content.status, "ok", `${what}: ${JSON.stringify(cell.reply.content)}`);
+      assert.strictEqual(resultText(cell.outputs), `'${what}'`);
+      const completion = await kernel.request("complete_request", { code: "Math.ma", cursor_pos: 7 }, "shell", 30_000);
+      assert.strictEqual(completion.content.status, "ok", `${what}: ${JSON.stringify(completion.content)}`);
+      assert.ok((completion.content.matches as string[]).includes("max"), JSON.stringify(completion.content));
+      const inspection = await kernel.request("inspect_request", { code: "scale", cursor_pos: 3, detail_level: 0 }, "shell", 30_000);
+      assert.strictEqual(inspection.content.status, "ok", `${what}: ${JSON.stringify(inspection.content)}`);
+      assert.match(String((inspection.content.data as Record<string, string>)["text/plain"]), /scale\(x: number\): number/);
+    };
+    for (let round = 0; round < 2; round++) {
+      // The missing module gets installed, the imported file's folder is emptied and written again (as `npm run
+      // build` does with dist/), the module is removed again.
+      fs.mkdirSync(installed, { recursive: true });
+      fs.writeFileSync(path.join(installed, "index.d.ts"), "export declare const z: number;\n");
+      await pause(2000);
+      await check(`installed ${round}`);
+      fs.rmSync(path.dirname(helper), { recursive: true, force: true });
+      await pause(300);
+      write(4 + round);
+      await pause(2000);
+      await check(`rebuilt ${round}`);
+      fs.rmSync(path.join(notebookDir, "node_modules"), { recursive: true, force: true });
+      await pause(2000);
+      await check(`removed ${round}`);
+    }
+    const reimported = await kernel.execute('import { scale as rescaled } from "./lib/helper";\nrescaled(10)');
+    assert.strictEqual(reimported.reply.content.status, "ok", JSON.stringify(reimported.reply.content));
+    assert.strictEqual(resultText(reimported.outputs), "50");
+    const errors = kernel.iopubReceived((m) => m.header.msg_type === "error").map((m) => m.content.traceback);
+    assert.strictEqual(errors.length, 1, `only the missing module's error: ${JSON.stringify(errors)}`);
+  });
+});
