@@ -149,7 +149,7 @@ export class CellExecutor<Tag = unknown> {
     if (converted.sideOutputs) this.modules.addLocalModules(converted.sideOutputs);
     if (converted.diagnostics.length > 0) {
       const inCell = converted.diagnostics.map((d) => (d.fileName ? d : { ...d, start: originalPosition(cell, d.start), end: originalPosition(cell, d.end) }));
-      return { ok: false, error: describeDiagnostics(inCell) };
+      return { ok: false, error: describeDiagnostics(inCell, { label: run.label, source: code }) };
     }
     if (!converted.output) {
       this.previousDeclarations = converted.declOutput ?? "";

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import { CellExecutor } from "./execution";
 import { InterruptController } from "./interrupt";
 import { HeapWatch } from "./memory";
-import { captureProcessOutput, installDisplayHook } from "./output";
+import { captureProcessOutput, dropKernelLoaderWarning, installDisplayHook } from "./output";
 import { tsmlPackageRoot, tsmlPackageVersion } from "../package";
 import { watchParentProcess } from "../supervision";
 import { KernelSession } from "./session";
@@ -33,6 +33,7 @@ export async function startKernel(connectionFile: string): Promise<void> {
   const exitKernel = refuseProcessExitInCells(interrupts);
   session = new KernelSession(sockets, executor, interrupts, kernelIdentity(), log, exitKernel);
   installDisplayHook(session);
+  dropKernelLoaderWarning();
   interrupts.install();
   process.on("uncaughtException", (err) => session!.lateError("Uncaught exception (in a callback or timer)", err));
   process.on("unhandledRejection", (reason) => session!.lateError("Unhandled promise rejection", reason));

@@ -27,6 +27,22 @@ export function captureProcessOutput(sink: OutputSink): (message: string) => voi
   return (message: string) => void realStderrWrite(`[tsml kernel] ${message}\n`);
 }
 
+/**
+ * Drops the one warning that the kernel itself causes in cells: Node's ExperimentalWarning for
+ * `vm.USE_MAIN_CONTEXT_DEFAULT_LOADER`, which the kernel's loading of ES-module-only packages uses (see modules.ts).
+ * Every other warning is shown as before.
+ */
+export function dropKernelLoaderWarning(): void {
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+    const text = typeof warning === "string" ? warning : warning instanceof Error ? warning.message : "";
+    const option = rest[0];
+    const type = typeof option === "string" ? option : (option as { type?: unknown } | undefined)?.type ?? (warning instanceof Error ? warning.name : undefined);
+    if (type === "ExperimentalWarning" && text.startsWith("vm.USE_MAIN_CONTEXT_DEFAULT_LOADER ")) return;
+    emitWarning(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
 /** Installs `globalThis.__tsmlKernel` (the display contract of src/display) and globals `display(value)`, `clearOutput(wait)`. */
 export function installDisplayHook(sink: OutputSink): void {
   const content = (bundle: MimeBundle, displayId?: string): DisplayDataContent => ({

@@ -40,4 +40,32 @@ describe("kernel: outputs", function () {
     assert.match(String(table["text/html"]), /<td>spam<\/td><td>3<\/td><td>0.75<\/td>/);
     assert.strictEqual((table[DATARESOURCE] as { data: unknown[] }).data.length, 2);
   });
+
+  it("a TypeScript diagnostic shows as a runtime error does: In[n]:line, the source line, carets under the span", async () => {
+    const code = 'const fine = 1;\nconst wrong: number = "seven";\nMath.max(fine, wrong)';
+    const { reply, outputs } = await kernel.execute(code);
+    assert.strictEqual(reply.content.ename, "TypeScriptError");
+    const count = reply.content.execution_count;
+    const [error] = ofType(outputs, "error");
+    const traceback = error.content.traceback as string[];
+    const start = code.split("\n")[1].indexOf("wrong");
+    assert.deepStrictEqual(traceback.slice(0, 4), [
+      `In[${count}]:2`,
+      'const wrong: number = "seven";',
+      `${" ".repeat(start)}${"^".repeat("wrong".length)}`,
+      "TypeScriptError: TS2322: Type 'string' is not assignable to type 'number'.",
+    ]);
+    assert.strictEqual(traceback.at(-1), "the cell did not compile (1 error)");
+    assert.strictEqual(reply.content.evalue, "Type 'string' is not assignable to type 'number'.");
+  });
+
+  it("the first ES-module-only import shows no ExperimentalWarning for vm.USE_MAIN_CONTEXT_DEFAULT_LOADER; other warnings show", async () => {
+    const { reply, outputs } = await kernel.execute(
+      'import * as vl from "vega-lite";\nawait new Promise((resolve) => setTimeout(resolve, 200));\nprocess.emitWarning("a warning of the cell\'s own", "ExperimentalWarning");\nawait new Promise((resolve) => setTimeout(resolve, 200));\ntypeof vl.compile',
+    );
+    assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
+    const text = ofType(outputs, "stream").map((m) => String(m.content.text)).join("");
+    assert.doesNotMatch(text, /USE_MAIN_CONTEXT_DEFAULT_LOADER/);
+    assert.match(text, /ExperimentalWarning: a warning of the cell's own/);
+  });
 });
