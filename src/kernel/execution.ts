@@ -33,6 +33,10 @@ const KERNEL_GLOBALS = `declare global {
   function display(value: unknown): Promise<{ readonly displayId: string; update(value: unknown): Promise<void> }>;
   /** Clears this cell's output; with wait = true only when the next output arrives (no flicker in loops). */
   function clearOutput(wait?: boolean): void;
+  /** Asks the notebook user for a line of text (the client must allow stdin; nbconvert does not). */
+  function input(prompt?: string): Promise<string>;
+  /** Asks the notebook user for a secret: the front-end hides what is typed. */
+  function password(prompt?: string): Promise<string>;
 }`;
 
 /** Who runs a cell: the tag its async context carries (the request), and how its stack frames are labelled. */

@@ -9,6 +9,7 @@ import { tsmlPackageRoot, tsmlPackageVersion } from "../package";
 import { watchParentProcess } from "../supervision";
 import { KernelSession } from "./session";
 import { KernelSockets } from "./sockets";
+import { StdinChannel } from "./stdin";
 import type { ConnectionInfo, JupyterMessage } from "./wire";
 
 /** Starts the kernel for the connection file at `connectionFile` and resolves once its sockets are bound. */
@@ -39,7 +40,9 @@ export async function startKernel(connectionFile: string): Promise<void> {
   process.on("unhandledRejection", (reason) => session!.lateError("Unhandled promise rejection", reason));
   new HeapWatch((text) => session?.stream("stderr", text)).start();
   await sockets.bind();
-  sockets.listen((m) => session!.onShell(m), (m) => session!.onControl(m));
+  const stdin = new StdinChannel(session);
+  stdin.installGlobals();
+  sockets.listen((m) => session!.onShell(m), (m) => session!.onControl(m), (m) => stdin.onMessage(m));
   session.announceStarting();
   // Load the TypeScript compiler and start the best compute backend once the sockets answer, so kernel_info and
   // heartbeats are served at once; the first cell waits for the backend.

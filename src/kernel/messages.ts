@@ -21,7 +21,7 @@ export type ExecuteRequest = {
   store_history: boolean;
   /** Expressions to evaluate after the cell (this kernel evaluates none and replies with {}). */
   user_expressions: Record<string, string>;
-  /** Whether the frontend can answer input_request (this kernel never asks). */
+  /** Whether the frontend can answer input_request (`await input()` in a cell fails clearly when false). */
   allow_stdin: boolean;
   /** Abort the queued execute_requests when this cell fails (default true). */
   stop_on_error: boolean;
@@ -162,6 +162,9 @@ export type ExecuteInputContent = { code: string; execution_count: number };
 
 /** execute_result: the value of a cell's last expression. */
 export type ExecuteResultContent = { execution_count: number; data: Record<string, unknown>; metadata: Record<string, unknown> };
+
+/** input_request (stdin channel): ask the user for a line of text. */
+export type InputRequestContent = { prompt: string; password: boolean };
 
 /** The content of each reply this kernel sends, by msg_type. */
 export type ReplyContents = {

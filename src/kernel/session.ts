@@ -15,6 +15,7 @@ import type {
   ExecuteReply,
   ExecuteRequest,
   InspectReply,
+  InputRequestContent,
   InspectRequest,
   IOPubContents,
   IsCompleteReply,
@@ -25,6 +26,7 @@ import type {
   ShutdownRequest,
 } from "./messages";
 import { KernelSockets } from "./sockets";
+import type { StdinHost } from "./stdin";
 import { JupyterMessage, PROTOCOL_VERSION, makeMessage } from "./wire";
 
 /** Facts about this kernel that kernel_info_reply reports. */
@@ -34,7 +36,7 @@ export interface KernelIdentity {
 }
 
 /** Handles shell and control requests for one kernel process. */
-export class KernelSession implements OutputSink {
+export class KernelSession implements OutputSink, StdinHost {
   private executionCount = 0;
   private shellQueue: Promise<void> = Promise.resolve();
   /** Shell requests received so far; queued execute_requests up to `abortThrough` are aborted (stop_on_error). */
@@ -88,6 +90,16 @@ export class KernelSession implements OutputSink {
   /** Publishes a clear_output message for the running cell. */
   clearOutput(wait: boolean): void {
     this.publish("clear_output", { wait });
+  }
+
+  /** The request whose cell (or whose timer or callback) is running now. */
+  currentRequest(): JupyterMessage | undefined {
+    return this.interrupts.contextTag() ?? this.outputParent;
+  }
+
+  /** Sends an input_request to the client that sent `parent`. */
+  async sendInputRequest(content: InputRequestContent, parent: JupyterMessage): Promise<void> {
+    await this.sockets.sendStdin(makeMessage("input_request", content, parent, parent.identities));
   }
 
   /** Publishes the "starting" status once the sockets are bound. */

@@ -52,10 +52,11 @@ export class KernelSockets {
     ]);
   }
 
-  /** Starts receiving: shell and control requests go to their listeners, heartbeats are echoed. */
-  listen(onShell: MessageListener, onControl: MessageListener): void {
+  /** Starts receiving: shell, control and stdin messages go to their listeners, heartbeats are echoed. */
+  listen(onShell: MessageListener, onControl: MessageListener, onStdin: MessageListener): void {
     void this.receiveLoop(this.shell, onShell);
     void this.receiveLoop(this.control, onControl);
+    void this.receiveLoop(this.stdin, onStdin);
     void this.echoHeartbeats();
   }
 
@@ -67,6 +68,11 @@ export class KernelSockets {
   /** Sends a reply on the control channel. */
   replyControl(message: JupyterMessage): Promise<void> {
     return this.sendOn(this.control, message);
+  }
+
+  /** Sends a message (an input_request) on the stdin channel. */
+  sendStdin(message: JupyterMessage): Promise<void> {
+    return this.sendOn(this.stdin, message);
   }
 
   /** Publishes a message on iopub. */

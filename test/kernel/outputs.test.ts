@@ -68,4 +68,22 @@ describe("kernel: outputs", function () {
     assert.doesNotMatch(text, /USE_MAIN_CONTEXT_DEFAULT_LOADER/);
     assert.match(text, /ExperimentalWarning: a warning of the cell's own/);
   });
+
+  it("await input() / password() ask the client through input_request; a client without stdin gets a clear error", async () => {
+    const asked: [string, boolean][] = [];
+    kernel.onInputRequest((prompt, password) => {
+      asked.push([prompt, password]);
+      return password ? "s3cret" : "Ada";
+    });
+    const code = 'const who = await input("Your name: ");\nconst secret = await password("Token: ");\n`${who} ${secret.length}`';
+    const { reply, outputs } = await kernel.execute(code, 60_000, { allowStdin: true });
+    assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
+    assert.deepStrictEqual(asked, [["Your name: ", false], ["Token: ", true]]);
+    const [result] = ofType(outputs, "execute_result");
+    assert.strictEqual((result.content.data as Record<string, string>)["text/plain"], "'Ada 6'");
+    const refused = await kernel.execute('await input("Your name: ")');
+    assert.strictEqual(refused.reply.content.ename, "StdinNotAllowedError");
+    assert.match(String(refused.reply.content.evalue), /input\("Your name: "\): this client cannot answer input requests \(.*allow_stdin: false/);
+    assert.strictEqual(asked.length, 2, "no input_request without allow_stdin");
+  });
 });
