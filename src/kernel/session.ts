@@ -6,7 +6,7 @@ import { describeError, ErrorContent } from "./errors";
 import { CellExecutor } from "./execution";
 import { KernelHistory } from "./history";
 import { InterruptController } from "./interrupt";
-import { OutputSink, toJupyterData } from "./output";
+import { OutputSink, StreamBuffer, toJupyterData } from "./output";
 import type {
   CompleteReply,
   CompleteRequest,
@@ -45,6 +45,8 @@ export class KernelSession implements OutputSink, StdinHost {
   /** The request that output from cells (and their background tasks) is attributed to. */
   private outputParent: JupyterMessage | undefined;
   private readonly history = new KernelHistory();
+  /** What cells write, coalesced into few stream messages. */
+  private readonly streams: StreamBuffer<JupyterMessage | undefined>;
 
   constructor(
     private readonly sockets: KernelSockets,
@@ -53,7 +55,12 @@ export class KernelSession implements OutputSink, StdinHost {
     private readonly identity: KernelIdentity,
     private readonly log: (message: string) => void,
     private readonly exitKernel: (code?: number) => never = process.exit,
-  ) {}
+  ) {
+    this.streams = new StreamBuffer(
+      (name, text, parent) => void this.sockets.publish(makeMessage("stream", { name, text }, parent)),
+      () => this.sockets.iopubBacklogBytes(),
+    );
+  }
 
   /** Queues a shell request; shell requests are handled one at a time, in order. */
   onShell(message: JupyterMessage): void {
@@ -77,9 +84,9 @@ export class KernelSession implements OutputSink, StdinHost {
     this.publish("error", { ...error, traceback: [`${kind}:`, ...error.traceback] }, parent);
   }
 
-  /** Publishes a `stream` message for cell output. */
+  /** Buffers cell output for a `stream` message (see StreamBuffer). */
   stream(name: "stdout" | "stderr", text: string): void {
-    this.publish("stream", { name, text });
+    this.streams.write(name, text, this.interrupts.contextTag() ?? this.outputParent);
   }
 
   /** Publishes a display_data or update_display_data message. */
@@ -99,6 +106,7 @@ export class KernelSession implements OutputSink, StdinHost {
 
   /** Sends an input_request to the client that sent `parent`. */
   async sendInputRequest(content: InputRequestContent, parent: JupyterMessage): Promise<void> {
+    this.streams.flush();
     await this.sockets.sendStdin(makeMessage("input_request", content, parent, parent.identities));
   }
 
@@ -110,14 +118,18 @@ export class KernelSession implements OutputSink, StdinHost {
 
   /** Output goes to the cell whose code (or whose timer, callback or promise) produced it. */
   private publish<T extends keyof IOPubContents>(msgType: T, content: IOPubContents[T], parent = this.interrupts.contextTag() ?? this.outputParent): void {
+    // Text written before this message is sent before it.
+    this.streams.flush();
     void this.sockets.publish(makeMessage(msgType, content, parent));
   }
 
   private async handle(request: JupyterMessage, send: (reply: JupyterMessage) => Promise<void>, seq = 0): Promise<void> {
     const type = request.header.msg_type;
     this.publish("status", { execution_state: "busy" }, request);
-    const reply = <T extends keyof ReplyContents>(replyType: T, content: ReplyContents[T]) =>
-      send(makeMessage(replyType, content, request, request.identities));
+    const reply = <T extends keyof ReplyContents>(replyType: T, content: ReplyContents[T]) => {
+      this.streams.flush();
+      return send(makeMessage(replyType, content, request, request.identities));
+    };
     try {
       switch (type) {
         case "kernel_info_request":

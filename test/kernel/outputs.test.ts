@@ -86,4 +86,24 @@ describe("kernel: outputs", function () {
     assert.match(String(refused.reply.content.evalue), /input\("Your name: "\): this client cannot answer input requests \(.*allow_stdin: false/);
     assert.strictEqual(asked.length, 2, "no input_request without allow_stdin");
   });
+
+  it("a cell printing 100,000 lines: every line arrives, in order, in few stream messages, then the result and idle", async () => {
+    const lines = 100_000;
+    const code = `for (let i = 0; i < ${lines}; i++) console.log("line " + i);\nconsole.error("to stderr");\nfor (let i = 0; i < 1000; i++) {\n  console.log("late " + i);\n  if (i % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 20));\n}\n"done"`;
+    const { reply, outputs } = await kernel.execute(code, 120_000);
+    assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
+    const streams = ofType(outputs, "stream");
+    const stdout = streams.filter((m) => m.content.name === "stdout").map((m) => String(m.content.text)).join("").split("\n");
+    assert.strictEqual(stdout.pop(), "", "the text ends with a line end");
+    const expected = [...Array.from({ length: lines }, (_, i) => `line ${i}`), ...Array.from({ length: 1000 }, (_, i) => `late ${i}`)];
+    assert.strictEqual(stdout.length, expected.length);
+    assert.ok(stdout.every((line, i) => line === expected[i]), "every line, in order");
+    const stderrAt = streams.findIndex((m) => m.content.name === "stderr");
+    assert.strictEqual(streams[stderrAt].content.text, "to stderr\n");
+    assert.ok(streams.slice(0, stderrAt).every((m) => String(m.content.text).startsWith("line ")), "stderr comes after the first loop's lines");
+    assert.ok(streams.length < 100, `coalesced: ${streams.length} stream messages`);
+    const last = outputs[outputs.length - 1];
+    assert.strictEqual(last.header.msg_type, "execute_result", "the result comes after all the text");
+    assert.strictEqual((last.content.data as Record<string, string>)["text/plain"], "'done'");
+  });
 });
