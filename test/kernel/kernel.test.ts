@@ -183,8 +183,11 @@ describe("kernel: a notebook in a folder outside the repository", function () {
     );
     const typeError = await kernel.execute("const ok = 1;\nconst bad = { maxLength, nowhere };");
     assert.strictEqual(typeError.reply.content.status, "error");
-    const traceback = (typeError.reply.content.traceback as string[]).join("\n");
-    assert.match(traceback, /2:26 - .*'nowhere'/, "the diagnostic points at the name in the cell as written");
+    const traceback = typeError.reply.content.traceback as string[];
+    const shown = traceback.indexOf("const bad = { maxLength, nowhere };");
+    assert.match(traceback[shown - 1], /^In\[\d+\]:2$/, traceback.join("\n"));
+    assert.strictEqual(traceback[shown + 1], `${" ".repeat(25)}${"^".repeat("nowhere".length)}`, "the diagnostic points at the name in the cell as written");
+    assert.match(traceback[shown + 2], /'nowhere'/);
   });
 
   it("reports a type error as an error", async () => {
