@@ -22,6 +22,8 @@ export interface Completion {
   start: number;
   end: number;
   matches: string[];
+  /** Inside an options object: the declared type of each matching option name. */
+  types: Map<string, string>;
 }
 
 /** TypeScript's code for "Unterminated string literal" (a quoted string can't continue on the next line). */
@@ -192,7 +194,9 @@ export class CellExecutor<Tag = unknown> {
   /** Completion candidates at `position` (a UTF-16 offset into `code`). */
   complete(code: string, position: number): Completion {
     const info = this.withConverter((converter) => converter.complete(this.previousDeclarations, code, position));
-    return { start: info.start, end: info.end, matches: info.candidates };
+    const optionTypes = this.mapped!.takeCompletionTypes();
+    const types = new Map(info.candidates.filter((name) => optionTypes.has(name)).map((name) => [name, optionTypes.get(name)!] as [string, string]));
+    return { start: info.start, end: info.end, matches: info.candidates, types };
   }
 
   /** Type and documentation of the symbol at `position`, as text, or undefined. */

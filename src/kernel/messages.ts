@@ -113,7 +113,8 @@ export type CompleteReply = {
   cursor_start: number;
   /** End of the replaced range, in code points. */
   cursor_end: number;
-  metadata: Record<string, never>;
+  /** Inside an options object, each option's type, in the form IPython and JupyterLab use. */
+  metadata: { _jupyter_types_experimental?: { start: number; end: number; text: string; type: string; signature: string }[] };
 };
 
 /** inspect_reply: documentation as a mime bundle (empty when nothing was found). */

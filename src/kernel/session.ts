@@ -248,12 +248,15 @@ export class KernelSession implements OutputSink, StdinHost {
     const code = String(content.code ?? "");
     const cursor = toUtf16Offset(code, Number(content.cursor_pos ?? code.length));
     const completion = this.executor.complete(code, cursor);
+    const start = toCodePointOffset(code, completion.start);
+    const end = toCodePointOffset(code, completion.end);
+    const types = [...completion.types].map(([text, type]) => ({ start, end, text, type: "property", signature: `${text}: ${type}` }));
     return {
       status: "ok",
       matches: completion.matches,
-      cursor_start: toCodePointOffset(code, completion.start),
-      cursor_end: toCodePointOffset(code, completion.end),
-      metadata: {},
+      cursor_start: start,
+      cursor_end: end,
+      metadata: types.length > 0 ? { _jupyter_types_experimental: types } : {},
     };
   }
 

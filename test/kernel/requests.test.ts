@@ -72,3 +72,43 @@ describe("kernel: never deaf", function () {
     assert.strictEqual(errors.length, 1, `only the missing module's error: ${JSON.stringify(errors)}`);
   });
 });
+
+describe("kernel: help inside calls", function () {
+  this.timeout(180_000);
+  let kernel: KernelClient;
+
+  before(async () => {
+    kernel = await startKernel(installTestKernelspec(), tempDir("tsml-notebook-help-"));
+  });
+  after(async () => kernel?.shutdown());
+
+  const inspect = async (code: string) => {
+    const reply = await kernel.request("inspect_request", { code, cursor_pos: code.length, detail_level: 0 });
+    assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
+    assert.strictEqual(reply.content.found, true, `nothing found for ${JSON.stringify(code)}`);
+    return String((reply.content.data as Record<string, string>)["text/plain"]);
+  };
+
+  it("Shift-Tab inside an argument list or an options object shows the callee's signature and doc comment", async () => {
+    const imports = 'import { Trainer, lossCurveChart } from "tsml";\n';
+    const constructor = await inspect(`${imports}new Trainer(`);
+    assert.match(constructor, /new Trainer<unknown>\(options: TrainerOptions<unknown>\): Trainer<unknown>/);
+    assert.match(constructor, /Trains a TrainableModel/, "the class's doc comment");
+    assert.strictEqual(await inspect(`${imports}new Trainer({ args: { `), constructor, "inside the options object too");
+    const chart = await inspect(`${imports}const h = [{ step: 1, loss: 1 }];\nlossCurveChart(h, {`);
+    assert.match(chart, /lossCurveChart\(history: TableInput, options\?: LossCurveOptions\): VegaLiteChart/);
+    assert.match(chart, /\n\n\S/, "followed by its doc comment");
+  });
+
+  it("completion inside an options object lists the option names with their types", async () => {
+    const code = 'import { lossCurveChart } from "tsml";\nlossCurveChart([], { sm';
+    const reply = await kernel.request("complete_request", { code, cursor_pos: code.length });
+    assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
+    const matches = reply.content.matches as string[];
+    assert.ok(matches.includes("smoothing") && !matches.includes("Math"), JSON.stringify(matches));
+    const types = (reply.content.metadata as { _jupyter_types_experimental?: { text: string; signature: string }[] })._jupyter_types_experimental ?? [];
+    assert.strictEqual(types.length, matches.length, "a type for every option listed");
+    assert.deepStrictEqual(types.find((t) => t.text === "smoothing")?.signature, "smoothing: number");
+  });
+});
+
