@@ -53,18 +53,35 @@ export async function startKernel(connectionFile: string): Promise<void> {
 }
 
 /**
- * Makes `process.exit` throw when a cell (or a timer or callback it started) calls it: it would end the kernel
- * without a reply. Returns the real `process.exit` for the kernel's own shutdown.
+ * Makes `process.exit`, `process.abort` and `process.kill(process.pid)` throw when a cell (or a timer or callback it
+ * started) calls them: they would end the kernel without a reply. Returns the real `process.exit` for the kernel's
+ * own shutdown.
  */
 function refuseProcessExitInCells(interrupts: InterruptController<unknown>): (code?: number) => never {
   const exit = process.exit.bind(process);
-  process.exit = ((code?: number) => {
-    if (interrupts.contextTag() === undefined) return exit(code);
-    throw new Error(
-      `process.exit(${code ?? ""}) is refused in a notebook: it would end the kernel and lose every variable. ` +
+  const refused = (call: string) =>
+    new Error(
+      `${call} is refused in a notebook: it would end the kernel and lose every variable. ` +
         "Throw an error to stop a cell, or restart the kernel from the notebook (Kernel > Restart).",
     );
+  process.exit = ((code?: number) => {
+    if (interrupts.contextTag() === undefined) return exit(code);
+    throw refused(`process.exit(${code ?? ""})`);
   }) as typeof process.exit;
+  const abort = process.abort.bind(process);
+  process.abort = (() => {
+    if (interrupts.contextTag() === undefined) return abort();
+    throw refused("process.abort()");
+  }) as typeof process.abort;
+  const kill = process.kill.bind(process);
+  process.kill = ((pid: number, signal?: string | number) => {
+    // Signal 0 only tests that a process exists; SIGINT is what the interrupt button sends.
+    const ending = signal !== 0 && signal !== "SIGINT" && signal !== "SIGWINCH";
+    if (interrupts.contextTag() !== undefined && ending && (pid === process.pid || pid === 0 || pid === -process.pid)) {
+      throw refused(`process.kill(${pid === process.pid ? "process.pid" : pid}${signal === undefined ? "" : `, ${JSON.stringify(signal)}`})`);
+    }
+    return kill(pid, signal);
+  }) as typeof process.kill;
   return exit;
 }
 

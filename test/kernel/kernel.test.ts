@@ -124,6 +124,16 @@ describe("kernel: a notebook in a folder outside the repository", function () {
     assert.strictEqual(resultText((await kernel.execute("6 * 7")).outputs), "42");
   });
 
+  it("refuses process.kill(process.pid) and process.abort() from a cell; other signals and pids still work", async () => {
+    for (const [code, shown] of [["process.kill(process.pid)", "process.kill(process.pid)"], ['process.kill(process.pid, "SIGKILL")', 'process.kill(process.pid, "SIGKILL")'], ["process.abort()", "process.abort()"]]) {
+      const { reply } = await kernel.execute(code);
+      assert.strictEqual(reply.content.status, "error", code);
+      assert.ok(String(reply.content.evalue).startsWith(`${shown} is refused in a notebook: it would end the kernel`), String(reply.content.evalue));
+    }
+    assert.strictEqual(kernel.process.exitCode, null);
+    assert.strictEqual(resultText((await kernel.execute("process.kill(process.pid, 0)")).outputs), "true", "signal 0 only checks the process exists");
+  });
+
   it("runs with the heap limit its kernelspec gives (--max-old-space-size)", async () => {
     const flag = kernelArgv.find((a) => a.startsWith("--max-old-space-size="));
     assert.ok(flag, `kernel argv: ${kernelArgv.join(" ")}`);
