@@ -10,16 +10,12 @@ import { watchParentProcess } from "../supervision";
 import { KernelSession } from "./session";
 import { KernelSockets } from "./sockets";
 import { StdinChannel } from "./stdin";
+import { SUPERVISED_KERNEL_ENV, superviseKernel } from "./supervisor";
 import type { ConnectionInfo, JupyterMessage } from "./wire";
 
 /** Starts the kernel for the connection file at `connectionFile` and resolves once its sockets are bound. */
 export async function startKernel(connectionFile: string): Promise<void> {
-  let info: ConnectionInfo;
-  try {
-    info = JSON.parse(fs.readFileSync(connectionFile, "utf8"));
-  } catch (err) {
-    throw new Error(`cannot read the Jupyter connection file ${connectionFile}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const info = readConnectionFile(connectionFile);
   watchParentProcess();
   const packageRoot = tsmlPackageRoot();
   const interrupts = new InterruptController<JupyterMessage>();
@@ -85,6 +81,14 @@ function refuseProcessExitInCells(interrupts: InterruptController<unknown>): (co
   return exit;
 }
 
+function readConnectionFile(connectionFile: string): ConnectionInfo {
+  try {
+    return JSON.parse(fs.readFileSync(connectionFile, "utf8")) as ConnectionInfo;
+  } catch (err) {
+    throw new Error(`cannot read the Jupyter connection file ${connectionFile}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 function kernelIdentity(): { version: string; typescriptVersion: string } {
   const typescript = JSON.parse(fs.readFileSync(require.resolve("@tslab/typescript-for-tslab/package.json"), "utf8")) as { version: string };
   return { version: tsmlPackageVersion(), typescriptVersion: typescript.version };
@@ -96,8 +100,17 @@ if (require.main === module) {
     console.error("usage: node dist/src/kernel/main.js <connection-file>  (Jupyter starts this; see `tsml kernel install`)");
     process.exit(2);
   }
-  startKernel(connectionFile).catch((err) => {
+  const fail = (err: unknown) => {
     fs.writeSync(2, `tsml kernel: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
-  });
+  };
+  // The process Jupyter starts supervises the kernel (see supervisor.ts); its child is the kernel.
+  if (process.env[SUPERVISED_KERNEL_ENV]) startKernel(connectionFile).catch(fail);
+  else {
+    try {
+      superviseKernel(__filename, connectionFile, readConnectionFile(connectionFile));
+    } catch (err) {
+      fail(err);
+    }
+  }
 }

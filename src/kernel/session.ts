@@ -27,6 +27,7 @@ import type {
 } from "./messages";
 import { KernelSockets } from "./sockets";
 import type { StdinHost } from "./stdin";
+import { noteExecuting, noteShutdown } from "./supervisor";
 import { JupyterMessage, PROTOCOL_VERSION, makeMessage } from "./wire";
 
 /** Facts about this kernel that kernel_info_reply reports. */
@@ -162,6 +163,7 @@ export class KernelSession implements OutputSink, StdinHost {
         case "shutdown_request":
           await reply("shutdown_reply", { status: "ok", restart: (request.content as Received<ShutdownRequest>).restart === true });
           this.publish("status", { execution_state: "idle" }, request);
+          noteShutdown();
           this.shutdown();
           return;
         default:
@@ -203,6 +205,7 @@ export class KernelSession implements OutputSink, StdinHost {
     if (storeHistory) this.executionCount++;
     const count = this.executionCount;
     this.outputParent = request;
+    noteExecuting(request);
     if (!silent) this.publish("execute_input", { code, execution_count: count }, request);
     let error: ErrorContent | undefined;
     let resultText: string | null = null;

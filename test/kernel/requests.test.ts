@@ -112,3 +112,28 @@ describe("kernel: help inside calls", function () {
   });
 });
 
+
+describe("kernel: a dying kernel says why", function () {
+  this.timeout(180_000);
+  const HEAP_MIB = 256;
+  let kernel: KernelClient | undefined;
+  afterEach(() => kernel?.kill());
+
+  it("a cell that exhausts the heap at once: the notebook gets the cause under that cell, with the limit", async () => {
+    const withSmallHeap = (argv: string[]) => argv.map((a) => (a.startsWith("--max-old-space-size=") ? `--max-old-space-size=${HEAP_MIB}` : a));
+    kernel = await startKernel(installTestKernelspec(), tempDir("tsml-notebook-oom-"), withSmallHeap);
+    const { reply, outputs } = await kernel.execute("const hog: number[][] = [];\nwhile (true) hog.push(new Array(4_000_000).fill(Math.random()));", 120_000);
+    assert.strictEqual(reply.content.ename, "KernelDied", JSON.stringify(reply.content));
+    assert.match(String(reply.content.evalue), new RegExp(`JavaScript heap ran full \\(its limit is ${HEAP_MIB} MiB\\)`));
+    const errors = outputs.filter((m) => m.header.msg_type === "error");
+    assert.strictEqual(errors.length, 1, "one error output under the cell");
+    assert.match(String(errors[0].content.evalue), /--max-old-space-size/);
+  });
+
+  it("a kernel killed by a signal says which", async () => {
+    kernel = await startKernel(installTestKernelspec(), tempDir("tsml-notebook-killed-"));
+    const { reply } = await kernel.execute('import { execSync } from "child_process";\nexecSync(`kill -9 ${process.pid}`);\nawait new Promise((resolve) => setTimeout(resolve, 10_000));', 120_000);
+    assert.strictEqual(reply.content.ename, "KernelDied", JSON.stringify(reply.content));
+    assert.match(String(reply.content.evalue), /killed by SIGKILL/);
+  });
+});
