@@ -38,7 +38,7 @@ type CompletionsAt = (host: unknown, program: realTs.Program, log: unknown, sour
  * `new Trainer(|`, `lossCurveChart` in `lossCurveChart(h, {|`), for the innermost call or `new` whose argument list
  * holds `position` (an unclosed one too, as while typing); undefined outside any argument list.
  */
-export function calleeNameAt(sourceFile: realTs.SourceFile, cursor: number): number | undefined {
+function calleeNameAt(sourceFile: realTs.SourceFile, cursor: number): number | undefined {
   const position = beforeWhitespace(sourceFile.text, cursor);
   let found: realTs.CallExpression | realTs.NewExpression | undefined;
   const visit = (node: realTs.Node): void => {

@@ -16,7 +16,7 @@ export interface StdinHost {
 }
 
 /** The error a cell gets when its client cannot answer input requests. */
-export class StdinNotAllowedError extends Error {
+class StdinNotAllowedError extends Error {
   constructor(what: string) {
     super(
       `${what}: this client cannot answer input requests (its execute_request says allow_stdin: false, as nbconvert ` +

@@ -56,7 +56,7 @@ export function superviseKernel(mainFile: string, connectionFile: string, info: 
 }
 
 /** A sentence naming why the kernel process ended. */
-export function causeOfDeath(code: number | null, signal: NodeJS.Signals | null, stderr: string): string {
+function causeOfDeath(code: number | null, signal: NodeJS.Signals | null, stderr: string): string {
   const heap = /JavaScript heap out of memory|Reached heap limit|Ineffective mark-compacts near heap limit/.test(stderr);
   const limit = /--max-old-space-size=(\d+)/.exec(process.execArgv.join(" "))?.[1];
   if (heap) {
