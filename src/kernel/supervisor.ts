@@ -33,7 +33,13 @@ const RECONNECT_WAIT_MS = 1500;
 
 /** Runs `mainFile` (the kernel) as a child and reports its death on the connection's ports. */
 export function superviseKernel(mainFile: string, connectionFile: string, info: ConnectionInfo): void {
-  const child = fork(mainFile, [connectionFile], { env: { ...process.env, [SUPERVISED_KERNEL_ENV]: "1" }, stdio: ["ignore", "inherit", "pipe", "ipc"] });
+  // In its own process group: jupyter_client interrupts by signalling the kernel's group, and the child must get
+  // one SIGINT (forwarded below), not two.
+  const child = fork(mainFile, [connectionFile], {
+    env: { ...process.env, [SUPERVISED_KERNEL_ENV]: "1" },
+    stdio: ["ignore", "inherit", "pipe", "ipc"],
+    detached: true,
+  });
   let stderrTail = "";
   child.stderr!.on("data", (chunk: Buffer) => {
     process.stderr.write(chunk);
