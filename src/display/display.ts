@@ -5,6 +5,7 @@
  * from that bundle — the convention Deno's Jupyter kernel uses. Outside a kernel, `display` falls back to
  * printing the bundle's `text/plain`.
  */
+import { frameBundle, isDanfoFrame } from "./table";
 
 /** The symbol a displayable object implements (shared with Deno's kernel). */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
@@ -55,9 +56,10 @@ export function isDisplayable(value: unknown): value is Displayable {
   );
 }
 
-/** Turns any value into a mime bundle: a Displayable's own bundle, else a readable text/plain form. */
+/** Turns any value into a mime bundle: a Displayable's own bundle, a danfojs frame's table, else a readable text/plain form. */
 export async function toMimeBundle(value: unknown): Promise<MimeBundle> {
   if (isDisplayable(value)) return await value[JUPYTER_DISPLAY]();
+  if (isDanfoFrame(value)) return frameBundle(value);
   if (typeof value === "string") return { "text/plain": value };
   const { inspect } = await import("util");
   return { "text/plain": inspect(value, { depth: 4, colors: false, maxArrayLength: 50 }) };

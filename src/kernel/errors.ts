@@ -8,11 +8,19 @@ export type ErrorContent = {
   traceback: string[];
 };
 
-/** A TypeScript diagnostic as tslab's converter reports it. */
+/** A TypeScript diagnostic as tslab's converter reports it (a message chain is several, with one start). */
 export interface CellDiagnostic {
   start: { line: number; character: number };
+  end?: { line: number; character: number };
   messageText: string;
+  code?: number;
   fileName?: string;
+}
+
+/** The cell a diagnostic's position is in: how it is labelled (`In[3]`) and its source as written. */
+export interface DiagnosedCell {
+  label: string;
+  source: string;
 }
 
 /** Maps stack frames in cells to the cells' own lines (see cellSources.ts). */
@@ -44,14 +52,37 @@ export function describeError(err: unknown, cells?: StackMapper): ErrorContent {
   return { ename: "Uncaught", evalue, traceback: [`Uncaught ${evalue}`] };
 }
 
-/** One error for a cell that did not compile, listing every diagnostic as `line:col - message`. */
-export function describeDiagnostics(diagnostics: CellDiagnostic[]): ErrorContent {
-  const lines = diagnostics.map(
-    (d) => `${d.fileName ? d.fileName + " " : ""}${d.start.line + 1}:${d.start.character + 1} - ${d.messageText}`,
-  );
+/**
+ * One error for a cell that did not compile. Each diagnostic in the cell is shown as a runtime error is: its place
+ * (`In[3]:2`), the line, carets under the span, then `TS2322: message` (the lines of a message chain below it);
+ * a diagnostic in another file (a local .ts module) as `file line:col - message`.
+ */
+export function describeDiagnostics(diagnostics: CellDiagnostic[], cell?: DiagnosedCell): ErrorContent {
+  const lines = cell?.source.split("\n") ?? [];
+  const blocks: string[][] = [];
+  let previous: CellDiagnostic | undefined;
+  for (const d of diagnostics) {
+    const message = `${d.code ? `TS${d.code}: ` : ""}${d.messageText}`;
+    const sameChain = previous && previous.fileName === d.fileName && previous.start.line === d.start.line && previous.start.character === d.start.character;
+    previous = d;
+    if (sameChain) {
+      blocks[blocks.length - 1].push(`  ${message}`);
+      continue;
+    }
+    if (d.fileName || !cell) {
+      blocks.push([`${d.fileName ? d.fileName + " " : ""}${d.start.line + 1}:${d.start.character + 1} - ${message}`]);
+      continue;
+    }
+    const sourceLine = lines[d.start.line] ?? "";
+    const column = Math.min(d.start.character, sourceLine.length);
+    const endColumn = d.end && d.end.line === d.start.line ? Math.min(d.end.character, sourceLine.length) : column + 1;
+    const indent = sourceLine.slice(0, column).replace(/[^\t]/g, " ");
+    blocks.push([`${cell.label}:${d.start.line + 1}`, sourceLine, `${indent}${"^".repeat(Math.max(1, endColumn - column))}`, `TypeScriptError: ${message}`]);
+  }
+  const count = `${blocks.length} error${blocks.length === 1 ? "" : "s"}`;
   return {
     ename: "TypeScriptError",
     evalue: diagnostics.map((d) => d.messageText).join("\n"),
-    traceback: [`TypeScriptError: the cell did not compile (${diagnostics.length} error${diagnostics.length === 1 ? "" : "s"})`, ...lines],
+    traceback: [...blocks.flatMap((block, i) => (i === 0 ? block : ["", ...block])), "", `the cell did not compile (${count})`],
   };
 }

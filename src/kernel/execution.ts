@@ -22,6 +22,8 @@ export interface Completion {
   start: number;
   end: number;
   matches: string[];
+  /** Inside an options object: the declared type of each matching option name. */
+  types: Map<string, string>;
 }
 
 /** TypeScript's code for "Unterminated string literal" (a quoted string can't continue on the next line). */
@@ -33,6 +35,10 @@ const KERNEL_GLOBALS = `declare global {
   function display(value: unknown): Promise<{ readonly displayId: string; update(value: unknown): Promise<void> }>;
   /** Clears this cell's output; with wait = true only when the next output arrives (no flicker in loops). */
   function clearOutput(wait?: boolean): void;
+  /** Asks the notebook user for a line of text (the client must allow stdin; nbconvert does not). */
+  function input(prompt?: string): Promise<string>;
+  /** Asks the notebook user for a secret: the front-end hides what is typed. */
+  function password(prompt?: string): Promise<string>;
 }`;
 
 /** Who runs a cell: the tag its async context carries (the request), and how its stack frames are labelled. */
@@ -55,7 +61,12 @@ export class CellExecutor<Tag = unknown> {
   /** Cell-level variables live here (tslab compiles `let x` in a cell to `exports.x`). */
   private readonly locals: Record<string, unknown> = {};
 
-  constructor(private readonly cwd: string, private readonly packageRoot: string, private readonly interrupts: InterruptController<Tag>) {
+  constructor(
+    private readonly cwd: string,
+    private readonly packageRoot: string,
+    private readonly interrupts: InterruptController<Tag>,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {
     this.modules = new CellModules(cwd, packageRoot);
     const target = this.locals;
     const exports = new Proxy(target, {
@@ -77,6 +88,25 @@ export class CellExecutor<Tag = unknown> {
       this.mapped.converter.addModule("__tsml_kernel_globals__", KERNEL_GLOBALS);
     }
     return this.mapped.converter;
+  }
+
+  /**
+   * Calls the converter; if it throws (its own state broke: a compile error is a diagnostic, never a throw), the
+   * converter is created afresh and the call is made once more, so that one bad state never outlives a request.
+   */
+  private withConverter<T>(use: (converter: Converter) => T): T {
+    try {
+      return use(this.warmUp());
+    } catch (err) {
+      this.log(`the TypeScript converter failed (${err instanceof Error ? err.message : String(err)}); starting a new one`);
+      try {
+        this.mapped?.converter.close();
+      } catch {
+        // a broken converter may fail to close; it is dropped either way
+      }
+      this.mapped = undefined;
+      return use(this.warmUp());
+    }
   }
 
   /**
@@ -120,12 +150,12 @@ export class CellExecutor<Tag = unknown> {
       this.backendReady = Promise.resolve(undefined);
     }
     const cell = expandShorthandProperties(code);
-    const converted = this.warmUp().convert(this.previousDeclarations, cell.code);
+    const converted = this.withConverter((converter) => converter.convert(this.previousDeclarations, cell.code));
     const conversion = this.mapped!.takeMaps();
     if (converted.sideOutputs) this.modules.addLocalModules(converted.sideOutputs);
     if (converted.diagnostics.length > 0) {
       const inCell = converted.diagnostics.map((d) => (d.fileName ? d : { ...d, start: originalPosition(cell, d.start), end: originalPosition(cell, d.end) }));
-      return { ok: false, error: describeDiagnostics(inCell) };
+      return { ok: false, error: describeDiagnostics(inCell, { label: run.label, source: code }) };
     }
     if (!converted.output) {
       this.previousDeclarations = converted.declOutput ?? "";
@@ -163,13 +193,15 @@ export class CellExecutor<Tag = unknown> {
 
   /** Completion candidates at `position` (a UTF-16 offset into `code`). */
   complete(code: string, position: number): Completion {
-    const info = this.warmUp().complete(this.previousDeclarations, code, position);
-    return { start: info.start, end: info.end, matches: info.candidates };
+    const info = this.withConverter((converter) => converter.complete(this.previousDeclarations, code, position));
+    const optionTypes = this.mapped!.takeCompletionTypes();
+    const types = new Map(info.candidates.filter((name) => optionTypes.has(name)).map((name) => [name, optionTypes.get(name)!] as [string, string]));
+    return { start: info.start, end: info.end, matches: info.candidates, types };
   }
 
   /** Type and documentation of the symbol at `position`, as text, or undefined. */
   inspect(code: string, position: number): string | undefined {
-    const info = this.warmUp().inspect(this.previousDeclarations, code, position);
+    const info = this.withConverter((converter) => converter.inspect(this.previousDeclarations, code, position));
     if (!info) return undefined;
     const { printQuickInfo } = require("tslab/dist/inspect") as typeof import("tslab/dist/inspect");
     return printQuickInfo(info) || undefined;

@@ -1,8 +1,8 @@
 /**
  * Warns the notebook user when the JavaScript heap nears its limit.
  *
- * When the heap is full, V8 ends the process (a fatal error Node can't catch or report to a client), so the only
- * thing a kernel can do is warn before: it samples `v8.getHeapStatistics()` every half second and says so (under
+ * When the heap is full, V8 ends the process (a fatal error Node can't catch; the supervisor, supervisor.ts, then
+ * tells the notebook why), so the kernel warns before, while the variables can still be saved: it samples `v8.getHeapStatistics()` every half second and says so (under
  * the running cell) when the heap is above `threshold` of its limit. A single synchronous allocation that overshoots
  * can't be caught this way; the kernelspec's `--max-old-space-size` (see install.ts) sets the limit.
  */

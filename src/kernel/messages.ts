@@ -21,7 +21,7 @@ export type ExecuteRequest = {
   store_history: boolean;
   /** Expressions to evaluate after the cell (this kernel evaluates none and replies with {}). */
   user_expressions: Record<string, string>;
-  /** Whether the frontend can answer input_request (this kernel never asks). */
+  /** Whether the frontend can answer input_request (`await input()` in a cell fails clearly when false). */
   allow_stdin: boolean;
   /** Abort the queued execute_requests when this cell fails (default true). */
   stop_on_error: boolean;
@@ -102,6 +102,9 @@ export type ExecuteReply =
   | ({ status: "error"; execution_count: number } & ErrorContent)
   | { status: "aborted" };
 
+/** The reply to any request the kernel failed to handle (`<type>_reply` for `<type>_request`). */
+export type ErrorReply = { status: "error" } & ErrorContent;
+
 /** complete_reply: the matches and the range of code they replace. */
 export type CompleteReply = {
   status: "ok";
@@ -110,7 +113,8 @@ export type CompleteReply = {
   cursor_start: number;
   /** End of the replaced range, in code points. */
   cursor_end: number;
-  metadata: Record<string, never>;
+  /** Inside an options object, each option's type, in the form IPython and JupyterLab use. */
+  metadata: { _jupyter_types_experimental?: { start: number; end: number; text: string; type: string; signature: string }[] };
 };
 
 /** inspect_reply: documentation as a mime bundle (empty when nothing was found). */
@@ -159,6 +163,9 @@ export type ExecuteInputContent = { code: string; execution_count: number };
 
 /** execute_result: the value of a cell's last expression. */
 export type ExecuteResultContent = { execution_count: number; data: Record<string, unknown>; metadata: Record<string, unknown> };
+
+/** input_request (stdin channel): ask the user for a line of text. */
+export type InputRequestContent = { prompt: string; password: boolean };
 
 /** The content of each reply this kernel sends, by msg_type. */
 export type ReplyContents = {

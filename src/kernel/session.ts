@@ -6,14 +6,16 @@ import { describeError, ErrorContent } from "./errors";
 import { CellExecutor } from "./execution";
 import { KernelHistory } from "./history";
 import { InterruptController } from "./interrupt";
-import { OutputSink, toJupyterData } from "./output";
+import { OutputSink, StreamBuffer, toJupyterData } from "./output";
 import type {
   CompleteReply,
   CompleteRequest,
   DisplayDataContent,
+  ErrorReply,
   ExecuteReply,
   ExecuteRequest,
   InspectReply,
+  InputRequestContent,
   InspectRequest,
   IOPubContents,
   IsCompleteReply,
@@ -24,6 +26,8 @@ import type {
   ShutdownRequest,
 } from "./messages";
 import { KernelSockets } from "./sockets";
+import type { StdinHost } from "./stdin";
+import { noteExecuting, noteShutdown } from "./supervisor";
 import { JupyterMessage, PROTOCOL_VERSION, makeMessage } from "./wire";
 
 /** Facts about this kernel that kernel_info_reply reports. */
@@ -33,7 +37,7 @@ export interface KernelIdentity {
 }
 
 /** Handles shell and control requests for one kernel process. */
-export class KernelSession implements OutputSink {
+export class KernelSession implements OutputSink, StdinHost {
   private executionCount = 0;
   private shellQueue: Promise<void> = Promise.resolve();
   /** Shell requests received so far; queued execute_requests up to `abortThrough` are aborted (stop_on_error). */
@@ -42,6 +46,8 @@ export class KernelSession implements OutputSink {
   /** The request that output from cells (and their background tasks) is attributed to. */
   private outputParent: JupyterMessage | undefined;
   private readonly history = new KernelHistory();
+  /** What cells write, coalesced into few stream messages. */
+  private readonly streams: StreamBuffer<JupyterMessage | undefined>;
 
   constructor(
     private readonly sockets: KernelSockets,
@@ -50,7 +56,12 @@ export class KernelSession implements OutputSink {
     private readonly identity: KernelIdentity,
     private readonly log: (message: string) => void,
     private readonly exitKernel: (code?: number) => never = process.exit,
-  ) {}
+  ) {
+    this.streams = new StreamBuffer(
+      (name, text, parent) => void this.sockets.publish(makeMessage("stream", { name, text }, parent)),
+      () => this.sockets.iopubBacklogBytes(),
+    );
+  }
 
   /** Queues a shell request; shell requests are handled one at a time, in order. */
   onShell(message: JupyterMessage): void {
@@ -74,9 +85,9 @@ export class KernelSession implements OutputSink {
     this.publish("error", { ...error, traceback: [`${kind}:`, ...error.traceback] }, parent);
   }
 
-  /** Publishes a `stream` message for cell output. */
+  /** Buffers cell output for a `stream` message (see StreamBuffer). */
   stream(name: "stdout" | "stderr", text: string): void {
-    this.publish("stream", { name, text });
+    this.streams.write(name, text, this.interrupts.contextTag() ?? this.outputParent);
   }
 
   /** Publishes a display_data or update_display_data message. */
@@ -89,6 +100,17 @@ export class KernelSession implements OutputSink {
     this.publish("clear_output", { wait });
   }
 
+  /** The request whose cell (or whose timer or callback) is running now. */
+  currentRequest(): JupyterMessage | undefined {
+    return this.interrupts.contextTag() ?? this.outputParent;
+  }
+
+  /** Sends an input_request to the client that sent `parent`. */
+  async sendInputRequest(content: InputRequestContent, parent: JupyterMessage): Promise<void> {
+    this.streams.flush();
+    await this.sockets.sendStdin(makeMessage("input_request", content, parent, parent.identities));
+  }
+
   /** Publishes the "starting" status once the sockets are bound. */
   announceStarting(): void {
     const starting: IOPubContents["status"] = { execution_state: "starting" };
@@ -97,14 +119,18 @@ export class KernelSession implements OutputSink {
 
   /** Output goes to the cell whose code (or whose timer, callback or promise) produced it. */
   private publish<T extends keyof IOPubContents>(msgType: T, content: IOPubContents[T], parent = this.interrupts.contextTag() ?? this.outputParent): void {
+    // Text written before this message is sent before it.
+    this.streams.flush();
     void this.sockets.publish(makeMessage(msgType, content, parent));
   }
 
   private async handle(request: JupyterMessage, send: (reply: JupyterMessage) => Promise<void>, seq = 0): Promise<void> {
     const type = request.header.msg_type;
     this.publish("status", { execution_state: "busy" }, request);
-    const reply = <T extends keyof ReplyContents>(replyType: T, content: ReplyContents[T]) =>
-      send(makeMessage(replyType, content, request, request.identities));
+    const reply = <T extends keyof ReplyContents>(replyType: T, content: ReplyContents[T]) => {
+      this.streams.flush();
+      return send(makeMessage(replyType, content, request, request.identities));
+    };
     try {
       switch (type) {
         case "kernel_info_request":
@@ -137,13 +163,19 @@ export class KernelSession implements OutputSink {
         case "shutdown_request":
           await reply("shutdown_reply", { status: "ok", restart: (request.content as Received<ShutdownRequest>).restart === true });
           this.publish("status", { execution_state: "idle" }, request);
+          noteShutdown();
           this.shutdown();
           return;
         default:
           this.log(`ignored a ${type}`);
       }
     } catch (err) {
+      // Whatever threw, the client gets its reply (an error reply), so it never waits for one forever.
       this.log(`failed to handle ${type}: ${err instanceof Error ? err.stack : String(err)}`);
+      if (type.endsWith("_request")) {
+        const content: ErrorReply = { status: "error", ...describeError(err) };
+        await send(makeMessage(type.replace(/_request$/, "_reply"), content, request, request.identities)).catch(() => undefined);
+      }
     }
     this.publish("status", { execution_state: "idle" }, request);
   }
@@ -173,6 +205,7 @@ export class KernelSession implements OutputSink {
     if (storeHistory) this.executionCount++;
     const count = this.executionCount;
     this.outputParent = request;
+    noteExecuting(request);
     if (!silent) this.publish("execute_input", { code, execution_count: count }, request);
     let error: ErrorContent | undefined;
     let resultText: string | null = null;
@@ -218,12 +251,15 @@ export class KernelSession implements OutputSink {
     const code = String(content.code ?? "");
     const cursor = toUtf16Offset(code, Number(content.cursor_pos ?? code.length));
     const completion = this.executor.complete(code, cursor);
+    const start = toCodePointOffset(code, completion.start);
+    const end = toCodePointOffset(code, completion.end);
+    const types = [...completion.types].map(([text, type]) => ({ start, end, text, type: "property", signature: `${text}: ${type}` }));
     return {
       status: "ok",
       matches: completion.matches,
-      cursor_start: toCodePointOffset(code, completion.start),
-      cursor_end: toCodePointOffset(code, completion.end),
-      metadata: {},
+      cursor_start: start,
+      cursor_end: end,
+      metadata: types.length > 0 ? { _jupyter_types_experimental: types } : {},
     };
   }
 

@@ -8,11 +8,18 @@ export type MessageListener = (message: JupyterMessage) => void;
 /** Sends on a ZeroMQ socket one message at a time (zeromq 6 allows only one pending send per socket). */
 class SerialSender {
   private tail: Promise<void> = Promise.resolve();
+  /** Bytes handed to `send` and not yet queued by ZeroMQ. */
+  pendingBytes = 0;
 
   constructor(private readonly socket: zmq.Writable, private readonly onError: (err: unknown) => void) {}
 
   send(frames: Buffer[]): Promise<void> {
-    this.tail = this.tail.then(() => this.socket.send(frames)).catch(this.onError);
+    const bytes = frames.reduce((n, frame) => n + frame.length, 0);
+    this.pendingBytes += bytes;
+    this.tail = this.tail
+      .then(() => this.socket.send(frames))
+      .catch(this.onError)
+      .finally(() => (this.pendingBytes -= bytes));
     return this.tail;
   }
 }
@@ -37,6 +44,14 @@ export class KernelSockets {
       [this.shell, this.control, this.stdin, this.iopub].map((socket) => [socket as zmq.Socket, new SerialSender(socket, report)]),
     );
     for (const socket of [this.shell, this.control, this.stdin, this.iopub, this.heartbeat]) socket.linger = 200;
+    // A subscriber that falls behind makes sends wait (queued here, see iopubBacklogBytes) instead of silently
+    // dropping messages past the high-water mark, which lost output, results and the idle status.
+    this.iopub.noDrop = true;
+  }
+
+  /** Bytes of iopub messages waiting to be queued by ZeroMQ (a front-end that does not keep up). */
+  iopubBacklogBytes(): number {
+    return this.senders.get(this.iopub)!.pendingBytes;
   }
 
   /** Binds all five sockets to the ports in the connection file. */
@@ -52,10 +67,11 @@ export class KernelSockets {
     ]);
   }
 
-  /** Starts receiving: shell and control requests go to their listeners, heartbeats are echoed. */
-  listen(onShell: MessageListener, onControl: MessageListener): void {
+  /** Starts receiving: shell, control and stdin messages go to their listeners, heartbeats are echoed. */
+  listen(onShell: MessageListener, onControl: MessageListener, onStdin: MessageListener): void {
     void this.receiveLoop(this.shell, onShell);
     void this.receiveLoop(this.control, onControl);
+    void this.receiveLoop(this.stdin, onStdin);
     void this.echoHeartbeats();
   }
 
@@ -67,6 +83,11 @@ export class KernelSockets {
   /** Sends a reply on the control channel. */
   replyControl(message: JupyterMessage): Promise<void> {
     return this.sendOn(this.control, message);
+  }
+
+  /** Sends a message (an input_request) on the stdin channel. */
+  sendStdin(message: JupyterMessage): Promise<void> {
+    return this.sendOn(this.stdin, message);
   }
 
   /** Publishes a message on iopub. */

@@ -16,8 +16,9 @@ export interface LiveChartOptions {
   /** Largest share of wall time (since the first record) spent rendering. Default 0.02. */
   maxOverhead?: number;
   /**
-   * Also render SVG for in-place updates. Default false: updates carry only the Vega-Lite spec, which the
-   * frontend renders, so they cost little here; `finish()` always adds the SVG for nbconvert/GitHub.
+   * Also render SVG for in-place updates. Default true: every client shows the chart during training (classic
+   * Notebook and others without a Vega-Lite renderer show only the SVG), within the same render budget
+   * (`maxOverhead` counts the SVG's cost); false sends only the Vega-Lite spec. `finish()` always adds the SVG.
    */
   svgUpdates?: boolean;
   /** Clock in milliseconds (injectable for tests). Default `performance.now`. */
@@ -114,7 +115,7 @@ export class LiveChart implements TrainerCallback {
     else this.records.push(record);
     const every = this.options.everySteps ?? 1;
     if (this.stats.logs % every !== 0 || this.inFlight || !this.throttle.due(this.now())) return;
-    await this.render(this.options.svgUpdates ?? false);
+    await this.render(this.options.svgUpdates ?? true);
   };
 
   /** Renders the final state with the full bundle (Vega-Lite + SVG), whatever the throttle says. */

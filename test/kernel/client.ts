@@ -32,6 +32,7 @@ export class KernelClient {
   private readonly waiters = new Set<() => void>();
   private readonly shellReplies = new Map<string, (m: JupyterMessage) => void>();
   private stderrText = "";
+  private inputHandler: ((prompt: string, password: boolean) => string) | undefined;
 
   private constructor(
     readonly process: ChildProcess,
@@ -39,12 +40,14 @@ export class KernelClient {
     private readonly shell: zmq.Dealer,
     private readonly control: zmq.Dealer,
     private readonly iopub: zmq.Subscriber,
+    private readonly stdin: zmq.Dealer,
     private readonly connectionFile: string,
   ) {
     process.stderr?.on("data", (chunk) => (this.stderrText += String(chunk)));
     void this.receiveReplies(shell);
     void this.receiveReplies(control);
     void this.receiveIopub();
+    void this.answerInputRequests();
   }
 
   /** Starts the kernel and resolves once it answers kernel_info and its iopub messages arrive. */
@@ -66,14 +69,18 @@ export class KernelClient {
     const [command, ...args] = options.argv.map((a) => a.replace("{connection_file}", connectionFile));
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
     const url = (port: number) => `tcp://127.0.0.1:${port}`;
-    const shell = new zmq.Dealer();
+    // As jupyter_client does: shell and stdin share one identity, so the kernel's input_request reaches this client.
+    const identity = randomBytes(8).toString("hex");
+    const shell = new zmq.Dealer({ routingId: identity });
+    const stdin = new zmq.Dealer({ routingId: identity });
     const control = new zmq.Dealer();
     const iopub = new zmq.Subscriber();
     shell.connect(url(info.shell_port));
     control.connect(url(info.control_port));
+    stdin.connect(url(info.stdin_port));
     iopub.connect(url(info.iopub_port));
     iopub.subscribe();
-    const client = new KernelClient(child, new MessageSigner(info.key), shell, control, iopub, connectionFile);
+    const client = new KernelClient(child, new MessageSigner(info.key), shell, control, iopub, stdin, connectionFile);
     try {
       await client.waitUntilReady(options.startTimeoutMs ?? 60_000);
     } catch (err) {
@@ -101,8 +108,8 @@ export class KernelClient {
    * Runs `code` and resolves with the reply and the iopub output once the kernel is idle again. With `stopOnError`
    * (the default, as in Jupyter's clients) a failure aborts the execute requests queued behind it.
    */
-  async execute(code: string, timeoutMs = 60_000, options: { stopOnError?: boolean } = {}): Promise<ExecuteResult> {
-    const content = { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: options.stopOnError ?? true };
+  async execute(code: string, timeoutMs = 60_000, options: { stopOnError?: boolean; allowStdin?: boolean } = {}): Promise<ExecuteResult> {
+    const content = { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: options.allowStdin ?? false, stop_on_error: options.stopOnError ?? true };
     const message = makeMessage("execute_request", content, undefined);
     const id = message.header.msg_id;
     const replied = new Promise<JupyterMessage>((resolve) => this.shellReplies.set(id, resolve));
@@ -113,10 +120,20 @@ export class KernelClient {
     return { reply, outputs };
   }
 
+  /** Answers the kernel's input_requests (sent for `execute(..., { allowStdin: true })`) with `handler`'s text. */
+  onInputRequest(handler: (prompt: string, password: boolean) => string): void {
+    this.inputHandler = handler;
+  }
+
   /** Resolves with the first iopub message (received so far or later) that satisfies `predicate`. */
   async waitForIopub(predicate: (m: JupyterMessage) => boolean, timeoutMs = 60_000): Promise<JupyterMessage> {
     await this.waitFor(() => this.iopubMessages.some(predicate), timeoutMs);
     return this.iopubMessages.find(predicate)!;
+  }
+
+  /** The iopub messages received so far that satisfy `predicate`. */
+  iopubReceived(predicate: (m: JupyterMessage) => boolean): JupyterMessage[] {
+    return this.iopubMessages.filter(predicate);
   }
 
   /** Sends SIGINT to the kernel process (interrupt_mode "signal"). */
@@ -143,7 +160,7 @@ export class KernelClient {
   /** Kills the kernel process (SIGKILL) if it still runs, closes the sockets and removes the connection file. */
   kill(): void {
     if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill("SIGKILL");
-    for (const socket of [this.shell, this.control, this.iopub]) if (!socket.closed) socket.close();
+    for (const socket of [this.shell, this.control, this.iopub, this.stdin]) if (!socket.closed) socket.close();
     fs.rmSync(this.connectionFile, { force: true });
   }
 
@@ -187,6 +204,20 @@ export class KernelClient {
         const id = message.parent_header.msg_id ?? "";
         this.shellReplies.get(id)?.(message);
         this.shellReplies.delete(id);
+      }
+    } catch {
+      // socket closed
+    }
+  }
+
+  private async answerInputRequests(): Promise<void> {
+    try {
+      for await (const frames of this.stdin) {
+        const request = decodeMessage(frames, this.signer);
+        if (request.header.msg_type !== "input_request" || !this.inputHandler) continue;
+        const value = this.inputHandler(String(request.content.prompt), request.content.password === true);
+        const reply = makeMessage("input_reply", { value }, request);
+        await this.stdin.send(encodeMessage(reply, this.signer));
       }
     } catch {
       // socket closed

@@ -124,6 +124,16 @@ describe("kernel: a notebook in a folder outside the repository", function () {
     assert.strictEqual(resultText((await kernel.execute("6 * 7")).outputs), "42");
   });
 
+  it("refuses process.kill(process.pid) and process.abort() from a cell; other signals and pids still work", async () => {
+    for (const [code, shown] of [["process.kill(process.pid)", "process.kill(process.pid)"], ['process.kill(process.pid, "SIGKILL")', 'process.kill(process.pid, "SIGKILL")'], ["process.abort()", "process.abort()"]]) {
+      const { reply } = await kernel.execute(code);
+      assert.strictEqual(reply.content.status, "error", code);
+      assert.ok(String(reply.content.evalue).startsWith(`${shown} is refused in a notebook: it would end the kernel`), String(reply.content.evalue));
+    }
+    assert.strictEqual(kernel.process.exitCode, null);
+    assert.strictEqual(resultText((await kernel.execute("process.kill(process.pid, 0)")).outputs), "true", "signal 0 only checks the process exists");
+  });
+
   it("runs with the heap limit its kernelspec gives (--max-old-space-size)", async () => {
     const flag = kernelArgv.find((a) => a.startsWith("--max-old-space-size="));
     assert.ok(flag, `kernel argv: ${kernelArgv.join(" ")}`);
@@ -183,8 +193,11 @@ describe("kernel: a notebook in a folder outside the repository", function () {
     );
     const typeError = await kernel.execute("const ok = 1;\nconst bad = { maxLength, nowhere };");
     assert.strictEqual(typeError.reply.content.status, "error");
-    const traceback = (typeError.reply.content.traceback as string[]).join("\n");
-    assert.match(traceback, /2:26 - .*'nowhere'/, "the diagnostic points at the name in the cell as written");
+    const traceback = typeError.reply.content.traceback as string[];
+    const shown = traceback.indexOf("const bad = { maxLength, nowhere };");
+    assert.match(traceback[shown - 1], /^In\[\d+\]:2$/, traceback.join("\n"));
+    assert.strictEqual(traceback[shown + 1], `${" ".repeat(25)}${"^".repeat("nowhere".length)}`, "the diagnostic points at the name in the cell as written");
+    assert.match(traceback[shown + 2], /'nowhere'/);
   });
 
   it("reports a type error as an error", async () => {

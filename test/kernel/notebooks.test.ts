@@ -32,6 +32,14 @@ describe("kernel: every notebook in notebooks/ runs without errors", function ()
 
   it("finds the notebooks", () => assert.ok(notebooks.includes("00-kernel-tour.ipynb"), `notebooks: ${notebooks.join(", ")}`));
 
+  it("no notebook turns the Trainer's progress display off", () => {
+    for (const name of notebooks) {
+      const cells = JSON.parse(fs.readFileSync(path.join(notebooksDir, name), "utf8")).cells as { cell_type: string; source: string[] }[];
+      const code = cells.filter((c) => c.cell_type === "code").map((c) => c.source.join("")).join("\n");
+      assert.doesNotMatch(code, /progress:\s*["']none["']/, name);
+    }
+  });
+
   for (const name of notebooks) {
     it(name, async () => {
       const { code, output } = await runNbconvert(spec, name, copy);

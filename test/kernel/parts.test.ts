@@ -5,9 +5,13 @@ import * as path from "path";
 import * as vm from "vm";
 import { decodeMessage, encodeMessage, makeMessage, MessageSigner } from "../../src/kernel/wire";
 import { instrumentLoops } from "../../src/kernel/instrument";
-import { INTERRUPT_CHECK_NAME, INTERRUPT_POINT_NAME } from "../../src/kernel/interrupt";
+import { INTERRUPT_CHECK_NAME, INTERRUPT_POINT_NAME, InterruptController } from "../../src/kernel/interrupt";
 import { createPathForwarder, withTypesFromExports } from "../../src/kernel/resolveTsml";
 import { KernelHistory } from "../../src/kernel/history";
+import { KernelSession } from "../../src/kernel/session";
+import type { CellExecutor } from "../../src/kernel/execution";
+import type { KernelSockets } from "../../src/kernel/sockets";
+import type { JupyterMessage } from "../../src/kernel/wire";
 import { repoRoot } from "../helpers";
 
 describe("kernel parts", () => {
@@ -93,5 +97,26 @@ describe("kernel parts", () => {
     assert.strictEqual(history.query({ hist_access_type: "search", pattern: "a*" }).length, 2);
     assert.strictEqual(history.query({ hist_access_type: "search", pattern: "a*", unique: true }).length, 1);
     assert.deepStrictEqual(history.query({ hist_access_type: "tail", n: 1, output: true })[0][2], ["print(a)", null]);
+  });
+
+  it("KernelSession: a request whose handler throws still gets its reply (an error reply) and the idle status", async () => {
+    const replies: JupyterMessage[] = [];
+    const published: JupyterMessage[] = [];
+    const sockets = { replyShell: async (m: JupyterMessage) => void replies.push(m), publish: async (m: JupyterMessage) => void published.push(m) };
+    const broken = () => {
+      throw new Error("the converter broke");
+    };
+    const executor = { complete: broken, inspect: broken, isComplete: broken };
+    const session = new KernelSession(sockets as unknown as KernelSockets, executor as unknown as CellExecutor<JupyterMessage>, new InterruptController<JupyterMessage>(), { version: "0", typescriptVersion: "0" }, () => undefined);
+    const requests = [
+      makeMessage("complete_request", { code: "Math.ma", cursor_pos: 7 }, undefined, [Buffer.from("client")]),
+      makeMessage("inspect_request", { code: "Math", cursor_pos: 2, detail_level: 0 }, undefined, [Buffer.from("client")]),
+      makeMessage("is_complete_request", { code: "1 +" }, undefined, [Buffer.from("client")]),
+    ];
+    requests.forEach((r) => session.onShell(r));
+    for (let i = 0; i < 100 && published.filter((m) => m.content.execution_state === "idle").length < requests.length; i++) await new Promise((r) => setImmediate(r));
+    assert.deepStrictEqual(replies.map((m) => [m.header.msg_type, m.parent_header.msg_id, m.content.status, m.content.evalue]), requests.map((r) => [r.header.msg_type.replace("_request", "_reply"), r.header.msg_id, "error", "the converter broke"]));
+    assert.ok(replies.every((m) => m.identities.map(String).join() === "client"), "replies are routed to the client");
+    assert.deepStrictEqual(published.filter((m) => m.content.execution_state === "idle").map((m) => m.parent_header.msg_id), requests.map((r) => r.header.msg_id));
   });
 });

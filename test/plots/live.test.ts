@@ -57,9 +57,9 @@ describe("plots: liveChart", () => {
     assert.ok(published.slice(0, -1).every((p) => "image/svg+xml" in p.bundle), "svgUpdates: true renders SVG on updates");
   });
 
-  it("uses the trainer's own history, honours everySteps and leaves SVG out of updates by default", async () => {
+  it("uses the trainer's own history, honours everySteps and leaves SVG out of updates with svgUpdates: false", async () => {
     let clock = 0;
-    const live = liveChart((h) => lossCurveChart(h), { everySteps: 4, minIntervalMs: 0, now: () => clock });
+    const live = liveChart((h) => lossCurveChart(h), { everySteps: 4, minIntervalMs: 0, svgUpdates: false, now: () => clock });
     const history: PlotRecord[] = [];
     for (const record of testHistory(12)) {
       history.push(record);
@@ -133,5 +133,7 @@ describe("plots: liveChart", () => {
     const final = published[published.length - 1].bundle;
     assert.strictEqual((final[VEGA_LITE_MIME] as { data: { values: Array<{ x: number }> } }).data.values.map((v) => v.x).pop(), 12, "the last point is step 12");
     assert.match(final["image/svg+xml"] as string, /^<svg/, "onTrainEnd draws the final chart with its SVG");
+    assert.ok(published.length >= 3, "updates during training");
+    assert.ok(published.every((p) => /^<svg/.test(String(p.bundle["image/svg+xml"]))), "by default every update carries the SVG fallback");
   });
 });
