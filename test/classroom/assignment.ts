@@ -20,7 +20,7 @@ export const POINTS = { "square-tests": 2, "mean-tests": 3, "fib-tests": 5 } as 
 export function sourceNotebook(): Notebook {
   return {
     nbformat: 4,
-    nbformat_minor: 5,
+    nbformat_minor: 4,
     metadata: { kernelspec: { name: "tsml", display_name: "TypeScript ML", language: "typescript" } },
     cells: [
       cell("markdown", "# Three small functions", { grade: false, solution: false, locked: true, grade_id: "intro" }),

@@ -52,7 +52,7 @@ describe("tsml classroom grade: a class of synthetic submissions", function () {
       write("frank", submission(release, { ...CORRECT, square: "function square(x: number): number {\n  return x * ;\n}" })),
       write("grace", submission(release, { ...CORRECT, mean: "function mean(values: number[]): number {\n  const hog: number[][] = [];\n  for (;;) hog.push(new Array(1e6).fill(values.length));\n}" })),
       write("heidi", submission(release, { ...CORRECT, fib: `process.kill(process.pid);\n${CORRECT.fib}` })),
-      write("ivan", { nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: "tsml", display_name: "TypeScript ML", language: "typescript" } }, cells: [] }),
+      write("ivan", { nbformat: 4, nbformat_minor: 4, metadata: { kernelspec: { name: "tsml", display_name: "TypeScript ML", language: "typescript" } }, cells: [] }),
       write("judy", { ...submission(release, CORRECT), metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } } }),
       write("kim", '{"cells": [{"cell_type": "code", "source": "square'),
       write("liam", submission(release, { ...CORRECT, square: "function square(x: number): number {\n  return x * Math.abs(x);\n}" })),
