@@ -88,7 +88,12 @@ export async function gradeSubmission(source: GradingSource, file: string, optio
     return zero(err instanceof Error ? err.message : String(err));
   }
   const { notebook, notes } = restoreCells(source, submission);
-  const cells = await runAndScore(notebook, { ...options, cwd: options.cwd ?? path.dirname(path.resolve(source.file)) });
+  let cells: CellGrade[];
+  try {
+    cells = await runAndScore(notebook, { ...options, cwd: options.cwd ?? path.dirname(path.resolve(source.file)) });
+  } catch (err) {
+    return { ...zero(`the submission could not be run: ${err instanceof Error ? err.message : String(err)}`), notes: [...notes, "the kernel could not be started"] };
+  }
   return { student, file, cells, total: cells.reduce((s, c) => s + c.points, 0), max, notes, graded: notebook };
 }
 
@@ -129,7 +134,9 @@ export function restoreCells(source: GradingSource, submission: Notebook): { not
     }
     const released = releaseById.get(id)!;
     const submitted = { ...cell, metadata: { ...cell.metadata, nbgrader: { ...nbgraderOf(cell) } } };
-    if (computeChecksum(submitted) !== nbgraderOf(released)!.checksum) {
+    // The teacher's two versions (release, solutions) are both untouched; anything else was edited.
+    const checksum = computeChecksum(submitted);
+    if (checksum !== nbgraderOf(released)!.checksum && checksum !== nbgraderOf(original)!.checksum) {
       notes.push(`the locked cell ${JSON.stringify(id)} was edited in the submission; the original was restored`);
     }
     cells.push(JSON.parse(JSON.stringify(original)) as NotebookCell);
@@ -221,7 +228,8 @@ function scoreTests(notebook: Notebook, outcomes: Outcomes): CellGrade[] {
     const maxPoints = Number(nbgraderOf(cell)!.points);
     const checks = recordedChecks(outcome);
     if (!outcome || outcome.status !== "ok") {
-      const reason = [outcome ? describe(outcome) : "the cell was not run", ...answerFailures].join("; ");
+      const own = outcome ? describe(outcome) : "the cell was not run";
+      const reason = answerFailures.length ? `${answerFailures.join("; ")} — so the test failed: ${own}` : own;
       grades.push({ gradeId: gradeIdOf(cell), points: 0, maxPoints, reason, checks });
     } else {
       const partial = partialCredit(outcome, maxPoints);

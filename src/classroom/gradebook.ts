@@ -17,7 +17,8 @@ export function gradeBookCSV(grades: SubmissionGrade[], gradeIds: string[]): str
 export function feedbackHTML(grade: SubmissionGrade, assignment: string): string {
   const rows = grade.cells.map((cell) => {
     const ok = cell.points === cell.maxPoints;
-    const checks = cell.checks.map((c) => `<li class="${c.ok ? "pass" : "fail"}">${c.ok ? "✓" : "✗"} ${escapeHTML(c.name)}${c.hint ? ` — hint: ${escapeHTML(c.hint)}` : ""}</li>`).join("");
+    // The failed check is the reason; the list shows what passed before it.
+    const checks = cell.checks.filter((c) => c.ok).map((c) => `<li class="pass">✓ ${escapeHTML(c.name)}</li>`).join("");
     return `<tr class="${ok ? "pass" : "fail"}"><td>${escapeHTML(cell.gradeId)}</td><td>${formatPoints(cell.points)} / ${formatPoints(cell.maxPoints)}</td><td>${ok ? "passed" : "failed"}${cell.reason ? `: ${escapeHTML(cell.reason)}` : ""}${checks ? `<ul>${checks}</ul>` : ""}</td></tr>`;
   });
   const notes = grade.notes.length ? `<h2>Notes</h2><ul>${grade.notes.map((n) => `<li>${escapeHTML(n)}</li>`).join("")}</ul>` : "";
@@ -31,7 +32,7 @@ export function feedbackHTML(grade: SubmissionGrade, assignment: string): string
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
 table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .4rem; text-align: left; vertical-align: top; }
 tr.pass td:first-child { border-left: 4px solid #2da44e; } tr.fail td:first-child { border-left: 4px solid #cf222e; }
-li.pass { color: #1a7f37; } li.fail { color: #a40e26; } iframe { width: 100%; height: 40rem; border: 1px solid #ddd; }
+li.pass { color: #1a7f37; } iframe { width: 100%; height: 40rem; border: 1px solid #ddd; }
 </style>
 </head>
 <body>

@@ -43,6 +43,7 @@ describe("notebook 03 as an assignment", function () {
     assert.equal(untouched.student, "release");
     assert.deepEqual(solutions.cells.map((c) => [c.gradeId, c.points, c.reason]), [["ex1-tests", 3, undefined], ["ex2-tests", 3, undefined], ["ex3-tests", 2, undefined], ["ex4-tests", 2, undefined]]);
     assert.equal(solutions.total, 10);
+    assert.deepEqual([solutions.notes, untouched.notes], [[], []]);
     assert.equal(untouched.total, 0);
     for (const c of untouched.cells) assert.match(c.reason ?? "", /write your solution here/, c.gradeId);
   });
