@@ -70,7 +70,25 @@ describe("tsml run", function () {
     assert.equal(nb.cells[5].execution_count, null);
   });
 
-  it("refuses a parameter that is not NAME=VALUE, naming it", async () => {
+  it("stops a cell that runs past --timeout, saves why, and exits 1", async () => {
+    const looping = path.join(dir, "loop.ipynb");
+    fs.writeFileSync(looping, JSON.stringify({ ...NOTEBOOK, cells: [code('console.log("before");'), code("while (true) {}"), code('console.log("after");')] }));
+    const out = path.join(dir, "loop-out.ipynb");
+    const run = await tsml(looping, "--timeout", "3", "-o", out);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /cell 2 failed: TimeoutError: the cell ran longer than the time limit of 3 s/);
+    const nb = readNotebook(out);
+    assert.equal(textOf(nb, 0), "before\n");
+    assert.deepEqual((nb.cells[1].outputs ?? []).map((o) => o.output_type), ["error"]);
+    assert.deepEqual(nb.cells[2].outputs, []);
+  });
+
+  it("refuses a notebook of another kernel and a parameter that is not NAME=VALUE, naming them", async () => {
+    const python = path.join(dir, "python.ipynb");
+    fs.writeFileSync(python, JSON.stringify({ ...NOTEBOOK, metadata: { kernelspec: { name: "python3", display_name: "Python 3" } } }));
+    const other = await tsml(python);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /python\.ipynb: the notebook is for the kernel "python3" \(Python 3\), not "tsml"/);
     const run = await tsml(input, "-p", "steps");
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /parameter "steps" is not NAME=VALUE/);

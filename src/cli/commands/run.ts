@@ -4,7 +4,7 @@
  */
 import * as path from "path";
 import { writeFileAtomic } from "../../io";
-import { describeProgress, executeNotebook, injectParameters, notebookToHTML, parseParameter, readNotebook, writeNotebook } from "../../notebook";
+import { describeProgress, executeNotebook, injectParameters, notebookToHTML, parseParameter, readNotebook, requireTsmlKernel, writeNotebook } from "../../notebook";
 import type { ParameterValue } from "../../notebook";
 import { parseArgs } from "../args";
 import type { Command } from "../main";
@@ -43,7 +43,9 @@ export const command: Command = {
       const [name, value] = parseParameter(text);
       values[name] = value;
     }
-    const { notebook: parameterised, undeclared } = injectParameters(readNotebook(input), values);
+    const notebook = readNotebook(input);
+    requireTsmlKernel(notebook, input);
+    const { notebook: parameterised, undeclared } = injectParameters(notebook, values);
     if (undeclared.length) console.error(`tsml run: warning: the cell tagged "parameters" does not declare ${undeclared.join(", ")}`);
     const result = await executeNotebook(parameterised, {
       cwd: path.dirname(path.resolve(input)),
