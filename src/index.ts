@@ -17,3 +17,5 @@ export * from "./experiments";
 export * from "./study";
 export * from "./queue";
 export * from "./plan";
+export * from "./notebook";
+export * from "./classroom";

@@ -15,6 +15,8 @@ const commands: Record<string, () => Command> = {
   study: () => require("./commands/study").command,
   plan: () => require("./commands/plan").command,
   worker: () => require("./commands/worker").command,
+  run: () => require("./commands/run").command,
+  classroom: () => require("./commands/classroom").command,
 };
 
 function usage(): string {
@@ -25,7 +27,7 @@ function usage(): string {
     } catch {
       summary = "(not available in this build)";
     }
-    return `  ${name.padEnd(8)} ${summary}`;
+    return `  ${name.padEnd(9)} ${summary}`;
   });
   return ["usage: tsml <command> [options]", "", "commands:", ...lines, "", "Run `tsml <command> --help` for its options."].join("\n");
 }
