@@ -10,3 +10,6 @@ export {
   kernelHeapLimitMiB,
 } from "./install";
 export type { JupyterInstallation, KernelspecInstallOptions, InstalledKernelspec } from "./install";
+/** The Jupyter wire protocol (signing, framing, headers), for clients such as `tsml run`'s executor. */
+export { MessageSigner, decodeMessage, encodeMessage, makeMessage } from "./wire";
+export type { ConnectionInfo, JupyterMessage } from "./wire";

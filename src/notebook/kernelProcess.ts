@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as zmq from "zeromq";
 import { kernelspecJson } from "../kernel";
-import { ConnectionInfo, JupyterMessage, MessageSigner, decodeMessage, encodeMessage, makeMessage } from "../kernel/wire";
+import { ConnectionInfo, JupyterMessage, MessageSigner, decodeMessage, encodeMessage, makeMessage } from "../kernel";
 import type { NotebookOutput } from "./format";
 
 /** How to start the kernel. */
