@@ -7,10 +7,11 @@
  *       refs/<revision>                   the commit a branch or tag pointed to (the 40-hex hash, no newline)
  *       snapshots/<commit>/<file>         relative symlink to ../../blobs/<etag>
  *       .no_exist/<commit>/<file>         empty marker: the repo has no such file at that commit
+ *     <cacheDir>/.locks/models--<org>--<name>/<etag>.tsml-download/   tsml's lock of one blob's download
  */
 import * as fs from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "../io";
+import { pathInside, writeFileAtomic } from "../io";
 
 const COMMIT_HASH = /^[0-9a-f]{40}$/;
 
@@ -38,6 +39,11 @@ export class RepoCache {
     return path.join(this.folder, "blobs", etag);
   }
 
+  /** The folder of the cross-process lock of one blob's download (in `.locks/`, which huggingface_hub's scanner skips). */
+  blobLockFolder(etag: string): string {
+    return path.join(path.dirname(this.folder), ".locks", path.basename(this.folder), `${etag}.tsml-download`);
+  }
+
   /** The snapshot entry of `file` at `commit`. */
   pointerPath(commit: string, file: string): string {
     return path.join(this.folder, "snapshots", commit, ...file.split("/"));
@@ -48,11 +54,17 @@ export class RepoCache {
     return path.join(this.folder, "snapshots", commit);
   }
 
+  /** The file `refs/<revision>` (an error when the revision would name a path outside `refs/`). */
+  refPath(revision: string): string {
+    return pathInside(path.join(this.folder, "refs"), revision, "Hugging Face Hub: revision", true);
+  }
+
   /** The commit `revision` resolves to from the cache alone: itself if a hash, else `refs/<revision>`. */
   cachedCommit(revision: string): string | undefined {
     if (isCommitHash(revision)) return revision;
+    const ref = this.refPath(revision);
     try {
-      const commit = fs.readFileSync(path.join(this.folder, "refs", ...revision.split("/")), "utf8");
+      const commit = fs.readFileSync(ref, "utf8");
       return isCommitHash(commit) ? commit : undefined;
     } catch {
       return undefined;
@@ -62,7 +74,7 @@ export class RepoCache {
   /** Records that `revision` (a branch or tag) points at `commit`; a commit hash needs no ref. */
   writeRef(revision: string, commit: string): void {
     if (revision === commit) return;
-    const ref = path.join(this.folder, "refs", ...revision.split("/"));
+    const ref = this.refPath(revision);
     if (this.cachedCommit(revision) !== commit) writeFileAtomic(ref, commit);
   }
 
