@@ -30,6 +30,6 @@ export function pathInside(root: string, target: string, what: string, relativeO
   if (target.split(/[/\\]/).includes("..")) fail('contains ".."');
   const resolved = path.resolve(base, target);
   const relative = path.relative(base, resolved);
-  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) fail("is outside its folder");
+  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) fail("is not inside it");
   return resolved;
 }

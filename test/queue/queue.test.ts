@@ -57,7 +57,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
   let localLong: RunResult[];
 
   const startWorker = async (): Promise<CliProcess> => {
-    const worker = startCli(["worker", "--queue", redis.url, "--lock-seconds", String(LOCK_SECONDS)]);
+    const worker = startCli(["worker", "--queue", redis.url, "--runs-dir", runsDir, "--lock-seconds", String(LOCK_SECONDS)]);
     const deadline = Date.now() + 30_000;
     while (!worker.output().includes("serving queue")) {
       if (Date.now() > deadline || worker.child.exitCode !== null) throw new Error(`worker did not start:\n${worker.output()}`);
@@ -299,16 +299,15 @@ describe("queue: trial jobs", () => {
     assert.equal(moved.runDir, "/mnt/nfs/runs/sweep/b8-s0");
     assert.equal(moved.cacheDir, "/mnt/nfs/runs/.cache");
     assert.deepEqual(moved.taskModules, [own, "/srv/tasks/mine.js"]);
-    assert.equal(localTrialJob(data, undefined, ["/srv/tasks/mine.js"]).runDir, job.runDir, "without --runs-dir the coordinator's path is used");
-    assert.throws(() => localTrialJob({ ...data, job: { ...job, runDir: "/elsewhere/sweep/b8-s0" } }, "/mnt/nfs/runs", ["/srv/tasks/mine.js"]), /\/elsewhere\/sweep\/b8-s0 is not inside the coordinator's runs folder \/srv\/runs/);
+    assert.throws(() => localTrialJob({ ...data, job: { ...job, runDir: "/elsewhere/sweep/b8-s0" } }, "/mnt/nfs/runs", ["/srv/tasks/mine.js"]), /trial job: runDir "\/elsewhere\/sweep\/b8-s0" is not inside it \(it must stay inside \/srv\/runs\)/);
   });
 
   it("load only the task modules the worker allows, and set only TSML_* variables", () => {
     const [run] = expandGrid({ ...grid, axes: undefined, variants: [{ perDeviceBatchSize: 8 }] });
     const job: RunJob = { run, runDir: "/srv/runs/sweep/b8-s0", cacheDir: "/srv/runs/.cache", provenance: collectProvenance(), taskModules: ["/tmp/evil.js"] };
     const data = { job, runsDir: "/srv/runs", env: { TSML_BACKEND: "cpu" }, tsmlDir: "/opt/old-tsml/dist/src" };
-    assert.throws(() => localTrialJob(data, undefined), /task module \/tmp\/evil\.js, which this worker does not allow; start the worker with --task-module \/tmp\/evil\.js/);
-    assert.deepEqual(localTrialJob(data, undefined, ["/tmp/evil.js"]).taskModules, ["/tmp/evil.js"]);
+    assert.throws(() => localTrialJob(data, "/srv/runs"), /task module \/tmp\/evil\.js, which this worker does not allow; start the worker with --task-module \/tmp\/evil\.js/);
+    assert.deepEqual(localTrialJob(data, "/srv/runs", ["/tmp/evil.js"]).taskModules, ["/tmp/evil.js"]);
     assert.deepEqual(trialEnvironment(data.env), { TSML_BACKEND: "cpu" });
     assert.throws(() => trialEnvironment({ TSML_BACKEND: "cpu", NODE_OPTIONS: "--require /tmp/evil.js" }), /environment variable\(s\) NODE_OPTIONS; a job may only set TSML_\* variables/);
   });

@@ -15,11 +15,15 @@ trial. Start one on every machine (see environment.md, "Sweeps on many machines"
 
   --queue URL        redis://[:PASSWORD@]HOST:PORT[/DB], or rediss://... for TLS (the password is never printed)
   --concurrency N    trials at once on this machine (default 1)
-  --runs-dir DIR     the shared runs folder as mounted here, when its path differs from the coordinator's
+  --runs-dir DIR     the shared runs folder as mounted here (default "runs"): every trial is trained in a folder
+                     inside it, placed as the coordinator placed it inside its own runs folder
   --lock-seconds S   how long a trial's job lock lasts without renewal (default ${DEFAULT_LOCK_SECONDS}): a trial of a
                      worker that died moves to another worker after about this long
   --task-module FILES  comma-separated task modules from outside tsml that jobs may ask this worker to load
                      (tsml's own tasks are always allowed; a job asking for any other module fails)`;
+
+/** Longest wait, after Ctrl-C or SIGTERM, for the running trials to stop and Redis to let go. */
+const CLOSE_SECONDS = 10;
 
 /** The `worker` subcommand. */
 export const command: Command = {
@@ -44,7 +48,13 @@ export const command: Command = {
       process.once("SIGTERM", () => resolve("SIGTERM"));
     });
     log(`${signal}: stopping ${worker.activeTrials()} running trial(s); they resume from their checkpoints on another worker`);
-    await worker.close();
+    // Closing waits for Redis; a second signal, or CLOSE_SECONDS without an answer, ends the worker anyway.
+    const forced = new Promise<void>((resolve) => {
+      setTimeout(resolve, CLOSE_SECONDS * 1000).unref();
+      process.once("SIGINT", () => resolve());
+      process.once("SIGTERM", () => resolve());
+    });
+    await Promise.race([worker.close(), forced]);
     return signal === "SIGINT" ? 130 : 143;
   },
 };
