@@ -7,6 +7,7 @@ import { createHash } from "crypto";
 import * as path from "path";
 import type { RunEvent, RunJob } from "../experiments";
 import { pathInside } from "../io";
+import { tsmlPackageVersion } from "../package";
 
 /** Name of the BullMQ queue that every coordinator fills and every `tsml worker` serves. */
 export const TRIAL_QUEUE = "tsml-trials";
@@ -20,6 +21,8 @@ export interface TrialJobData {
   env: Record<string, string>;
   /** The coordinator's compiled tsml sources (`dist/src`): task modules below it are tsml's own, found on every worker. */
   tsmlDir: string;
+  /** The coordinator's tsml version: a worker of another version refuses the job. */
+  tsmlVersion: string;
 }
 
 /** This installation's compiled tsml sources (`dist/src`). */
@@ -73,6 +76,11 @@ export const DEFAULT_WORKER_RUNS_DIR = "runs";
  * loads, so a worker loads only code its owner allowed.
  */
 export function localTrialJob(data: TrialJobData, runsDir: string, allowedTaskModules: readonly string[] = []): RunJob {
+  const mine = tsmlPackageVersion();
+  if (data.tsmlVersion !== mine) {
+    const theirs = typeof data.tsmlVersion === "string" ? `tsml ${data.tsmlVersion}` : "a tsml that does not record its version";
+    throw new Error(`trial job comes from a coordinator running ${theirs}, this worker runs tsml ${mine}; run the same tsml version on the coordinator and every worker`);
+  }
   const move = (folder: string, field: string): string => {
     const inside = pathInside(data.runsDir, folder, `trial job: ${field}`);
     return path.join(path.resolve(runsDir), path.relative(path.resolve(data.runsDir), inside));
