@@ -55,7 +55,11 @@ export const command: Command = {
       const checkpoint = readTorchCheckpointFile(bin);
       const tensors: Record<string, SafetensorsInput> = {};
       for (const [name, entry] of checkpoint.tensors) tensors[name] = { dtype: entry.dtype, shape: entry.shape, data: entry.data };
-      writeSafetensorsFile(target, tensors, { format: "pt" });
+      try {
+        writeSafetensorsFile(target, tensors, { format: "pt" });
+      } catch (e) {
+        throw new Error(`${bin}: ${(e as Error).message} before converting`);
+      }
       console.error(`converted ${bin} (${checkpoint.tensors.size} tensors) to ${target}`);
     } else {
       throw new Error(`${source}: neither ${LONGFORMER_WEIGHT_FILES.join(" nor ")} to convert`);
