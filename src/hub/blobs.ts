@@ -4,6 +4,7 @@
  * first use in each process (a blob changed on disk since, a flipped byte included, is named with the fix).
  */
 import * as fs from "fs";
+import * as path from "path";
 import { acquireFolderLock, FolderLockedError } from "../supervision";
 import { verifyContent } from "./http";
 
@@ -28,7 +29,7 @@ export async function verifyCachedBlob(pointer: string, what: string): Promise<s
   const blob = fs.realpathSync(pointer);
   const current = identity(blob);
   if (verifiedThisProcess.get(blob) === current) return pointer;
-  const problem = await verifyContent(blob, blob.slice(blob.lastIndexOf("/") + 1), fs.statSync(blob).size);
+  const problem = await verifyContent(blob, path.basename(blob), fs.statSync(blob).size);
   if (problem) throw new Error(`Hugging Face Hub: ${what}: the cached file ${blob} is damaged (${problem}); delete it (rm ${blob}) and load again to download it anew`);
   verifiedThisProcess.set(blob, current);
   return pointer;

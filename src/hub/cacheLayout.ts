@@ -11,7 +11,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { pathInside, writeFileAtomic } from "../io";
+import { ensureWritableFolder, pathInside, writeFileAtomic } from "../io";
 
 const COMMIT_HASH = /^[0-9a-f]{40}$/;
 
@@ -29,6 +29,8 @@ export function isHubRepoId(id: string): boolean {
 export class RepoCache {
   /** `<cacheDir>/models--org--name`. */
   readonly folder: string;
+  /** Set once the repo's folder has been checked to be writable (a cache that is only read may be read-only). */
+  private writable = false;
 
   constructor(cacheDir: string, readonly repoId: string) {
     this.folder = path.join(cacheDir, ["models", ...repoId.split("/")].join("--"));
@@ -37,6 +39,16 @@ export class RepoCache {
   /** The file holding a content-addressed blob. */
   blobPath(etag: string): string {
     return path.join(this.folder, "blobs", etag);
+  }
+
+  /**
+   * Checks, before the first write, that the repo's folder can be created (level by level: a recursive mkdir into a
+   * path such as /proc/x never returns) and written to; an error names the cache.
+   */
+  checkWritable(): void {
+    if (this.writable) return;
+    ensureWritableFolder(this.folder, "Hugging Face Hub cache (cacheDir, HF_HUB_CACHE or HF_HOME)");
+    this.writable = true;
   }
 
   /** The folder of the cross-process lock of one blob's download (in `.locks/`, which huggingface_hub's scanner skips). */
@@ -75,7 +87,9 @@ export class RepoCache {
   writeRef(revision: string, commit: string): void {
     if (revision === commit) return;
     const ref = this.refPath(revision);
-    if (this.cachedCommit(revision) !== commit) writeFileAtomic(ref, commit);
+    if (this.cachedCommit(revision) === commit) return;
+    this.checkWritable();
+    writeFileAtomic(ref, commit);
   }
 
   /** The cached file of `file` at `commit`, if present (symlink resolved). */
@@ -92,6 +106,7 @@ export class RepoCache {
   /** Records that the repo has no `file` at `commit` (huggingface_hub reads the same marker). */
   markMissing(commit: string, file: string): void {
     const marker = path.join(this.folder, ".no_exist", commit, ...file.split("/"));
+    this.checkWritable();
     fs.mkdirSync(path.dirname(marker), { recursive: true });
     fs.closeSync(fs.openSync(marker, "a"));
   }
@@ -99,6 +114,7 @@ export class RepoCache {
   /** Points `snapshots/<commit>/<file>` at `blobs/<etag>` with a relative symlink (as huggingface_hub does). */
   link(commit: string, file: string, etag: string): string {
     const pointer = this.pointerPath(commit, file);
+    this.checkWritable();
     fs.mkdirSync(path.dirname(pointer), { recursive: true });
     fs.rmSync(pointer, { force: true });
     fs.symlinkSync(path.relative(path.dirname(pointer), this.blobPath(etag)), pointer);

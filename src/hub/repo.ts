@@ -6,7 +6,6 @@
  * the cache alone and an error says exactly what is missing.
  */
 import * as fs from "fs";
-import { ensureWritableFolder } from "../io";
 import { fetchBlobOnce, recordVerified, verifyCachedBlob } from "./blobs";
 import { RepoCache, isCommitHash, isHubRepoId } from "./cacheLayout";
 import { HubEntryNotFound, HubUnreachable, downloadVerified, fileMetadata } from "./http";
@@ -18,8 +17,6 @@ export class HubRepo {
   private readonly cache: RepoCache;
   /** The commit the revision resolved to (set by the first file). */
   private commit: string | undefined;
-  /** Set once the cache folder has been checked to be writable (before the first write into it). */
-  private writable = false;
 
   /** A repo (`org/name`) with `options` merged over the environment; nothing is fetched yet. */
   constructor(readonly repoId: string, private readonly options: HubOptions = {}) {
@@ -88,6 +85,7 @@ export class HubRepo {
     const blob = this.cache.blobPath(meta.etag);
     const incomplete = `${blob}.incomplete`;
     const timeout = { seconds: this.settings.downloadTimeoutSeconds, variable: "HF_HUB_DOWNLOAD_TIMEOUT" as const };
+    this.cache.checkWritable();
     await fetchBlobOnce({
       blob,
       incomplete,
@@ -115,11 +113,6 @@ export class HubRepo {
       throw new Error(`Hugging Face Hub: ${this.repoId}: revision ${this.settings.revision} moved from ${this.commit} to ${commit} during loading; run again`);
     }
     this.commit = commit;
-    if (!this.writable) {
-      // Checked once, level by level: a recursive mkdir into a path such as /proc/x never returns.
-      ensureWritableFolder(this.cache.folder, "Hugging Face Hub cache (cacheDir, HF_HUB_CACHE or HF_HOME)");
-      this.writable = true;
-    }
     this.cache.writeRef(this.settings.revision, commit);
   }
 
