@@ -158,17 +158,19 @@ export function textDatasetFromRecords(table: RawTable, options: TextDatasetOpti
   const valid: Array<{ record: RawRecord; id: string; text: string; label: string }> = [];
   for (const record of table.records) {
     const problems: string[] = record.problem ? [record.problem] : [];
-    const text = record.values[textColumn];
+    // Own fields only: a column named "__proto__" (or a row without it) must not read Object.prototype.
+    const value = (column: string): unknown => (Object.hasOwn(record.values, column) ? record.values[column] : undefined);
+    const text = value(textColumn);
     if (typeof text !== "string") problems.push(`${textColumn} is ${text === undefined ? "missing" : quoteForMessage(text)}, expected a string`);
     else if (text.trim() === "") problems.push(`${textColumn} is empty`);
-    const parsed = parseLabel(record.values[labelColumn], labelColumn);
+    const parsed = parseLabel(value(labelColumn), labelColumn);
     const label = "problem" in parsed ? undefined : parsed.key;
     if ("problem" in parsed) problems.push(parsed.problem);
     else if (expected && !expected.includes(parsed.key)) {
-      problems.push(`${labelColumn} ${quoteForMessage(record.values[labelColumn])} is not one of the expected labels ${expected.map((l) => quoteForMessage(l)).join(", ")}`);
+      problems.push(`${labelColumn} ${quoteForMessage(value(labelColumn))} is not one of the expected labels ${expected.map((l) => quoteForMessage(l)).join(", ")}`);
     } else firstOfKind[parsed.kind] ??= { label: parsed.key, where: `row ${record.row} (${record.location})` };
-    const id = idColumn ? idKey(record.values[idColumn]) : String(record.row);
-    if (id === undefined) problems.push(`${idColumn} is ${quoteForMessage(record.values[idColumn!])}, expected a non-empty id`);
+    const id = idColumn ? idKey(value(idColumn)) : String(record.row);
+    if (id === undefined) problems.push(`${idColumn} is ${quoteForMessage(value(idColumn!))}, expected a non-empty id`);
     else if (firstSeen.has(id)) problems.push(`${idColumn} ${quoteForMessage(id)} duplicates ${firstSeen.get(id)}`);
     else firstSeen.set(id, `row ${record.row} (${record.location})`);
     if (problems.length > 0) issues.push({ row: record.row, location: record.location, problem: problems.join("; ") });

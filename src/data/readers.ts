@@ -210,7 +210,8 @@ export function readCsv(file: string, delimiter = ","): RawTable {
       });
       return;
     }
-    const values: Record<string, unknown> = {};
+    // No prototype: a column named "__proto__" is a field like any other, not an assignment to the prototype.
+    const values: Record<string, unknown> = Object.create(null);
     columns.forEach((c, j) => (values[c] = fields[j]));
     const problem = fields.length === columns.length ? undefined : `has ${fields.length} fields, the header has ${columns.length}`;
     records.push({ row: records.length + 1, location: `line ${line}`, values, problem });

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { DataFrame } from "danfojs-node";
 import { coreCount } from "../backend";
-import { ensureWritableFolder, writeJsonAtomic } from "../io";
+import { createFolder, ensureWritableFolder, requirePathComponent, writeJsonAtomic } from "../io";
 import { acquireFolderLock } from "../supervision";
 import { expandGrid, GridSpec, RunSpec } from "./grid";
 import { GRID_PID_VARIABLE } from "./gridPid";
@@ -167,6 +167,7 @@ export async function runGrid(spec: GridSpec, options: GridRunOptions): Promise<
   // The command line is recorded (lock, grid.json, configs, reports): never with the queue's password.
   const commandLine = queue === undefined ? options.commandLine ?? process.argv : queueModule().maskQueueArguments(options.commandLine ?? process.argv, queue);
   options = { ...options, commandLine };
+  requirePathComponent(options.name, "grid name");
   ensureWritableFolder(options.runsDir, "runs folder");
   const gridDir = ensureWritableFolder(path.resolve(options.runsDir, options.name), "grid folder");
   const lock = acquireFolderLock(gridDir, { purpose: `grid ${options.name}: ${commandLine.join(" ")}` });
@@ -178,7 +179,7 @@ export async function runGrid(spec: GridSpec, options: GridRunOptions): Promise<
 }
 
 async function runLockedGrid(spec: GridSpec, runs: RunSpec[], workers: number, gridDir: string, options: GridRunOptions, started: number): Promise<GridRunSummary> {
-  for (const run of runs) checkRunDir(run, path.join(gridDir, run.id));
+  for (const run of runs) checkRunDir(run, path.join(gridDir, requirePathComponent(run.id, "run id")));
   const provenance = collectProvenance(undefined, options.commandLine);
   writeJsonAtomic(path.join(gridDir, "grid.json"), { spec, runs: runs.map((r) => r.id), provenance });
 
@@ -197,7 +198,7 @@ async function runLockedGrid(spec: GridSpec, runs: RunSpec[], workers: number, g
   const jobOf = (i: number): RunJob => ({ run: runs[i], runDir: path.join(gridDir, runs[i].id), provenance, taskModules, cacheDir });
   if (options.queue !== undefined) {
     const jobs = pending.map(jobOf);
-    for (const job of jobs) fs.mkdirSync(job.runDir, { recursive: true });
+    for (const job of jobs) createFolder(job.runDir, `run ${job.run.id} folder`);
     const queued = await queueModule().runTrialsOnQueue(jobs, { url: options.queue, runsDir: path.resolve(options.runsDir), env: options.env, attempts: options.attempts, onEvent: options.onEvent, log: options.log });
     queued.forEach((outcome, k) => (outcomes[pending[k]] = outcome));
   } else {
@@ -206,7 +207,7 @@ async function runLockedGrid(spec: GridSpec, runs: RunSpec[], workers: number, g
     const next = async (): Promise<void> => {
       for (let i = pending.shift(); i !== undefined; i = pending.shift()) {
         const job = jobOf(i);
-        fs.mkdirSync(job.runDir, { recursive: true });
+        createFolder(job.runDir, `run ${job.run.id} folder`);
         outcomes[i] = await startRunProcess(job, { ...options, env }).done;
       }
     };

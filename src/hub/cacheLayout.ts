@@ -7,10 +7,11 @@
  *       refs/<revision>                   the commit a branch or tag pointed to (the 40-hex hash, no newline)
  *       snapshots/<commit>/<file>         relative symlink to ../../blobs/<etag>
  *       .no_exist/<commit>/<file>         empty marker: the repo has no such file at that commit
+ *     <cacheDir>/.locks/models--<org>--<name>/<etag>.tsml-download/   tsml's lock of one blob's download
  */
 import * as fs from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "../io";
+import { ensureWritableFolder, pathInside, writeFileAtomic } from "../io";
 
 const COMMIT_HASH = /^[0-9a-f]{40}$/;
 
@@ -28,6 +29,8 @@ export function isHubRepoId(id: string): boolean {
 export class RepoCache {
   /** `<cacheDir>/models--org--name`. */
   readonly folder: string;
+  /** Set once the repo's folder has been checked to be writable (a cache that is only read may be read-only). */
+  private writable = false;
 
   constructor(cacheDir: string, readonly repoId: string) {
     this.folder = path.join(cacheDir, ["models", ...repoId.split("/")].join("--"));
@@ -36,6 +39,21 @@ export class RepoCache {
   /** The file holding a content-addressed blob. */
   blobPath(etag: string): string {
     return path.join(this.folder, "blobs", etag);
+  }
+
+  /**
+   * Checks, before the first write, that the repo's folder can be created (level by level: a recursive mkdir into a
+   * path such as /proc/x never returns) and written to; an error names the cache.
+   */
+  checkWritable(): void {
+    if (this.writable) return;
+    ensureWritableFolder(this.folder, "Hugging Face Hub cache (cacheDir, HF_HUB_CACHE or HF_HOME)");
+    this.writable = true;
+  }
+
+  /** The folder of the cross-process lock of one blob's download (in `.locks/`, which huggingface_hub's scanner skips). */
+  blobLockFolder(etag: string): string {
+    return path.join(path.dirname(this.folder), ".locks", path.basename(this.folder), `${etag}.tsml-download`);
   }
 
   /** The snapshot entry of `file` at `commit`. */
@@ -48,11 +66,17 @@ export class RepoCache {
     return path.join(this.folder, "snapshots", commit);
   }
 
+  /** The file `refs/<revision>` (an error when the revision would name a path outside `refs/`). */
+  refPath(revision: string): string {
+    return pathInside(path.join(this.folder, "refs"), revision, "Hugging Face Hub: revision", true);
+  }
+
   /** The commit `revision` resolves to from the cache alone: itself if a hash, else `refs/<revision>`. */
   cachedCommit(revision: string): string | undefined {
     if (isCommitHash(revision)) return revision;
+    const ref = this.refPath(revision);
     try {
-      const commit = fs.readFileSync(path.join(this.folder, "refs", ...revision.split("/")), "utf8");
+      const commit = fs.readFileSync(ref, "utf8");
       return isCommitHash(commit) ? commit : undefined;
     } catch {
       return undefined;
@@ -62,8 +86,10 @@ export class RepoCache {
   /** Records that `revision` (a branch or tag) points at `commit`; a commit hash needs no ref. */
   writeRef(revision: string, commit: string): void {
     if (revision === commit) return;
-    const ref = path.join(this.folder, "refs", ...revision.split("/"));
-    if (this.cachedCommit(revision) !== commit) writeFileAtomic(ref, commit);
+    const ref = this.refPath(revision);
+    if (this.cachedCommit(revision) === commit) return;
+    this.checkWritable();
+    writeFileAtomic(ref, commit);
   }
 
   /** The cached file of `file` at `commit`, if present (symlink resolved). */
@@ -80,6 +106,7 @@ export class RepoCache {
   /** Records that the repo has no `file` at `commit` (huggingface_hub reads the same marker). */
   markMissing(commit: string, file: string): void {
     const marker = path.join(this.folder, ".no_exist", commit, ...file.split("/"));
+    this.checkWritable();
     fs.mkdirSync(path.dirname(marker), { recursive: true });
     fs.closeSync(fs.openSync(marker, "a"));
   }
@@ -87,6 +114,7 @@ export class RepoCache {
   /** Points `snapshots/<commit>/<file>` at `blobs/<etag>` with a relative symlink (as huggingface_hub does). */
   link(commit: string, file: string, etag: string): string {
     const pointer = this.pointerPath(commit, file);
+    this.checkWritable();
     fs.mkdirSync(path.dirname(pointer), { recursive: true });
     fs.rmSync(pointer, { force: true });
     fs.symlinkSync(path.relative(path.dirname(pointer), this.blobPath(etag)), pointer);

@@ -48,10 +48,27 @@ function normaliseEtag(etag: string | null): string | undefined {
   return etag ? etag.replace(/^W\//, "").replace(/^"|"$/g, "") : undefined;
 }
 
-async function request(url: string, init: RequestInit, ref: HubFileRef): Promise<Response> {
+/** How long a request may wait for the Hub, and the environment variable that sets it (named in the error). */
+export interface HubTimeout {
+  seconds: number;
+  variable: "HF_HUB_ETAG_TIMEOUT" | "HF_HUB_DOWNLOAD_TIMEOUT";
+}
+
+/** The message of a request that got no answer (or no data) within `timeout`. */
+function timeoutMessage(url: string, ref: HubFileRef, timeout: HubTimeout, what: string): string {
+  return `Hugging Face Hub: ${describe(ref)}: ${what} from ${new URL(url).origin} within ${timeout.seconds} s (${timeout.variable}=${timeout.seconds}; set it higher for a slow network)`;
+}
+
+/**
+ * Fetches `url`, giving up (HubUnreachable) when the connection fails or no answer arrives within `timeout`
+ * (or, when the caller times the request itself, once `stalled` is aborted).
+ */
+async function request(url: string, init: RequestInit, ref: HubFileRef, timeout: HubTimeout, stalled?: AbortSignal): Promise<Response> {
+  const signal = stalled ?? AbortSignal.timeout(timeout.seconds * 1000);
   try {
-    return await fetch(url, init);
+    return await fetch(url, { ...init, signal });
   } catch (e) {
+    if (signal.aborted) throw new HubUnreachable(timeoutMessage(url, ref, timeout, "no answer"));
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new HubUnreachable(`Hugging Face Hub: cannot reach ${new URL(url).origin} for ${describe(ref)} (${cause?.code ?? cause?.message ?? (e as Error).message})`);
   }
@@ -63,7 +80,9 @@ function answerError(response: Response, ref: HubFileRef, hasToken: boolean): Er
   const status = `HTTP ${response.status}${code ? ` ${code}` : ""}`;
   const auth = hasToken ? "the token given has no access to it" : "no token was given (pass { token } or set HF_TOKEN)";
   if (response.status === 404 && code === "EntryNotFound") {
-    return new HubEntryNotFound(`Hugging Face Hub: ${describe(ref)}: the repo has no such file (${status})`, response.headers.get("x-repo-commit") ?? undefined);
+    const commit = response.headers.get("x-repo-commit") ?? undefined;
+    // The commit names cache folders (.no_exist/<commit>): only a 40-hex hash is taken from the answer.
+    return new HubEntryNotFound(`Hugging Face Hub: ${describe(ref)}: the repo has no such file (${status})`, commit && /^[0-9a-f]{40}$/.test(commit) ? commit : undefined);
   }
   if (response.status === 404 && code === "RevisionNotFound") return new Error(`Hugging Face Hub: ${describe(ref)}: revision ${ref.revision} does not exist (${status})`);
   if (response.status === 401 || response.status === 404) {
@@ -74,16 +93,17 @@ function answerError(response: Response, ref: HubFileRef, hasToken: boolean): Er
 }
 
 /** HEADs the file's resolve URL (following only relative redirects, as huggingface_hub does) and reads its metadata. */
-export async function fileMetadata(endpoint: string, ref: HubFileRef, token: string | undefined): Promise<HubFileMetadata> {
+export async function fileMetadata(endpoint: string, ref: HubFileRef, token: string | undefined, timeout: HubTimeout): Promise<HubFileMetadata> {
   const resolveUrl = `${endpoint}/${ref.repoId}/resolve/${encodeURIComponent(ref.revision)}/${ref.file.split("/").map(encodeURIComponent).join("/")}`;
   const headers: Record<string, string> = { "Accept-Encoding": "identity", "User-Agent": "tsml" };
   if (token) headers.Authorization = `Bearer ${token}`;
   let url = resolveUrl;
   for (let hops = 0; ; hops++) {
-    const response = await request(url, { method: "HEAD", headers, redirect: "manual" }, ref);
+    const response = await request(url, { method: "HEAD", headers, redirect: "manual" }, ref, timeout);
     const location = response.headers.get("location");
     const redirected = response.status >= 300 && response.status < 400 && location !== null;
-    if (redirected && location.startsWith("/") && hops < 5) {
+    if (redirected && location.startsWith("/")) {
+      if (hops >= 5) throw new Error(`Hugging Face Hub: ${describe(ref)}: more than 5 redirects (the last to ${new URL(location, url).href}); ${endpoint} redirects in a loop`);
       url = new URL(location, url).href;
       continue;
     }
@@ -99,8 +119,8 @@ export async function fileMetadata(endpoint: string, ref: HubFileRef, token: str
   }
 }
 
-/** The hash the ETag promises, or undefined when the ETag is neither a sha256 nor a git sha1. */
-async function verifyContent(file: string, etag: string, size: number): Promise<string | undefined> {
+/** Why `file` is not the content the ETag promises (its sha256, or git sha1), or undefined when it is (or the ETag is neither). */
+export async function verifyContent(file: string, etag: string, size: number): Promise<string | undefined> {
   const kind = /^[0-9a-f]{64}$/.test(etag) ? "sha256" : /^[0-9a-f]{40}$/.test(etag) ? "sha1" : undefined;
   if (!kind) return undefined;
   const hash = crypto.createHash(kind);
@@ -120,6 +140,8 @@ export interface DownloadTarget {
   incomplete: string;
   progress: boolean;
   onProgress?: (event: HubProgressEvent) => void;
+  /** Longest wait for the answer and for each chunk of the body (HF_HUB_DOWNLOAD_TIMEOUT). */
+  timeout: HubTimeout;
 }
 
 /** Most attempts at one file when the connection drops (each resumes where the last stopped). */
@@ -134,7 +156,27 @@ async function downloadOnce(target: DownloadTarget, display: DownloadProgress | 
   const headers: Record<string, string> = { "Accept-Encoding": "identity", "User-Agent": "tsml" };
   if (target.token && meta.sendToken) headers.Authorization = `Bearer ${target.token}`;
   if (have > 0) headers.Range = `bytes=${have}-`;
-  const response = await request(meta.location, { headers, redirect: "follow" }, ref);
+  // One timer bounds the wait for the answer and, restarted by every chunk, each wait for more bytes.
+  const stalled = new AbortController();
+  let timer = setTimeout(() => stalled.abort(), target.timeout.seconds * 1000);
+  const restart = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => stalled.abort(), target.timeout.seconds * 1000);
+  };
+  try {
+    await receive(target, display, have, headers, stalled.signal, restart);
+  } catch (e) {
+    if (stalled.signal.aborted) throw new HubUnreachable(timeoutMessage(meta.location, ref, target.timeout, "no data"));
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The GET of `downloadOnce`, appending to the partial file; `restart` is called whenever bytes arrive. */
+async function receive(target: DownloadTarget, display: DownloadProgress | undefined, have: number, headers: Record<string, string>, signal: AbortSignal, restart: () => void): Promise<void> {
+  const { meta, ref } = target;
+  const response = await request(meta.location, { headers, redirect: "follow" }, ref, target.timeout, signal);
   if (!response.ok) throw answerError(response, ref, target.token !== undefined);
   let offset = have;
   if (have > 0 && response.status !== 206) offset = 0; // the server ignored the range: start over
@@ -146,6 +188,7 @@ async function downloadOnce(target: DownloadTarget, display: DownloadProgress | 
   try {
     if (!response.body) return;
     for await (const chunk of response.body) {
+      restart();
       fs.writeSync(out, chunk as Uint8Array);
       offset += (chunk as Uint8Array).length;
       if (offset > meta.size) throw new Error(`Hugging Face Hub: ${describe(ref)}: the server sent more than the ${meta.size} bytes it announced`);

@@ -6,6 +6,7 @@
  * the cache alone and an error says exactly what is missing.
  */
 import * as fs from "fs";
+import { fetchBlobOnce, recordVerified, verifyCachedBlob } from "./blobs";
 import { RepoCache, isCommitHash, isHubRepoId } from "./cacheLayout";
 import { HubEntryNotFound, HubUnreachable, downloadVerified, fileMetadata } from "./http";
 import { HubOptions, HubSettings, hubSettings } from "./settings";
@@ -23,6 +24,7 @@ export class HubRepo {
     this.settings = hubSettings(options);
     this.cache = new RepoCache(this.settings.cacheDir, repoId);
     if (isCommitHash(this.settings.revision)) this.commit = this.settings.revision;
+    else this.cache.refPath(this.settings.revision); // a revision such as "../../x" is refused before any request
   }
 
   /** The snapshot folder holding the files fetched so far (known once a file has been resolved). */
@@ -57,7 +59,7 @@ export class HubRepo {
   private async resolve(file: string): Promise<{ path?: string; notCached?: string }> {
     if (this.commit) {
       const cached = this.cache.cachedFile(this.commit, file);
-      if (cached) return { path: cached };
+      if (cached) return { path: await this.verified(cached, file) };
       if (this.cache.knownMissing(this.commit, file)) return {};
     }
     if (this.settings.offline) return this.fromCache(file, "offline mode (HF_HUB_OFFLINE=1 or localFilesOnly) allows no download");
@@ -65,7 +67,7 @@ export class HubRepo {
     const ref = { repoId: this.repoId, file, revision };
     let meta;
     try {
-      meta = await fileMetadata(this.settings.endpoint, ref, this.settings.token);
+      meta = await fileMetadata(this.settings.endpoint, ref, this.settings.token, { seconds: this.settings.etagTimeoutSeconds, variable: "HF_HUB_ETAG_TIMEOUT" });
     } catch (e) {
       if (e instanceof HubEntryNotFound) {
         if (e.commit) {
@@ -79,15 +81,30 @@ export class HubRepo {
     }
     this.pin(meta.commit);
     const cached = this.cache.cachedFile(meta.commit, file);
-    if (cached) return { path: cached };
+    if (cached) return { path: await this.verified(cached, file) };
     const blob = this.cache.blobPath(meta.etag);
-    if (!fs.existsSync(blob)) {
-      fs.mkdirSync(this.cache.blobPath(""), { recursive: true });
-      const incomplete = `${blob}.incomplete`;
-      await downloadVerified({ meta, ref, token: this.settings.token, incomplete, progress: this.settings.progress, onProgress: this.options.onProgress });
-      fs.renameSync(incomplete, blob);
-    }
-    return { path: this.cache.link(meta.commit, file, meta.etag) };
+    const incomplete = `${blob}.incomplete`;
+    const timeout = { seconds: this.settings.downloadTimeoutSeconds, variable: "HF_HUB_DOWNLOAD_TIMEOUT" as const };
+    this.cache.checkWritable();
+    await fetchBlobOnce({
+      blob,
+      incomplete,
+      lockDir: this.cache.blobLockFolder(meta.etag),
+      what: `${this.repoId}: ${file}`,
+      stallSeconds: 6 * timeout.seconds,
+      download: async () => {
+        fs.mkdirSync(this.cache.blobPath(""), { recursive: true });
+        await downloadVerified({ meta, ref, token: this.settings.token, incomplete, progress: this.settings.progress, onProgress: this.options.onProgress, timeout });
+        fs.renameSync(incomplete, blob);
+        recordVerified(blob);
+      },
+    });
+    return { path: await this.verified(this.cache.link(meta.commit, file, meta.etag), file) };
+  }
+
+  /** `pointer` once its blob has been checked in this process (see verifyCachedBlob). */
+  private verified(pointer: string, file: string): Promise<string> {
+    return verifyCachedBlob(pointer, `${this.repoId}: ${file}`);
   }
 
   /** Fixes the commit every later file is fetched at, and records the revision's ref as huggingface_hub does. */
@@ -100,13 +117,23 @@ export class HubRepo {
   }
 
   /** The cached `file` at the revision's cached commit, or why it is not there (and why there was no download). */
-  private fromCache(file: string, why: string): { path?: string; notCached?: string } {
+  private async fromCache(file: string, why: string): Promise<{ path?: string; notCached?: string }> {
     const commit = this.commit ?? this.cache.cachedCommit(this.settings.revision);
     const where = `the cache ${this.cache.folder}`;
-    if (!commit) return { notCached: `${why}, and ${where} has no refs/${this.settings.revision} (the repo was never downloaded at this revision)` };
+    if (!commit) {
+      const ref = this.cache.refPath(this.settings.revision);
+      let text = "";
+      try {
+        text = fs.readFileSync(ref, "utf8").trim();
+      } catch {
+        text = "";
+      }
+      if (text !== "") return { notCached: `${why}, and ${ref} holds ${JSON.stringify(text.slice(0, 60))}, not a 40-hex commit hash (delete it; the next online load writes it again)` };
+      return { notCached: `${why}, and ${where} has no refs/${this.settings.revision} (the repo was never downloaded at this revision)` };
+    }
     this.commit = commit;
     const cached = this.cache.cachedFile(commit, file);
-    if (cached) return { path: cached };
+    if (cached) return { path: await this.verified(cached, file) };
     if (this.cache.knownMissing(commit, file)) return {};
     return { notCached: `${why}, and snapshot ${commit} in ${where} has no ${file}` };
   }

@@ -42,6 +42,36 @@ export interface HubSettings {
   token: string | undefined;
   revision: string;
   progress: boolean;
+  /** Seconds to wait for the answer to a file's HEAD (HF_HUB_ETAG_TIMEOUT, default 10 as huggingface_hub). */
+  etagTimeoutSeconds: number;
+  /** Seconds to wait for a download's answer and for each chunk of its bytes (HF_HUB_DOWNLOAD_TIMEOUT, default 10). */
+  downloadTimeoutSeconds: number;
+}
+
+/** huggingface_hub's default for both timeouts. */
+const DEFAULT_TIMEOUT_SECONDS = 10;
+
+/** A timeout in seconds from the environment variable `name` (positive), else the default. */
+function timeoutSeconds(name: string): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return DEFAULT_TIMEOUT_SECONDS;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`${name} must be a positive number of seconds, got ${JSON.stringify(raw)}`);
+  return seconds;
+}
+
+/** The Hub address, checked to be an http(s) URL; errors name where it came from. */
+function hubEndpoint(fromOptions: string | undefined): string {
+  const endpoint = fromOptions ?? (process.env.HF_ENDPOINT || "https://huggingface.co");
+  const source = fromOptions !== undefined ? "the endpoint option" : "HF_ENDPOINT";
+  let protocol = "";
+  try {
+    protocol = new URL(endpoint).protocol;
+  } catch {
+    protocol = "";
+  }
+  if (protocol !== "http:" && protocol !== "https:") throw new Error(`${source} ${JSON.stringify(endpoint)} is not an http:// or https:// URL (e.g. https://huggingface.co)`);
+  return endpoint.replace(/\/+$/, "");
 }
 
 /** huggingface_hub's notion of a true environment flag. */
@@ -72,11 +102,13 @@ function defaultToken(): string | undefined {
 /** Merges `options` with the environment. */
 export function hubSettings(options: HubOptions = {}): HubSettings {
   return {
-    endpoint: (options.endpoint ?? (process.env.HF_ENDPOINT || "https://huggingface.co")).replace(/\/+$/, ""),
+    endpoint: hubEndpoint(options.endpoint),
     cacheDir: path.resolve(options.cacheDir ?? defaultHubCacheDir()),
     offline: options.localFilesOnly === true || envFlag("HF_HUB_OFFLINE") || envFlag("TRANSFORMERS_OFFLINE"),
     token: options.token === false ? undefined : options.token ?? defaultToken(),
     revision: options.revision ?? "main",
     progress: options.progress ?? !envFlag("HF_HUB_DISABLE_PROGRESS_BARS"),
+    etagTimeoutSeconds: timeoutSeconds("HF_HUB_ETAG_TIMEOUT"),
+    downloadTimeoutSeconds: timeoutSeconds("HF_HUB_DOWNLOAD_TIMEOUT"),
   };
 }

@@ -1,24 +1,27 @@
 /** Crash-safe file writes: write a temporary file beside the target, fsync it, then rename over the target. */
 import * as fs from "fs";
 import * as path from "path";
+import { createFolder } from "./folders";
 
 /** Writes `data` to `file` atomically: readers see the old file or the whole new one, never a torn write. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
+  createFolder(dir, `cannot write ${file}: its folder`);
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(temp, "w");
   try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
+    const fd = fs.openSync(temp, "w");
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(temp, file);
   } catch (e) {
+    // A full disk (ENOSPC) or any other failure leaves the old file as it was and no temporary file behind.
     fs.rmSync(temp, { force: true });
-    throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`cannot write ${file}: ${err.message}`), { code: err.code });
   }
 }
 

@@ -1,13 +1,12 @@
-/** Output folders checked up front: created one level at a time and probed with a real write. */
+/** Output folders: created one level at a time (never a recursive mkdir) and, up front, probed with a real write. */
 import * as fs from "fs";
 import * as path from "path";
 
 /**
- * Creates `dir` (and missing parents) and checks that files can be written in it, so a bad output folder is found
- * before any work is done. Errors name `what` (e.g. "--reports-dir") and the folder. Unlike a recursive mkdir, which
- * loops forever on procfs (/proc answers ENOENT), every level is created once and any failure is reported.
+ * Creates `dir` and its missing parents one level at a time, each level once, so any failure is reported: unlike
+ * a recursive mkdir, which loops forever on procfs (/proc answers ENOENT). Errors name `what` and the folder.
  */
-export function ensureWritableFolder(dir: string, what: string): string {
+export function createFolder(dir: string, what: string): string {
   const target = path.resolve(dir);
   const missing: string[] = [];
   let existing = target;
@@ -26,6 +25,15 @@ export function ensureWritableFolder(dir: string, what: string): string {
       if (e.code !== "EEXIST") throw new Error(`${what} ${dir}: cannot create the folder ${folder} (${e.code ?? e.message})`);
     }
   }
+  return target;
+}
+
+/**
+ * Creates `dir` (see createFolder) and checks that files can be written in it, so a bad output folder is found
+ * before any work is done. Errors name `what` (e.g. "--reports-dir") and the folder.
+ */
+export function ensureWritableFolder(dir: string, what: string): string {
+  const target = createFolder(dir, what);
   const probe = path.join(target, `.tsml-write-probe.${process.pid}`);
   try {
     fs.writeFileSync(probe, "");

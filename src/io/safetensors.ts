@@ -188,6 +188,7 @@ export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, 
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const name of names) {
+    if (name === "__metadata__") throw new Error('safetensors: a tensor is named "__metadata__", the key the format reserves for the header\'s metadata (no reader would find the tensor); rename it');
     const { dtype, shape, data } = tensors[name];
     const elements = shape.reduce((a, b) => a * b, 1);
     // A Uint8Array holds raw bytes: `width` of them per element.

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as protobuf from "protobufjs";
+import { createFolder } from "./folders";
 import { encodeTFRecord, readTFRecords } from "./tfrecord";
 
 /**
@@ -129,7 +130,7 @@ export class TensorBoardEventWriter {
 
   constructor(logDir: string, options: TensorBoardWriterOptions = {}) {
     this.now = options.now ?? (() => Date.now() / 1000);
-    fs.mkdirSync(logDir, { recursive: true });
+    createFolder(logDir, "TensorBoard log folder");
     const started = this.now();
     const base = `events.out.tfevents.${Math.floor(started)}.${os.hostname()}.${process.pid}${options.filenameSuffix ?? ""}`;
     let name = base;

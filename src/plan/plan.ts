@@ -111,10 +111,19 @@ export function planBatch(request: BatchPlanRequest): BatchPlan {
   const backend = request.backend ?? "wasm";
   const devices = positive(request.devices ?? 1, "devices", true);
   const sequenceLength = positive(request.sequenceLength, "sequenceLength", true);
+  // Position ids start after pad_token_id (as in Hugging Face's Longformer), so this many tokens fit.
+  const { max_position_embeddings: positions, pad_token_id: pad } = request.config;
+  const longest = positions - pad - 1;
+  if (sequenceLength > longest) {
+    throw new Error(`planBatch: a sequence length of ${sequenceLength} tokens (--max-length) is more than the model takes: max_position_embeddings ${positions} leaves ${longest} token positions after pad_token_id ${pad}`);
+  }
   const memoryBytes = positive(request.memoryBytes ?? defaultMemoryBudget(backend), "memoryBytes", false);
   const margin = request.safetyMargin ?? 0.1;
   if (typeof margin !== "number" || !(margin >= 0 && margin < 1)) throw new Error(`planBatch: safetyMargin must be in [0, 1), got ${JSON.stringify(margin)}`);
   if (request.targetEffectiveBatch !== undefined) positive(request.targetEffectiveBatch, "targetEffectiveBatch", true);
+  if (request.targetEffectiveBatch !== undefined && request.targetEffectiveBatch < devices) {
+    throw new Error(`planBatch: a target effective batch of ${request.targetEffectiveBatch} (--target-batch) is smaller than the ${devices} devices; every device trains on at least one example per step, so the effective batch is at least ${devices}`);
+  }
   if (request.noiseScale !== undefined) positive(request.noiseScale, "noiseScale", false);
   const target = request.targetEffectiveBatch ?? (request.noiseScale !== undefined ? Math.max(1, Math.round(request.noiseScale)) : undefined);
   const checkpointing = request.checkpointing === true;

@@ -3,6 +3,7 @@
  * checked, shown only with the password masked, probed once with a short timeout (an unreachable server is an
  * error within seconds, not a hang), and then handed to BullMQ with settings that ride out a Redis restart.
  */
+import * as fs from "fs";
 import type { RedisOptions } from "bullmq";
 
 /** BullMQ, loaded on first use: importing tsml (a notebook, every trial process) does not pay for it. */
@@ -42,6 +43,30 @@ export function maskPassword(text: string, url: string): string {
 /** `args` (a command line to record) with the password of the queue URL `url` masked; unchanged without a queue. */
 export function maskQueueArguments(args: string[], url: string | undefined): string[] {
   return url === undefined ? args : args.map((arg) => maskPassword(arg, url));
+}
+
+/** The environment variable a queue URL is read from when no option gives one (it stays out of `ps`). */
+export const QUEUE_URL_VARIABLE = "TSML_QUEUE_URL";
+
+/**
+ * The queue URL a command was given: `--queue URL`, else the first line of `--queue-url-file FILE` (readable by its
+ * owner only, say), else $TSML_QUEUE_URL; undefined when none is given. Errors name the option or the file.
+ */
+export function resolveQueueUrl(fromOption: string | undefined, file: string | undefined): string | undefined {
+  if (fromOption !== undefined && file !== undefined) throw new Error("give --queue or --queue-url-file, not both");
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+      throw new Error(`--queue-url-file ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const url = text.split("\n")[0].trim();
+    if (url === "") throw new Error(`--queue-url-file ${file}: the file is empty; it should hold the queue URL (redis://:PASSWORD@HOST:PORT) on its first line`);
+    return url;
+  }
+  const fromEnvironment = process.env[QUEUE_URL_VARIABLE]?.trim();
+  return fromOption ?? (fromEnvironment ? fromEnvironment : undefined);
 }
 
 /** Throws a clear error unless `url` is a redis:// or rediss:// URL naming a host. */

@@ -7,6 +7,7 @@
 import * as os from "os";
 import type { Queue } from "bullmq";
 import { inKernel } from "../display";
+import { tsmlPackageVersion } from "../package";
 import { requirePositiveInteger } from "../util";
 import { readCompleteMetrics, type RunControl, type RunEvent, type RunJob, type RunOutcome } from "../experiments";
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS, loadBullmq, maskPassword, maskRedisUrl, probeRedis, queueConnection } from "./connection";
@@ -86,7 +87,7 @@ export async function runTrialsOnQueue(jobs: RunJob[], options: QueueRunOptions)
       board?.onWorker(job.run.id, progress.worker);
       emit(progress.event, workerControl(progress.worker));
     });
-    const jobData = (job: RunJob): TrialJobData => ({ job, runsDir: options.runsDir, env, tsmlDir: tsmlSourceDir() });
+    const jobData = (job: RunJob): TrialJobData => ({ job, runsDir: options.runsDir, env, tsmlDir: tsmlSourceDir(), tsmlVersion: tsmlPackageVersion() });
     const enqueue = async (jobId: string, job: RunJob): Promise<void> => {
       await queue.add(job.run.id, jobData(job), {
         jobId,

@@ -8,13 +8,13 @@
  * worker stops a trial as soon as it can no longer be sure it holds the job lock — the lock was not renewed, or
  * Redis has not confirmed a renewal for most of the lock's duration — before anyone else can be given the trial.
  */
-import * as fs from "fs";
 import * as os from "os";
 import type { Job } from "bullmq";
 import { readCompleteMetrics, startRunProcess, withThreadShare, type RunEvent, type RunProcess } from "../experiments";
+import { ensureWritableFolder } from "../io";
 import { requirePositiveInteger } from "../util";
 import { loadBullmq, maskPassword, maskRedisUrl, probeRedis, queueConnection, DEFAULT_CONNECT_TIMEOUT_SECONDS } from "./connection";
-import { localTrialJob, trialEnvironment, TRIAL_QUEUE, type TrialJobData, type TrialProgress, type TrialResult, type TrialWorkerIdentity } from "./trials";
+import { DEFAULT_WORKER_RUNS_DIR, localTrialJob, trialEnvironment, TRIAL_QUEUE, type TrialJobData, type TrialProgress, type TrialResult, type TrialWorkerIdentity } from "./trials";
 
 /** Default seconds a job lock lasts without renewal: a killed worker's trial is given to another after this. */
 export const DEFAULT_LOCK_SECONDS = 30;
@@ -31,7 +31,7 @@ export interface TrialWorkerOptions {
   url: string;
   /** Trials run at once (each in its own process); default 1. */
   concurrency?: number;
-  /** The shared runs folder as mounted on this machine, when the coordinator's path differs. */
+  /** The shared runs folder as mounted on this machine (default `runs`): every trial's folder is inside it. */
   runsDir?: string;
   /** Seconds a job lock lasts without renewal (default 30): how soon a dead worker's trial moves on. */
   lockSeconds?: number;
@@ -65,6 +65,7 @@ export async function startTrialWorker(options: TrialWorkerOptions): Promise<Tri
   const lockSeconds = options.lockSeconds ?? DEFAULT_LOCK_SECONDS;
   if (!(lockSeconds >= 1)) throw new Error(`lock seconds must be at least 1, got ${lockSeconds}`);
   await probeRedis(options.url, options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS);
+  const runsDir = ensureWritableFolder(options.runsDir ?? DEFAULT_WORKER_RUNS_DIR, "runs folder (--runs-dir)");
   const log = options.log ?? (() => {});
   const identity: TrialWorkerIdentity = { hostname: os.hostname(), pid: process.pid };
   const lockMs = lockSeconds * 1000;
@@ -80,8 +81,8 @@ export async function startTrialWorker(options: TrialWorkerOptions): Promise<Tri
 
   const processor = async (job: Job<TrialJobData, TrialResult>, token?: string, signal?: AbortSignal): Promise<TrialResult> => {
     const jobId = job.id ?? "";
-    const runJob = { ...localTrialJob(job.data, options.runsDir, options.taskModules), lease: { subject: jobId, grant: token ?? "" } };
-    fs.mkdirSync(runJob.runDir, { recursive: true });
+    const runJob = { ...localTrialJob(job.data, runsDir, options.taskModules), lease: { subject: jobId, grant: token ?? "" } };
+    ensureWritableFolder(runJob.runDir, `trial ${jobId} folder`);
     const earlier = readCompleteMetrics(runJob.runDir);
     if (earlier) {
       // Trained to the end by a worker that died before it could report: not trained again.
@@ -149,7 +150,7 @@ export async function startTrialWorker(options: TrialWorkerOptions): Promise<Tri
   guard.unref();
   void worker.run().catch((error: Error) => log(`worker stopped: ${maskPassword(error.message, options.url)}`));
   await worker.waitUntilReady();
-  log(`worker ${identity.hostname}:${identity.pid} serving queue ${TRIAL_QUEUE} at ${maskRedisUrl(options.url)} (concurrency ${concurrency}, lock ${lockSeconds} s)`);
+  log(`worker ${identity.hostname}:${identity.pid} serving queue ${TRIAL_QUEUE} at ${maskRedisUrl(options.url)} into ${runsDir} (concurrency ${concurrency}, lock ${lockSeconds} s)`);
   return {
     identity,
     activeTrials: () => active.size,

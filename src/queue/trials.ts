@@ -6,6 +6,8 @@
 import { createHash } from "crypto";
 import * as path from "path";
 import type { RunEvent, RunJob } from "../experiments";
+import { pathInside } from "../io";
+import { tsmlPackageVersion } from "../package";
 
 /** Name of the BullMQ queue that every coordinator fills and every `tsml worker` serves. */
 export const TRIAL_QUEUE = "tsml-trials";
@@ -19,6 +21,8 @@ export interface TrialJobData {
   env: Record<string, string>;
   /** The coordinator's compiled tsml sources (`dist/src`): task modules below it are tsml's own, found on every worker. */
   tsmlDir: string;
+  /** The coordinator's tsml version: a worker of another version refuses the job. */
+  tsmlVersion: string;
 }
 
 /** This installation's compiled tsml sources (`dist/src`). */
@@ -61,18 +65,25 @@ export function trialEnvironment(env: Record<string, string>): Record<string, st
   return env;
 }
 
+/** A worker's runs folder when it is started without one: `runs` in its working folder, as for `tsml study`. */
+export const DEFAULT_WORKER_RUNS_DIR = "runs";
+
 /**
- * `data.job` as this worker runs it: folders moved from the coordinator's runs folder to `runsDir` (when given),
+ * `data.job` as this worker runs it: folders moved from the coordinator's runs folder into this worker's `runsDir`
+ * (refused unless they lie inside the job's runs folder, so a job can never name a folder outside the worker's),
  * and tsml's own task modules taken from this installation, wherever tsml is installed here. Any other task
  * module must be in `allowedTaskModules` (the worker's `--task-module` list): a job names the modules a worker
  * loads, so a worker loads only code its owner allowed.
  */
-export function localTrialJob(data: TrialJobData, runsDir: string | undefined, allowedTaskModules: readonly string[] = []): RunJob {
-  const move = (folder: string): string => {
-    if (runsDir === undefined) return folder;
-    const relative = path.relative(data.runsDir, folder);
-    if (relative.startsWith("..") || path.isAbsolute(relative)) throw new Error(`trial folder ${folder} is not inside the coordinator's runs folder ${data.runsDir}`);
-    return path.join(path.resolve(runsDir), relative);
+export function localTrialJob(data: TrialJobData, runsDir: string, allowedTaskModules: readonly string[] = []): RunJob {
+  const mine = tsmlPackageVersion();
+  if (data.tsmlVersion !== mine) {
+    const theirs = typeof data.tsmlVersion === "string" ? `tsml ${data.tsmlVersion}` : "a tsml that does not record its version";
+    throw new Error(`trial job comes from a coordinator running ${theirs}, this worker runs tsml ${mine}; run the same tsml version on the coordinator and every worker`);
+  }
+  const move = (folder: string, field: string): string => {
+    const inside = pathInside(data.runsDir, folder, `trial job: ${field}`);
+    return path.join(path.resolve(runsDir), path.relative(path.resolve(data.runsDir), inside));
   };
   const allowed = new Set(allowedTaskModules.map((module) => path.resolve(module)));
   const ownModule = (module: string): string => {
@@ -81,5 +92,5 @@ export function localTrialJob(data: TrialJobData, runsDir: string | undefined, a
     if (allowed.has(path.resolve(module))) return module;
     throw new Error(`trial job asks to load task module ${module}, which this worker does not allow; start the worker with --task-module ${module} to allow it`);
   };
-  return { ...data.job, runDir: move(data.job.runDir), cacheDir: move(data.job.cacheDir), taskModules: data.job.taskModules.map(ownModule) };
+  return { ...data.job, runDir: move(data.job.runDir, "runDir"), cacheDir: move(data.job.cacheDir, "cacheDir"), taskModules: data.job.taskModules.map(ownModule) };
 }

@@ -2,10 +2,9 @@
  * The study report: charts (SVG, PNG and interactive HTML files), results.csv and one self-contained
  * report.html (charts inlined as SVG, no network needed) that records everything needed to rerun the study.
  */
-import * as fs from "fs";
 import * as path from "path";
 import { RESULT_COLUMNS, resultsCsv, type GridSpec, type Provenance, type RunHistory, type RunResult } from "../experiments";
-import { writeFileAtomic } from "../io";
+import { ensureWritableFolder, writeFileAtomic } from "../io";
 import { JUPYTER_DISPLAY, type Displayable } from "../display";
 import { escapeHTML, fluctuationChart, lossCurveChart, metricComparisonChart, noiseScaleChart, runComparisonChart, svgToPNG, type LabelledRun, type PlotRecord, type VegaLiteChart } from "../plots";
 import { formatInterval } from "../stats";
@@ -189,7 +188,7 @@ git ${text(p.gitCommit ?? "not a git checkout")}${p.gitDirty ? " (with uncommitt
 /** Writes report.html, results.csv and charts/<name>.{svg,png,html} into `outDir`. */
 export async function writeStudyReport(outDir: string, input: StudyReportInput): Promise<StudyReportFiles> {
   const chartDir = path.join(outDir, "charts");
-  fs.mkdirSync(chartDir, { recursive: true });
+  ensureWritableFolder(chartDir, "report charts folder");
   const charts = studyCharts(input.results, input.histories);
   const svgs: { chart: StudyChart; svg: string }[] = [];
   const files: string[] = [];

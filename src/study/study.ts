@@ -8,7 +8,7 @@ import * as path from "path";
 import type { DataFrame } from "danfojs-node";
 import { collectProvenance, readGridDevPredictions, readGridHistories, runGrid, RUN_FILES, type GridRunOptions, type GridRunSummary, type GridSpec, type JsonValue, type Provenance, type RunResult, type RunTraining } from "../experiments";
 import { maskQueueArguments, maskRedisUrl } from "../queue";
-import { ensureWritableFolder } from "../io";
+import { ensureWritableFolder, requirePathComponent } from "../io";
 import { concludeStudy, summarizeConfigurations, type ConfigurationSummary, type StudyFinding } from "./conclusion";
 import { writeStudyReport, type StudyReportFiles } from "./report";
 import { requirePositiveInteger } from "../util";
@@ -204,7 +204,7 @@ export function studyCommand(options: StudyOptions): string {
 /** Runs (or resumes) the study grid, then writes reports/<name>/{report.html, results.csv, charts/}. */
 export async function runStudy(options: StudyOptions = {}): Promise<StudyOutcome> {
   const size = options.size ?? "default";
-  const name = options.name ?? (size === "default" ? "study" : `study-${size}`);
+  const name = requirePathComponent(options.name ?? (size === "default" ? "study" : `study-${size}`), "study name (--name)");
   const log = options.log ?? (() => {});
   const spec = studyGrid(options);
   // The report folder is checked before any run trains, not found unwritable after all of them did.

@@ -112,7 +112,8 @@ const SCHEDULES: readonly LrScheduleName[] = ["constant", "linear", "cosine"];
 const PROGRESS_MODES: readonly ProgressMode[] = ["auto", "bar", "notebook", "none"];
 
 function fail(field: string, value: unknown, expected: string): never {
-  const shown = typeof value === "number" || typeof value === "string" ? JSON.stringify(value) : String(value);
+  // String(), not JSON.stringify, for numbers: JSON writes Infinity as null.
+  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
   throw new Error(`TrainingArguments.${field} must be ${expected}, got ${value !== value ? "NaN" : shown}`);
 }
 

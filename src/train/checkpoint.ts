@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { type SafetensorsFile, readSafetensorsFile, toFloat32Array, writeFileAtomic, writeJsonAtomic, writeSafetensorsFile } from "../io";
+import { type SafetensorsFile, createFolder, readSafetensorsFile, toFloat32Array, writeFileAtomic, writeJsonAtomic, writeSafetensorsFile } from "../io";
 import type { AdamW } from "./adamw";
 import type { TrainingLogRecord } from "./history";
 import type { NoiseScaleState } from "./noiseScale";
@@ -66,19 +66,26 @@ export function saveCheckpoint(
   const finalDir = path.join(outputDir, finalName);
   const tempDir = path.join(outputDir, `.${finalName}.${process.pid}.tmp`);
   fs.rmSync(tempDir, { recursive: true, force: true });
-  fs.mkdirSync(tempDir, { recursive: true });
-  const weights = variables.map((v) => new Float32Array(v.dataSync()));
-  writeSafetensorsFile(path.join(tempDir, MODEL_FILE), float32Entries("", names, shapes, weights), {
-    format: "tsml-trainer",
-    variables: JSON.stringify(names),
-  });
-  const adam = optimizer.getState();
-  writeSafetensorsFile(
-    path.join(tempDir, OPTIMIZER_FILE),
-    { ...float32Entries("exp_avg/", names, shapes, adam.firstMoments), ...float32Entries("exp_avg_sq/", names, shapes, adam.secondMoments) },
-    { step: String(adam.step), variables: JSON.stringify(names) },
-  );
-  writeJsonAtomic(path.join(tempDir, STATE_FILE), state);
+  try {
+    createFolder(tempDir, "checkpoint folder");
+    const weights = variables.map((v) => new Float32Array(v.dataSync()));
+    writeSafetensorsFile(path.join(tempDir, MODEL_FILE), float32Entries("", names, shapes, weights), {
+      format: "tsml-trainer",
+      variables: JSON.stringify(names),
+    });
+    const adam = optimizer.getState();
+    writeSafetensorsFile(
+      path.join(tempDir, OPTIMIZER_FILE),
+      { ...float32Entries("exp_avg/", names, shapes, adam.firstMoments), ...float32Entries("exp_avg_sq/", names, shapes, adam.secondMoments) },
+      { step: String(adam.step), variables: JSON.stringify(names) },
+    );
+    writeJsonAtomic(path.join(tempDir, STATE_FILE), state);
+  } catch (e) {
+    // E.g. a full disk: the partial checkpoint goes, the previous one (and last-checkpoint) stays as it was.
+    fs.rmSync(tempDir, { recursive: true, force: true });
+    const kept = readLastCheckpoint(outputDir);
+    throw new Error(`checkpoint of step ${state.globalStep} not saved: ${(e as Error).message}; ${kept ? `${kept.dir} is still the last checkpoint` : "no earlier checkpoint exists"}`);
+  }
   fs.rmSync(finalDir, { recursive: true, force: true });
   fs.renameSync(tempDir, finalDir);
   writeFileAtomic(path.join(outputDir, LAST_CHECKPOINT_FILE), finalName + "\n");
@@ -149,7 +156,10 @@ function readVariableArrays(parsed: SafetensorsFile, file: string, prefix: strin
     if (entry.shape.length !== expected.length || entry.shape.some((d, j) => d !== expected[j])) {
       throw new Error(`${file}: "${name}" has shape [${entry.shape}], variable ${variables[i].name} has [${expected}]`);
     }
-    return toFloat32Array(entry, `${file}:${prefix}${name}`);
+    const values = toFloat32Array(entry, `${file}:${prefix}${name}`);
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new Error(`${file}: "${prefix}${name}" holds ${values[bad]} at index ${bad}; the checkpoint is damaged (training saves only finite values), resume from an older one`);
+    return values;
   });
 }
 
@@ -173,10 +183,15 @@ function readTrainerState(file: string): TrainerState {
  * accumulation) before anything is assigned.
  */
 export function loadCheckpoint(dir: string, variables: tf.Variable[], optimizer: AdamW, expected: CheckpointExpectations = {}): TrainerState {
+  if (!fs.existsSync(dir)) throw new Error(`checkpoint ${dir}: no such folder (resumeFrom names a checkpoint folder such as <outputDir>/checkpoint-8, or "last")`);
   for (const f of [MODEL_FILE, OPTIMIZER_FILE, STATE_FILE]) {
     if (!fs.existsSync(path.join(dir, f))) throw new Error(`checkpoint ${dir}: ${f} is missing`);
   }
   const state = readTrainerState(path.join(dir, STATE_FILE));
+  const named = /^checkpoint-(\d+)$/.exec(path.basename(dir));
+  if (named && Number(named[1]) !== state.globalStep) {
+    throw new Error(`checkpoint ${dir}: ${STATE_FILE} says step ${state.globalStep}, the folder name says step ${named[1]}; the checkpoint is not consistent, delete it to resume from an older one`);
+  }
   for (const key of ["seed", "perDeviceBatchSize", "gradientAccumulationSteps"] as const) {
     const want = expected[key];
     if (want !== undefined && state[key] !== undefined && state[key] !== want) {

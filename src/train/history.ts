@@ -35,12 +35,16 @@ export class TrainingHistory {
   append(record: TrainingLogRecord): void {
     this.records.push(record);
     if (!this.logFile) return;
-    const fd = fs.openSync(this.logFile, "a");
     try {
-      fs.writeSync(fd, JSON.stringify(record) + "\n");
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      const fd = fs.openSync(this.logFile, "a");
+      try {
+        fs.writeSync(fd, JSON.stringify(record) + "\n");
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (e) {
+      throw new Error(`${this.logFile}: cannot append the record of step ${record.step} (${(e as Error).message})`);
     }
   }
 

@@ -8,7 +8,6 @@
  * padding). Averaging per micro-batch and then over k — the bug Hugging Face fixed in 2024 — would weight the
  * items of a short micro-batch more. Clipping, the logged loss and the gradient norm all use this gradient.
  */
-import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import type { DataFrame } from "danfojs-node";
@@ -25,6 +24,7 @@ import { historyToFrame, TrainingHistory, type TrainingLogRecord } from "./histo
 import { GradientNoiseScale, noiseScaleAdvice } from "./noiseScale";
 import { createProgressReporter } from "./progress";
 import { SeededRng } from "../random";
+import { ensureWritableFolder } from "../io";
 import { isProcessAlive, processIdentity } from "../supervision";
 import { requirePositiveInteger } from "../util";
 import { shuffledSampler } from "./sampler";
@@ -136,7 +136,7 @@ export class Trainer<B> {
     this.noise = new GradientNoiseScale(this.args.noiseScaleEmaDecay);
     this.smoother = new LossSmoother(this.args.smoothingWeight);
     const logFile = this.args.outputDir ? path.join(this.args.outputDir, "log.jsonl") : undefined;
-    if (this.args.outputDir) fs.mkdirSync(this.args.outputDir, { recursive: true });
+    if (this.args.outputDir) ensureWritableFolder(this.args.outputDir, "outputDir");
     this.history = new TrainingHistory(logFile);
     this.state = {
       globalStep: 0,

@@ -51,6 +51,16 @@ export class FakeHub {
   readonly dropAfter = new Map<string, number>();
   /** File names whose bytes are served with one byte flipped (the announced hash stays the true one). */
   readonly corrupt = new Set<string>();
+  /** File names whose blob GETs send this many bytes and then nothing more, the connection left open. */
+  readonly stallAfter = new Map<string, number>();
+  /** File names whose HEAD is never answered (the connection left open). */
+  readonly stallHead = new Set<string>();
+  /** File names whose blob bytes are sent in 8 pieces, this many milliseconds apart (a slow download). */
+  readonly slowBlobs = new Map<string, number>();
+  /** When true, every resolve URL redirects to itself (a misconfigured proxy). */
+  redirectLoop = false;
+  /** When true, any revision resolves to the repo's commit (as a Hub with that branch or tag would answer). */
+  anyRevision = false;
   endpoint = "";
   private readonly server = http.createServer((req, res) => this.handle(req, res));
 
@@ -79,12 +89,17 @@ export class FakeHub {
     if (blob) return this.serveBlob(blob[1], req, res);
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     if (!resolve) return this.fail(res, 404, "RepoNotFound");
+    if (this.redirectLoop) {
+      res.writeHead(302, { Location: url.pathname });
+      return void res.end();
+    }
     const [, repoId, revision, file] = resolve.map(decodeURIComponent);
     const repo = this.repos.get(repoId);
     if (!repo || (repo.token && req.headers.authorization !== `Bearer ${repo.token}`)) return this.fail(res, 401, "RepoNotFound");
-    if (revision !== "main" && revision !== repo.commit) return this.fail(res, 404, "RevisionNotFound");
+    if (revision !== "main" && revision !== repo.commit && !this.anyRevision) return this.fail(res, 404, "RevisionNotFound");
     const content = repo.files.get(file);
     if (!content) return this.fail(res, 404, "EntryNotFound", repo.commit);
+    if (this.stallHead.has(file)) return;
     if (content.length >= LFS_THRESHOLD) {
       res.writeHead(302, {
         Location: `${this.endpoint}/blobs/${sha256(content)}`,
@@ -116,6 +131,17 @@ export class FakeHub {
           "Accept-Ranges": "bytes",
           ...(range ? { "Content-Range": `bytes ${start}-${content.length - 1}/${content.length}` } : {}),
         });
+        const stall = this.stallAfter.get(file);
+        if (stall !== undefined && req.method === "GET") return void res.write(body.subarray(0, stall));
+        const pause = this.slowBlobs.get(file);
+        if (pause !== undefined && req.method === "GET") {
+          const piece = Math.ceil(body.length / 8);
+          const send = (k: number): void => {
+            if (k * piece >= body.length) return void res.end();
+            res.write(body.subarray(k * piece, (k + 1) * piece), () => setTimeout(() => send(k + 1), pause));
+          };
+          return send(0);
+        }
         const cut = this.dropAfter.get(file);
         if (cut !== undefined && req.method === "GET") {
           this.dropAfter.delete(file);

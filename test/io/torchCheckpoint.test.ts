@@ -5,36 +5,10 @@ import * as zlib from "zlib";
 import { parseTorchCheckpoint, readSafetensorsFile, readTorchCheckpointFile } from "../../src/io";
 import { SeededRng } from "../../src/random";
 import { fixturePath, tempDir } from "../helpers";
+import { checkpoint, oneTensorPickle, pickle, unicode } from "./torchPickles";
 import { storedZip } from "./zipWriter";
 
 const CASES = ["a_default_global", "b_padding_unaligned", "c_extra_global", "d_per_layer_windows", "e_combined"];
-
-/** Pickle bytes from opcodes and their operands (strings are written as latin-1 text, numbers as one byte). */
-function pickle(...parts: Array<string | number | Uint8Array>): Uint8Array {
-  return Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : typeof p === "number" ? Buffer.from([p]) : Buffer.from(p))));
-}
-
-/** BINUNICODE operand: u32 length + UTF-8 text. */
-function unicode(text: string): Uint8Array {
-  const bytes = Buffer.from(text, "utf8");
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(bytes.length);
-  return Buffer.concat([Buffer.from("X"), length, bytes]);
-}
-
-/** A checkpoint archive `archive/data.pkl` (+ storages) in PyTorch's layout. */
-function checkpoint(dataPkl: Uint8Array, storages: Array<[string, Uint8Array]> = []): Uint8Array {
-  return storedZip([["archive/data.pkl", dataPkl], ...storages.map(([key, data]) => [`archive/data/${key}`, data] as [string, Uint8Array]), ["archive/version", Buffer.from("3\n")]]);
-}
-
-/** A one-tensor state dict {"w": FloatStorage key 0, size [n]} as torch writes it (protocol 2). */
-function oneTensorPickle(n: number, storageType = "torch\nFloatStorage\n"): Uint8Array {
-  return pickle(
-    0x80, 2, "ccollections\nOrderedDict\n", ")R", "(", unicode("w"),
-    "ctorch._utils\n_rebuild_tensor_v2\n", "(", "(", unicode("storage"), "c", storageType, unicode("0"), unicode("cpu"), "K", n, "t", "Q",
-    "K", 0, "K", n, 0x85, "K", 1, 0x85, 0x89, "ccollections\nOrderedDict\n", ")R", "t", "R", "u", ".",
-  );
-}
 
 function refusedWith(pattern: RegExp, source = "bad.bin") {
   return (e: Error) => {

@@ -9,6 +9,7 @@ import { Queue } from "bullmq";
 import type { KernelDisplayHook, MimeBundle } from "../../src/display";
 import { collectProvenance, expandGrid, readGridResults, RESULT_COLUMNS, runGrid, TIMING_COLUMNS, workerTaskModules, type GridSpec, type RunJob, type RunResult } from "../../src/experiments";
 import { checkRedisUrl, localTrialJob, maskRedisUrl, runTrialsOnQueue, trialEnvironment, TRIAL_QUEUE, trialJobId, tsmlSourceDir } from "../../src/queue";
+import { tsmlPackageVersion } from "../../src/package";
 import { tempDir } from "../helpers";
 import { childPids, isRunning, runCli, startCli, type CliProcess } from "../reliability/support";
 import { TINY_SYNTHETIC_GRID, TINY_SYNTHETIC_TASK } from "../experiments/grids";
@@ -56,8 +57,12 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
   let local: RunResult[];
   let localLong: RunResult[];
 
-  const startWorker = async (): Promise<CliProcess> => {
-    const worker = startCli(["worker", "--queue", redis.url, "--lock-seconds", String(LOCK_SECONDS)]);
+  /** Starts a worker given the URL through TSML_QUEUE_URL, or (`fromFile`) --queue-url-file: never in its arguments. */
+  const startWorker = async (fromFile = false): Promise<CliProcess> => {
+    const urlFile = path.join(root, "queue-url");
+    fs.writeFileSync(urlFile, `${redis.url}\n`, { mode: 0o600 });
+    const args = ["worker", ...(fromFile ? ["--queue-url-file", urlFile] : []), "--runs-dir", runsDir, "--lock-seconds", String(LOCK_SECONDS)];
+    const worker = startCli(args, { env: fromFile ? {} : { TSML_QUEUE_URL: redis.url } });
     const deadline = Date.now() + 30_000;
     while (!worker.output().includes("serving queue")) {
       if (Date.now() > deadline || worker.child.exitCode !== null) throw new Error(`worker did not start:\n${worker.output()}`);
@@ -69,7 +74,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
   before(async () => {
     fs.mkdirSync(path.join(root, "redis"));
     redis = await RedisServer.start(path.join(root, "redis"), PASSWORD);
-    for (let i = 0; i < 3; i++) workers.push(await startWorker());
+    for (let i = 0; i < 3; i++) workers.push(await startWorker(i === 2));
     // The reference: the same grids on local workers.
     local = (await runGrid(grid, { runsDir, name: "local", workers: 2 })).results;
     localLong = (await runGrid(longRun, { runsDir, name: "local-long", workers: 1 })).results;
@@ -170,12 +175,12 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     assert.deepEqual(modelNumbers(summary.results), modelNumbers(local));
   });
 
-  it("tsml study --queue writes the same results.csv and report as a local study, and never the password", async () => {
+  it("tsml study with TSML_QUEUE_URL writes the same results.csv and report as a local study, and never the password", async () => {
     const args = (name: string) => ["study", "--task", "synthetic-logreg", "--runs-dir", runsDir, "--reports-dir", path.join(root, "reports"), "--name", name];
     const env = { TSML_SMALL: "1" };
     const reference = await runCli([...args("study-local"), "--workers", "2"], { env });
     assert.equal(reference.code, 0, reference.output);
-    const queued = await runCli([...args("study-queued"), "--queue", redis.url], { env });
+    const queued = await runCli(args("study-queued"), { env: { ...env, TSML_QUEUE_URL: redis.url } });
     assert.equal(queued.code, 0, queued.output);
     assert.match(queued.output, /trials enqueued at redis:\/\/:\*\*\*@127\.0\.0\.1/);
     const csv = (name: string) => modelColumns(path.join(root, "reports", name, "results.csv"));
@@ -294,21 +299,20 @@ describe("queue: trial jobs", () => {
     const [run] = expandGrid({ ...grid, axes: undefined, variants: [{ perDeviceBatchSize: 8 }] });
     const own = path.join(tsmlSourceDir(), "study", "registerTask.js");
     const job: RunJob = { run, runDir: "/srv/runs/sweep/b8-s0", cacheDir: "/srv/runs/.cache", provenance: collectProvenance(), taskModules: ["/opt/old-tsml/dist/src/study/registerTask.js", "/srv/tasks/mine.js"] };
-    const data = { job, runsDir: "/srv/runs", env: {}, tsmlDir: "/opt/old-tsml/dist/src" };
+    const data = { job, runsDir: "/srv/runs", env: {}, tsmlDir: "/opt/old-tsml/dist/src", tsmlVersion: tsmlPackageVersion() };
     const moved = localTrialJob(data, "/mnt/nfs/runs", ["/srv/tasks/mine.js"]);
     assert.equal(moved.runDir, "/mnt/nfs/runs/sweep/b8-s0");
     assert.equal(moved.cacheDir, "/mnt/nfs/runs/.cache");
     assert.deepEqual(moved.taskModules, [own, "/srv/tasks/mine.js"]);
-    assert.equal(localTrialJob(data, undefined, ["/srv/tasks/mine.js"]).runDir, job.runDir, "without --runs-dir the coordinator's path is used");
-    assert.throws(() => localTrialJob({ ...data, job: { ...job, runDir: "/elsewhere/sweep/b8-s0" } }, "/mnt/nfs/runs", ["/srv/tasks/mine.js"]), /\/elsewhere\/sweep\/b8-s0 is not inside the coordinator's runs folder \/srv\/runs/);
+    assert.throws(() => localTrialJob({ ...data, job: { ...job, runDir: "/elsewhere/sweep/b8-s0" } }, "/mnt/nfs/runs", ["/srv/tasks/mine.js"]), /trial job: runDir "\/elsewhere\/sweep\/b8-s0" is not inside it \(it must stay inside \/srv\/runs\)/);
   });
 
   it("load only the task modules the worker allows, and set only TSML_* variables", () => {
     const [run] = expandGrid({ ...grid, axes: undefined, variants: [{ perDeviceBatchSize: 8 }] });
     const job: RunJob = { run, runDir: "/srv/runs/sweep/b8-s0", cacheDir: "/srv/runs/.cache", provenance: collectProvenance(), taskModules: ["/tmp/evil.js"] };
-    const data = { job, runsDir: "/srv/runs", env: { TSML_BACKEND: "cpu" }, tsmlDir: "/opt/old-tsml/dist/src" };
-    assert.throws(() => localTrialJob(data, undefined), /task module \/tmp\/evil\.js, which this worker does not allow; start the worker with --task-module \/tmp\/evil\.js/);
-    assert.deepEqual(localTrialJob(data, undefined, ["/tmp/evil.js"]).taskModules, ["/tmp/evil.js"]);
+    const data = { job, runsDir: "/srv/runs", env: { TSML_BACKEND: "cpu" }, tsmlDir: "/opt/old-tsml/dist/src", tsmlVersion: tsmlPackageVersion() };
+    assert.throws(() => localTrialJob(data, "/srv/runs"), /task module \/tmp\/evil\.js, which this worker does not allow; start the worker with --task-module \/tmp\/evil\.js/);
+    assert.deepEqual(localTrialJob(data, "/srv/runs", ["/tmp/evil.js"]).taskModules, ["/tmp/evil.js"]);
     assert.deepEqual(trialEnvironment(data.env), { TSML_BACKEND: "cpu" });
     assert.throws(() => trialEnvironment({ TSML_BACKEND: "cpu", NODE_OPTIONS: "--require /tmp/evil.js" }), /environment variable\(s\) NODE_OPTIONS; a job may only set TSML_\* variables/);
   });

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { pretrainedFolder } from "../../hub";
-import { SafetensorsInput, readTorchCheckpointFile, writeFileAtomic, writeSafetensorsFile } from "../../io";
+import { SafetensorsInput, ensureWritableFolder, readTorchCheckpointFile, writeFileAtomic, writeSafetensorsFile } from "../../io";
 import { LONGFORMER_WEIGHT_FILES, fetchLongformerCheckpoint } from "../../models/longformer";
 import { parseArgs } from "../args";
 import type { Command } from "../main";
@@ -38,13 +38,14 @@ export const command: Command = {
       console.error(`tsml convert: --model and --out are required\n\n${USAGE}`);
       return 2;
     }
+    // The output folder is checked before anything is downloaded or converted.
+    const out = ensureWritableFolder(options.out, "--out");
     const revision = typeof options.revision === "string" ? options.revision : undefined;
     const source = await pretrainedFolder(options.model, { revision }, async (repo) => {
       await fetchLongformerCheckpoint(repo);
       for (const file of COPIED_FILES.slice(1)) await repo.fileIfPresent(file);
     });
     if (!fs.existsSync(path.join(source, "config.json"))) throw new Error(`${source}: config.json not found`);
-    const out = options.out;
     const [safetensors, bin] = LONGFORMER_WEIGHT_FILES.map((name) => path.join(source, name));
     const target = path.join(out, "model.safetensors");
     if (fs.existsSync(safetensors)) {
@@ -54,7 +55,11 @@ export const command: Command = {
       const checkpoint = readTorchCheckpointFile(bin);
       const tensors: Record<string, SafetensorsInput> = {};
       for (const [name, entry] of checkpoint.tensors) tensors[name] = { dtype: entry.dtype, shape: entry.shape, data: entry.data };
-      writeSafetensorsFile(target, tensors, { format: "pt" });
+      try {
+        writeSafetensorsFile(target, tensors, { format: "pt" });
+      } catch (e) {
+        throw new Error(`${bin}: ${(e as Error).message} before converting`);
+      }
       console.error(`converted ${bin} (${checkpoint.tensors.size} tensors) to ${target}`);
     } else {
       throw new Error(`${source}: neither ${LONGFORMER_WEIGHT_FILES.join(" nor ")} to convert`);

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { pretrainedFolder } from "../../hub";
+import { ensureWritableFolder } from "../../io";
 import { LongformerConfig } from "../../models/longformer";
 import { batchPlanChart, defaultMemoryBudget, formatBytes, parseMemorySize, planBatch, type PlanBackend } from "../../plan";
 import { parseArgs } from "../args";
@@ -83,6 +84,8 @@ export const command: Command = {
     if (noiseScale !== undefined && !(noiseScale > 0)) throw new Error(`--noise-scale must be a positive number, got ${noiseScale}`);
     if (noiseScale !== undefined && targetEffectiveBatch !== undefined) throw new Error("give --target-batch or --noise-scale, not both");
     const memoryBytes = typeof options.memory === "string" ? parseMemorySize(options.memory, "--memory") : defaultMemoryBudget(backend);
+    // The chart's folder is checked before planning (a path such as /proc/x/c.svg is an error, not a hang).
+    if (typeof options.chart === "string") ensureWritableFolder(path.dirname(path.resolve(options.chart)), "--chart");
     const config = await readConfig(options.model);
     const plan = planBatch({
       config, sequenceLength, memoryBytes, devices, targetEffectiveBatch, noiseScale, backend,

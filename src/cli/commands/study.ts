@@ -7,13 +7,14 @@ import * as path from "path";
 import type { RunEvent } from "../../experiments";
 import { runStudy, studyTasks, type StudySize } from "../../study";
 import { pretrainedFolder } from "../../hub";
+import { resolveQueueUrl } from "../../queue";
 import { fetchLongformerCheckpoint } from "../../models/longformer";
 import { fetchTokenizerFiles } from "../../tokenizers";
 import { formatNumber, requirePositiveInteger } from "../../util";
 import { parseArgs } from "../args";
 import type { Command } from "../main";
 
-const USAGE = `usage: tsml study [--quick] [--seeds N] [--model DIR_OR_ID] [--workers N] [--name NAME] [--runs-dir DIR] [--reports-dir DIR] [--task NAME] [--queue URL]
+const USAGE = `usage: tsml study [--quick] [--seeds N] [--model DIR_OR_ID] [--workers N] [--name NAME] [--runs-dir DIR] [--reports-dir DIR] [--task NAME] [--queue URL | --queue-url-file FILE]
 
 Why does the training loss fluctuate with a small batch, and does gradient accumulation fix it? Pretrains a small
 Longformer as a masked language model (cached), then fine-tunes a classifier from it with batch 8, 8 x 4 and 8 x 8
@@ -29,7 +30,9 @@ results.csv and charts/, and prints the conclusion. Every run writes TensorBoard
                      a small one trained from scratch
   --workers N        parallel worker processes (default: number of cores)
   --queue URL        run the trials on a Redis queue instead (redis://HOST:PORT[/DB], rediss:// for TLS), served
-                     by \`tsml worker --queue URL\` on any machine that mounts the runs folder (environment.md)
+                     by \`tsml worker\` on any machine that mounts the runs folder (environment.md); also when
+                     $TSML_QUEUE_URL is set, which keeps the password out of the process list (ps)
+  --queue-url-file FILE  the queue URL from the first line of FILE
   --name NAME        grid and report name (default "study", "study-quick" with --quick)
   --runs-dir DIR     where run folders go (default "runs"); an interrupted study resumes from there
   --reports-dir DIR  where reports go (default "reports")
@@ -93,6 +96,7 @@ export const command: Command = {
       model: "string",
       workers: "number",
       queue: "string",
+      "queue-url-file": "string",
       name: "string",
       "runs-dir": "string",
       "reports-dir": "string",
@@ -124,7 +128,7 @@ export const command: Command = {
       reportsDir: options["reports-dir"] as string | undefined,
       name: options.name as string | undefined,
       workers,
-      queue: options.queue as string | undefined,
+      queue: resolveQueueUrl(options.queue as string | undefined, options["queue-url-file"] as string | undefined),
       onEvent: (event) => progress.onEvent(event),
       log: (line) => progress.print(line),
       commandLine: process.argv.slice(),
