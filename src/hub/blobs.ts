@@ -78,4 +78,21 @@ export async function fetchBlobOnce(options: BlobFetch): Promise<void> {
       lock.release();
     }
   }
+  removeEmptyLockFolders(options.lockDir);
+}
+
+/**
+ * Removes a finished download's lock folder and its empty parents up to `.locks`, so that a cache holds only what
+ * huggingface_hub's own layout has (its older scanners report a leftover `.locks` as an invalid repo). A folder
+ * another process is using is not empty and stays.
+ */
+function removeEmptyLockFolders(lockDir: string): void {
+  let dir = lockDir;
+  for (let level = 0; level < 3; level++, dir = path.dirname(dir)) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      return;
+    }
+  }
 }

@@ -67,7 +67,7 @@ function causeOfDeath(code: number | null, signal: NodeJS.Signals | null, stderr
   const limit = /--max-old-space-size=(\d+)/.exec(process.execArgv.join(" "))?.[1];
   if (heap) {
     return (
-      `The kernel died: the JavaScript heap ran full${limit ? ` (its limit is ${limit} MiB)` : ""}, and every variable is lost. ` +
+      `The kernel died: it ran out of memory (the JavaScript heap ran full${limit ? `, its limit is ${limit} MiB` : ""}), and every variable is lost. ` +
       "Keep fewer large values (dispose tensors, drop big arrays) or raise --max-old-space-size in the kernelspec's argv (`tsml kernel install --help`)."
     );
   }

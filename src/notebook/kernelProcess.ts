@@ -38,6 +38,8 @@ export interface CellOutcome {
 }
 
 /** Seconds an interrupted cell gets to stop before its kernel is killed. */
+/** The error name the kernel's supervisor (src/kernel/supervisor.ts) reports when the kernel process behind it died. */
+const KERNEL_DIED = "KernelDied";
 const INTERRUPT_GRACE_MS = 5000;
 /** How often the resident size is sampled. */
 const MEMORY_SAMPLE_MS = 200;
@@ -336,6 +338,12 @@ export class KernelProcess {
       evalue: String(reply.evalue ?? ""),
       traceback: Array.isArray(reply.traceback) ? (reply.traceback as unknown[]).map(String) : [],
     };
+    if (error.ename === KERNEL_DIED) {
+      // The kernel's supervisor reports that the kernel process behind it died (and then exits): no later cell can run.
+      this.exitReason ??= error.evalue;
+      cell.done({ status: "died", outputs: cell.outputs, executionCount: null, error, kernelAlive: false });
+      return;
+    }
     cell.done({ status: "error", outputs: cell.outputs, executionCount, error, kernelAlive: true });
   }
 }

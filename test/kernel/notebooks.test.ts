@@ -34,8 +34,9 @@ describe("kernel: every notebook in notebooks/ runs without errors", function ()
 
   it("no notebook turns the Trainer's progress display off", () => {
     for (const name of notebooks) {
-      const cells = JSON.parse(fs.readFileSync(path.join(notebooksDir, name), "utf8")).cells as { cell_type: string; source: string[] }[];
-      const code = cells.filter((c) => c.cell_type === "code").map((c) => c.source.join("")).join("\n");
+      const cells = JSON.parse(fs.readFileSync(path.join(notebooksDir, name), "utf8")).cells as { cell_type: string; source: string | string[] }[];
+      // nbformat allows a cell's source as one string or as a list of lines.
+      const code = cells.filter((c) => c.cell_type === "code").map((c) => (Array.isArray(c.source) ? c.source.join("") : c.source)).join("\n");
       assert.doesNotMatch(code, /progress:\s*["']none["']/, name);
     }
   });

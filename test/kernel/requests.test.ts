@@ -124,7 +124,7 @@ describe("kernel: a dying kernel says why", function () {
     kernel = await startKernel(installTestKernelspec(), tempDir("tsml-notebook-oom-"), withSmallHeap);
     const { reply, outputs } = await kernel.execute("const hog: number[][] = [];\nwhile (true) hog.push(new Array(4_000_000).fill(Math.random()));", 120_000);
     assert.strictEqual(reply.content.ename, "KernelDied", JSON.stringify(reply.content));
-    assert.match(String(reply.content.evalue), new RegExp(`JavaScript heap ran full \\(its limit is ${HEAP_MIB} MiB\\)`));
+    assert.match(String(reply.content.evalue), new RegExp(`ran out of memory \\(the JavaScript heap ran full, its limit is ${HEAP_MIB} MiB\\)`));
     const errors = outputs.filter((m) => m.header.msg_type === "error");
     assert.strictEqual(errors.length, 1, "one error output under the cell");
     assert.match(String(errors[0].content.evalue), /--max-old-space-size/);
