@@ -40,7 +40,6 @@ describe("reliability: a worker confines hand-written jobs to its runs folder (i
   });
 
   it("3, 10. runDir outside the runs folder, ../../../x, /proc/x, another tsml version: each fails naming it; nothing is written; SIGTERM ends the worker", async () => {
-    assert.ok(worker.output().includes(`into ${path.join(workerDir, "runs")}`), worker.output());
     const [run] = expandGrid(TINY_SYNTHETIC_GRID);
     const coordinatorRuns = path.join(root, "coordinator", "runs");
     const outside = path.join(root, "elsewhere", "x");
@@ -73,6 +72,7 @@ describe("reliability: a worker confines hand-written jobs to its runs folder (i
     assert.equal(fs.existsSync(path.join(root, "elsewhere")), false, "nothing written outside");
     assert.equal(fs.existsSync(path.join(root, "d1", "x")), false, "nothing written at ../../../x");
     assert.deepEqual(fs.readdirSync(path.join(workerDir, "runs")), [], "no trial folder was made");
+    assert.ok(worker.output().includes(`into ${path.join(workerDir, "runs")}`), worker.output());
     worker.child.kill("SIGTERM");
     const exit = await new Promise<number | null>((resolve) => worker.child.once("exit", (code) => resolve(code)));
     assert.equal(exit, 143, worker.output());
