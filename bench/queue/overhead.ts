@@ -20,10 +20,10 @@ function modelNumbers(rows: RunResult[]): string {
 }
 
 /** Starts `tsml worker` processes and resolves once each is connected and serving. */
-async function startWorkers(url: string, count: number): Promise<ChildProcess[]> {
+async function startWorkers(url: string, count: number, runsDir: string): Promise<ChildProcess[]> {
   return Promise.all(
     Array.from({ length: count }, () => {
-      const child = spawn(process.execPath, [CLI, "worker", "--queue", url], { stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(process.execPath, [CLI, "worker", "--queue", url, "--runs-dir", runsDir], { stdio: ["ignore", "pipe", "inherit"] });
       return new Promise<ChildProcess>((resolve, reject) => {
         let text = "";
         child.stdout!.on("data", (d) => {
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   try {
     const local = await runGrid(spec, { runsDir: path.join(root, "runs"), name: "local", workers });
     const startedAt = Date.now();
-    servers = await startWorkers(redis.url, workers);
+    servers = await startWorkers(redis.url, workers, path.join(root, "runs"));
     const startup = (Date.now() - startedAt) / 1000;
     const queued = await runGrid(spec, { runsDir: path.join(root, "runs"), name: "queued", queue: redis.url });
     for (const summary of [local, queued]) {
