@@ -2,9 +2,10 @@
   "targets": [
     {
       "target_name": "tsml_native",
-      "sources": ["blas.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"],
-      "xcode_settings": { "OTHER_CFLAGS": ["-O2", "-Wall", "-Wno-unused-parameter"] },
+      "sources": ["blas.c", "attention.c", "pool.c", "../src/backend/kernels/band.c"],
+      "cflags": ["-O3", "-fvisibility=hidden", "-ffp-contract=off", "-pthread", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-psabi"],
+      "ldflags": ["-pthread"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-ffp-contract=off", "-Wall", "-Wno-unused-parameter"] },
       "conditions": [["OS=='linux'", { "libraries": ["-ldl", "-lm"] }]]
     }
   ]

@@ -26,13 +26,14 @@
  * Threads: the BLAS's own pool (openblas_set_num_threads). With a fixed thread count OpenBLAS gives the same bits
  * on every run: it splits a product over M and N, never over K, so each element's sum keeps one order.
  */
-#define NAPI_VERSION 8
 #include <dlfcn.h>
 #include <math.h>
-#include <node_api.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "attention.h"
+#include "operands.h"
+#include "pool.h"
 
 /* CBLAS's ABI (the enum values are fixed by the CBLAS standard), declared here so that no BLAS header is needed. */
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
@@ -50,35 +51,6 @@ static struct {
   get_text_fn config;
   get_text_fn corename;
 } blas;
-
-#define CHECK(call)                                                     \
-  do {                                                                  \
-    if ((call) != napi_ok) {                                            \
-      napi_throw_error(env, NULL, "tsml native: Node-API call failed"); \
-      return NULL;                                                      \
-    }                                                                   \
-  } while (0)
-
-static napi_value throw_range(napi_env env, const char *message) {
-  napi_throw_range_error(env, NULL, message);
-  return NULL;
-}
-
-static int get_int64(napi_env env, napi_value value, int64_t *out) {
-  return napi_get_value_int64(env, value, out) == napi_ok;
-}
-
-static napi_value make_string(napi_env env, const char *text) {
-  napi_value out;
-  if (napi_create_string_utf8(env, text ? text : "", NAPI_AUTO_LENGTH, &out) != napi_ok) return NULL;
-  return out;
-}
-
-static napi_value make_int(napi_env env, int64_t value) {
-  napi_value out;
-  if (napi_create_int64(env, value, &out) != napi_ok) return NULL;
-  return out;
-}
 
 /* load(path): opens the BLAS at `path` and looks up its symbols. Returns { path, config, core, threads } or throws
  * an Error saying what was missing. Loading again closes the previous library. */
@@ -123,8 +95,9 @@ static napi_value load(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* setThreads(n): sets the BLAS's thread count where it has an API (OpenBLAS); returns the count now in use, or 0
- * when the library does not say (Accelerate: VECLIB_MAXIMUM_THREADS, read when it loads). */
+/* setThreads(n): sets the BLAS's thread count where it has an API (OpenBLAS) and the addon's own pool (pool.c, which
+ * runs the band attention kernels) to n; returns the count the BLAS now uses, or 0 when the library does not say
+ * (Accelerate: VECLIB_MAXIMUM_THREADS, read when it loads). */
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -137,40 +110,15 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "setThreads: no BLAS loaded");
     return NULL;
   }
+  const int error = pool_set_threads((unsigned int)threads);
+  if (error) {
+    char message[160];
+    snprintf(message, sizeof message, "setThreads(%d): could not start the kernel threads (%s); %u run", (int)threads, strerror(error), pool_threads());
+    napi_throw_error(env, "ERR_TSML_THREADS", message);
+    return NULL;
+  }
   if (blas.set_threads) blas.set_threads((int)threads);
   return make_int(env, blas.get_threads ? blas.get_threads() : 0);
-}
-
-typedef struct {
-  uint64_t offset; /* bytes */
-  uint64_t end;    /* bytes, exclusive */
-} extent;
-
-/* The byte range of `count` matrices of rows x cols floats at `offset`, `stride` elements apart; 0 when it does not
- * fit in `length` bytes (or is misaligned). */
-static int operand_extent(uint64_t offset, uint64_t count, uint64_t stride, uint64_t rows, uint64_t cols,
-                          uint64_t length, extent *out) {
-  if (offset % 4 != 0 || offset > length) return 0;
-  const uint64_t elements = (count - 1) * stride + rows * cols; /* count, rows, cols < 2^31, stride < 2^32: fits in 64 bits */
-  if (elements > (length - offset) / 4) return 0;
-  out->offset = offset;
-  out->end = offset + 4 * elements;
-  return 1;
-}
-
-static int overlaps(extent x, extent y) { return x.offset < y.end && y.offset < x.end; }
-
-static int in_dimension_range(int64_t v) { return v >= 1 && v < ((int64_t)1 << 31); }
-
-static int get_buffer(napi_env env, napi_value value, uint8_t **data, uint64_t *length) {
-  void *raw = NULL;
-  size_t bytes = 0;
-  bool is_buffer = false;
-  if (napi_is_arraybuffer(env, value, &is_buffer) != napi_ok || !is_buffer) return 0;
-  if (napi_get_arraybuffer_info(env, value, &raw, &bytes) != napi_ok || raw == NULL) return 0;
-  *data = (uint8_t *)raw;
-  *length = bytes;
-  return 1;
 }
 
 /* sgemm(buffer, count, transA, transB, M, N, K, a, strideA, b, strideB, c, strideC): see the header. */
@@ -283,6 +231,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"epilogue", NULL, epilogue, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
+  if (define_attention_functions(env, exports) != napi_ok) return NULL;
   return exports;
 }
 

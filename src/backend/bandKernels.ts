@@ -1,13 +1,15 @@
 /**
- * tsml's sliding-window attention kernels on the WASM backend: `kernels/band.c`, compiled to a small
- * WebAssembly module that imports the tfjs backend's own memory, so each kernel reads its inputs and writes its
- * output where tfjs keeps them. tfjs's batched matMul on WASM runs a scalar loop at about 1 GFLOP/s (only 2-D,
- * untransposed products reach XNNPACK); these SIMD kernels compute the band directly, without the 3x key copies
- * and skews of a blockwise formulation. Backends without them use the same ops built from stock tfjs ops.
+ * tsml's sliding-window attention kernels on the WASM backend: `kernels/band.c`, in place on the tfjs backend's own
+ * memory, so each kernel reads its inputs and writes its output where tfjs keeps them. With the native addon active
+ * (native.ts) the host build of the same source runs them on every core (native/attention.c); otherwise a small
+ * WebAssembly module built from it runs them on one. Both give the same bits (band.c's header). These SIMD kernels
+ * compute the band directly, without the 3x key copies and skews of a blockwise formulation. Backends without
+ * them use the same ops built from stock tfjs ops.
  */
 import * as tf from "@tensorflow/tfjs";
 import { bandWasmBase64 } from "./kernels/bandWasm";
-import { WasmBackendInternals, heapOffset, wasmModuleExports } from "./wasmModules";
+import { NativeAddon, nativeStatus } from "./native";
+import { WasmBackendInternals, heapBuffer, heapOffset, wasmModuleExports } from "./wasmModules";
 
 /**
  * Kernel names. Attrs: `oneSided` = w (half the attention window) and `heads`. Queries, keys, values and
@@ -26,6 +28,12 @@ interface BandModuleExports {
 
 function bandModule(backend: WasmBackendInternals): BandModuleExports {
   return wasmModuleExports<BandModuleExports>(backend, bandWasmBase64);
+}
+
+/** The native addon when it is active (the band kernels then run on its thread pool). */
+function nativeAddon(): NativeAddon | undefined {
+  const status = nativeStatus();
+  return status.active ? status.addon : undefined;
 }
 
 interface BandAttrs {
@@ -49,7 +57,12 @@ const bandScores: tf.KernelConfig = {
     const { oneSided: w, heads } = attrs as unknown as BandAttrs;
     const [batch, n, d] = sequenceShape(q, BAND_SCORES_KERNEL, "q", heads);
     const be = backend as unknown as WasmBackendInternals;
-    const out = be.makeOutput([batch, heads, n, 2 * w + 1], "float32");
+    const out = be.makeOutput([batch, heads, n, 2 * w + 1], "float32"); // may grow the heap: read the buffer after it
+    const addon = nativeAddon();
+    if (addon) {
+      addon.bandScores(heapBuffer(be), heapOffset(be, q), heapOffset(be, k), heapOffset(be, out), batch, heads, n, d, w);
+      return out;
+    }
     const scratch = be.wasm._malloc(4 * d * (n + 2 * w + 8));
     try {
       bandModule(be).band_scores(heapOffset(be, q), heapOffset(be, k), heapOffset(be, out), scratch, batch, heads, n, d, w);
@@ -69,7 +82,9 @@ const bandContext: tf.KernelConfig = {
     const [batch, n, d] = sequenceShape(v, BAND_CONTEXT_KERNEL, "v", heads);
     const be = backend as unknown as WasmBackendInternals;
     const out = be.makeOutput(v.shape.slice(), "float32");
-    bandModule(be).band_context(heapOffset(be, p), heapOffset(be, v), heapOffset(be, out), batch, heads, n, d, w);
+    const addon = nativeAddon();
+    if (addon) addon.bandContext(heapBuffer(be), heapOffset(be, p), heapOffset(be, v), heapOffset(be, out), batch, heads, n, d, w);
+    else bandModule(be).band_context(heapOffset(be, p), heapOffset(be, v), heapOffset(be, out), batch, heads, n, d, w);
     return out;
   },
 };
@@ -86,7 +101,9 @@ const bandTranspose: tf.KernelConfig = {
     const [batch, heads, n] = p.shape;
     const be = backend as unknown as WasmBackendInternals;
     const out = be.makeOutput(p.shape.slice(), "float32");
-    bandModule(be).band_transpose(heapOffset(be, p), heapOffset(be, out), batch * heads, n, w);
+    const addon = nativeAddon();
+    if (addon) addon.bandTranspose(heapBuffer(be), heapOffset(be, p), heapOffset(be, out), batch * heads, n, w);
+    else bandModule(be).band_transpose(heapOffset(be, p), heapOffset(be, out), batch * heads, n, w);
     return out;
   },
 };

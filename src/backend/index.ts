@@ -128,12 +128,12 @@ export function describeBlas(info: BackendInfo): string | null {
 }
 
 /**
- * One line for logs and reports, e.g. `backend: wasm + OpenBLAS 0.3.21 for matrix products (tfjs 4.22.0, 2 threads)
+ * One line for logs and reports, e.g. `backend: wasm + OpenBLAS 0.3.21 for matrix products, native attention (tfjs 4.22.0, 2 threads)
  * — <reason>`, or with `; native BLAS off: <why> (fix: <how>)` when the addon could not run.
  */
 export function describeBackend(info: BackendInfo): string {
   const threads = `${info.threads} thread${info.threads === 1 ? "" : "s"}`;
-  const blas = info.blas?.active ? ` + ${info.blas.info.vendor} for matrix products` : "";
+  const blas = info.blas?.active ? ` + ${info.blas.info.vendor} for matrix products, native attention` : "";
   const off = info.blas && !info.blas.active ? `; native BLAS off: ${info.blas.reason} (fix: ${info.blas.fix})` : "";
   return `backend: ${info.name}${blas} (tfjs ${info.tfjsVersion}, ${threads}) — ${info.reason}${off}`;
 }

@@ -15,6 +15,10 @@ export interface NativeAddon {
   setThreads(threads: number): number;
   sgemm(buffer: ArrayBuffer, count: number, transA: number, transB: number, m: number, n: number, k: number, a: number, strideA: number, b: number, strideB: number, c: number, strideC: number): void;
   epilogue(buffer: ArrayBuffer, c: number, rows: number, cols: number, bias: number, biasSize: number, activation: number, prelu: number, preluSize: number, alpha: number): void;
+  /** native/attention.c: band.c's kernels on the addon's thread pool (setThreads sizes it). */
+  bandScores(buffer: ArrayBuffer, q: number, k: number, band: number, batch: number, heads: number, n: number, d: number, w: number): void;
+  bandContext(buffer: ArrayBuffer, p: number, v: number, out: number, batch: number, heads: number, n: number, d: number, w: number): void;
+  bandTranspose(buffer: ArrayBuffer, p: number, out: number, bh: number, n: number, w: number): void;
 }
 
 /** The BLAS in use: where it was loaded from and what it says of itself. */
@@ -73,6 +77,9 @@ function loadStatus(): NativeStatus {
     addon = require(file) as NativeAddon;
   } catch (e) {
     return { active: false, reason: `the native addon did not load (${(e as Error).message.split("\n")[0]})`, fix: `rebuild it for this Node: ${REBUILD}` };
+  }
+  if (typeof addon.bandScores !== "function") {
+    return { active: false, reason: `the native addon is older than this tsml (${file} has no band attention kernels)`, fix: `rebuild it: ${REBUILD}` };
   }
   const failures: string[] = [];
   for (const library of blasCandidates()) {

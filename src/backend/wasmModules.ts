@@ -35,6 +35,11 @@ export function wasmModuleExports<T>(backend: WasmBackendInternals, base64: stri
   return exports as T;
 }
 
+/** The backend's heap as an ArrayBuffer (read it after any allocation: a growing heap replaces the buffer). */
+export function heapBuffer(backend: WasmBackendInternals): ArrayBuffer {
+  return (backend.wasm.asm.memory as { buffer: ArrayBuffer }).buffer;
+}
+
 /** The heap offset of a tensor's data. */
 export function heapOffset(backend: WasmBackendInternals, t: tf.TensorInfo): number {
   return backend.dataIdMap.get(t.dataId).memoryOffset;

@@ -1,0 +1,10 @@
+/* The band attention kernels' Node-API functions (attention.c), added to the addon's exports by blas.c's init. */
+#ifndef TSML_ATTENTION_H
+#define TSML_ATTENTION_H
+
+#include "operands.h"
+
+/* Defines bandScores, bandContext and bandTranspose on `exports`. */
+napi_status define_attention_functions(napi_env env, napi_value exports);
+
+#endif

@@ -1,0 +1,72 @@
+/* Node-API helpers shared by the addon's functions (blas.c, attention.c): argument reading and the operand checks
+ * every call makes before it touches memory (see blas.c's header for the rules). */
+#ifndef TSML_OPERANDS_H
+#define TSML_OPERANDS_H
+
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CHECK(call)                                                     \
+  do {                                                                  \
+    if ((call) != napi_ok) {                                            \
+      napi_throw_error(env, NULL, "tsml native: Node-API call failed"); \
+      return NULL;                                                      \
+    }                                                                   \
+  } while (0)
+
+static inline napi_value throw_range(napi_env env, const char *message) {
+  napi_throw_range_error(env, NULL, message);
+  return NULL;
+}
+
+static inline int get_int64(napi_env env, napi_value value, int64_t *out) {
+  return napi_get_value_int64(env, value, out) == napi_ok;
+}
+
+static inline napi_value make_string(napi_env env, const char *text) {
+  napi_value out;
+  if (napi_create_string_utf8(env, text ? text : "", NAPI_AUTO_LENGTH, &out) != napi_ok) return NULL;
+  return out;
+}
+
+static inline napi_value make_int(napi_env env, int64_t value) {
+  napi_value out;
+  if (napi_create_int64(env, value, &out) != napi_ok) return NULL;
+  return out;
+}
+
+typedef struct {
+  uint64_t offset; /* bytes */
+  uint64_t end;    /* bytes, exclusive */
+} extent;
+
+/* The byte range of `count` matrices of rows x cols floats at `offset`, `stride` elements apart; 0 when it does not
+ * fit in `length` bytes (or is misaligned). */
+static inline int operand_extent(uint64_t offset, uint64_t count, uint64_t stride, uint64_t rows, uint64_t cols,
+                          uint64_t length, extent *out) {
+  if (offset % 4 != 0 || offset > length) return 0;
+  const uint64_t elements = (count - 1) * stride + rows * cols; /* count, rows, cols < 2^31, stride < 2^32: fits in 64 bits */
+  if (elements > (length - offset) / 4) return 0;
+  out->offset = offset;
+  out->end = offset + 4 * elements;
+  return 1;
+}
+
+static inline int overlaps(extent x, extent y) { return x.offset < y.end && y.offset < x.end; }
+
+static inline int in_dimension_range(int64_t v) { return v >= 1 && v < ((int64_t)1 << 31); }
+
+static inline int get_buffer(napi_env env, napi_value value, uint8_t **data, uint64_t *length) {
+  void *raw = NULL;
+  size_t bytes = 0;
+  bool is_buffer = false;
+  if (napi_is_arraybuffer(env, value, &is_buffer) != napi_ok || !is_buffer) return 0;
+  if (napi_get_arraybuffer_info(env, value, &raw, &bytes) != napi_ok || raw == NULL) return 0;
+  *data = (uint8_t *)raw;
+  *length = bytes;
+  return 1;
+}
+
+#endif
