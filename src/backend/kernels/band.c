@@ -45,13 +45,15 @@ static inline u32 key_window(u32 rows, u32 w) { return rows + 2 * w + 2 * VEC_LA
 u32 band_scores_scratch_floats(u32 rows, u32 d, u32 w) { return d * key_window(rows, w); }
 
 /* kt[c, x] = k[j * row_stride + c] for key j = col_begin + x - w of one head of one sequence (0 where j is outside
- * [0, n)), for the `cols` padded columns x starting at col_begin. */
+ * [0, n)), for the `cols` padded columns x starting at col_begin. Key-major: each key's row is read once, in order. */
 static void transpose_keys_window(const float *k, float *kt, u32 n, u32 d, u32 w, u32 row_stride, u32 col_begin, u32 cols) {
-  for (u32 c = 0; c < d; c++) {
-    float *row = kt + c * cols;
-    for (u32 x = 0; x < cols; x++) {
-      const int j = (int)(col_begin + x) - (int)w;
-      row[x] = (j >= 0 && j < (int)n) ? k[(u32)j * row_stride + c] : 0.0f;
+  for (u32 x = 0; x < cols; x++) {
+    const int j = (int)(col_begin + x) - (int)w;
+    if (j >= 0 && j < (int)n) {
+      const float *key = k + (u32)j * row_stride;
+      for (u32 c = 0; c < d; c++) kt[c * cols + x] = key[c];
+    } else {
+      for (u32 c = 0; c < d; c++) kt[c * cols + x] = 0.0f;
     }
   }
 }

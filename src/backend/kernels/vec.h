@@ -32,9 +32,14 @@ static inline vec vec_mul(vec a, vec b) { return wasm_f32x4_mul(a, b); }
   } while (0)
 #else
 #define VEC_LANES 8
-typedef float vec __attribute__((vector_size(4 * VEC_LANES), aligned(4)));
+typedef float vec __attribute__((vector_size(4 * VEC_LANES)));
 static inline vec vec_zero(void) { return (vec){0.0f}; }
-static inline vec vec_splat(float x) { vec v; for (int l = 0; l < VEC_LANES; l++) v[l] = x; return v; }
+/* A shuffle, not an initializer list: GCC builds {x, x, ...} lane by lane inside a target_clones function. */
+#if defined(__has_builtin) && __has_builtin(__builtin_shufflevector)
+static inline vec vec_splat(float x) { return __builtin_shufflevector((vec){x}, (vec){x}, 0, 0, 0, 0, 0, 0, 0, 0); }
+#else
+static inline vec vec_splat(float x) { return (vec){x, x, x, x, x, x, x, x}; }
+#endif
 static inline vec vec_load(const float *p) { vec x; __builtin_memcpy(&x, p, sizeof x); return x; }
 static inline void vec_store(float *p, vec x) { __builtin_memcpy(p, &x, sizeof x); }
 static inline vec vec_add(vec a, vec b) { return a + b; }
