@@ -2,13 +2,13 @@
  * Longformer benchmark, side by side with Hugging Face's PyTorch Longformer in the same run:
  *
  *   node dist/bench/longformer/forwardBackward.js [--lengths 1024 4096] [--repeats 3] [--threads 1 2] [--checkpointing]
- *        [--base] [--step] [--hidden 128 --layers 2 --heads 4 --intermediate 512 --window 64 --vocab 1000] [--no-hf] [--help]
+ *        [--base] [--hidden 128 --layers 2 --heads 4 --intermediate 512 --window 64 --vocab 1000] [--no-hf] [--help]
  *
  * Times forward + backward (loss gradients w.r.t. every parameter, through frugalVariableGrads as the Trainer
  * computes them) of LongformerForSequenceClassification at
  * batch 1 with dropout on, by default the bench configuration (hidden 128, 2 layers, 4 heads, window 64);
  * `--base` is longformer-base-4096 (768 hidden, 12 layers, 12 heads, 3072 intermediate, window 512, vocab 50265)
- * at 1024 tokens, and `--step` adds the optimizer: one full training step (forward, backward, AdamW).
+ * at 1024 tokens. (A whole training step, with AdamW, clipping and the schedule: bench/trainer/longformerStep.ts.)
  * At each thread count (`--threads`, default 1 and 2: the native BLAS's threads, and torch's) it reports median
  * process CPU time (the load-independent figure on a shared machine), wall time, tokens per CPU-second, the
  * process's peak RSS so far (lengths run in ascending order, as in HF's script) and the WASM heap's size (its
@@ -17,21 +17,19 @@
  * in `$HF_BENCH_DIR`, else `shared/bench/hf` beside the checkout; its Python sources in `$HF_ORACLE_ROOT`
  * (default /tmp/hf-oracle): `bash shared/bench/hf/setup.sh` writes them (see its README).
  */
-import { execFileSync } from "child_process";
-import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend } from "../../src/backend";
 import { LongformerForSequenceClassification, longformerClassificationLoss } from "../../src/models/longformer";
-import { AdamW, frugalVariableGrads } from "../../src/train";
+import { frugalVariableGrads } from "../../src/train";
+import { hfBenchDir, median, runHfScript } from "../hfReference";
 
 interface Options {
   lengths: number[];
   repeats: number;
   threads: number[];
   checkpointing: boolean;
-  step: boolean;
   hf: boolean;
   sizes: { hidden: number; layers: number; heads: number; intermediate: number; window: number; vocab: number };
 }
@@ -56,9 +54,8 @@ const BENCH_SIZES = { hidden: 128, layers: 2, heads: 4, intermediate: 512, windo
 const BASE_SIZES = { hidden: 768, layers: 12, heads: 12, intermediate: 3072, window: 512, vocab: 50265 };
 
 const USAGE = `usage: node dist/bench/longformer/forwardBackward.js [--lengths N ...] [--repeats R] [--threads T ...]
-    [--base] [--step] [--checkpointing] [--no-hf] [--hidden H --layers L --heads A --intermediate I --window W --vocab V]
+    [--base] [--checkpointing] [--no-hf] [--hidden H --layers L --heads A --intermediate I --window W --vocab V]
   --base           longformer-base-4096's sizes (default: the small bench configuration)
-  --step           a whole training step (forward, backward, AdamW) instead of forward + backward
   --threads        thread counts to measure, tsml's native BLAS and torch alike (default 1 2)
   --no-hf          skip Hugging Face's PyTorch Longformer`;
 
@@ -69,7 +66,6 @@ function parseOptions(argv: string[]): Options {
     repeats: base ? 1 : 3,
     threads: [1, 2],
     checkpointing: argv.includes("--checkpointing"),
-    step: argv.includes("--step"),
     hf: !argv.includes("--no-hf"),
     sizes: { ...(base ? BASE_SIZES : BENCH_SIZES) },
   };
@@ -81,7 +77,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === "--repeats") options.repeats = numbers[0];
     else if (flag === "--threads") options.threads = numbers;
     else if (flag.slice(2) in options.sizes) options.sizes[flag.slice(2) as keyof Options["sizes"]] = numbers[0];
-    else if (!["--base", "--step", "--checkpointing", "--no-hf"].includes(flag)) throw new Error(`unknown option ${flag}\n${USAGE}`);
+    else if (!["--base", "--checkpointing", "--no-hf"].includes(flag)) throw new Error(`unknown option ${flag}\n${USAGE}`);
   }
   return options;
 }
@@ -89,11 +85,6 @@ function parseOptions(argv: string[]): Options {
 /** HF's token-id rule of hf_fwdbwd_bench.py: 0, then 4 + (i·7919) mod (vocab − 10), then 2. */
 function idsOfLength(n: number, vocab: number): tf.Tensor2D {
   return tf.tensor2d(Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i === n - 1 ? 2 : 4 + ((i * 7919) % (vocab - 10)))), [1, n], "int32");
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function measureTsml(options: Options, threads: number): Measure[] {
@@ -108,14 +99,10 @@ function measureTsml(options: Options, threads: number): Measure[] {
   );
   if (options.checkpointing) model.gradientCheckpointingEnable();
   const variables = model.trainableVariables();
-  const optimizer = options.step
-    ? new AdamW(variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, decays: (name) => !/bias|LayerNorm/.test(name) })
-    : null;
   const labels = tf.tensor1d([1], "int32");
   const step = (ids: tf.Tensor) => {
     const { value, grads } = frugalVariableGrads(() => longformerClassificationLoss(model.forward({ inputIds: ids }, { training: true }), labels), variables);
     value.dataSync();
-    if (optimizer) optimizer.apply(variables.map((v) => grads[v.name]), 1e-5);
     tf.dispose([value, ...Object.values(grads)]);
   };
   const results: Measure[] = [];
@@ -138,51 +125,27 @@ function measureTsml(options: Options, threads: number): Measure[] {
     results.push({ n, threads, cpuMs: median(cpu), wallMs: median(wall), peakRssMb: process.resourceUsage().maxRSS / 1024, wasmHeapMb: wasmHeapMb() });
   }
   labels.dispose();
-  optimizer?.dispose();
   model.dispose();
   return results;
 }
 
-/** HF's bench folder: `$HF_BENCH_DIR`, else shared/bench/hf beside the checkout. */
-function hfBenchDir(): string {
-  return process.env.HF_BENCH_DIR ?? path.resolve(__dirname, "..", "..", "..", "..", "shared", "bench", "hf");
-}
-
 /** Runs HF's script (Debian's torch, `threads` threads) with the same sizes; null when it is not set up here. */
 function measureHf(options: Options, threads: number): Measure[] | null {
-  const hfDir = hfBenchDir();
-  const root = process.env.HF_ORACLE_ROOT ?? "/tmp/hf-oracle";
-  if (!fs.existsSync(path.join(hfDir, "hf_fwdbwd_bench.py")) || !fs.existsSync(path.join(root, "src"))) {
-    console.log(`HF PyTorch: not set up (no ${path.join(hfDir, "hf_fwdbwd_bench.py")} (HF_BENCH_DIR) or no ${path.join(root, "src")} (HF_ORACLE_ROOT); see ${path.join(hfDir, "README.md")}); tsml numbers only`);
-    return null;
-  }
   const s = options.sizes;
   const args = [
-    path.join(hfDir, "hf_fwdbwd_bench.py"), "--threads", String(threads), "--repeats", String(options.repeats), "--lengths", ...options.lengths.map(String),
+    "--threads", String(threads), "--repeats", String(options.repeats), "--lengths", ...options.lengths.map(String),
     "--hidden", String(s.hidden), "--layers", String(s.layers), "--heads", String(s.heads), "--intermediate", String(s.intermediate),
     "--window", String(s.window), "--vocab", String(s.vocab), ...(options.checkpointing ? ["--checkpointing"] : []),
   ];
-  const env = {
-    ...process.env,
-    PYTHONPATH: [`${root}/src/src`, `${root}/hfhub/src`, `${root}/shims`].join(":"),
-    TRANSFORMERS_OFFLINE: "1", HF_HUB_OFFLINE: "1", TOKENIZERS_PARALLELISM: "false",
-  };
-  const out = execFileSync("/usr/bin/python3", args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  return out
-    .trim()
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => {
-      const r = JSON.parse(line) as { n: number; ms: number; cpu_ms: number; peak_rss_mb: number };
-      return { n: r.n, threads, cpuMs: r.cpu_ms, wallMs: r.ms, peakRssMb: r.peak_rss_mb };
-    });
+  const lines = runHfScript<{ n: number; ms: number; cpu_ms: number; peak_rss_mb: number }>(path.join(hfBenchDir(), "hf_fwdbwd_bench.py"), args);
+  return lines?.map((r) => ({ n: r.n, threads, cpuMs: r.cpu_ms, wallMs: r.ms, peakRssMb: r.peak_rss_mb })) ?? null;
 }
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help")) return console.log(USAGE);
   const options = parseOptions(process.argv.slice(2));
   const s = options.sizes;
-  const what = options.step ? "training step (forward, backward, AdamW)" : "forward + backward";
+  const what = "forward + backward";
   console.log(
     `${what}, batch 1, dropout 0.1, checkpointing ${options.checkpointing ? "on" : "off"}: hidden ${s.hidden}, ${s.layers} layers, ` +
       `${s.heads} heads, intermediate ${s.intermediate}, window ${s.window}, vocab ${s.vocab}; median of ${options.repeats}; load ${os.loadavg()[0].toFixed(2)}`,
@@ -205,7 +168,6 @@ async function main(): Promise<void> {
         `${shown(t.peakRssMb)} | ${shown(h?.peakRssMb)} | ${shown(t.wasmHeapMb)} | ${(t.n / (t.cpuMs / 1000)).toFixed(0)} |`,
     );
   }
-  if (options.step && hf.length > 0) console.log("(HF's script times forward + backward only; tsml's column includes the AdamW update.)");
   const oneThread = tsml.filter((t) => t.threads === options.threads[0]);
   if (oneThread.length > 1) {
     const [first, last] = [oneThread[0], oneThread[oneThread.length - 1]];
