@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { HubOptions, HubRepo, pretrainedFolder } from "../../hub";
-import { type SafetensorsFile, readSafetensorsFile, readTorchCheckpointFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
+import { type SafetensorsFile, ensureWritableFolder, readSafetensorsFile, readTorchCheckpointFile, writeJsonAtomic, writeSafetensorsFile } from "../../io";
 import { TrainableModel, classifierFromFunction, softmaxCrossEntropySum } from "../../train";
 import { LongformerConfig, LongformerConfigInit } from "./config";
 import { LongformerBatch, prepareLongformerBatch } from "./masks";
@@ -99,7 +99,7 @@ export class LongformerForSequenceClassification extends LongformerPreTrainedMod
 
   /** Writes `dir/config.json` and `dir/model.safetensors` (F32, HF names and layouts) atomically. */
   savePretrained(dir: string): void {
-    fs.mkdirSync(dir, { recursive: true });
+    ensureWritableFolder(dir, "savePretrained:");
     writeJsonAtomic(path.join(dir, "config.json"), this.config.toJSON());
     writeSafetensorsFile(path.join(dir, "model.safetensors"), longformerWeightsToSafetensors(this.weights()), { format: "pt" });
   }

@@ -4,12 +4,11 @@
  * (label -100 ignored), HF checkpoint I/O with tied weights, and the step from a pretrained encoder to
  * a LongformerForSequenceClassification with a fresh classification head.
  */
-import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { HubOptions, pretrainedFolder } from "../../hub";
 import type { TrainableModel } from "../../train";
-import { writeJsonAtomic, writeSafetensorsFile } from "../../io";
+import { ensureWritableFolder, writeJsonAtomic, writeSafetensorsFile } from "../../io";
 import type { SafetensorsInput } from "../../io";
 import { LongformerForSequenceClassification, fetchLongformerCheckpoint, readLongformerFolder } from "./classification";
 import type { LongformerCreateOptions } from "./classification";
@@ -120,7 +119,7 @@ export class LongformerForMaskedLM extends LongformerPreTrainedModel {
    * decoder weight left out, the bias under both `lm_head.bias` and `lm_head.decoder.bias`.
    */
   savePretrained(dir: string): void {
-    fs.mkdirSync(dir, { recursive: true });
+    ensureWritableFolder(dir, "savePretrained:");
     writeJsonAtomic(path.join(dir, "config.json"), this.config.toHFConfig("LongformerForMaskedLM"));
     const tensors: Record<string, SafetensorsInput> = {};
     for (const [name, { shape, data }] of this.weights()) tensors[name] = { dtype: "F32", shape, data };

@@ -9,7 +9,7 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../../src/backend";
 import { SafetensorsEntry, readSafetensorsFile, toFloat32Array, writeSafetensorsFile } from "../../../src/io";
-import { LongformerConfig, LongformerForSequenceClassification } from "../../../src/models/longformer";
+import { LongformerConfig, LongformerForMaskedLM, LongformerForSequenceClassification } from "../../../src/models/longformer";
 import { tempDir } from "../../helpers";
 import { batchOf, caseDir, disposeBatch, loadCase, maxAbsDiff } from "./fixtures";
 
@@ -190,6 +190,30 @@ describe("Longformer checkpoints", () => {
     assert.throws(() => LongformerForSequenceClassification.fromFolder(path.join(dir, "nope")), /config\.json not found/);
     writeSafetensorsFile(path.join(dir, "model.safetensors"), { x: { dtype: "F32", shape: [1], data: new Float32Array(1) } });
     assert.throws(() => LongformerForSequenceClassification.fromFolder(dir), /weight problem[\s\S]*unexpected: x/);
+  });
+});
+
+describe("savePretrained into a folder it cannot create", () => {
+  const config = { vocab_size: 40, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, attention_window: [4], max_position_embeddings: 40 };
+
+  it("names the folder and the level that failed, for the classifier and the masked LM (no endless mkdir on /proc)", () => {
+    const blocker = path.join(tempDir(), "a-file");
+    fs.writeFileSync(blocker, "");
+    const classifier = LongformerForSequenceClassification.create(config, { seed: 1 });
+    const maskedLM = LongformerForMaskedLM.create(config, { seed: 1 });
+    try {
+      const targets = ["/proc/tsml-no-such-process/model", path.join(blocker, "model")];
+      let refused = 0;
+      for (const target of targets) {
+        assert.throws(() => classifier.savePretrained(target), (e: Error) => e.message.startsWith(`savePretrained: ${target}:`));
+        assert.throws(() => maskedLM.savePretrained(target), (e: Error) => e.message.startsWith(`savePretrained: ${target}:`));
+        refused++;
+      }
+      assert.strictEqual(refused, targets.length);
+    } finally {
+      classifier.dispose();
+      maskedLM.dispose();
+    }
   });
 });
 
