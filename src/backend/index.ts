@@ -98,7 +98,14 @@ async function choose(threads: number): Promise<BackendInfo> {
   return info("cpu", `${whyNotNative}; wasm did not initialise; using pure-JS cpu`);
 }
 
-/** Selects and initialises the compute backend once; later calls return the same choice (with `threads` applied anew). */
+/**
+ * Selects and initialises the compute backend once; later calls return the same choice (with `threads` applied anew).
+ * @example
+ * ```ts
+ * import { describeBackend, initBackend } from "tsml";
+ * console.log(describeBackend(await initBackend({ threads: 2 })));
+ * ```
+ */
 export function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
   let threads: number;
   try {

@@ -153,8 +153,17 @@ export class LiveChart implements TrainerCallback {
 }
 
 /**
- * A chart that a training callback updates in place:
- * `const live = liveChart((h) => lossCurveChart(h)); trainer.onLog = live.onLog; ...; await live.finish()`.
+ * A chart that a training callback updates in place while the Trainer runs, then draws its final state.
+ * @example
+ * ```ts
+ * import { liveChart, lossCurveChart, Trainer, type TrainableModel, type TrainingData } from "tsml";
+ * declare const model: TrainableModel<unknown>;
+ * declare const trainData: TrainingData<unknown>;
+ * const live = liveChart((history) => lossCurveChart(history));
+ * const trainer = new Trainer({ model, trainData, callbacks: [{ onLog: live.onLog }] });
+ * await trainer.train();
+ * await live.finish();
+ * ```
  */
 export function liveChart(builder: LiveChartBuilder, options: LiveChartOptions = {}): LiveChart {
   return new LiveChart(builder, options);

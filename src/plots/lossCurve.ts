@@ -37,7 +37,15 @@ export function smoothedColumn(weight: number): string {
   return `ema_${Math.round(weight * 1000)}`;
 }
 
-/** Raw loss (faint) and TensorBoard-smoothed loss (exactly `smoothLoss`) with a slider for the smoothing weight. */
+/**
+ * Raw loss (faint) and TensorBoard-smoothed loss (exactly `smoothLoss`) with a slider for the smoothing weight.
+ * @example
+ * ```ts
+ * import { lossCurveChart, type Trainer } from "tsml";
+ * declare const trainer: Trainer<unknown>;
+ * lossCurveChart(trainer.history.records, { x: "examplesSeen", smoothing: 0.9 });
+ * ```
+ */
 export function lossCurveChart(history: TableInput, options: LossCurveOptions = {}): VegaLiteChart {
   const stepField = options.stepField ?? "step";
   const xKind = options.x ?? "step";
