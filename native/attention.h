@@ -1,4 +1,4 @@
-/* The band attention kernels' Node-API functions (attention.c), added to the addon's exports by blas.c's init. */
+/* The Node-API functions of tsml's own native kernels (attention.c, dropout.c), added to the addon's exports by blas.c's init. */
 #ifndef TSML_ATTENTION_H
 #define TSML_ATTENTION_H
 
@@ -6,5 +6,8 @@
 
 /* Defines bandScores, bandContext and bandTranspose on `exports`. */
 napi_status define_attention_functions(napi_env env, napi_value exports);
+
+/* Defines dropoutMask on `exports` (dropout.c). */
+napi_status define_dropout_functions(napi_env env, napi_value exports);
 
 #endif

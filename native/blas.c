@@ -231,7 +231,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"epilogue", NULL, epilogue, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
-  if (define_attention_functions(env, exports) != napi_ok) return NULL;
+  if (define_attention_functions(env, exports) != napi_ok || define_dropout_functions(env, exports) != napi_ok) return NULL;
   return exports;
 }
 

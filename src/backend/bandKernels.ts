@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { bandWasmBase64 } from "./kernels/bandWasm";
-import { NativeAddon, nativeStatus } from "./native";
+import { nativeAddon } from "./native";
 import { WasmBackendInternals, heapBuffer, heapOffset, wasmModuleExports } from "./wasmModules";
 
 /**
@@ -28,12 +28,6 @@ interface BandModuleExports {
 
 function bandModule(backend: WasmBackendInternals): BandModuleExports {
   return wasmModuleExports<BandModuleExports>(backend, bandWasmBase64);
-}
-
-/** The native addon when it is active (the band kernels then run on its thread pool). */
-function nativeAddon(): NativeAddon | undefined {
-  const status = nativeStatus();
-  return status.active ? status.addon : undefined;
 }
 
 interface BandAttrs {

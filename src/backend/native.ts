@@ -19,6 +19,8 @@ export interface NativeAddon {
   bandScores(buffer: ArrayBuffer, q: number, k: number, band: number, batch: number, heads: number, n: number, d: number, w: number): void;
   bandContext(buffer: ArrayBuffer, p: number, v: number, out: number, batch: number, heads: number, n: number, d: number, w: number): void;
   bandTranspose(buffer: ArrayBuffer, p: number, out: number, bh: number, n: number, w: number): void;
+  /** native/dropout.c: an inverted-dropout mask on the pool. */
+  dropoutMask(buffer: ArrayBuffer, out: number, count: number, key: number, rate: number): void;
 }
 
 /** The BLAS in use: where it was loaded from and what it says of itself. */
@@ -78,8 +80,8 @@ function loadStatus(): NativeStatus {
   } catch (e) {
     return { active: false, reason: `the native addon did not load (${(e as Error).message.split("\n")[0]})`, fix: `rebuild it for this Node: ${REBUILD}` };
   }
-  if (typeof addon.bandScores !== "function") {
-    return { active: false, reason: `the native addon is older than this tsml (${file} has no band attention kernels)`, fix: `rebuild it: ${REBUILD}` };
+  if (typeof addon.bandScores !== "function" || typeof addon.dropoutMask !== "function") {
+    return { active: false, reason: `the native addon is older than this tsml (${file} lacks tsml's own kernels)`, fix: `rebuild it: ${REBUILD}` };
   }
   const failures: string[] = [];
   for (const library of blasCandidates()) {
@@ -99,6 +101,12 @@ let status: NativeStatus | undefined;
 export function nativeStatus(): NativeStatus {
   status ??= loadStatus();
   return status;
+}
+
+/** The addon when it is active (tsml's native kernels then run on its thread pool), else undefined. */
+export function nativeAddon(): NativeAddon | undefined {
+  const current = nativeStatus();
+  return current.active ? current.addon : undefined;
 }
 
 /** The cores this process may use (`os.availableParallelism`). */

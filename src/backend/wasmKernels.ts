@@ -11,6 +11,7 @@ import { wasmActivationKernels } from "./activationKernels";
 import { wasmBandKernels } from "./bandKernels";
 import { batchMatMulKernel, fusedMatMulKernel } from "./matMulKernels";
 import { scatterAddRows } from "./cpuKernels";
+import { wasmDropoutKernels } from "./dropoutKernels";
 import { wasmOptimizerKernels } from "./optimizerKernels";
 import { rowsModule } from "./rowsModule";
 import { WasmBackendInternals, heapOffset } from "./wasmModules";
@@ -209,7 +210,7 @@ export function registerWasmTrainingKernels(): void {
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel(faster(original));
   }
-  for (const kernel of [unsortedSegmentSum, ...wasmBandKernels, ...wasmActivationKernels, ...wasmOptimizerKernels]) {
+  for (const kernel of [unsortedSegmentSum, ...wasmBandKernels, ...wasmDropoutKernels, ...wasmActivationKernels, ...wasmOptimizerKernels]) {
     if (!tf.getKernel(kernel.kernelName, "wasm")) tf.registerKernel(kernel);
   }
 }

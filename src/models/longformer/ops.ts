@@ -4,7 +4,7 @@
  * PyTorch-layout Linear, LayerNorm and activations.
  */
 import * as tf from "@tensorflow/tfjs";
-import { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from "../../backend";
+import { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, dropoutMaskTensor } from "../../backend";
 import type { LongformerActivation } from "./config";
 import type { LongformerWeights } from "./weights";
 
@@ -93,26 +93,14 @@ export class ForwardContext {
 }
 
 /**
- * An inverted-dropout mask (0, or 1 / (1 - rate) with probability 1 - rate) drawn from `seed`: element i uses a
- * counter-based hash of (seed, i), so masks are reproducible, independent of the backend, and made in one pass
- * (tf.randomUniform's per-element generator is the slowest op of a training step on WASM).
+ * An inverted-dropout mask (0, or 1 / (1 - rate) with probability 1 - rate) drawn from `seed`: the seed string's
+ * FNV-1a hash keys the backend's counter-based mask (src/backend/dropoutKernels.ts), so masks are reproducible and
+ * independent of the backend and of the thread count.
  */
 export function dropoutMask(shape: number[], rate: number, seed: string): tf.Tensor {
   let key = 0x811c9dc5; // FNV-1a of the seed string
   for (let i = 0; i < seed.length; i++) key = Math.imul(key ^ seed.charCodeAt(i), 0x01000193);
-  const keep = 1 - rate;
-  const threshold = keep * 4294967296;
-  const scale = Math.fround(1 / keep);
-  const mask = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < mask.length; i++) {
-    // murmur3's 32-bit finaliser of (key + i * golden ratio): uniform 32-bit draws.
-    let h = (key + Math.imul(i, 0x9e3779b9)) | 0;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    h ^= h >>> 16;
-    mask[i] = h >>> 0 < threshold ? scale : 0;
-  }
-  return tf.tensor(mask, shape, "float32");
+  return dropoutMaskTensor(shape, rate, key >>> 0);
 }
 
 /**

@@ -1,0 +1,58 @@
+/**
+ * The native dropout mask (native/dropout.c on the addon's pool) gives the bits of the JavaScript formula
+ * (fillDropoutMask) at every thread count, for sizes within one work unit and across several; its checks refuse a
+ * mask outside the buffer or a bad key or rate, writing nothing.
+ */
+import { strict as assert } from "assert";
+import { NativeAddon, fillDropoutMask, nativeStatus, resolveThreadCount } from "../../src/backend";
+
+describe("native dropout masks: the JavaScript formula's bits on every thread count", function () {
+  this.timeout(60_000);
+  let addon: NativeAddon;
+
+  before(function () {
+    const status = nativeStatus();
+    if (!status.active) {
+      if (process.env.TSML_REQUIRE_NATIVE === "1") assert.fail(`TSML_REQUIRE_NATIVE=1 but the native addon is off: ${status.reason}`);
+      this.skip();
+    }
+    addon = status.addon;
+  });
+
+  after(() => addon?.setThreads(resolveThreadCount()));
+
+  const cases = [
+    { count: 1, key: 0, rate: 0 },
+    { count: 1000, key: 2166136261, rate: 0.1 },
+    { count: 65_537, key: 4294967295, rate: 0.5 },
+    { count: 300_001, key: 12345, rate: 0.9 },
+  ];
+  for (const threads of [1, 3]) {
+    it(`${threads} thread${threads > 1 ? "s" : ""}: ${cases.length} masks equal fillDropoutMask's, and only the mask is written`, () => {
+      addon.setThreads(threads);
+      let checked = 0;
+      for (const { count, key, rate } of cases) {
+        const want = new Float32Array(count);
+        fillDropoutMask(want, key, rate);
+        const buffer = new Float32Array(count + 2).fill(-7);
+        addon.dropoutMask(buffer.buffer, 4, count, key, rate);
+        assert.equal(buffer[0], -7, "the float before the mask is untouched");
+        assert.equal(buffer[count + 1], -7, "the float after the mask is untouched");
+        const got = buffer.subarray(1, count + 1);
+        for (let i = 0; i < count; i++) assert.ok(Object.is(got[i], want[i]), `count ${count}, key ${key}, rate ${rate}: element ${i} is ${got[i]}, expected ${want[i]}`);
+        checked++;
+      }
+      assert.equal(checked, cases.length);
+    });
+  }
+
+  it("refuses a mask past the end of the buffer, a misaligned one, and bad keys or rates, writing nothing", () => {
+    const buffer = new Float32Array(16);
+    assert.throws(() => addon.dropoutMask(buffer.buffer, 4, 16, 1, 0.1), /dropoutMask: out is misaligned or extends past the end/);
+    assert.throws(() => addon.dropoutMask(buffer.buffer, 2, 4, 1, 0.1), /dropoutMask: out is misaligned/);
+    assert.throws(() => addon.dropoutMask(buffer.buffer, 0, 4, 2 ** 32, 0.1), /dropoutMask: key must be in \[0, 2\^32\)/);
+    assert.throws(() => addon.dropoutMask(buffer.buffer, 0, 4, 1, 1), /dropoutMask: rate must be in \[0, 1\)/);
+    assert.throws(() => addon.dropoutMask(buffer.buffer, 0, 0, 1, 0.1), /dropoutMask: count must be in \[1, 2\^31\)/);
+    assert.ok(buffer.every((v) => v === 0), "nothing was written");
+  });
+});
