@@ -7,8 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { SeededRng } from "../random";
 import { classifierFromFunction, type TrainingData } from "../train";
-import type { ExperimentSetup, ExperimentTask, TaskContext } from "./tasks";
-import { taskOption } from "./tasks";
+import { taskOption, type ExperimentSetup, type ExperimentTask, type TaskContext } from "./experimentTask";
 import type { JsonValue } from "./grid";
 
 /** A generated binary-classification dataset. */

@@ -8,7 +8,7 @@ import * as path from "path";
 import { Queue } from "bullmq";
 import type { KernelDisplayHook, MimeBundle } from "../../src/display";
 import { collectProvenance, expandGrid, readGridResults, RESULT_COLUMNS, runGrid, TIMING_COLUMNS, workerTaskModules, type GridSpec, type RunJob, type RunResult } from "../../src/experiments";
-import { checkRedisUrl, localTrialJob, maskRedisUrl, runTrialsOnQueue, trialEnvironment, TRIAL_QUEUE, trialJobId, tsmlSourceDir } from "../../src/queue";
+import { checkRedisUrl, localTrialJob, maskRedisUrl, queueExecutor, runTrialsOnQueue, trialEnvironment, TRIAL_QUEUE, trialJobId, tsmlSourceDir } from "../../src/queue";
 import { tsmlPackageVersion } from "../../src/package";
 import { tempDir } from "../helpers";
 import { childPids, isRunning, runCli, startCli, type CliProcess } from "../reliability/support";
@@ -104,7 +104,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
       summary = await runGrid(grid, {
         runsDir,
         name: "queued",
-        queue: redis.url,
+        executor: queueExecutor(redis.url),
         onEvent: (event) => event.type === "progress" && progress.set(event.runId, (progress.get(event.runId) ?? 0) + 1),
       });
     } finally {
@@ -157,7 +157,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     const summary = await runGrid(grid, {
       runsDir,
       name: "restart",
-      queue: redis.url,
+      executor: queueExecutor(redis.url),
       onEvent: (event) => {
         if (event.type === "started" && restarted === undefined) {
           restarted = redis
@@ -195,7 +195,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
 
   it("a failing trial is retried a bounded number of times, then reported with its error", async () => {
     const broken: GridSpec = { ...grid, taskConfig: { ...TINY_SYNTHETIC_TASK, features: "six" }, variants: [{ perDeviceBatchSize: 8 }], axes: undefined };
-    const summary = await runGrid(broken, { runsDir, name: "broken", queue: redis.url, attempts: 2 });
+    const summary = await runGrid(broken, { runsDir, name: "broken", executor: queueExecutor(redis.url, { attempts: 2 }) });
     assert.equal(summary.runs.length, 1);
     assert.equal(summary.runs[0].status, "failed");
     assert.match(summary.runs[0].error ?? "", /features.*\(2 attempts\)$/);
@@ -209,7 +209,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     const summary = await runGrid(longRun, {
       runsDir,
       name: "partition",
-      queue: redis.url,
+      executor: queueExecutor(redis.url),
       onEvent: (event) => {
         if (event.type === "progress" && frozen === undefined && event.lastCheckpointStep !== null) {
           // The trial's process is stopped too, so that it is still running, whatever the machine's speed, when
@@ -237,7 +237,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     const summary = await runGrid(longRun, {
       runsDir,
       name: "killed",
-      queue: redis.url,
+      executor: queueExecutor(redis.url),
       onEvent: (event, control) => {
         if (event.type === "progress" && killedAt === null && event.lastCheckpointStep !== null && event.lastCheckpointStep >= 16) {
           killedAt = event.lastCheckpointStep;
@@ -272,7 +272,7 @@ describe("queue: an unreachable or malformed queue URL", function () {
     const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
     const masked = url.replace("hunter2", "***");
     const started = Date.now();
-    await assert.rejects(runGrid(grid, { runsDir: root, name: "unreachable", queue: url }), (e: Error) => e.message.includes(`cannot reach Redis at ${masked}`) && !e.message.includes("hunter2"));
+    await assert.rejects(runGrid(grid, { runsDir: root, name: "unreachable", executor: queueExecutor(url) }), (e: Error) => e.message.includes(`cannot reach Redis at ${masked}`) && !e.message.includes("hunter2"));
     assert.ok(Date.now() - started < 10_000, `failed after ${Date.now() - started} ms`);
     const cli = await runCli(["worker", "--queue", url], { timeoutMs: 20_000 });
     assert.equal(cli.code, 1, cli.output);
