@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from "../../backend";
+import { isVariableNameTaken } from "../../backend/tfjsInternals";
 import type { LongformerActivation } from "./config";
 import type { LongformerWeights } from "./weights";
 
@@ -14,11 +15,10 @@ export class LongformerParameters {
 
   /** Wraps `values` (name -> tensor data) in trainable variables; the tensors are copied. */
   constructor(values: Map<string, { shape: number[]; data: Float32Array }>) {
-    const registered = tf.engine().registeredVariables;
     for (const [name, { shape, data }] of values) {
       // tf.Variable names are global to the engine: a second model gets Keras-style suffixes.
       let unique = name;
-      for (let k = 1; registered[unique] !== undefined; k++) unique = `${name}_${k}`;
+      for (let k = 1; isVariableNameTaken(unique); k++) unique = `${name}_${k}`;
       this.byName.set(name, tf.tidy(() => tf.variable(tf.tensor(data, shape, "float32"), true, unique)));
     }
   }
