@@ -356,6 +356,15 @@ const trainer = new Trainer({
     assert.match(String(typeError.reply.content.evalue), /not assignable to parameter of type 'number'/);
   });
 
+  it('imports a subpath entry point ("tsml/experiments") with its types checked', async () => {
+    const ok = await kernel.execute('import { expandGrid } from "tsml/experiments";\nexpandGrid({ task: "synthetic-logreg", training: {}, axes: { seed: [0, 1] } }).length');
+    assert.strictEqual(ok.reply.content.status, "ok", JSON.stringify(ok.reply.content));
+    assert.strictEqual(resultText(ok.outputs), "2");
+    const typed = await kernel.execute('import { expandGrid as expand } from "tsml/experiments";\nexpand({ task: 1 })');
+    assert.strictEqual(typed.reply.content.status, "error");
+    assert.match(String(typed.reply.content.evalue), /not assignable to type 'string'/);
+  });
+
   it('imports from "tsml" with its types checked (chart specs too), and shows a chart as vega-lite + svg', async () => {
     const typeError = await kernel.execute('import { KERNELSPEC_NAME } from "tsml";\nconst wrong: number = KERNELSPEC_NAME;');
     assert.strictEqual(typeError.reply.content.status, "error");
