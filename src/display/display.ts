@@ -15,6 +15,7 @@ export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as n
 
 /** Anything that knows how to render itself as a mime bundle. */
 export interface Displayable {
+  /** The mime bundle the value is shown as. */
   [JUPYTER_DISPLAY](): MimeBundle | Promise<MimeBundle>;
 }
 
