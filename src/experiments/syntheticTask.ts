@@ -74,7 +74,7 @@ async function build(config: Record<string, JsonValue>, context: TaskContext): P
     (batch) => tf.tidy(() => batch.x.matMul(kernel).add(bias)),
     (batch) => batch.y,
   );
-  return { model: model as ExperimentSetup<unknown>["model"], train, dev, test, dispose: () => tf.dispose([kernel, bias]) } as ExperimentSetup<unknown>;
+  return { model: model, train, dev, test, dispose: () => tf.dispose([kernel, bias]) };
 }
 
 /** The registered "synthetic-logreg" task (options: features, signal, trainExamples, devExamples, testExamples, dataSeed). */

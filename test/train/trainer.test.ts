@@ -95,10 +95,10 @@ describe("train/trainer", function () {
     assert.ok(lastNoise !== undefined && Number.isFinite(lastNoise), `a noise-scale estimate after 10 steps, got ${lastNoise}`);
     assert.equal(records[records.length - 1].noiseScale, lastNoise);
     assert.ok(records.every((r) => r.noiseScale === null || Number.isFinite(r.noiseScale)), JSON.stringify(records.map((r) => r.noiseScale)));
-    assert.ok(records[2].eval_accuracy! >= 0 && records[5].eval_f1 !== undefined && records[0].eval_loss === undefined);
+    assert.ok(records[2].eval_accuracy >= 0 && records[5].eval_f1 !== undefined && records[0].eval_loss === undefined);
     const frame = trainer.historyFrame();
     assert.deepEqual(frame.shape, [6, Object.keys(records[2]).length]);
-    assert.deepEqual((frame.column("step").values as number[]), [2, 4, 5, 6, 8, 10]);
+    assert.deepEqual((frame.column("step").values), [2, 4, 5, 6, 8, 10]);
     assert.ok(Number.isNaN((frame.column("eval_loss").values as number[])[0]));
   });
 

@@ -157,7 +157,7 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps:
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [input, gamma, beta, other] = args.slice(0, -1) as (tf.Tensor | undefined)[] as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
     const [value, normalized, inverseStd] = kernels
-      ? (tf.engine().runKernel(LAYER_NORM_KERNEL, { x: input, gamma, beta, ...(other ? { residual: other } : {}) }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[])
+      ? (tf.engine().runKernel(LAYER_NORM_KERNEL, { x: input, gamma, beta, ...(other ? { residual: other } : {}) }, { eps }) as tf.Tensor[])
       : tf.tidy(() => {
           const summed = (other ? tf.add(input, other) : input).reshape([-1, features]);
           const centered = tf.sub(summed, tf.mean(summed, 1, true));
