@@ -25,7 +25,7 @@ describe("golden fixtures in the repository", () => {
       const dir = fixturePath(folder);
       const lines = fs.readFileSync(path.join(dir, "SHA256SUMS"), "utf8").trim().split("\n");
       const listed = lines.map((line) => {
-        const m = /^([0-9a-f]{64})  \.\/(.+)$/.exec(line);
+        const m = /^([0-9a-f]{64}) {2}\.\/(.+)$/.exec(line);
         assert.ok(m, `malformed SHA256SUMS line: ${line}`);
         const digest = crypto.createHash("sha256").update(fs.readFileSync(path.join(dir, m[2]))).digest("hex");
         assert.equal(digest, m[1], `${folder}/${m[2]} does not match its checksum`);

@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { runGrid, TIMING_COLUMNS, type GridSpec, type RunResult } from "../../src/experiments";
 import { parseArgs } from "../../src/cli/args";
+import { queueExecutor } from "../../src/queue";
 import { RedisServer } from "../../test/queue/redisServer";
 
 const CLI = path.join(__dirname, "..", "..", "src", "cli", "main.js");
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     const startedAt = Date.now();
     servers = await startWorkers(redis.url, workers, path.join(root, "runs"));
     const startup = (Date.now() - startedAt) / 1000;
-    const queued = await runGrid(spec, { runsDir: path.join(root, "runs"), name: "queued", queue: redis.url });
+    const queued = await runGrid(spec, { runsDir: path.join(root, "runs"), name: "queued", executor: queueExecutor(redis.url) });
     for (const summary of [local, queued]) {
       const failed = summary.runs.filter((r) => r.status !== "finished");
       if (failed.length) throw new Error(failed.map((f) => `${f.id}: ${f.error}`).join("; "));

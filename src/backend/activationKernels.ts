@@ -8,12 +8,14 @@ import { WasmBackendInternals, heapOffset, wasmModuleExports } from "./wasmModul
 
 /** Kernel names: `TsmlGelu(x)` = x Φ(x); `TsmlGeluGrad(x, dy)` = dy (Φ(x) + x φ(x)). float32, any shape. */
 export const GELU_KERNEL = "TsmlGelu";
+/** Kernel name of GELU's gradient (see above). */
 export const GELU_GRAD_KERNEL = "TsmlGeluGrad";
 /**
  * `TsmlLayerNorm(x, gamma, beta[, residual]; eps)` over the last axis of x (+ residual) -> [out, xHat, invStd `[rows]`];
  * `TsmlLayerNormGrad(dy, xHat, invStd, gamma)` -> [dx, dGamma, dBeta]. float32.
  */
 export const LAYER_NORM_KERNEL = "TsmlLayerNorm";
+/** Kernel name of LayerNorm's gradient (see above). */
 export const LAYER_NORM_GRAD_KERNEL = "TsmlLayerNormGrad";
 
 interface ActivationsModuleExports {

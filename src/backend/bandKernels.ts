@@ -17,7 +17,9 @@ import { WasmBackendInternals, heapBuffer, heapOffset, wasmModuleExports } from 
  * `[batch, heads, n, 2w + 1]`. See kernels/band.c for the exact definitions.
  */
 export const BAND_SCORES_KERNEL = "TsmlBandScores";
+/** Kernel name of the band context product (see above). */
 export const BAND_CONTEXT_KERNEL = "TsmlBandContext";
+/** Kernel name of the band transpose (see above). */
 export const BAND_TRANSPOSE_KERNEL = "TsmlBandTranspose";
 
 interface BandModuleExports {

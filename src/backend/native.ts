@@ -11,9 +11,13 @@ import { tsmlPackageRoot } from "../package";
 
 /** The addon's functions (see native/blas.c for layouts and the safety checks every call makes). */
 export interface NativeAddon {
+  /** Loads the BLAS shared library at `library` and reports what it is. */
   load(library: string): { path: string; config: string; core: string; threads: number };
+  /** Sets the BLAS's threads; returns the count it reports. */
   setThreads(threads: number): number;
+  /** `count` float32 products C = op(A) op(B) on the WASM heap `buffer` (offsets and strides in floats). */
   sgemm(buffer: ArrayBuffer, count: number, transA: number, transB: number, m: number, n: number, k: number, a: number, strideA: number, b: number, strideB: number, c: number, strideC: number): void;
+  /** Adds the bias and applies the activation to C in place, on the WASM heap `buffer`. */
   epilogue(buffer: ArrayBuffer, c: number, rows: number, cols: number, bias: number, biasSize: number, activation: number, prelu: number, preluSize: number, alpha: number): void;
   /** native/attention.c: band.c's kernels on the addon's thread pool (setThreads sizes it). */
   bandScores(buffer: ArrayBuffer, q: number, k: number, band: number, batch: number, heads: number, n: number, d: number, w: number): void;

@@ -80,7 +80,7 @@ function sliceKernel(original: tf.KernelConfig): tf.KernelConfig {
       const { inputs, backend, attrs } = args;
       const x = (inputs as { x: tf.TensorInfo }).x;
       const { begin, size } = attrs as unknown as { begin: number | number[]; size: number | number[] };
-      const [starts, sizes] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+      const [starts, sizes] = tf.slice_util.parseSliceParams(x, begin, size);
       const rank = x.shape.length;
       if (!is32Bit(x) || rank < 2 || !onlyLastAxis(x.shape, starts, sizes) || sizes[rank - 1] === 0) return original.kernelFunc(args);
       const be = backend as unknown as WasmBackendInternals;

@@ -2,7 +2,8 @@
  * Loading tsml's own WebAssembly kernel modules (src/backend/kernels/*.c) next to tfjs-backend-wasm. Each
  * module imports the backend's memory, so its functions take tensors' heap offsets and work in place.
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
+import type { WasmBackendInternals } from "./tfjsInternals";
 
 /** The slice of the WebAssembly JS API used here (the project compiles without the DOM library). */
 declare const WebAssembly: {
@@ -10,12 +11,7 @@ declare const WebAssembly: {
   Instance: new (module: object, imports: object) => { exports: object };
 };
 
-/** The parts of tfjs-backend-wasm's BackendWasm that tsml's kernels use. */
-export interface WasmBackendInternals {
-  wasm: { asm: { memory: object }; _malloc(bytes: number): number; _free(offset: number): void };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
+export type { WasmBackendInternals } from "./tfjsInternals";
 
 const compiled = new Map<string, object>();
 const instances = new WeakMap<object, Map<string, object>>();

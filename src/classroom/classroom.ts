@@ -47,7 +47,7 @@ export async function gradeClass(sourceFile: string, submissions: string[], outD
         grades[i] = await gradeSubmission(source, submissions[i], options, names[i]);
         const assignment = path.basename(sourceFile, ".ipynb");
         writeFileAtomic(path.join(outDir, "feedback", `${names[i]}.html`), feedbackHTML(grades[i], assignment));
-        if (grades[i].graded) writeNotebook(path.join(outDir, "graded", `${names[i]}.ipynb`), grades[i].graded!);
+        if (grades[i].graded) writeNotebook(path.join(outDir, "graded", `${names[i]}.ipynb`), grades[i].graded);
         options.onGraded?.(grades[i]);
       }
     };

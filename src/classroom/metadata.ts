@@ -24,7 +24,7 @@ export interface NbgraderMetadata {
 /** The cell's nbgrader metadata, if it has any. */
 export function nbgraderOf(cell: NotebookCell): Partial<NbgraderMetadata> | undefined {
   const meta = cell.metadata.nbgrader;
-  return typeof meta === "object" && meta !== null ? (meta as Partial<NbgraderMetadata>) : undefined;
+  return typeof meta === "object" && meta !== null ? meta : undefined;
 }
 
 /** A grade cell (nbgrader's is_grade). */

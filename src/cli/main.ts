@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 /** The `tsml` command: dispatches to one module per subcommand in ./commands. */
 
-/** A subcommand: a one-line summary and a function that runs it and returns the exit code. */
-export interface Command {
-  summary: string;
-  run(argv: string[]): Promise<number>;
-}
+import type { Command } from "./command";
+
+/** Kept for src/cli/commands/study.ts until it imports ./command (it is being rewritten elsewhere); then remove. */
+export type { Command } from "./command";
 
 const commands: Record<string, () => Command> = {
   kernel: () => require("./commands/kernel").command,

@@ -15,6 +15,7 @@ export interface EncodedClassificationData {
 
 /** Anything that turns text into ids (e.g. `BpeTokenizer`). */
 export interface TokenIdEncoder {
+  /** The token ids of `text`, at most `maxLength` of them. */
   encode(text: string, options?: { maxLength?: number }): { ids: ArrayLike<number> };
 }
 
@@ -68,7 +69,10 @@ export function encodeForClassification(
 /** Training data for sequence classification; see `sequenceClassificationData`. */
 export class SequenceClassificationData {
   readonly size: number;
-  readonly sampler: { epochBatches(epoch: number, seed: number, microBatchSize: number): number[][] };
+  readonly sampler: {
+    /** The micro-batches (example indices) of one epoch: examples of similar length together, in a seeded order. */
+    epochBatches(epoch: number, seed: number, microBatchSize: number): number[][];
+  };
   private readonly lengths: Int32Array;
   private readonly multiple: number;
   private readonly padId: number;

@@ -88,7 +88,10 @@ export interface MaskedLanguageModelingDataOptions extends LanguageModelingMaskO
  */
 export class MaskedLanguageModelingData {
   readonly size: number;
-  readonly sampler: { epochBatches(epoch: number, seed: number, microBatchSize: number): number[][] };
+  readonly sampler: {
+    /** The micro-batches (example indices) of one epoch, in a seeded order. */
+    epochBatches(epoch: number, seed: number, microBatchSize: number): number[][];
+  };
   private epoch = 0;
   private readonly padId: number;
   private readonly multiple: number;

@@ -5,16 +5,17 @@
  * from that bundle — the convention Deno's Jupyter kernel uses. Outside a kernel, `display` falls back to
  * printing the bundle's `text/plain`.
  */
+import type { MimeBundle } from "./mimeBundle";
 import { frameBundle, isDanfoFrame } from "./table";
+
+export type { MimeBundle } from "./mimeBundle";
 
 /** The symbol a displayable object implements (shared with Deno's kernel). */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
 
-/** A Jupyter mime bundle: mime type -> data (string or JSON). */
-export type MimeBundle = Record<string, unknown>;
-
 /** Anything that knows how to render itself as a mime bundle. */
 export interface Displayable {
+  /** The mime bundle the value is shown as. */
   [JUPYTER_DISPLAY](): MimeBundle | Promise<MimeBundle>;
 }
 

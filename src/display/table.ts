@@ -7,7 +7,7 @@
  * danfojs is recognised by its shape, not by `instanceof`, so a frame from any copy of danfojs (the notebook's own
  * node_modules included) is shown as a table.
  */
-import type { MimeBundle } from "./display";
+import type { MimeBundle } from "./mimeBundle";
 
 /** The part of a danfojs-node DataFrame or Series that a table needs. */
 export interface DanfoFrameLike {

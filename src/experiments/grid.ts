@@ -3,13 +3,16 @@
  * combination (variants x axes), each with a stable, readable id.
  */
 
-import { DEFAULT_TRAINING_ARGUMENTS } from "../train";
+import { DEFAULT_TRAINING_ARGUMENTS, type JsonTrainingArguments } from "../train";
 
 /** A JSON value as it is stored in config.json. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/** Training arguments of one run: Trainer options (perDeviceBatchSize, learningRate, ...) plus `seed`. */
-export type RunTraining = Record<string, JsonValue>;
+/** Training arguments of one run: Trainer options (perDeviceBatchSize, learningRate, seed, ...) as JSON values. */
+export type RunTraining = JsonTrainingArguments;
+
+/** The values a grid tries for each training argument it varies. */
+export type GridAxes = { [K in keyof RunTraining]?: NonNullable<RunTraining[K]>[] };
 
 /** What a grid varies: the registered task, its configuration, and the training arguments per run. */
 export interface GridSpec {
@@ -22,7 +25,7 @@ export interface GridSpec {
   /** Explicit combinations, e.g. `[{perDeviceBatchSize: 8}, {perDeviceBatchSize: 1, gradientAccumulationSteps: 8}]`. */
   variants?: RunTraining[];
   /** Cartesian product over these training arguments, e.g. `{learningRate: [1e-4, 1e-5], seed: [0, 1]}`. */
-  axes?: Record<string, JsonValue[]>;
+  axes?: GridAxes;
 }
 
 /** One fully specified run of a grid. */
@@ -81,8 +84,9 @@ export function expandGrid(spec: GridSpec): RunSpec[] {
   const varying = new Set(overrides.flatMap((o) => Object.keys(o)));
   const runs = overrides.map((override) => {
     const training: RunTraining = { seed: 0, ...spec.training, ...override };
+    const given = new Map<string, JsonValue>(Object.entries(training));
     const keys = [...Object.keys(SHORT_NAMES), ...[...varying].filter((k) => !(k in SHORT_NAMES)).sort()];
-    const parts = keys.filter((k) => varying.has(k) || k === "seed").map((k) => idPart(k, training[k] ?? defaultArgument(k)));
+    const parts = keys.filter((k) => varying.has(k) || k === "seed").map((k) => idPart(k, given.get(k) ?? defaultArgument(k)));
     return { id: parts.join("-"), task: spec.task, taskConfig: { ...(spec.taskConfig ?? {}) }, training };
   });
   const seen = new Map<string, number>();

@@ -51,10 +51,10 @@ export function toRunResult(run: RunSpec, metrics: RunMetrics): RunResult {
     runId: run.id,
     task: run.task,
     perDeviceBatchSize: num(metrics.perDeviceBatchSize ?? (t.perDeviceBatchSize as number)),
-    gradientAccumulationSteps: num(metrics.gradientAccumulationSteps ?? (t.gradientAccumulationSteps as number | undefined) ?? 1),
+    gradientAccumulationSteps: num(metrics.gradientAccumulationSteps ?? t.gradientAccumulationSteps ?? 1),
     effectiveBatchSize: num(metrics.effectiveBatchSize),
-    learningRate: num(t.learningRate as number),
-    seed: num(t.seed as number),
+    learningRate: num(t.learningRate),
+    seed: num(t.seed),
     steps: num(metrics.steps),
     devAccuracy: num(metrics.dev?.accuracy),
     devF1: num(metrics.dev?.f1),
@@ -89,8 +89,8 @@ export function readGridResults(gridDir: string): RunResult[] {
 export function resultsDataFrame(results: RunResult[]): DataFrame {
   // danfojs-node takes seconds to load: only when a frame is asked for.
   const { DataFrame } = require("danfojs-node") as typeof import("danfojs-node");
-  if (results.length === 0) return new DataFrame([], { columns: RESULT_COLUMNS as string[] });
-  return new DataFrame(results.map((r) => RESULT_COLUMNS.map((c) => r[c])), { columns: RESULT_COLUMNS as string[] });
+  if (results.length === 0) return new DataFrame([], { columns: RESULT_COLUMNS });
+  return new DataFrame(results.map((r) => RESULT_COLUMNS.map((c) => r[c])), { columns: RESULT_COLUMNS });
 }
 
 /** The results as CSV text with a header row (numbers printed so they read back exactly; a missing value is empty). */

@@ -7,8 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { SeededRng } from "../random";
 import { classifierFromFunction, type TrainingData } from "../train";
-import type { ExperimentSetup, ExperimentTask, TaskContext } from "./tasks";
-import { taskOption } from "./tasks";
+import { taskOption, type ExperimentSetup, type ExperimentTask, type TaskContext } from "./experimentTask";
 import type { JsonValue } from "./grid";
 
 /** A generated binary-classification dataset. */
@@ -75,7 +74,7 @@ async function build(config: Record<string, JsonValue>, context: TaskContext): P
     (batch) => tf.tidy(() => batch.x.matMul(kernel).add(bias)),
     (batch) => batch.y,
   );
-  return { model: model as ExperimentSetup<unknown>["model"], train, dev, test, dispose: () => tf.dispose([kernel, bias]) } as ExperimentSetup<unknown>;
+  return { model: model, train, dev, test, dispose: () => tf.dispose([kernel, bias]) };
 }
 
 /** The registered "synthetic-logreg" task (options: features, signal, trainExamples, devExamples, testExamples, dataSeed). */

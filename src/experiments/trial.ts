@@ -209,7 +209,7 @@ async function executeLockedRun(job: RunJob, emit: (event: RunEvent) => void, st
   const progress = new ProgressEvents(run.id, resumeStep, emit);
   let trainer: Trainer<unknown> | undefined;
   try {
-    const args = { saveSteps: DEFAULT_SAVE_STEPS, saveTotalLimit: 1, ...run.training, outputDir: runDir, progress: "none" } as TrainingArgumentsInput;
+    const args: TrainingArgumentsInput = { saveSteps: DEFAULT_SAVE_STEPS, saveTotalLimit: 1, ...run.training, outputDir: runDir, progress: "none" };
     if (resumeStep !== null) args.resumeFrom = "last";
     const onStepEnd = (info: StepEndInfo) => {
       timing.trainSeconds = (performance.now() - timing.start) / 1000;

@@ -216,7 +216,7 @@ export async function downloadVerified(target: DownloadTarget): Promise<void> {
     } catch (e) {
       // A dropped connection keeps what arrived; anything the Hub said (an HTTP error) or a bad answer ends here.
       const dropped = e instanceof HubUnreachable || (e instanceof TypeError && /terminated|fetch failed|socket/i.test(e.message));
-      if (!dropped || attempt >= MAX_ATTEMPTS) throw e instanceof HubUnreachable || !dropped ? e : new Error(`Hugging Face Hub: ${describe(ref)}: the connection dropped ${attempt} times (${(e as Error).message}); run again to resume from the partial file`);
+      if (!dropped || attempt >= MAX_ATTEMPTS) throw e instanceof HubUnreachable || !dropped ? e : new Error(`Hugging Face Hub: ${describe(ref)}: the connection dropped ${attempt} times (${e.message}); run again to resume from the partial file`);
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }

@@ -76,7 +76,7 @@ export class HubRepo {
         }
         return {};
       }
-      if (e instanceof HubUnreachable) return this.fromCache(file, (e as Error).message);
+      if (e instanceof HubUnreachable) return this.fromCache(file, e.message);
       throw e;
     }
     this.pin(meta.commit);

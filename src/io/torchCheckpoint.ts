@@ -45,7 +45,7 @@ function isNonNegativeInt(value: unknown): value is number {
 
 function intTuple(value: unknown, what: string, fail: (what: string) => never): number[] {
   if (!(value instanceof PickleTuple) || !value.items.every(isNonNegativeInt)) fail(`${what} is not a tuple of non-negative integers`);
-  return [...(value as PickleTuple).items] as number[];
+  return [...value.items] as number[];
 }
 
 /** The elements a tensor views in its storage's bytes `data`, as contiguous row-major bytes. */
@@ -109,7 +109,7 @@ function stateDictPolicy(storages: Map<string, StorageRef>, fail: (what: string)
       const [storage, offset, size, stride] = args;
       if (!(storage instanceof StorageRef)) fail("torch._utils._rebuild_tensor_v2: first argument is not a storage");
       if (!isNonNegativeInt(offset)) fail("torch._utils._rebuild_tensor_v2: storage offset is not a non-negative integer");
-      return new PendingTensor(storage as StorageRef, offset as number, intTuple(size, "tensor size", fail), intTuple(stride, "tensor stride", fail));
+      return new PendingTensor(storage, offset, intTuple(size, "tensor size", fail), intTuple(stride, "tensor stride", fail));
     },
   });
   add({
@@ -132,12 +132,12 @@ function stateDictPolicy(storages: Map<string, StorageRef>, fail: (what: string)
       const dtype = (type as StorageClass | undefined)?.dtype;
       if (dtype === undefined) fail(`persistent id names ${String((type as PickleGlobal)?.name ?? type)}, not a torch storage type`);
       if (typeof key !== "string" || !isNonNegativeInt(numel)) fail("persistent id has a malformed storage key or size");
-      const known = storages.get(key as string);
+      const known = storages.get(key);
       if (known) {
         if (known.dtype !== dtype || known.numel !== numel) fail(`storage ${key} is named as both ${known.numel} ${known.dtype} and ${numel} ${dtype}`);
         return known;
       }
-      const storage = new StorageRef(key as string, dtype!, numel as number);
+      const storage = new StorageRef(key, dtype, numel);
       storages.set(storage.key, storage);
       return storage;
     },
@@ -157,8 +157,8 @@ function stateDictTensors(root: unknown, storageBytes: Map<string, Uint8Array>, 
   for (const [name, value] of root as Map<PickleKey, unknown>) {
     if (typeof name !== "string") fail(`state dict key ${String(name)} is not a string`);
     if (!(value instanceof PendingTensor)) fail(`state dict entry "${String(name)}" is not a tensor (a nested checkpoint? save model.state_dict() itself)`);
-    const tensor = value as PendingTensor;
-    tensors.set(name as string, viewTensor(tensor, storageBytes.get(tensor.storage.key)!, fail));
+    const tensor = value;
+    tensors.set(name, viewTensor(tensor, storageBytes.get(tensor.storage.key)!, fail));
   }
   return tensors;
 }
@@ -178,8 +178,8 @@ function parseZipCheckpoint(bytes: Uint8Array, fail: (what: string) => never): M
     const data = entries.get(`${prefix}data/${storage.key}`);
     if (!data) fail(`storage ${storage.key} is missing: no entry ${prefix}data/${storage.key} in the archive`);
     const needed = storage.numel * SAFETENSORS_DTYPE_BYTES[storage.dtype];
-    if (data!.length !== needed) fail(`storage ${storage.key} holds ${data!.length} bytes but ${storage.numel} ${storage.dtype} elements need ${needed}`);
-    storageBytes.set(storage.key, data!);
+    if (data.length !== needed) fail(`storage ${storage.key} holds ${data.length} bytes but ${storage.numel} ${storage.dtype} elements need ${needed}`);
+    storageBytes.set(storage.key, data);
   }
   return stateDictTensors(root, storageBytes, fail);
 }
@@ -204,14 +204,14 @@ function parseLegacyCheckpoint(bytes: Uint8Array, fail: (what: string) => never)
   const storageBytes = new Map<string, Uint8Array>();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = keys.end;
-  for (const key of keys.value as string[]) {
+  for (const key of keys.value) {
     const storage = storages.get(key);
     if (!storage) fail(`legacy format: storage ${key} is listed but no tensor uses it`);
     if (storageBytes.has(key)) fail(`legacy format: storage ${key} is listed twice`);
     if (at + 8 > bytes.length) fail(`legacy format: storage ${key} starts past the end of the file`);
     const count = view.getBigInt64(at, true);
-    if (count !== BigInt(storage!.numel)) fail(`legacy format: storage ${key} holds ${count} elements, the state dict says ${storage!.numel}`);
-    const length = storage!.numel * SAFETENSORS_DTYPE_BYTES[storage!.dtype];
+    if (count !== BigInt(storage.numel)) fail(`legacy format: storage ${key} holds ${count} elements, the state dict says ${storage.numel}`);
+    const length = storage.numel * SAFETENSORS_DTYPE_BYTES[storage.dtype];
     if (at + 8 + length > bytes.length) fail(`legacy format: storage ${key} (${length} bytes) runs past the end of the file`);
     storageBytes.set(key, bytes.subarray(at + 8, at + 8 + length));
     at += 8 + length;

@@ -1,5 +1,5 @@
 /** The kernel's in-memory input history, answering history_request (tail, range and search). */
-import type { HistoryRequest, Received } from "./messages";
+import type { HistoryRequest, HistoryRow, Received } from "./messages";
 
 /** One executed cell. */
 interface HistoryEntry {
@@ -7,9 +7,6 @@ interface HistoryEntry {
   input: string;
   output: string | null;
 }
-
-/** A history_reply row: [session, line, input] or [session, line, [input, output]]. */
-export type HistoryRow = [number, number, string | [string, string | null]];
 
 /** The history of this kernel process (session number 1; earlier sessions are not persisted). */
 export class KernelHistory {

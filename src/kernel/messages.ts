@@ -6,7 +6,6 @@
  * Content types are object type aliases (not interfaces) so they stay assignable to the wire's plain JSON objects.
  */
 import type { ErrorContent } from "./errors";
-import type { HistoryRow } from "./history";
 
 /** A request's content as a peer actually sent it: every field may be missing or of another type. */
 export type Received<T> = { [K in keyof T]?: unknown };
@@ -127,6 +126,9 @@ export type InspectReply = {
 
 /** is_complete_reply: "incomplete" carries the indent of the next line. */
 export type IsCompleteReply = { status: "incomplete"; indent: string } | { status: "complete" | "invalid" | "unknown" };
+
+/** A history_reply row: [session, line, input] or [session, line, [input, output]]. */
+export type HistoryRow = [number, number, string | [string, string | null]];
 
 /** history_reply: the requested rows. */
 export type HistoryReply = { status: "ok"; history: HistoryRow[] };

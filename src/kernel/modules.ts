@@ -45,6 +45,12 @@ export class CellModules {
     }
     if (this.esModules.has(id)) return this.esModules.get(id);
     if (id === TSML_PACKAGE_NAME || id.startsWith(TSML_PACKAGE_NAME + "/")) {
+      // Through this install's package.json "exports" (tsml, tsml/experiments, ...), else a path inside the install.
+      try {
+        return this.fromInstall(id);
+      } catch (err) {
+        if (errorCode(err) !== "MODULE_NOT_FOUND" && errorCode(err) !== "ERR_PACKAGE_PATH_NOT_EXPORTED") throw err;
+      }
       return this.fromInstall(path.join(this.packageRoot, id.slice(TSML_PACKAGE_NAME.length)));
     }
     try {

@@ -8,3 +8,4 @@ export type { ExecuteOptions, ExecutionResult, CellProgress } from "./execute";
 export { injectParameters, parseParameter, hasTag, PARAMETERS_TAG, INJECTED_PARAMETERS_TAG } from "./parameters";
 export type { ParameterValue } from "./parameters";
 export { notebookToHTML, stripAnsi } from "./html";
+export { trimChartOutputs, DEFAULT_MAX_CHART_DATA_BYTES } from "./trimCharts";

@@ -7,6 +7,7 @@ import { Notebook, NotebookCell, cellSource, copyNotebook } from "./format";
 
 /** The tag of the cell with the defaults, and of the cell tsml inserts. */
 export const PARAMETERS_TAG = "parameters";
+/** Tag of the cell that `injectParameters` adds after the parameters cell. */
 export const INJECTED_PARAMETERS_TAG = "injected-parameters";
 
 /** A parameter value: what JSON can write. */

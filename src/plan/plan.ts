@@ -100,7 +100,7 @@ export function formatBytes(bytes: number): string {
 function positive(value: unknown, field: string, integer: boolean): number {
   const ok = typeof value === "number" && Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value));
   if (!ok) throw new Error(`planBatch: ${field} must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(value)}`);
-  return value as number;
+  return value;
 }
 
 /** Largest micro-batch the search considers. */

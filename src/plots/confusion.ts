@@ -4,7 +4,12 @@ import { describe } from "./records";
 import { ChartEncoding, ChartLayoutOptions, noDataSpec, topLevel } from "./spec";
 
 /** A square count matrix, as nested arrays or anything with `arraySync()` (a tf.Tensor2D). */
-export type ConfusionMatrixInput = readonly (readonly number[])[] | { arraySync(): unknown };
+export type ConfusionMatrixInput =
+  | readonly (readonly number[])[]
+  | {
+      /** The counts as nested arrays. */
+      arraySync(): unknown;
+    };
 
 /** Options of {@link confusionMatrixChart}. */
 export interface ConfusionMatrixOptions extends ChartLayoutOptions {

@@ -83,7 +83,7 @@ export function thinnedIndices(length: number, maxPoints: number): number[] {
 export function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (typeof value === "object") return `an object with keys [${Object.keys(value as object).slice(0, 8).join(", ")}]`;
+  if (typeof value === "object") return `an object with keys [${Object.keys(value).slice(0, 8).join(", ")}]`;
   return `${typeof value} ${String(value)}`;
 }
 

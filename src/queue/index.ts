@@ -3,3 +3,4 @@ export { checkRedisUrl, maskQueueArguments, maskRedisUrl, probeRedis, resolveQue
 export { TRIAL_QUEUE, localTrialJob, trialEnvironment, trialJobId, tsmlSourceDir, type TrialJobData, type TrialProgress, type TrialResult, type TrialWorkerIdentity } from "./trials";
 export { runTrialsOnQueue, DEFAULT_TRIAL_ATTEMPTS, type QueueRunOptions } from "./coordinator";
 export { startTrialWorker, DEFAULT_LOCK_SECONDS, MAX_STALLED_COUNT, type TrialWorker, type TrialWorkerOptions } from "./trialWorker";
+export { queueExecutor, type QueueExecutorOptions } from "./executor";

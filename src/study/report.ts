@@ -6,7 +6,7 @@ import * as path from "path";
 import { RESULT_COLUMNS, resultsCsv, type GridSpec, type Provenance, type RunHistory, type RunResult } from "../experiments";
 import { ensureWritableFolder, writeFileAtomic } from "../io";
 import { JUPYTER_DISPLAY, type Displayable } from "../display";
-import { escapeHTML, fluctuationChart, lossCurveChart, metricComparisonChart, noiseScaleChart, runComparisonChart, svgToPNG, type LabelledRun, type PlotRecord, type VegaLiteChart } from "../plots";
+import { escapeHTML, fluctuationChart, lossCurveChart, metricComparisonChart, noiseScaleChart, runComparisonChart, svgToPNG, type LabelledRun, type VegaLiteChart } from "../plots";
 import { formatInterval } from "../stats";
 import { formatNumber } from "../util";
 import { batchComparisonRuns, type ConfigurationSummary, type StudyFinding } from "./conclusion";
@@ -47,13 +47,13 @@ export interface StudyReportFiles {
 }
 
 function labelled(histories: RunHistory[]): LabelledRun[] {
-  return histories.map((h) => ({ run: h.run, config: h.config, history: h.history as unknown as PlotRecord[] }));
+  return histories.map((h) => ({ run: h.run, config: h.config, history: h.history }));
 }
 
 /** The charts of a study: loss curves, fluctuation vs effective batch, noise scale, metrics, the noisiest run. */
 export function studyCharts(results: RunResult[], histories: RunHistory[]): StudyChart[] {
   const runs = labelled(histories);
-  const table = results as unknown as PlotRecord[];
+  const table = results;
   const charts: StudyChart[] = [
     {
       name: "loss-curves-raw",
@@ -68,7 +68,7 @@ export function studyCharts(results: RunResult[], histories: RunHistory[]): Stud
     {
       name: "fluctuation-vs-batch",
       caption: "Std of the raw step loss over the second half of each run against the effective batch (runs at one learning rate, every seed), with the mean and its 95% t-interval over the runs of each batch size, and the c/sqrt(B) law of averaging.",
-      chart: fluctuationChart(batchComparisonRuns(results) as unknown as PlotRecord[], { fluctuationField: "lossStd" }),
+      chart: fluctuationChart(batchComparisonRuns(results), { fluctuationField: "lossStd" }),
     },
     {
       name: "fluctuation-per-configuration",
@@ -92,7 +92,7 @@ export function studyCharts(results: RunResult[], histories: RunHistory[]): Stud
     charts.push({
       name: "noisiest-run",
       caption: `The noisiest run (${noisiest.runId}): raw loss behind its smoothed curve.`,
-      chart: lossCurveChart(history.history as unknown as PlotRecord[], { title: `Loss of ${noisiest.runId}`, x: "examplesSeen" }),
+      chart: lossCurveChart(history.history, { title: `Loss of ${noisiest.runId}`, x: "examplesSeen" }),
     });
   }
   return charts;

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { DataFrame } from "danfojs-node";
 import { collectProvenance, readGridDevPredictions, readGridHistories, runGrid, RUN_FILES, type GridRunOptions, type GridRunSummary, type GridSpec, type JsonValue, type Provenance, type RunResult, type RunTraining } from "../experiments";
-import { maskQueueArguments, maskRedisUrl } from "../queue";
+import { maskQueueArguments, maskRedisUrl, queueExecutor } from "../queue";
 import { ensureWritableFolder, requirePathComponent } from "../io";
 import { concludeStudy, summarizeConfigurations, type ConfigurationSummary, type StudyFinding } from "./conclusion";
 import { writeStudyReport, type StudyReportFiles } from "./report";
@@ -213,7 +213,7 @@ export async function runStudy(options: StudyOptions = {}): Promise<StudyOutcome
     runsDir: options.runsDir ?? "runs",
     name,
     workers: options.workers,
-    queue: options.queue,
+    executor: options.queue === undefined ? undefined : queueExecutor(options.queue),
     onEvent: options.onEvent,
     commandLine: options.commandLine,
     log,

@@ -287,7 +287,7 @@ export class BpeTokenizer {
     if (this.addedPattern) {
       for (const m of text.matchAll(this.addedPattern)) {
         pieces.push(text.slice(last, m.index), this.addedByContent.get(m[0])!);
-        last = m.index! + m[0].length;
+        last = m.index + m[0].length;
       }
     }
     pieces.push(text.slice(last));

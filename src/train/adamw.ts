@@ -8,6 +8,7 @@ export interface AdamWConfig {
   beta2: number;
   epsilon: number;
   weightDecay: number;
+  /** Whether the variable named so is weight-decayed. */
   decays(variableName: string): boolean;
 }
 

@@ -137,7 +137,7 @@ export function resolveTrainingArguments(partial: Partial<TrainingArguments> = {
     }
   }
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
-  const args = { ...DEFAULT_TRAINING_ARGUMENTS, ...defined } as TrainingArguments;
+  const args = { ...DEFAULT_TRAINING_ARGUMENTS, ...defined };
   const record = args as unknown as Record<string, unknown>;
   for (const f of ["perDeviceBatchSize", "gradientAccumulationSteps", "epochs", "maxSteps", "loggingSteps"]) {
     positiveInteger(record, f);

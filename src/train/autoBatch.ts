@@ -32,6 +32,9 @@ export interface BatchSizePlanner {
 /** TrainingArguments as given: perDeviceBatchSize may be "auto". */
 export type TrainingArgumentsInput = Omit<Partial<TrainingArguments>, "perDeviceBatchSize"> & { perDeviceBatchSize?: number | "auto" };
 
+/** Training arguments as a run's config.json holds them (JSON values only): no RegExp, no folders of the run's own. */
+export type JsonTrainingArguments = Omit<TrainingArgumentsInput, "noDecayPattern" | "outputDir" | "resumeFrom">;
+
 /** File in outputDir recording the "auto" choice (read back on resume). */
 export const BATCH_PLAN_FILE = "batch-plan.json";
 

@@ -5,6 +5,7 @@ import type { TrainingLogRecord } from "./history";
 
 /** Lets a callback end training after the current step. */
 export interface TrainerControl {
+  /** Ends training after this step, recording `reason` in the result. */
   stop(reason: string): void;
 }
 
@@ -23,7 +24,9 @@ export interface StepEndInfo {
 
 /** Optional hooks; each may return a Promise, which the Trainer awaits. */
 export interface TrainerCallback {
+  /** After every optimizer step. */
   onStepEnd?(info: StepEndInfo, control: TrainerControl): void | Promise<void>;
+  /** After every evaluation on the eval data. */
   onEvalEnd?(result: EvaluationResult, step: number, control: TrainerControl): void | Promise<void>;
   /** After every history record (live charts: update a DisplayHandle here). */
   onLog?(record: TrainingLogRecord, history: readonly TrainingLogRecord[]): void | Promise<void>;

@@ -19,6 +19,7 @@ export interface TrainableModel<B> {
 
 /** Decides the order of examples: the micro-batches (lists of example indices) of one epoch. */
 export interface BatchSampler {
+  /** The micro-batches (example indices) of one epoch, in order. */
   epochBatches(epoch: number, seed: number, microBatchSize: number): number[][];
 }
 
@@ -28,7 +29,9 @@ export interface BatchSampler {
  */
 export interface TrainingData<B> {
   size: number;
+  /** Builds the micro-batch of these example indices. */
   collate(indices: number[]): B;
   sampler?: BatchSampler;
+  /** Frees a micro-batch once the Trainer is done with it (default: its tensors are disposed). */
   dispose?(batch: B): void;
 }

@@ -16,7 +16,7 @@ export interface EvaluationResult extends ClassificationMetrics {
 export function evalRecordFields(result: EvaluationResult): Record<`eval_${string}`, number> {
   const { loss, accuracy, precision, recall, f1, macroPrecision, macroRecall, macroF1 } = result;
   const scalars = { loss, accuracy, precision, recall, f1, macroPrecision, macroRecall, macroF1 };
-  return Object.fromEntries(Object.entries(scalars).map(([k, v]) => [`eval_${k}`, v])) as Record<`eval_${string}`, number>;
+  return Object.fromEntries(Object.entries(scalars).map(([k, v]) => [`eval_${k}`, v]));
 }
 
 /** Evaluates `model` on every example of `data` (in index order), `batchSize` at a time, in inference mode. */

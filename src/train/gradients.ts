@@ -7,25 +7,7 @@
  * output gradients as soon as that node is done. The gradients are the same tensors computed in the same order.
  */
 import * as tf from "@tensorflow/tfjs";
-
-/** A node of tfjs's tape (engine internals of tfjs-core 4.x). */
-interface TapeNode {
-  id: number;
-  kernelName: string;
-  inputs: Record<string, tf.Tensor>;
-  outputs: tf.Tensor[];
-  saved?: tf.Tensor[];
-  gradient?: (dys: (tf.Tensor | null)[]) => Record<string, () => tf.Tensor>;
-}
-
-/** The parts of tfjs's engine used to record a tape. */
-interface EngineInternals {
-  state: { activeTape: TapeNode[] | null; gradientDepth: number };
-  scopedRun<T>(start: () => void, end: () => void, f: () => T): T;
-  startTape(): void;
-  endTape(): void;
-  tidy<T extends tf.TensorContainer>(name: string, f: () => T): T;
-}
+import { engineInternals, type TapeNode } from "../backend/tfjsInternals";
 
 /** The nodes on a path from some x to y, with inputs that do not depend on any x pruned (tfjs's getFilteredNodesXToY). */
 function nodesFromXsToY(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode[] {
@@ -57,7 +39,7 @@ function nodesFromXsToY(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNo
  * gradient is being recorded (inside `f` of tf.grads); it may be called from a gradient function.
  */
 export function frugalGradients(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor): { value: tf.Tensor; grads: (tf.Tensor | null)[] } {
-  const engine = tf.engine() as unknown as EngineInternals;
+  const engine = engineInternals();
   if (engine.state.gradientDepth !== 0) throw new Error("frugalGradients: cannot be called while a gradient is being recorded");
   const outerTape = engine.state.activeTape; // set when called from a gradient function of an outer backward pass
   try {

@@ -8,7 +8,7 @@ export * from "./noiseScale";
 export * from "./smoothing";
 export * from "./trainer";
 export { AdamW, defaultMomentStorage, type AdamWConfig, type AdamWMomentStorage, type AdamWState } from "./adamw";
-export { BATCH_PLAN_FILE, resolveAutoBatch, type BatchSizeChoice, type BatchSizePlanner, type TrainingArgumentsInput } from "./autoBatch";
+export { BATCH_PLAN_FILE, resolveAutoBatch, type BatchSizeChoice, type BatchSizePlanner, type JsonTrainingArguments, type TrainingArgumentsInput } from "./autoBatch";
 export { accumulateGradients, type AccumulatedGradients } from "./accumulate";
 export { clipByGlobalNorm, globalNorm } from "./clip";
 export {

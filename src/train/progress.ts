@@ -15,7 +15,9 @@ export interface ProgressInfo {
 
 /** Receives progress after every step; `close` shows the final state. */
 export interface ProgressReporter {
+  /** Shows the progress after a step (throttled). */
   update(info: ProgressInfo): Promise<void>;
+  /** Shows the final state. */
   close(): Promise<void>;
 }
 

@@ -7,6 +7,7 @@
 import { strict as assert } from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { BAND_SCORES_KERNEL, initBackend } from "../../src/backend";
+import { registerWasmTrainingKernels } from "../../src/backend/wasmKernels";
 import { activation, layerNorm } from "../../src/models/longformer/ops";
 import { slidingChunksMatmulAttnProbsValue, slidingChunksQueryKeyMatmul } from "../../src/models/longformer/slidingChunks";
 
@@ -19,11 +20,17 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
   this.timeout(120_000);
   const rng = new SeededRng(17);
 
-  before(async function () {
-    const info = await initBackend();
-    if (info.name !== "wasm") this.skip();
+  // Wherever WASM runs, also where initBackend chose tfjs-node: the suite then switches to wasm and back.
+  let original = "";
+  before(async () => {
+    original = (await initBackend()).name;
+    require("@tensorflow/tfjs-backend-wasm");
+    registerWasmTrainingKernels();
+    assert.ok(await tf.setBackend("wasm"), "the wasm backend starts");
+    await tf.ready();
     assert.ok(tf.getKernel(BAND_SCORES_KERNEL, "wasm"), "band kernels registered on wasm");
   });
+  after(async () => void (await tf.setBackend(original)));
 
   it("band scores and band context, values and gradients, on 24 random shapes", async () => {
     let checked = 0;

@@ -67,8 +67,8 @@ describe(`matrix products on wasm (${process.env.TSML_NATIVE === "0" ? "TSML_NAT
         if (activation === "prelu") inputs.push(floats([n], rng));
         const f = (...xs: tf.Tensor[]) =>
           tf.fused.matMul({
-            a: xs[0] as tf.Tensor3D,
-            b: xs[1] as tf.Tensor3D,
+            a: xs[0],
+            b: xs[1],
             transposeA: ta,
             transposeB: tb,
             bias: biasShape ? xs[2] : undefined,

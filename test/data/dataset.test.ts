@@ -73,7 +73,7 @@ describe("data/dataset: loading and validation", () => {
     assert.match(e.issues[0].problem, /text is empty/);
     assert.match(e.issues[1].problem, /label is missing/);
     assert.match(e.issues[2].problem, /has 1 fields, the header has 2/);
-    assert.match(e.message, /bad\.csv: 3 invalid rows\n  row 2 \(line 3\): text is empty/);
+    assert.match(e.message, /bad\.csv: 3 invalid rows\n {2}row 2 \(line 3\): text is empty/);
 
     const jsonl = write(dir, "bad.jsonl", '{"text": 5, "label": "a"}\n{"text": "x", "label": 1.5}\nnot json\n[1]\n{"text": "y", "label": "b"}\n');
     const j = validationError(() => loadTextDataset(jsonl));

@@ -91,11 +91,11 @@ describe("masked language modelling collator", () => {
     assert.deepStrictEqual(rowOf(a.labels, 1, 53), rowOf(b.labels, 0, 53), "example 11's mask does not depend on its batch");
     assert.deepStrictEqual(rowOf(a.inputIds, 0, 29), rowOf(b.inputIds, 1, 29));
     assert.notDeepStrictEqual(rowOf(a.labels, 1, 53), rowOf(c.labels, 1, 53), "another seed, another mask");
-    const padded = (a.labels.arraySync() as number[][])[0].slice(29);
+    const padded = (a.labels.arraySync())[0].slice(29);
     assert.strictEqual(padded.length, 27);
     assert.ok(padded.every((x) => x === -100), "padding is never labelled");
-    assert.ok((a.inputIds.arraySync() as number[][])[0].slice(29).every((x) => x === 1), "padding id");
-    assert.deepStrictEqual((a.attentionMask.arraySync() as number[][])[0].slice(28, 30), [1, 0]);
+    assert.ok((a.inputIds.arraySync())[0].slice(29).every((x) => x === 1), "padding id");
+    assert.deepStrictEqual((a.attentionMask.arraySync())[0].slice(28, 30), [1, 0]);
     data.sampler.epochBatches(1, 0, 4);
     const d = data.collate([3, 11, 5]);
     assert.notDeepStrictEqual(rowOf(a.labels, 1, 53), rowOf(d.labels, 1, 53), "epoch 1 masks differently (dynamic masking)");

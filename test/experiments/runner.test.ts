@@ -121,7 +121,7 @@ describe("experiments: grid runner (forked workers)", function () {
     const second = await runGrid(single, { runsDir: root, name: "killed", workers: 1 });
     assert.equal(second.runs[0].status, "finished");
     const metrics = JSON.parse(fs.readFileSync(path.join(runDir, "metrics.json"), "utf8"));
-    assert.ok(metrics.resumedFromStep >= killedAt!, `resumed from ${metrics.resumedFromStep}, killed after checkpoint ${killedAt}`);
+    assert.ok(metrics.resumedFromStep >= killedAt, `resumed from ${metrics.resumedFromStep}, killed after checkpoint ${killedAt}`);
     const withoutId = (rows: RunResult[]) => modelNumbers(rows).map(({ runId: _id, ...rest }) => rest);
     assert.deepEqual(withoutId(readGridResults(second.gridDir)), withoutId([serial[2]]));
   });

@@ -181,7 +181,7 @@ describe("Hugging Face Hub: fromPretrained(org/name) through huggingface_hub's c
 
     const stderr: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true)) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true));
     try {
       await withEnv({ HF_TOKEN: secret }, async () => (await LongformerForSequenceClassification.fromPretrained("tiny-org/private", { ...options, token: undefined, progress: true })).dispose());
     } finally {

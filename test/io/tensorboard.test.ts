@@ -61,7 +61,7 @@ describe("TensorBoard event files", () => {
         assert.equal(event.fileVersion, "brain.Event:2");
         assert.equal(event.scalars.length, 0);
       } else {
-        assert.deepEqual(event.scalars, GOLDEN[i].scalars!.map(([tag, value]) => ({ tag, value: Math.fround(value) })));
+        assert.deepEqual(event.scalars, GOLDEN[i].scalars.map(([tag, value]) => ({ tag, value: Math.fround(value) })));
       }
     });
   });

@@ -8,7 +8,7 @@ import * as path from "path";
 import { Queue } from "bullmq";
 import type { KernelDisplayHook, MimeBundle } from "../../src/display";
 import { collectProvenance, expandGrid, readGridResults, RESULT_COLUMNS, runGrid, TIMING_COLUMNS, workerTaskModules, type GridSpec, type RunJob, type RunResult } from "../../src/experiments";
-import { checkRedisUrl, localTrialJob, maskRedisUrl, runTrialsOnQueue, trialEnvironment, TRIAL_QUEUE, trialJobId, tsmlSourceDir } from "../../src/queue";
+import { checkRedisUrl, localTrialJob, maskRedisUrl, queueExecutor, runTrialsOnQueue, trialEnvironment, TRIAL_QUEUE, trialJobId, tsmlSourceDir } from "../../src/queue";
 import { tsmlPackageVersion } from "../../src/package";
 import { tempDir } from "../helpers";
 import { childPids, isRunning, runCli, startCli, type CliProcess } from "../reliability/support";
@@ -46,6 +46,14 @@ function filesBelow(dir: string): string[] {
 /** How often each worker's log says trial `jobId` did `what` ("started", "failed"). */
 function linesOf(workers: CliProcess[], jobId: string, what = "started"): number[] {
   return workers.map((w) => w.output().split("\n").filter((line) => line.includes(`trial ${jobId}: ${what}`)).length);
+}
+
+/**
+ * Waits until the workers' logs (read through pipes, so behind what Redis already knows) hold `count` lines saying
+ * trial `jobId` did `what`: a worker logs "started" before "finished" or "failed", so the lines before are in too.
+ */
+async function logged(workers: CliProcess[], jobId: string, what: string, count = 1): Promise<void> {
+  while (linesOf(workers, jobId, what).reduce((a, b) => a + b, 0) < count) await new Promise((r) => setTimeout(r, 20));
 }
 
 describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)", function () {
@@ -104,7 +112,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
       summary = await runGrid(grid, {
         runsDir,
         name: "queued",
-        queue: redis.url,
+        executor: queueExecutor(redis.url),
         onEvent: (event) => event.type === "progress" && progress.set(event.runId, (progress.get(event.runId) ?? 0) + 1),
       });
     } finally {
@@ -116,6 +124,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     const busy = new Set<number>();
     for (const run of summary.runs) {
       assert.ok((progress.get(run.id) ?? 0) > 0, `progress of ${run.id} reached the coordinator through the job`);
+      await logged(workers, trialJobId(run.runDir), "finished");
       const starts = linesOf(workers, trialJobId(run.runDir));
       assert.equal(starts.reduce((a, b) => a + b, 0), 1, `${run.id} started once: ${starts}`);
       busy.add(starts.indexOf(1));
@@ -147,7 +156,10 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     } finally {
       await queue.close();
     }
-    for (const job of jobs) assert.deepEqual(linesOf(workers, trialJobId(job.runDir)).reduce((a, b) => a + b, 0), 1, job.run.id);
+    for (const job of jobs) {
+      await logged(workers, trialJobId(job.runDir), "finished");
+      assert.deepEqual(linesOf(workers, trialJobId(job.runDir)).reduce((a, b) => a + b, 0), 1, job.run.id);
+    }
   });
 
   it("completes when redis-server is stopped and restarted in the middle of the sweep", async () => {
@@ -157,20 +169,26 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     const summary = await runGrid(grid, {
       runsDir,
       name: "restart",
-      queue: redis.url,
+      executor: queueExecutor(redis.url),
       onEvent: (event) => {
         if (event.type === "started" && restarted === undefined) {
+          // The workers are paused until Redis is back, so the trial that just started (and every later one) completes
+          // after the restart, whatever the machine's speed; their trial processes train on meanwhile.
+          const paused = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+          for (const worker of paused) worker.child.kill("SIGSTOP");
           restarted = redis
             .stop()
             .then(() => new Promise((r) => setTimeout(r, 500)))
             .then(() => redis.start())
-            .then(() => void (restartedAt = Date.now()));
+            .then(() => void (restartedAt = Date.now()))
+            .finally(() => paused.forEach((worker) => worker.child.kill("SIGCONT")));
         }
         if (event.type === "finished") finishedAt.push(Date.now());
       },
     });
     await restarted;
     assert.deepEqual(summary.runs.map((r) => r.status), Array(6).fill("finished"), JSON.stringify(summary.runs));
+    assert.equal(finishedAt.length, 6);
     assert.ok(finishedAt.some((t) => t > restartedAt), "trials finished after the restart");
     assert.deepEqual(modelNumbers(summary.results), modelNumbers(local));
   });
@@ -195,10 +213,11 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
 
   it("a failing trial is retried a bounded number of times, then reported with its error", async () => {
     const broken: GridSpec = { ...grid, taskConfig: { ...TINY_SYNTHETIC_TASK, features: "six" }, variants: [{ perDeviceBatchSize: 8 }], axes: undefined };
-    const summary = await runGrid(broken, { runsDir, name: "broken", queue: redis.url, attempts: 2 });
+    const summary = await runGrid(broken, { runsDir, name: "broken", executor: queueExecutor(redis.url, { attempts: 2 }) });
     assert.equal(summary.runs.length, 1);
     assert.equal(summary.runs[0].status, "failed");
     assert.match(summary.runs[0].error ?? "", /features.*\(2 attempts\)$/);
+    await logged(workers, trialJobId(summary.runs[0].runDir), "failed", 2);
     const starts = linesOf(workers, trialJobId(summary.runs[0].runDir), "failed");
     assert.equal(starts.reduce((a, b) => a + b, 0), 2, `two attempts: ${starts}`);
   });
@@ -209,7 +228,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     const summary = await runGrid(longRun, {
       runsDir,
       name: "partition",
-      queue: redis.url,
+      executor: queueExecutor(redis.url),
       onEvent: (event) => {
         if (event.type === "progress" && frozen === undefined && event.lastCheckpointStep !== null) {
           // The trial's process is stopped too, so that it is still running, whatever the machine's speed, when
@@ -237,7 +256,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     const summary = await runGrid(longRun, {
       runsDir,
       name: "killed",
-      queue: redis.url,
+      executor: queueExecutor(redis.url),
       onEvent: (event, control) => {
         if (event.type === "progress" && killedAt === null && event.lastCheckpointStep !== null && event.lastCheckpointStep >= 16) {
           killedAt = event.lastCheckpointStep;
@@ -249,6 +268,7 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     assert.equal(summary.runs[0].status, "finished", JSON.stringify(summary.runs));
     const runDir = summary.runs[0].runDir;
     const jobId = trialJobId(runDir);
+    await logged(workers, jobId, "finished");
     const killed = workers.filter((w) => w.child.signalCode === "SIGKILL");
     assert.equal(killed.length, 1, "one worker was killed");
     assert.match(killed[0].output(), new RegExp(`trial ${jobId}: started\\n`));
@@ -272,7 +292,7 @@ describe("queue: an unreachable or malformed queue URL", function () {
     const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
     const masked = url.replace("hunter2", "***");
     const started = Date.now();
-    await assert.rejects(runGrid(grid, { runsDir: root, name: "unreachable", queue: url }), (e: Error) => e.message.includes(`cannot reach Redis at ${masked}`) && !e.message.includes("hunter2"));
+    await assert.rejects(runGrid(grid, { runsDir: root, name: "unreachable", executor: queueExecutor(url) }), (e: Error) => e.message.includes(`cannot reach Redis at ${masked}`) && !e.message.includes("hunter2"));
     assert.ok(Date.now() - started < 10_000, `failed after ${Date.now() - started} ms`);
     const cli = await runCli(["worker", "--queue", url], { timeoutMs: 20_000 });
     assert.equal(cli.code, 1, cli.output);

@@ -48,8 +48,8 @@ export class RedisServer {
           resolve();
         }
       };
-      child.stdout!.on("data", onData);
-      child.stderr!.on("data", onData);
+      child.stdout.on("data", onData);
+      child.stderr.on("data", onData);
       child.on("error", (error) => reject(new Error(`cannot start redis-server (apt-get install redis-server): ${error.message}`)));
       child.on("exit", (code) => reject(new Error(`redis-server exited with ${code}:\n${this.output}`)));
     });

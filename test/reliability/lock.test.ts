@@ -21,7 +21,7 @@ ${then === "wait" ? "setInterval(() => {}, 1000);" : "process.exit(0);"}`;
 
 async function started(child: ReturnType<typeof lockHolder>): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (d) => String(d).includes("locked") && resolve());
+    child.stdout.on("data", (d) => String(d).includes("locked") && resolve());
     child.on("exit", (code) => reject(new Error(`lock holder exited with ${code}`)));
   });
 }

@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { readGridResults, RESULT_COLUMNS, RunResult, TIMING_COLUMNS } from "../../src/experiments";
-import { concludeStudy, runStudy, studyGrid, summarizeConfigurations } from "../../src/study";
+import { readGridDevPredictions, readGridHistories, readGridResults, RESULT_COLUMNS, RunResult, TIMING_COLUMNS } from "../../src/experiments";
+import { concludeStudy, runStudy, studyCharts, studyGrid, summarizeConfigurations } from "../../src/study";
 import { command as studyCommand } from "../../src/cli/commands/study";
 import { tempDir } from "../helpers";
 
@@ -128,6 +128,8 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
     const html = fs.readFileSync(first.report.html, "utf8");
     assert.ok(!/<script[^>]+src=|<link[^>]+href="http/.test(html), "no external scripts or styles");
     assert.ok((html.match(/<svg/g) ?? []).length >= 5, "charts are inlined as SVG");
+    assert.deepEqual(first.findings.map((f) => f.topic), concludeStudy(first.results, readGridDevPredictions(first.grid.gridDir)).map((f) => f.topic));
+    assert.ok(first.findings.length > 0, "the study concludes something");
     for (const finding of first.findings) assert.ok(html.includes(finding.text.slice(0, 40).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")), finding.topic);
     assert.ok(html.includes("npx tsml study --task synthetic-logreg"), "the rerun command is recorded");
     assert.ok(html.includes("&quot;seed&quot;: [\n      0,\n      1\n    ]"), "the seeds are recorded");
@@ -138,11 +140,14 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
     const csv = fs.readFileSync(first.report.csv, "utf8").trim().split("\n");
     assert.equal(csv[0], RESULT_COLUMNS.join(","));
     const fromDisk = readGridResults(first.grid.gridDir);
+    assert.equal(fromDisk.length, first.results.length);
+    assert.equal(csv.length - 1, fromDisk.length, "one csv row per run");
     csv.slice(1).forEach((line, i) => {
       const cells = line.split(",");
       assert.equal(cells[0], fromDisk[i].runId);
       assert.equal(Number(cells[RESULT_COLUMNS.indexOf("lossStd")]), fromDisk[i].lossStd, "numbers read back exactly");
     });
+    assert.equal(first.report.charts.length, 3 * studyCharts(first.results, readGridHistories(first.grid.gridDir)).length, "an SVG, a PNG and an HTML file per chart");
     for (const chart of first.report.charts) assert.ok(fs.statSync(chart).size > 1000, chart);
   });
 

@@ -32,7 +32,7 @@ describe("train/args and schedule", () => {
       [{ resumeFrom: "last" }, /resumeFrom "last" needs outputDir/],
     ];
     for (const [partial, message] of cases) {
-      assert.throws(() => resolveTrainingArguments(partial as never), message, JSON.stringify(partial));
+      assert.throws(() => resolveTrainingArguments(partial), message, JSON.stringify(partial));
     }
   });
 

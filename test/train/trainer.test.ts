@@ -95,10 +95,10 @@ describe("train/trainer", function () {
     assert.ok(lastNoise !== undefined && Number.isFinite(lastNoise), `a noise-scale estimate after 10 steps, got ${lastNoise}`);
     assert.equal(records[records.length - 1].noiseScale, lastNoise);
     assert.ok(records.every((r) => r.noiseScale === null || Number.isFinite(r.noiseScale)), JSON.stringify(records.map((r) => r.noiseScale)));
-    assert.ok(records[2].eval_accuracy! >= 0 && records[5].eval_f1 !== undefined && records[0].eval_loss === undefined);
+    assert.ok(records[2].eval_accuracy >= 0 && records[5].eval_f1 !== undefined && records[0].eval_loss === undefined);
     const frame = trainer.historyFrame();
     assert.deepEqual(frame.shape, [6, Object.keys(records[2]).length]);
-    assert.deepEqual((frame.column("step").values as number[]), [2, 4, 5, 6, 8, 10]);
+    assert.deepEqual((frame.column("step").values), [2, 4, 5, 6, 8, 10]);
     assert.ok(Number.isNaN((frame.column("eval_loss").values as number[])[0]));
   });
 
@@ -161,22 +161,31 @@ describe("train/trainer", function () {
   });
 
   it("shows a throttled live display in a notebook (at most every 0.5 s) ending at the last step", async () => {
-    const shown: { kind: string; text: string }[] = [];
+    // A fake clock that advances only with the steps (100 ms each): the throttle is checked without wall-clock time.
+    const stepMs = 100;
+    const steps = 60;
+    let now = 0;
+    const shown: { kind: string; text: string; at: number }[] = [];
     const g = globalThis as { __tsmlKernel?: unknown };
     g.__tsmlKernel = {
-      display: (b: Record<string, unknown>) => void shown.push({ kind: "display", text: String(b["text/plain"]) }),
-      update: (b: Record<string, unknown>) => void shown.push({ kind: "update", text: String(b["text/plain"]) }),
+      display: (b: Record<string, unknown>) => void shown.push({ kind: "display", text: String(b["text/plain"]), at: now }),
+      update: (b: Record<string, unknown>) => void shown.push({ kind: "update", text: String(b["text/plain"]), at: now }),
     };
-    const started = Date.now();
+    const realNow = Date.now;
+    Date.now = () => now;
     try {
-      await trainTiny({ perDeviceBatchSize: 2, maxSteps: 60, progress: "auto" });
+      await trainTiny({ perDeviceBatchSize: 2, maxSteps: steps, progress: "auto" }, { callbacks: [{ onStepEnd: () => void (now += stepMs) }] });
     } finally {
+      Date.now = realNow;
       delete g.__tsmlKernel;
     }
-    const seconds = (Date.now() - started) / 1000;
     assert.equal(shown[0].kind, "display");
     assert.ok(shown.slice(1).every((s) => s.kind === "update"));
-    assert.ok(shown.length <= Math.ceil(seconds / 0.5) + 2, `${shown.length} displays in ${seconds} s`);
+    const gaps = shown.slice(1, -1).map((s, i) => s.at - shown[i].at); // the last one is the final flush
+    assert.equal(gaps.length, shown.length - 2);
+    assert.ok(gaps.every((gap) => gap >= 500), `gaps between updates: ${gaps}`);
+    const span = steps * stepMs;
+    assert.ok(shown.length <= span / 500 + 2 && shown.length >= span / 500 - 1, `${shown.length} displays in ${span} ms of steps`);
     assert.match(shown.at(-1)!.text, /^\[#{24}\] 60\/60 100%/);
   });
 

@@ -4,7 +4,7 @@
  */
 import { assignNotebook, gradeClass, validateNotebook } from "../../classroom";
 import { parseArgs } from "../args";
-import type { Command } from "../main";
+import type { Command } from "../command";
 
 const USAGE = `usage: tsml classroom assign SOURCE.ipynb --out DIR [--solutions SOLUTIONS.ipynb]
        tsml classroom grade SOURCE.ipynb SUBMISSION.ipynb... --out DIR [--timeout SECONDS] [--memory MIB] [--jobs N]

@@ -10,7 +10,7 @@ import { pretrainedFolder } from "../../hub";
 import { SafetensorsInput, ensureWritableFolder, readTorchCheckpointFile, writeFileAtomic, writeSafetensorsFile } from "../../io";
 import { LONGFORMER_WEIGHT_FILES, fetchLongformerCheckpoint } from "../../models/longformer";
 import { parseArgs } from "../args";
-import type { Command } from "../main";
+import type { Command } from "../command";
 
 const USAGE = `usage: tsml convert --model DIR_OR_ID --out DIR [--revision REV]
 

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { parseArgs } from "../args";
 import { coreCount, describeBackend, describeBlas, initBackend } from "../../backend";
 import { findJupyter, installedKernelspecs, JUPYTER_INSTALL_HINT, KERNELSPEC_NAME } from "../../kernel";

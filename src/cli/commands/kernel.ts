@@ -1,5 +1,5 @@
 /** `tsml kernel install|uninstall|list`: manages the "TypeScript ML" Jupyter kernelspec. */
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { parseArgs } from "../args";
 import { KERNELSPEC_NAME, installKernelspec, installedKernelspecs, uninstallKernelspec } from "../../kernel";
 

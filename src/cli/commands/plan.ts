@@ -10,7 +10,7 @@ import { ensureWritableFolder } from "../../io";
 import { LongformerConfig } from "../../models/longformer";
 import { batchPlanChart, defaultMemoryBudget, formatBytes, parseMemorySize, planBatch, type PlanBackend } from "../../plan";
 import { parseArgs } from "../args";
-import type { Command } from "../main";
+import type { Command } from "../command";
 import { requirePositiveInteger } from "../../util";
 
 const USAGE = `usage: tsml plan --model DIR_OR_ID --max-length N [--memory 16GiB] [--devices 8] [--target-batch B | --noise-scale X]

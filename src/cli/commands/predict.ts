@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend } from "../../backend";
 import { LongformerBatch, LongformerForSequenceClassification } from "../../models/longformer";
 import { parseArgs } from "../args";
-import type { Command } from "../main";
+import type { Command } from "../command";
 
 const USAGE = `usage: tsml predict --model DIR_OR_ID --inputs FILE.json [--revision REV]
 

@@ -7,7 +7,7 @@ import { writeFileAtomic } from "../../io";
 import { describeProgress, executeNotebook, injectParameters, notebookToHTML, parseParameter, readNotebook, requireTsmlKernel, writeNotebook } from "../../notebook";
 import type { ParameterValue } from "../../notebook";
 import { parseArgs } from "../args";
-import type { Command } from "../main";
+import type { Command } from "../command";
 
 const USAGE = `usage: tsml run NOTEBOOK.ipynb [-p NAME=VALUE ...] [-o OUT.ipynb] [--html OUT.html] [--timeout SECONDS]
 

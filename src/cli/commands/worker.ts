@@ -6,7 +6,7 @@
 import { resolveQueueUrl, startTrialWorker, DEFAULT_LOCK_SECONDS, QUEUE_URL_VARIABLE } from "../../queue";
 import { requirePositiveInteger } from "../../util";
 import { parseArgs } from "../args";
-import type { Command } from "../main";
+import type { Command } from "../command";
 
 const USAGE = `usage: tsml worker [--queue URL | --queue-url-file FILE] [--concurrency N] [--runs-dir DIR] [--lock-seconds S] [--task-module FILE,...]
 

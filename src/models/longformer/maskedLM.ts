@@ -62,7 +62,7 @@ export function maskedLMLossSum(logits: tf.Tensor, labels: tf.Tensor): { lossSum
   const targets: number[] = [];
   flatLabels.forEach((label, i) => {
     if (label === MASKED_LM_IGNORE_INDEX) return;
-    if (!(Number.isInteger(label) && label >= 0 && label < V!)) {
+    if (!(Number.isInteger(label) && label >= 0 && label < V)) {
       throw new Error(`maskedLMLossSum: label ${label} at flat position ${i} is neither -100 nor a token id in [0, ${V})`);
     }
     positions.push(i);
@@ -70,9 +70,9 @@ export function maskedLMLossSum(logits: tf.Tensor, labels: tf.Tensor): { lossSum
   });
   const lossSum = tf.tidy(() => {
     if (positions.length === 0) return tf.mul(tf.sum(logits), 0) as tf.Scalar;
-    const picked = tf.gather(logits.reshape([B! * L!, V!]), tf.tensor1d(positions, "int32"));
+    const picked = tf.gather(logits.reshape([B * L, V]), tf.tensor1d(positions, "int32"));
     const logProbs = tf.logSoftmax(picked);
-    return tf.neg(tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor1d(targets, "int32"), V!)))) as tf.Scalar;
+    return tf.neg(tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor1d(targets, "int32"), V)))) as tf.Scalar;
   });
   return { lossSum, count: positions.length };
 }

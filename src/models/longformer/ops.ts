@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, dropoutMaskTensor } from "../../backend";
+import { isVariableNameTaken } from "../../backend/tfjsInternals";
 import type { LongformerActivation } from "./config";
 import type { LongformerWeights } from "./weights";
 
@@ -14,11 +15,10 @@ export class LongformerParameters {
 
   /** Wraps `values` (name -> tensor data) in trainable variables; the tensors are copied. */
   constructor(values: Map<string, { shape: number[]; data: Float32Array }>) {
-    const registered = tf.engine().registeredVariables;
     for (const [name, { shape, data }] of values) {
       // tf.Variable names are global to the engine: a second model gets Keras-style suffixes.
       let unique = name;
-      for (let k = 1; registered[unique] !== undefined; k++) unique = `${name}_${k}`;
+      for (let k = 1; isVariableNameTaken(unique); k++) unique = `${name}_${k}`;
       this.byName.set(name, tf.tidy(() => tf.variable(tf.tensor(data, shape, "float32"), true, unique)));
     }
   }
@@ -145,7 +145,7 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps:
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [input, gamma, beta, other] = args.slice(0, -1) as (tf.Tensor | undefined)[] as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
     const [value, normalized, inverseStd] = kernels
-      ? (tf.engine().runKernel(LAYER_NORM_KERNEL, { x: input, gamma, beta, ...(other ? { residual: other } : {}) }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[])
+      ? (tf.engine().runKernel(LAYER_NORM_KERNEL, { x: input, gamma, beta, ...(other ? { residual: other } : {}) }, { eps }) as tf.Tensor[])
       : tf.tidy(() => {
           const summed = (other ? tf.add(input, other) : input).reshape([-1, features]);
           const centered = tf.sub(summed, tf.mean(summed, 1, true));

@@ -176,7 +176,7 @@ function attentionProbs(bandScores: tf.Tensor, globalScores: tf.Tensor | null, m
 /** Columns [start, start + size) of the last axis; keeps nothing for the backward pass (the gradient is dy padded with zeros). */
 function lastAxisSlice(x: tf.Tensor, start: number, size: number): tf.Tensor {
   const rank = x.rank;
-  const total = x.shape[rank - 1]!;
+  const total = x.shape[rank - 1];
   if (start === 0 && size === total) return x;
   const slice = tf.customGrad((...args) => {
     const [input] = args as [tf.Tensor];
