@@ -6,6 +6,7 @@ export * from "./hub";
 export * from "./supervision";
 export * from "./package";
 export * from "./display";
+export * from "./widgets";
 export * from "./kernel";
 export * from "./train";
 export * from "./models/longformer";

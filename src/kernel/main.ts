@@ -11,6 +11,7 @@ import { KernelSession } from "./session";
 import { KernelSockets } from "./sockets";
 import { StdinChannel } from "./stdin";
 import { SUPERVISED_KERNEL_ENV, superviseKernel } from "./supervisor";
+import { installWidgetControl } from "../widgets/widget";
 import type { ConnectionInfo, JupyterMessage } from "./wire";
 
 /** Starts the kernel for the connection file at `connectionFile` and resolves once its sockets are bound. */
@@ -30,6 +31,8 @@ export async function startKernel(connectionFile: string): Promise<void> {
   const exitKernel = refuseProcessExitInCells(interrupts);
   session = new KernelSession(sockets, executor, interrupts, kernelIdentity(), log, exitKernel);
   installDisplayHook(session);
+  session.comms.install();
+  installWidgetControl();
   dropKernelLoaderWarning();
   interrupts.install();
   process.on("uncaughtException", (err) => session!.lateError("Uncaught exception (in a callback or timer)", err));
