@@ -9,3 +9,4 @@ export * from "./controls";
 export * from "./output";
 export * from "./link";
 export * from "./interact";
+export * from "./dashboard";
