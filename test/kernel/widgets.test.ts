@@ -28,6 +28,8 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
 
   before(async () => {
     kernel = await startKernel(installTestKernelspec(), tempDir("tsml-notebook-widgets-"));
+    const reply = await kernel.request("comm_info_request", {});
+    assert.deepStrictEqual(reply.content, { status: "ok", comms: {} }, "a fresh kernel has no comm open");
   });
   after(async () => kernel?.shutdown());
 
@@ -58,11 +60,14 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
     return msgId;
   }
 
-  let sliderId = "";
+  /** Runs a cell that makes `const <name> = new IntSlider(...)`; returns its comm_open messages (layout, style, slider). */
+  async function makeSlider(name: string): Promise<{ outputs: JupyterMessage[]; ids: string[] }> {
+    const { outputs } = await run(`import { IntSlider } from "tsml";\nconst ${name} = new IntSlider({ value: 3, min: 0, max: 10, description: "n" });\n${name}`);
+    return { outputs, ids: openedModels(outputs).map((o) => o.commId) };
+  }
 
   it("a cell's slider opens its comm (with its layout and style first) and displays as a widget view", async () => {
-    assert.deepStrictEqual(await commInfo(), {}, "no comm is open before any widget");
-    const { outputs } = await run('import { IntSlider } from "tsml";\nconst slider = new IntSlider({ value: 3, min: 0, max: 10, description: "n" });\nslider');
+    const { outputs } = await makeSlider("shown");
     const opened = openedModels(outputs);
     assert.deepStrictEqual(opened.map((o) => o.state._model_name), ["LayoutModel", "SliderStyleModel", "IntSliderModel"]);
     const [layout, style, slider] = opened;
@@ -77,18 +82,20 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
     assert.deepStrictEqual([slider.state.value, slider.state.min, slider.state.max, slider.state.description, slider.state.readout_format], [3, 0, 10, "n", "d"]);
     const [result] = ofType(outputs, "execute_result");
     assert.deepStrictEqual((result.content.data as Record<string, unknown>)[VIEW_MIME], { version_major: 2, version_minor: 0, model_id: slider.commId });
-    sliderId = slider.commId;
   });
 
   it("comm_info lists the open comms with their target_name, filtered by target_name", async () => {
+    const { ids } = await makeSlider("listed");
     const all = await commInfo();
-    assert.strictEqual(Object.keys(all).length, 3, JSON.stringify(all));
-    assert.deepStrictEqual(all[sliderId], { target_name: "jupyter.widget" });
-    assert.strictEqual(Object.keys(await commInfo("jupyter.widget")).length, 3);
+    assert.strictEqual(ids.length, 3);
+    for (const id of ids) assert.deepStrictEqual(all[id], { target_name: "jupyter.widget" });
+    assert.ok(Object.values(all).every((c) => c.target_name === "jupyter.widget"), JSON.stringify(all));
+    assert.deepStrictEqual(Object.keys(await commInfo("jupyter.widget")).sort(), Object.keys(all).sort());
     assert.deepStrictEqual(await commInfo("jupyter.widget.control"), {});
   });
 
   it("a front-end update sets the kernel-side value, fires observe, and is echoed; a kernel-side set sends an update", async () => {
+    const sliderId = (await makeSlider("slider")).ids[2];
     await run('const seen: number[] = [];\nslider.observe("value", (change) => seen.push(change.new));');
     const msgId = await sendComm(sliderId, { method: "update", state: { value: 7 }, buffer_paths: [] });
     assert.strictEqual(await valueOf("JSON.stringify([slider.value, seen])"), "'[7,[7]]'");
@@ -112,6 +119,8 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
   });
 
   it("request_state answers with the whole state; the control comm's request_states with every widget", async () => {
+    const sliderId = (await makeSlider("requested")).ids[2];
+    await run("requested.value = 10;");
     const stateMsg = await sendComm(sliderId, { method: "request_state" });
     const [full] = kernel.iopubReceived((m) => m.parent_header.msg_id === stateMsg && m.header.msg_type === "comm_msg");
     const data = full.content.data as { method: string; state: Record<string, unknown> };
@@ -127,7 +136,7 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
     const [states] = kernel.iopubReceived((m) => m.parent_header.msg_id === requestId && m.header.msg_type === "comm_msg");
     const content = states.content.data as { method: string; states: Record<string, { model_name: string; model_module: string; state: Record<string, unknown> }> };
     assert.strictEqual(content.method, "update_states");
-    assert.strictEqual(Object.keys(content.states).length, 3);
+    assert.deepStrictEqual(Object.keys(content.states).sort(), Object.keys(await commInfo("jupyter.widget")).sort(), "every open widget");
     assert.deepStrictEqual([content.states[sliderId].model_name, content.states[sliderId].model_module, content.states[sliderId].state.value], ["IntSliderModel", "@jupyter-widgets/controls", 10]);
     await kernel.sendShell("comm_close", { comm_id: controlId, data: {} });
     assert.deepStrictEqual(await commInfo("jupyter.widget.control"), {});
@@ -204,8 +213,47 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
     assert.deepStrictEqual(outputMsgIds, [changeId, ""]);
   });
 
+  it("the dashboard's Stop button, clicked while a training runs in a cell, ends it with stoppedReason and no leaked tensor", async () => {
+    const { outputs } = await run(
+      [
+        'import * as tf from "@tensorflow/tfjs";',
+        'import { Trainer, classifierFromFunction, trainingDashboard } from "tsml";',
+        "type Batch = { x: tf.Tensor2D; y: tf.Tensor1D };",
+        "const w = tf.variable(tf.zeros([2, 2]));",
+        "const bias = tf.variable(tf.zeros([2]));",
+        "const model = classifierFromFunction<Batch>([w, bias], (b) => tf.tidy(() => b.x.matMul(w).add(bias)), (b) => b.y);",
+        'const trainData = { size: 8, collate: (idx: number[]) => ({ x: tf.tensor2d(idx.map((i) => [i % 2, 1 - (i % 2)]), [idx.length, 2]), y: tf.tensor1d(idx.map((i) => i % 2), "int32") }) };',
+        "const dashboard = trainingDashboard();",
+        "dashboard",
+      ].join("\n"),
+    );
+    const buttonId = openedModels(outputs).find((o) => o.state._model_name === "ButtonModel")!.commId;
+    const { msgId, done } = await kernel.startExecute(
+      [
+        "const tensorsAtStep: number[] = [];",
+        "const trainer = new Trainer({ model, trainData, args: { perDeviceBatchSize: 2, maxSteps: 1_000_000, progress: \"none\" },",
+        '  callbacks: [dashboard, { onStepEnd: (info) => { tensorsAtStep.push(tf.memory().numTensors); if (info.step === 3) console.log("training runs"); } }] });',
+        "const result = await trainer.train();",
+        "const flat = tensorsAtStep.every((n) => n === tensorsAtStep[0]);",
+        "trainer.dispose();",
+        "JSON.stringify({ reason: result.stoppedReason, steps: result.globalStep, logged: trainer.history.records.at(-1)?.step, flat, button: dashboard.stopButton.description })",
+      ].join("\n"),
+    );
+    await kernel.waitForIopub((m) => m.parent_header.msg_id === msgId && m.header.msg_type === "stream" && String(m.content.text).includes("training runs"));
+    await kernel.sendShell("comm_msg", { comm_id: buttonId, data: { method: "custom", content: { event: "click" } } });
+    const { reply, outputs: cellOutputs } = await done;
+    assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
+    const [result] = ofType(cellOutputs, "execute_result");
+    const summary = JSON.parse(String((result.content.data as Record<string, string>)["text/plain"]).slice(1, -1)) as { reason: string; steps: number; logged: number; flat: boolean; button: string };
+    assert.match(summary.reason, new RegExp(`stopped from the dashboard's Stop button after step ${summary.steps}$`));
+    assert.ok(summary.steps > 3 && summary.steps < 1_000_000, `stopped part way: ${summary.steps}`);
+    assert.strictEqual(summary.logged, summary.steps, "the stopping step is in the history");
+    assert.strictEqual(summary.flat, true, "tf.memory().numTensors stays flat across steps");
+    assert.strictEqual(summary.button, "Stopped");
+  });
+
   it("link keeps two sliders equal in the kernel; a front-end comm_close and an unknown target close the comm", async () => {
-    const { outputs } = await run('import { link } from "tsml";\nconst a = new IntSlider({ value: 1 });\nconst b = new IntSlider({ value: 2 });\nlink(a, "value", b, "value");\nJSON.stringify([a.value, b.value])');
+    const { outputs } = await run('import { link, IntSlider } from "tsml";\nconst a = new IntSlider({ value: 1 });\nconst b = new IntSlider({ value: 2 });\nlink(a, "value", b, "value");\nJSON.stringify([a.value, b.value])');
     assert.strictEqual((ofType(outputs, "execute_result")[0].content.data as Record<string, string>)["text/plain"], "'[1,1]'");
     const aId = openedModels(outputs).filter((o) => o.state._model_name === "IntSliderModel")[0].commId;
     await sendComm(aId, { method: "update", state: { value: 42 }, buffer_paths: [] });
