@@ -132,18 +132,20 @@ export class KernelSession implements OutputSink, StdinHost, CommHost {
 
   /**
    * Runs a comm handler for `message` (CommHost): its output goes to `message`, an error it throws is shown there.
-   * While no cell runs, the kernel is busy around it, as around any request; while a cell runs its status stays.
+   * The kernel is busy, then idle, around it, as around any request: ipywidgets' front-end sends a model's next
+   * update only after the idle status of its previous one. When a cell is running meanwhile, its busy status is
+   * announced again right after, so status indicators keep showing the running cell.
    */
   handleFor(message: JupyterMessage, body: () => void): void {
-    const quiet = this.executing;
-    if (!quiet) this.publish("status", { execution_state: "busy" }, message);
+    this.publish("status", { execution_state: "busy" }, message);
     try {
       this.interrupts.runTagged(message, body);
     } catch (err) {
       this.log(`a ${message.header.msg_type} handler failed: ${err instanceof Error ? err.stack : String(err)}`);
       this.publish("error", describeError(err, this.executor.sources), message);
     }
-    if (!quiet) this.publish("status", { execution_state: "idle" }, message);
+    this.publish("status", { execution_state: "idle" }, message);
+    if (this.executing && this.outputParent) this.publish("status", { execution_state: "busy" }, this.outputParent);
   }
 
   /** The msg_id of the request whose cell (or comm handler) is running now (CommHost). */

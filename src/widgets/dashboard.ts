@@ -51,10 +51,11 @@ export class TrainingDashboard extends VBox implements TrainerCallback {
   constructor(options: TrainingDashboardOptions = {}) {
     const stopButton = new Button({ description: "Stop", buttonStyle: "danger", icon: "stop", tooltip: "End training after the running step" });
     const smoothing = new FloatSlider({ value: options.smoothing ?? 0.6, min: 0, max: 0.99, step: SMOOTHING_STEP, description: "smoothing", readoutFormat: ".2f" });
-    const status = new Label("waiting for the first step");
+    const status = new Label("waiting for the first step").addClass("tsml-dashboard-status");
     const progress = new IntProgress({ value: 0, min: 0, max: 1, description: "step" });
     const chart = new Output({ layout: { width: "100%" } });
     super([new HBox([stopButton, smoothing, status]), progress, chart]);
+    this.addClass("tsml-dashboard");
     this.stopButton = stopButton;
     this.smoothing = smoothing;
     this.status = status;

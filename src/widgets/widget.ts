@@ -113,6 +113,14 @@ export class Widget implements Displayable {
     return () => this.customHandlers.delete(handler);
   }
 
+  /** Adds a CSS class to the widget's views (ipywidgets' `add_class`). */
+  addClass(className: string): this {
+    const classes = this.state._dom_classes;
+    if (!Array.isArray(classes)) throw new Error(`${this.spec.modelName} has no view to add the CSS class ${JSON.stringify(className)} to`);
+    if (!classes.includes(className)) this.setHidden("_dom_classes", [...classes, className]);
+    return this;
+  }
+
   /** Closes the widget: the front-end removes its views. */
   close(): void {
     this.closedLocally = true;

@@ -185,9 +185,13 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
     assert.strictEqual(reply.content.status, "ok");
     const [result] = ofType(cellOutputs, "execute_result");
     assert.strictEqual((result.content.data as Record<string, unknown>)["text/plain"], "'clicked after waiting'");
-    // While the cell ran, the click did not report the kernel idle (only the cell's own idle status does).
-    const clickStatus = kernel.iopubReceived((m) => m.parent_header.msg_id === clickId && m.header.msg_type === "status");
-    assert.deepStrictEqual(clickStatus, []);
+    // The click has its busy/idle (ipywidgets' front-end waits for it), then the running cell is announced busy again.
+    const clickStatus = kernel.iopubReceived((m) => m.parent_header.msg_id === clickId && m.header.msg_type === "status").map((m) => m.content.execution_state);
+    assert.deepStrictEqual(clickStatus, ["busy", "idle"]);
+    const afterClick = kernel.iopubReceived(() => true);
+    const idleAt = afterClick.findIndex((m) => m.parent_header.msg_id === clickId && m.content.execution_state === "idle");
+    const next = afterClick.slice(idleAt + 1).find((m) => m.header.msg_type === "status");
+    assert.deepStrictEqual([next?.parent_header.msg_id, next?.content.execution_state], [msgId, "busy"]);
   });
 
   it("an Output widget captures a cell's prints through msg_id; interact reruns into its Output when a control changes", async () => {
