@@ -184,6 +184,14 @@ describe("kernel: widgets in ipywidgets' own front-end (html-manager in headless
       const shown = await page!.evaluate<string>(`document.querySelector("#cell-${cell}").innerHTML.slice(0, 3000)`);
       throw new Error(`${err.message}\nthe dashboard: ${shown}\npage errors: ${page!.errors.join("\n")}`);
     });
+    // Two presses of the right arrow on the smoothing slider while training runs: ipywidgets' front-end sends the
+    // second update only after the kernel's idle status for the first, so both reaching the kernel shows it comes.
+    await page!.evaluate(`document.querySelector(${JSON.stringify(at(".widget-hslider .noUi-handle"))}).focus(), true`);
+    for (let press = 0; press < 2; press++) {
+      await page!.cdp("Input.dispatchKeyEvent", { type: "rawKeyDown", key: "ArrowRight", code: "ArrowRight", windowsVirtualKeyCode: 39 });
+      await page!.cdp("Input.dispatchKeyEvent", { type: "keyUp", key: "ArrowRight", code: "ArrowRight", windowsVirtualKeyCode: 39 });
+    }
+    await waitFor(page!, `document.querySelector(${JSON.stringify(at(".widget-hslider .widget-readout"))}).textContent === "0.66"`);
     const button = await centre(at(".widget-button"));
     await page!.screenshot(path.join(screenshots, "widgets-dashboard-training.png"));
     await mouse("mousePressed", button.x, button.y);
@@ -195,6 +203,9 @@ describe("kernel: widgets in ipywidgets' own front-end (html-manager in headless
     const stoppedAt = Number(/after step ([0-9]+)/.exec(result.texts[0])![1]);
     await waitFor(page!, `(() => { const b = document.querySelector(${JSON.stringify(at(".widget-button"))}); return b.disabled && b.textContent.trim() === "Stopped"; })()`);
     assert.match(String(await textOf(at(".tsml-dashboard-status"))), new RegExp(`^step ${stoppedAt}/1000000 · .* · stopped$`));
+    const smoothing = JSON.parse((await run('JSON.stringify([dashboard.smoothing.value, (dashboard.chart.outputs[0].data as any)["application/vnd.vegalite.v5+json"].params[0].value])')).texts[0].slice(1, -1)) as number[];
+    assert.ok(Math.abs(smoothing[0] - 0.66) < 1e-9, `the kernel got both slider moves: ${smoothing[0]}`);
+    assert.strictEqual(smoothing[1], 0.66, "the chart was re-smoothed with the slider's value");
     await page!.screenshot(path.join(screenshots, "widgets-dashboard.png"));
     // @jupyterlab/services first asks for the v1 kernel websocket protocol, which Notebook 6.4 lacks, then connects without.
     const errors = page!.errors.filter((e) => !/favicon/.test(e) && !/Sent non-empty 'Sec-WebSocket-Protocol' header but no response was received/.test(e));
