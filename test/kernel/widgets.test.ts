@@ -256,12 +256,17 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
     assert.strictEqual(summary.button, "Stopped");
   });
 
-  it("link keeps two sliders equal in the kernel; a front-end comm_close and an unknown target close the comm", async () => {
+  it("link keeps two sliders equal in the kernel, jslink makes a LinkModel; a front-end comm_close and an unknown target close the comm", async () => {
     const { outputs } = await run('import { link, IntSlider } from "tsml";\nconst a = new IntSlider({ value: 1 });\nconst b = new IntSlider({ value: 2 });\nlink(a, "value", b, "value");\nJSON.stringify([a.value, b.value])');
     assert.strictEqual((ofType(outputs, "execute_result")[0].content.data as Record<string, string>)["text/plain"], "'[1,1]'");
     const aId = openedModels(outputs).filter((o) => o.state._model_name === "IntSliderModel")[0].commId;
     await sendComm(aId, { method: "update", state: { value: 42 }, buffer_paths: [] });
     assert.strictEqual(await valueOf("JSON.stringify([a.value, b.value])"), "'[42,42]'");
+
+    const js = await run('import { jslink } from "tsml";\njslink(a, "value", b, "value");');
+    const [linkModel] = openedModels(js.outputs);
+    const bId = openedModels(outputs).filter((o) => o.state._model_name === "IntSliderModel")[1].commId;
+    assert.deepStrictEqual([linkModel.state._model_name, linkModel.state._model_module, linkModel.state.source, linkModel.state.target], ["LinkModel", "@jupyter-widgets/controls", [`IPY_MODEL_${aId}`, "value"], [`IPY_MODEL_${bId}`, "value"]]);
 
     await kernel.sendShell("comm_close", { comm_id: aId, data: {} });
     assert.strictEqual(await valueOf("a.closed"), "true");
