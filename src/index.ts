@@ -3,7 +3,7 @@
  * backend, the Trainer, the Longformer and its tokenizer, data, charts, statistics, the study and the classroom's
  * checks. The machinery behind them has its own entry points: `tsml/experiments` (grids of runs), `tsml/queue`
  * (sweeps on Redis), `tsml/study`, `tsml/plan` (memory plans), `tsml/hub`, `tsml/io` (safetensors, torch
- * checkpoints, TensorBoard), `tsml/backend`, `tsml/kernel`, `tsml/notebook`, `tsml/classroom`, `tsml/train`,
+ * checkpoints, TensorBoard), `tsml/backend`, `tsml/kernel`, `tsml/notebook`, `tsml/classroom`, `tsml/train`, `tsml/widgets`,
  * `tsml/plots`, `tsml/data`, `tsml/models`, `tsml/tokenizers` (package.json "exports").
  */
 
@@ -110,6 +110,38 @@ export {
   type LengthHistogramOptions,
   type LiveChartOptions,
 } from "./plots";
+
+// Jupyter widgets (ipywidgets 8's protocol) and the training dashboard; the protocol's parts in tsml/widgets.
+export {
+  IntSlider,
+  FloatSlider,
+  FloatLogSlider,
+  Dropdown,
+  Checkbox,
+  Button,
+  Text,
+  Label,
+  HTML,
+  Output,
+  IntProgress,
+  FloatProgress,
+  HBox,
+  VBox,
+  Play,
+  Layout,
+  Style,
+  Widget,
+  link,
+  dlink,
+  jslink,
+  jsdlink,
+  interact,
+  Interactive,
+  trainingDashboard,
+  TrainingDashboard,
+  type TrainingDashboardOptions,
+  type Change,
+} from "./widgets";
 
 // Statistics.
 export { tInterval, bootstrapInterval, intervalsSeparate, formatInterval, fitSqrtLaw, type ConfidenceInterval, type SqrtLawFit } from "./stats";

@@ -83,6 +83,14 @@ export class InterruptController<Tag = unknown> {
     }
   }
 
+  /**
+   * Runs `body` in an async context tagged with `tag` without making it the running cell (an interrupt still
+   * stops the cell, not this): comm handlers, which may run while a cell awaits, attribute their output this way.
+   */
+  runTagged<T>(tag: Tag, body: () => T): T {
+    return this.storage.run({ tag, interrupted: false, reject: () => undefined }, body);
+  }
+
   /** Lets the event loop turn while no cell runs, so that a stale SIGINT or interrupt_request is dropped. */
   async settle(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));

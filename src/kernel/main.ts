@@ -30,6 +30,7 @@ export async function startKernel(connectionFile: string): Promise<void> {
   const exitKernel = refuseProcessExitInCells(interrupts);
   session = new KernelSession(sockets, executor, interrupts, kernelIdentity(), log, exitKernel);
   installDisplayHook(session);
+  session.comms.install();
   dropKernelLoaderWarning();
   interrupts.install();
   process.on("uncaughtException", (err) => session!.lateError("Uncaught exception (in a callback or timer)", err));

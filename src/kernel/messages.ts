@@ -133,8 +133,23 @@ export type HistoryRow = [number, number, string | [string, string | null]];
 /** history_reply: the requested rows. */
 export type HistoryReply = { status: "ok"; history: HistoryRow[] };
 
-/** comm_info_reply: the open comms (this kernel has none). */
-export type CommInfoReply = { status: "ok"; comms: Record<string, never> };
+/** comm_info_request: the open comms, all or those of one target. */
+export type CommInfoRequest = {
+  /** Only comms opened to this target (all when missing). */
+  target_name: string;
+};
+
+/** comm_info_reply: the open comms, by comm_id. */
+export type CommInfoReply = { status: "ok"; comms: Record<string, { target_name: string }> };
+
+/** comm_open (either direction): a new comm to `target_name`. */
+export type CommOpenContent = { comm_id: string; target_name: string; data: Record<string, unknown>; target_module?: string | null };
+
+/** comm_msg (either direction): data on an open comm. */
+export type CommMsgContent = { comm_id: string; data: Record<string, unknown> };
+
+/** comm_close (either direction): the comm ends. */
+export type CommCloseContent = { comm_id: string; data: Record<string, unknown> };
 
 /** interrupt_reply: the interrupt was delivered. */
 export type InterruptReply = { status: "ok" };
@@ -192,4 +207,7 @@ export type IOPubContents = {
   execute_input: ExecuteInputContent;
   execute_result: ExecuteResultContent;
   error: ErrorContent;
+  comm_open: CommOpenContent;
+  comm_msg: CommMsgContent;
+  comm_close: CommCloseContent;
 };

@@ -2,12 +2,14 @@
 import { inspect as inspectValue } from "util";
 import { isDisplayable, toMimeBundle } from "../display";
 import type { MimeBundle } from "../display";
+import { CommHost, CommManager, COMM_MESSAGE_TYPES } from "./comms";
 import { describeError, ErrorContent } from "./errors";
 import { CellExecutor } from "./execution";
 import { KernelHistory } from "./history";
 import { InterruptController } from "./interrupt";
 import { OutputSink, StreamBuffer, toJupyterData } from "./output";
 import type {
+  CommInfoRequest,
   CompleteReply,
   CompleteRequest,
   DisplayDataContent,
@@ -37,7 +39,7 @@ export interface KernelIdentity {
 }
 
 /** Handles shell and control requests for one kernel process. */
-export class KernelSession implements OutputSink, StdinHost {
+export class KernelSession implements OutputSink, StdinHost, CommHost {
   private executionCount = 0;
   private shellQueue: Promise<void> = Promise.resolve();
   /** Shell requests received so far; queued execute_requests up to `abortThrough` are aborted (stop_on_error). */
@@ -48,6 +50,10 @@ export class KernelSession implements OutputSink, StdinHost {
   private readonly history = new KernelHistory();
   /** What cells write, coalesced into few stream messages. */
   private readonly streams: StreamBuffer<JupyterMessage | undefined>;
+  /** The open comms (widgets) and comm targets. */
+  readonly comms: CommManager;
+  /** True while an execute_request's cell runs. */
+  private executing = false;
 
   constructor(
     private readonly sockets: KernelSockets,
@@ -61,10 +67,18 @@ export class KernelSession implements OutputSink, StdinHost {
       (name, text, parent) => void this.sockets.publish(makeMessage("stream", { name, text }, parent)),
       () => this.sockets.iopubBacklogBytes(),
     );
+    this.comms = new CommManager(this, log);
   }
 
-  /** Queues a shell request; shell requests are handled one at a time, in order. */
+  /**
+   * Queues a shell request; shell requests are handled one at a time, in order. Comm messages and comm_info
+   * requests are handled at once instead, even while a cell runs: a cell awaiting in a loop (a training) sees the
+   * widgets' changes between its steps, and the front-end's widget manager gets the open comms.
+   */
   onShell(message: JupyterMessage): void {
+    const type = message.header.msg_type;
+    if (COMM_MESSAGE_TYPES.has(type)) return this.comms.receive(message);
+    if (type === "comm_info_request") return void this.handle(message, (reply) => this.sockets.replyShell(reply));
     const seq = ++this.received;
     this.shellQueue = this.shellQueue.then(() => this.handle(message, (reply) => this.sockets.replyShell(reply), seq));
   }
@@ -111,6 +125,34 @@ export class KernelSession implements OutputSink, StdinHost {
     await this.sockets.sendStdin(makeMessage("input_request", content, parent, parent.identities));
   }
 
+  /** Publishes a comm message with its binary buffers (CommHost). */
+  publishComm<T extends "comm_open" | "comm_msg" | "comm_close">(msgType: T, content: IOPubContents[T], metadata: Record<string, unknown>, buffers: Uint8Array[]): void {
+    this.publish(msgType, content, undefined, { metadata, buffers });
+  }
+
+  /**
+   * Runs a comm handler for `message` (CommHost): its output goes to `message`, an error it throws is shown there.
+   * The kernel is busy, then idle, around it, as around any request: ipywidgets' front-end sends a model's next
+   * update only after the idle status of its previous one. When a cell is running meanwhile, its busy status is
+   * announced again right after, so status indicators keep showing the running cell.
+   */
+  handleFor(message: JupyterMessage, body: () => void): void {
+    this.publish("status", { execution_state: "busy" }, message);
+    try {
+      this.interrupts.runTagged(message, body);
+    } catch (err) {
+      this.log(`a ${message.header.msg_type} handler failed: ${err instanceof Error ? err.stack : String(err)}`);
+      this.publish("error", describeError(err, this.executor.sources), message);
+    }
+    this.publish("status", { execution_state: "idle" }, message);
+    if (this.executing && this.outputParent) this.publish("status", { execution_state: "busy" }, this.outputParent);
+  }
+
+  /** The msg_id of the request whose cell (or comm handler) is running now (CommHost). */
+  currentMessageId(): string | undefined {
+    return this.currentRequest()?.header.msg_id;
+  }
+
   /** Publishes the "starting" status once the sockets are bound. */
   announceStarting(): void {
     const starting: IOPubContents["status"] = { execution_state: "starting" };
@@ -118,10 +160,18 @@ export class KernelSession implements OutputSink, StdinHost {
   }
 
   /** Output goes to the cell whose code (or whose timer, callback or promise) produced it. */
-  private publish<T extends keyof IOPubContents>(msgType: T, content: IOPubContents[T], parent = this.interrupts.contextTag() ?? this.outputParent): void {
+  private publish<T extends keyof IOPubContents>(
+    msgType: T,
+    content: IOPubContents[T],
+    parent = this.interrupts.contextTag() ?? this.outputParent,
+    extra: { metadata?: Record<string, unknown>; buffers?: Uint8Array[] } = {},
+  ): void {
     // Text written before this message is sent before it.
     this.streams.flush();
-    void this.sockets.publish(makeMessage(msgType, content, parent));
+    const message = makeMessage(msgType, content, parent);
+    if (extra.metadata) message.metadata = extra.metadata;
+    if (extra.buffers) message.buffers = extra.buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    void this.sockets.publish(message);
   }
 
   private async handle(request: JupyterMessage, send: (reply: JupyterMessage) => Promise<void>, seq = 0): Promise<void> {
@@ -154,7 +204,7 @@ export class KernelSession implements OutputSink, StdinHost {
           await reply("history_reply", { status: "ok", history: this.history.query(request.content) });
           break;
         case "comm_info_request":
-          await reply("comm_info_reply", { status: "ok", comms: {} });
+          await reply("comm_info_reply", { status: "ok", comms: this.comms.info(commTarget(request.content)) });
           break;
         case "interrupt_request":
           this.interrupts.interrupt();
@@ -205,6 +255,15 @@ export class KernelSession implements OutputSink, StdinHost {
     if (storeHistory) this.executionCount++;
     const count = this.executionCount;
     this.outputParent = request;
+    this.executing = true;
+    try {
+      return await this.runCell(request, content, code, silent, storeHistory, count);
+    } finally {
+      this.executing = false;
+    }
+  }
+
+  private async runCell(request: JupyterMessage, content: Received<ExecuteRequest>, code: string, silent: boolean, storeHistory: boolean, count: number): Promise<ExecuteReply> {
     noteExecuting(request);
     if (!silent) this.publish("execute_input", { code, execution_count: count }, request);
     let error: ErrorContent | undefined;
@@ -281,6 +340,11 @@ export class KernelSession implements OutputSink, StdinHost {
       this.exitKernel(0);
     }, 50);
   }
+}
+
+/** The target_name a comm_info_request filters by, if any. */
+function commTarget(content: Received<CommInfoRequest>): string | undefined {
+  return typeof content.target_name === "string" && content.target_name !== "" ? content.target_name : undefined;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -23,6 +23,8 @@ export interface LiveChartOptions {
   svgUpdates?: boolean;
   /** Clock in milliseconds (injectable for tests). Default `performance.now`. */
   now?: () => number;
+  /** Where each render's bundle goes instead of a notebook display of its own (a dashboard's Output widget). */
+  sink?: (bundle: MimeBundle) => void | Promise<void>;
 }
 
 /**
@@ -135,6 +137,7 @@ export class LiveChart implements TrainerCallback {
     const task = (async () => {
       const chart = this.builder(this.latest);
       const bundle = await chart.toMimeBundle({ svg: withSVG });
+      if (this.options.sink) return void (await this.options.sink(bundle));
       const value = { [JUPYTER_DISPLAY]: (): MimeBundle => bundle };
       if (this.handle) await this.handle.update(value);
       else this.handle = await display(value);

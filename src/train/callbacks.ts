@@ -12,6 +12,8 @@ export interface TrainerControl {
 /** What is known right after an optimizer step. */
 export interface StepEndInfo {
   step: number;
+  /** The step training ends at (unless stopped). */
+  totalSteps: number;
   epoch: number;
   loss: number;
   learningRate: number;

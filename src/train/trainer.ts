@@ -215,7 +215,7 @@ export class Trainer<B> {
         sinceLog.seconds += outcome.seconds;
         const stepInfo = { step, epoch: this.fractionalEpoch(), loss: outcome.loss, learningRate: lr, gradNorm: outcome.gradNorm };
         for (const c of this.callbacks) {
-          await c.onStepEnd?.({ ...stepInfo, noiseScale: this.noise.value, items: outcome.items, examplesSeen: this.state.examplesSeen }, control);
+          await c.onStepEnd?.({ ...stepInfo, totalSteps, noiseScale: this.noise.value, items: outcome.items, examplesSeen: this.state.examplesSeen }, control);
         }
         // 4. Evaluate, log, checkpoint.
         const isLast = step === totalSteps || this.stopReason !== undefined;

@@ -19,7 +19,7 @@ const SRC = path.resolve(__dirname, "../../../src");
 const LAYERS: readonly (readonly string[])[] = [
   ["cli"],
   ["classroom", "study"],
-  ["notebook", "plan", "queue"],
+  ["notebook", "plan", "queue", "widgets"],
   ["experiments", "models", "plots", "tokenizers"],
   ["hub", "kernel", "train"],
   ["backend", "data", "stats", "supervision"],

@@ -104,6 +104,32 @@ export class KernelClient {
     return reply;
   }
 
+  /** Sends a shell message that has no reply (comm_open, comm_msg, comm_close) with its buffers; returns its msg_id. */
+  async sendShell(msgType: string, content: Record<string, unknown>, buffers: Buffer[] = []): Promise<string> {
+    const message = makeMessage(msgType, content, undefined);
+    message.buffers = buffers;
+    await this.shell.send(encodeMessage(message, this.signer));
+    return message.header.msg_id;
+  }
+
+  /**
+   * Starts running `code` without waiting for it; resolves with the request's msg_id once it is sent, and
+   * `done` with what `execute` resolves with.
+   */
+  async startExecute(code: string, timeoutMs = 60_000): Promise<{ msgId: string; done: Promise<ExecuteResult> }> {
+    const content = { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true };
+    const message = makeMessage("execute_request", content, undefined);
+    const id = message.header.msg_id;
+    const replied = new Promise<JupyterMessage>((resolve) => this.shellReplies.set(id, resolve));
+    await this.shell.send(encodeMessage(message, this.signer));
+    const done = (async () => {
+      const reply = await withTimeout(replied, timeoutMs, `no execute_reply for ${JSON.stringify(code)}`);
+      await this.waitFor(() => this.iopubMessages.some((m) => isStatusOf(m, id, "idle")), timeoutMs);
+      return { reply, outputs: this.iopubMessages.filter((m) => m.parent_header.msg_id === id && m.header.msg_type !== "status") };
+    })();
+    return { msgId: id, done };
+  }
+
   /**
    * Runs `code` and resolves with the reply and the iopub output once the kernel is idle again. With `stopOnError`
    * (the default, as in Jupyter's clients) a failure aborts the execute requests queued behind it.

@@ -10,6 +10,7 @@ import os
 import unittest
 
 import jupyter_kernel_test
+from jupyter_kernel_test.msgspec_v5 import validate_message
 
 
 class TypeScriptMLKernelTests(jupyter_kernel_test.KernelTests):
@@ -49,6 +50,43 @@ class TypeScriptMLKernelTests(jupyter_kernel_test.KernelTests):
     code_inspect_sample = "Math.max"
 
     code_generate_error = 'throw new Error("expected failure")'
+
+    # Comms (jupyter_kernel_test has no comm checks of its own): comm_info, and a comm_msg from the client.
+
+    def run_collecting(self, code):
+        """Runs `code`; returns its execute_reply and the iopub messages it caused."""
+        outputs = []
+        reply = self.kc.execute_interactive(code, timeout=60, output_hook=outputs.append)
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        return reply, outputs
+
+    def comm_info(self, **kwargs):
+        msg_id = self.kc.comm_info(**kwargs)
+        reply = self.get_non_kernel_info_reply(timeout=10)
+        validate_message(reply, "comm_info_reply", msg_id)
+        return reply["content"]["comms"]
+
+    def test_comm_info_lists_open_comms(self):
+        self.flush_channels()
+        before = self.comm_info()
+        _, outputs = self.run_collecting('import { Checkbox } from "tsml";\nconst box = new Checkbox({ value: true });')
+        opened = [m["content"] for m in outputs if m["msg_type"] == "comm_open"]
+        self.assertEqual([o["data"]["state"]["_model_name"] for o in opened], ["LayoutModel", "CheckboxStyleModel", "CheckboxModel"])
+        comms = self.comm_info()
+        self.assertEqual(len(comms), len(before) + 3)
+        for o in opened:
+            self.assertEqual(comms[o["comm_id"]], {"target_name": "jupyter.widget"})
+        self.assertEqual(self.comm_info(target_name="jupyter.widget.control"), {})
+
+    def test_comm_msg_updates_a_widget(self):
+        self.flush_channels()
+        _, outputs = self.run_collecting('import { IntSlider } from "tsml";\nconst knob = new IntSlider({ value: 1 });')
+        knob = [m["content"] for m in outputs if m["msg_type"] == "comm_open"][-1]
+        message = self.kc.session.msg("comm_msg", {"comm_id": knob["comm_id"], "data": {"method": "update", "state": {"value": 7}, "buffer_paths": []}})
+        self.kc.shell_channel.send(message)
+        _, outputs = self.run_collecting("knob.value")
+        results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
+        self.assertEqual(results, ["7"])
 
 
 if __name__ == "__main__":

@@ -397,13 +397,20 @@ describe("kernel: the README's TypeScript snippets", function () {
   it("runs every ```ts block of README.md as pasted, in a fresh kernel; the kernel snippet shows its loss chart", async () => {
     const readme = fs.readFileSync(path.join(repoRoot(), "README.md"), "utf8");
     const snippets = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
-    assert.strictEqual(snippets.length, 1, "the README's TypeScript snippets (update this test when adding one)");
+    assert.strictEqual(snippets.length, 2, "the README's TypeScript snippets (update this test when adding one)");
     const { reply, outputs } = await kernel.execute(snippets[0]);
     assert.strictEqual(reply.content.status, "ok", `${snippets[0]}\n-> ${JSON.stringify(reply.content)}`);
     const [result] = ofType(outputs, "execute_result");
     const spec = (result?.content.data as Record<string, { title?: { text?: string }; data?: { values?: unknown[] } }> | undefined)?.[VEGA_LITE_MIME];
     assert.strictEqual(spec?.title?.text, "Training loss");
     assert.strictEqual(spec?.data?.values?.length, 300, "one row per step of the snippet's history");
+
+    const widgets = await kernel.execute(snippets[1]);
+    assert.strictEqual(widgets.reply.content.status, "ok", `${snippets[1]}\n-> ${JSON.stringify(widgets.reply.content)}`);
+    const views = widgets.outputs.filter((m) => ["display_data", "execute_result"].includes(m.header.msg_type)).map((m) => (m.content.data as Record<string, unknown>)["application/vnd.jupyter.widget-view+json"]);
+    assert.strictEqual(views.filter((v) => v !== undefined).length, 2, "the interact and the slider show as widgets");
+    const texts = widgets.outputs.filter((m) => m.header.msg_type === "display_data").map((m) => (m.content.data as Record<string, unknown>)["text/plain"]);
+    assert.ok(texts.includes("lr 1.0e-4 with adamw"), `interact ran with the middle of the range and the first option: ${JSON.stringify(texts)}`);
   });
 });
 

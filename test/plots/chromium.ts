@@ -12,6 +12,10 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export interface PageSession {
   /** Evaluates an expression in the page and returns its JSON value. */
   evaluate<T>(expression: string): Promise<T>;
+  /** Sends a DevTools protocol command to the page (real input events: Input.dispatchMouseEvent, ...). */
+  cdp(method: string, params?: object): Promise<unknown>;
+  /** Saves a PNG screenshot of the page to `file`. */
+  screenshot(file: string): Promise<void>;
   /** Console errors, uncaught exceptions and failed requests seen so far. */
   errors: string[];
   /** Closes the browser and removes its profile. */
@@ -93,12 +97,19 @@ export async function openPage(url: string): Promise<PageSession> {
     const evaluate = async <T>(expression: string): Promise<T> => {
       const result = (await send("Runtime.evaluate", { expression, returnByValue: true, awaitPromise: true }, sessionId)) as {
         result: { value: T };
-        exceptionDetails?: { text: string };
+        exceptionDetails?: { text: string; exception?: { description?: string } };
       };
-      if (result.exceptionDetails) throw new Error(`page evaluation failed: ${result.exceptionDetails.text}`);
+      if (result.exceptionDetails) {
+        throw new Error(`page evaluation failed: ${result.exceptionDetails.text} ${result.exceptionDetails.exception?.description ?? ""}`.trim());
+      }
       return result.result.value;
     };
-    return { evaluate, errors, close };
+    const cdp = (method: string, params: object = {}) => send(method, params, sessionId);
+    const screenshot = async (file: string) => {
+      const { data } = (await cdp("Page.captureScreenshot", { format: "png", captureBeyondViewport: true })) as { data: string };
+      fs.writeFileSync(file, Buffer.from(data, "base64"));
+    };
+    return { evaluate, errors, close, cdp, screenshot };
   } catch (error) {
     await close();
     throw error;
