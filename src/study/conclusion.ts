@@ -5,13 +5,16 @@
  * the intervals separate — otherwise the text says "no detectable difference".
  */
 import type { RunResult } from "../experiments";
+import { LongformerConfig } from "../models/longformer";
+import { formatBytes, planBatch } from "../plan";
 import { bootstrapInterval, fitSqrtLaw, formatInterval, intervalsSeparate, logTInterval, tInterval, type ConfidenceInterval } from "../stats";
 import { classificationMetrics } from "../train";
 import { formatNumber, groupBy } from "../util";
+import type { CriticalBatchStudy } from "./criticalBatch";
 
 /** One finding: a short headline and the numbers behind it. */
 export interface StudyFinding {
-  topic: "fluctuation" | "learningRate" | "noiseScale" | "accumulation" | "metrics" | "answer";
+  topic: "answer" | "recommendation" | "budget" | "bestRate" | "criticalBatch" | "fluctuation" | "learningRate" | "noiseScale" | "accumulation" | "metrics";
   text: string;
 }
 
@@ -60,8 +63,9 @@ function devF1Bootstrap(runs: RunResult[], predictions: DevPredictions, seed: nu
   if (known.length === 0 || known.length !== runs.length) return undefined;
   const n = known[0].labels.length;
   if (n === 0 || known.some((p) => p.labels.length !== n || p.predictions.length !== n)) return undefined;
+  const classes = Math.max(2, ...known.flatMap((p) => [...p.labels, ...p.predictions].map((l) => l + 1)));
   const f1 = (indices: readonly number[]) =>
-    known.reduce((sum, p) => sum + classificationMetrics(indices.map((i) => p.labels[i]), indices.map((i) => p.predictions[i]), 2).f1, 0) / known.length;
+    known.reduce((sum, p) => sum + classificationMetrics(indices.map((i) => p.labels[i]), indices.map((i) => p.predictions[i]), classes).f1, 0) / known.length;
   return bootstrapInterval(n, f1, { seed, resamples: 1000 });
 }
 
@@ -188,7 +192,8 @@ function accumulationFinding(configs: ConfigurationSummary[]): StudyFinding | un
       text:
         `Accumulation vs a real big batch (loss std and dev F1, mean [95% CI] over seeds): ${batchLabel(acc)} ${ci(acc.lossStd)} and ${ci(acc.devF1)}; ` +
         `batch ${twin.perDeviceBatchSize} x 1 ${ci(twin.lossStd)} and ${ci(twin.devF1)}; batch ${small.perDeviceBatchSize} x 1 without accumulation ${ci(small.lossStd)} and ${ci(small.devF1)}: ${verdict}. ` +
-        `Peak memory of the process: ${mem(acc)} MB with accumulation, ${mem(twin)} MB for the real batch of ${twin.perDeviceBatchSize}.`,
+        `Measured peak memory of the small-model worker processes: ${mem(acc)} MB with accumulation, ${mem(twin)} MB for the real batch of ${twin.perDeviceBatchSize} ` +
+        `(at this toy size the process's fixed overhead dominates; what accumulation saves at the real size is the planner's prediction in the recommendation).`,
     };
   }
   return undefined;
@@ -218,10 +223,29 @@ function metricsFinding(configs: ConfigurationSummary[]): StudyFinding | undefin
   };
 }
 
-function answerFinding(configs: ConfigurationSummary[], results: RunResult[]): StudyFinding {
+/** "Is it a problem?": dev F1 per effective batch at its best rate, accumulation at the best rates, and B_crit. */
+function problemHalf(critical: CriticalBatchStudy | undefined): string {
+  if (!critical || critical.batches.length === 0) return "";
+  const at = critical.batches.map((b) => `${b.perDeviceBatchSize} x ${b.gradientAccumulationSteps} ${ci(b.devF1)} (lr ${lr(b.bestLearningRate)})`).join(", ");
+  const tuned = critical.batches.some((b) => b.rates.length >= 3);
+  const accumulated = critical.batches.find((b) => b.gradientAccumulationSteps > 1 && critical.batches.some((o) => o !== b && o.gradientAccumulationSteps === 1 && o.effectiveBatchSize === b.effectiveBatchSize));
+  const plain = accumulated && critical.batches.find((o) => o.gradientAccumulationSteps === 1 && o.effectiveBatchSize === accumulated.effectiveBatchSize);
+  const accumulation = accumulated && plain
+    ? ` Accumulation at each one's best rate: ${batchLabel(accumulated)} reached dev F1 ${ci(accumulated.devF1)} vs ${ci(plain.devF1)} for ${batchLabel(plain)}, ` +
+      (intervalsSeparate(accumulated.devF1, plain.devF1) ? "a detectable difference." : "no detectable difference: accumulation does not cost accuracy.")
+    : "";
+  const fit = critical.fit;
+  const crit = fit
+    ? ` The measured critical batch is B_crit ≈ ${fmt(fit.bCrit)}${Number.isFinite(fit.bCritInterval[0]) ? ` [${fmt(fit.bCritInterval[0])}, ${fmt(fit.bCritInterval[1])}]` : ""} examples: a batch well below it costs optimizer steps (time), not accuracy per example; one above it wastes examples.`
+    : ` The critical batch could not be measured (${critical.fitNote}).`;
+  return ` Is it a problem? At each batch's best learning rate${tuned ? " (3 or more tried per batch)" : " (one rate: not re-tuned per batch)"}, dev F1 was ${at}.${accumulation}${crit}`;
+}
+
+function answerFinding(configs: ConfigurationSummary[], results: RunResult[], critical?: CriticalBatchStudy): StudyFinding {
+  const problem = problemHalf(critical);
   const comparison = batchComparison(configs, results);
   const byBatch = perEffectiveBatch(comparison);
-  if (byBatch.length < 2) return { topic: "answer", text: "Answer: not enough effective batch sizes finished to measure how the fluctuation depends on the batch." };
+  if (byBatch.length < 2) return { topic: "answer", text: "Answer: not enough effective batch sizes finished to measure how the fluctuation depends on the batch." + problem };
   const first = byBatch[0];
   const last = byBatch[byBatch.length - 1];
   const seeds = Math.min(...byBatch.map((c) => c.lossStd.n));
@@ -231,7 +255,7 @@ function answerFinding(configs: ConfigurationSummary[], results: RunResult[]): S
       topic: "answer",
       text:
         `Answer: with ${seeds} seed(s), the loss std at effective batch ${last.effectiveBatchSize} (${ci(last.lossStd)}) is not detectably below that at ${first.effectiveBatchSize} (${ci(first.lossStd)}); ` +
-        `train longer, on more data or with more seeds (--seeds) before drawing conclusions.`,
+        `train longer, on more data or with more seeds (--seeds) before drawing conclusions.` + problem,
     };
   }
   const lrGroups = [...groupBy(configs, (c) => batchLabel(c)).values()].filter((group) => group.length >= 2);
@@ -256,18 +280,103 @@ function answerFinding(configs: ConfigurationSummary[], results: RunResult[]): S
   return {
     topic: "answer",
     text:
-      `Answer: the fluctuation is sampling noise of small batches. Going from effective batch ${first.effectiveBatchSize} to ${last.effectiveBatchSize} cut the late-training loss std ` +
+      `Why does the loss fluctuate? Sampling noise of small batches. Going from effective batch ${first.effectiveBatchSize} to ${last.effectiveBatchSize} cut the late-training loss std ` +
       `from ${ci(first.lossStd)} to ${ci(last.lossStd)} (95% intervals over ${seeds} seeds separate)${lrPart}: ` +
       `each step's loss is measured on only a few examples, and a learning rate does not change which examples those are.${f1Part} ` +
       `Gradient accumulation fixes the curve: it gives the effective batch (and smoothness) of a big batch at the memory cost of a small one. ` +
-      `Judge training by the smoothed loss and dev metrics, not by single steps.`,
+      `Judge training by the smoothed loss and dev metrics, not by single steps.` + problem,
   };
 }
 
-/** The findings of a study, each backed by the numbers in `results`; topics without enough runs are left out. */
-export function concludeStudy(results: RunResult[], predictions: DevPredictions = new Map()): StudyFinding[] {
+/** The question's setup: allenai/longformer-base-4096 (its published config) at 4096 tokens on 8 GPUs of 12 GB. */
+export const QUESTION_SETUP = { model: "allenai/longformer-base-4096", sequenceLength: 4096, devices: 8, memoryBytes: 12 * 1024 ** 3 };
+
+/** longformer-base-4096's architecture (config.json on the Hub), for planning without a download. */
+function longformerBase4096(): LongformerConfig {
+  return new LongformerConfig({
+    vocab_size: 50265, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
+    max_position_embeddings: 4098, attention_window: 512, pad_token_id: 1, num_labels: 2,
+  });
+}
+
+/** Per-device batch x devices x accumulation for the question's setup, from the planner and the measured B_crit (or B_simple). */
+export function recommendationFinding(critical: CriticalBatchStudy | undefined): StudyFinding | undefined {
+  const bCrit = critical?.fit?.bCrit;
+  const bSimple = critical?.noiseScale.mean;
+  const target = bCrit !== undefined && Number.isFinite(bCrit) ? bCrit : bSimple !== undefined && Number.isFinite(bSimple) ? bSimple : undefined;
+  if (target === undefined) return undefined;
+  const { devices, sequenceLength, memoryBytes, model } = QUESTION_SETUP;
+  const batch = Math.max(devices, Math.round(target));
+  const config = longformerBase4096();
+  const plans = [false, true].map((checkpointing) => planBatch({ config, sequenceLength, memoryBytes, devices, targetEffectiveBatch: batch, checkpointing, backend: "tensorflow" }));
+  const best = plans.find((p) => p.fits && p.perDeviceBatchSize > 1) ?? plans.find((p) => p.fits) ?? plans[0];
+  const source = bCrit !== undefined && Number.isFinite(bCrit) ? `the measured B_crit ≈ ${fmt(bCrit)}` : `the B_simple estimate ≈ ${fmt(bSimple!)} (B_crit could not be fitted)`;
+  const memory = plans.map((p) => `${p.checkpointing ? "with" : "without"} gradient checkpointing: ${p.fits ? `${p.largestFittingBatch} per device fit${p.largestFittingBatch === 1 ? "s" : ""} (${formatBytes(p.estimate.totalBytes)} predicted at batch ${p.perDeviceBatchSize})` : "not even 1 example fits"}`).join("; ");
+  return {
+    topic: "recommendation",
+    text:
+      `Recommendation for ${model} at ${sequenceLength} tokens on ${devices} GPUs of ${formatBytes(memoryBytes)}: aim for an effective batch near ${source} of this study's model and data ` +
+      `(re-measure on yours: B_crit grows as the loss falls), i.e. ${best.perDeviceBatchSize} per device x ${devices} devices x ${best.gradientAccumulationSteps} accumulation = ${best.effectiveBatchSize}` +
+      `${best.checkpointing ? " with gradient checkpointing" : ""}, and re-tune the learning rate at that batch. Planner (tsml plan, not calibrated for GPUs): ${memory}.`,
+  };
+}
+
+/** The budget every comparison shares, stated once. */
+function budgetFinding(budget: string | undefined): StudyFinding | undefined {
+  return budget ? { topic: "budget", text: `Budget: every run had ${budget}; every comparison below is at that budget.` } : undefined;
+}
+
+/** The best learning rate per configuration (highest mean dev F1 over seeds), with every rate tried. */
+function bestRateFinding(critical: CriticalBatchStudy | undefined): StudyFinding | undefined {
+  if (!critical || !critical.batches.some((b) => b.rates.length > 1)) return undefined;
+  const parts = critical.batches.map((b) => `${batchLabel(b)}: best lr ${lr(b.bestLearningRate)} (${b.rates.map((r) => `${lr(r.learningRate)} -> ${ci(r.devF1)}`).join(", ")})`);
+  return { topic: "bestRate", text: `Learning rate re-tuned per effective batch (dev F1, mean [95% CI] over seeds): ${parts.join("; ")}.` };
+}
+
+/** Steps and examples to the target per batch, and the fit. */
+function criticalBatchFinding(critical: CriticalBatchStudy | undefined): StudyFinding | undefined {
+  if (!critical || critical.batches.length === 0) return undefined;
+  const rows = critical.batches.map((b) =>
+    b.steps.n > 0
+      ? `${batchLabel(b)}: S ${ci(b.steps)}, E ${ci(b.examples)}${b.notReached.length ? ` (${b.notReached.length} of ${b.runs} seeds never reached it)` : ""}`
+      : `${batchLabel(b)}: never reached it`,
+  );
+  const fit = critical.fit;
+  const fitText = fit
+    ? `Fit S = S_min (1 + B_crit/B): S_min ${fmt(fit.sMin)} [${fmt(fit.sMinInterval[0])}, ${fmt(fit.sMinInterval[1])}] steps, E_min ${fmt(fit.eMin)} [${fmt(fit.eMinInterval[0])}, ${fmt(fit.eMinInterval[1])}] examples, B_crit ${fmt(fit.bCrit)} [${fmt(fit.bCritInterval[0])}, ${fmt(fit.bCritInterval[1])}] (95% bootstrap over seeds; ${critical.fitNote}).`
+    : `${critical.fitNote.charAt(0).toUpperCase()}${critical.fitNote.slice(1)}.`;
+  return {
+    topic: "criticalBatch",
+    text: `Steps S and examples E to the target training loss ${fmt(critical.targetLoss)} (smoothed; ${critical.targetSource}), geometric mean [95% CI] over seeds at each batch's best rate: ${rows.join("; ")}. ${fitText} ${critical.agreement}`,
+  };
+}
+
+/** What the findings are drawn from beyond the result rows: the critical-batch measurement and the shared budget. */
+export interface StudyEvidence {
+  critical?: CriticalBatchStudy;
+  /** e.g. "equal examples (2 epoch(s) each; ...)". */
+  budget?: string;
+}
+
+/**
+ * The findings of a study, answer first (why the loss fluctuates / whether it is a problem), then the
+ * recommendation, the budget and the evidence; topics without enough runs are left out.
+ */
+export function concludeStudy(results: RunResult[], predictions: DevPredictions = new Map(), evidence: StudyEvidence = {}): StudyFinding[] {
   if (results.length === 0) return [{ topic: "answer", text: "No run finished, so there is nothing to conclude yet." }];
   const configs = summarizeConfigurations(results, predictions);
-  const findings = [fluctuationFinding(configs, results), learningRateFinding(configs), noiseScaleFinding(configs), accumulationFinding(configs), metricsFinding(configs)];
-  return [...findings.filter((f): f is StudyFinding => f !== undefined), answerFinding(configs, results)];
+  const { critical, budget } = evidence;
+  const findings = [
+    answerFinding(configs, results, critical),
+    recommendationFinding(critical),
+    budgetFinding(budget),
+    bestRateFinding(critical),
+    criticalBatchFinding(critical),
+    fluctuationFinding(configs, results),
+    learningRateFinding(configs),
+    noiseScaleFinding(configs),
+    accumulationFinding(configs),
+    metricsFinding(configs),
+  ];
+  return findings.filter((f): f is StudyFinding => f !== undefined);
 }

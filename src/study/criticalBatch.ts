@@ -1,0 +1,158 @@
+/**
+ * The critical batch, measured (McCandlish et al. 2018): for each (per-device batch, accumulation) configuration at
+ * its best learning rate on dev, the optimizer steps S and examples E each seed took until its smoothed training loss
+ * first reached a target (and, where dev was evaluated during training, until dev F1 reached a target), then the fit
+ * of S = S_min (1 + B_crit / B) over effective batches B (src/stats/criticalBatch.ts), set beside the B_simple
+ * gradient noise scale the runs with accumulation estimated.
+ */
+import type { RunHistory, RunResult } from "../experiments";
+import { fitCriticalBatch, formatInterval, logTInterval, tInterval, type ConfidenceInterval, type CriticalBatchFit } from "../stats";
+import { formatNumber, groupBy } from "../util";
+
+/** One learning rate of a configuration, over its seeds. */
+export interface RateSummary {
+  learningRate: number;
+  devF1: ConfidenceInterval;
+  smoothedFinalLoss: ConfidenceInterval;
+}
+
+/** One configuration at its best learning rate: the steps and examples to the target over its seeds. */
+export interface BatchAtBestRate {
+  perDeviceBatchSize: number;
+  gradientAccumulationSteps: number;
+  effectiveBatchSize: number;
+  /** Every learning rate tried, best first is `bestLearningRate`. */
+  rates: RateSummary[];
+  bestLearningRate: number;
+  devF1: ConfidenceInterval;
+  /** Training throughput, examples per second, over the seeds at the best rate. */
+  examplesPerSecond: ConfidenceInterval;
+  /** Geometric means with log-scale t-intervals over the seeds that reached the target (positive quantities). */
+  steps: ConfidenceInterval;
+  examples: ConfidenceInterval;
+  /** Steps to the dev F1 target (when dev was evaluated during training and a target was given). */
+  devSteps?: ConfidenceInterval;
+  /** Run ids at the best rate that never reached the target loss. */
+  notReached: string[];
+  runs: number;
+}
+
+/** The critical-batch measurement of a study. */
+export interface CriticalBatchStudy {
+  targetLoss: number;
+  /** "given" (grid target) or how the target was chosen. */
+  targetSource: string;
+  targetDevF1?: number;
+  batches: BatchAtBestRate[];
+  /** The fit over the runs that reached the target, or null with `fitNote` saying why not. */
+  fit: CriticalBatchFit | null;
+  fitNote: string;
+  /** B_simple over the runs with accumulation (geometric mean [95% CI on the log scale]). */
+  noiseScale: ConfidenceInterval;
+  /** One sentence: do B_crit and B_simple agree? */
+  agreement: string;
+}
+
+const fmt = (v: number, digits = 3) => formatNumber(v, digits);
+
+/** The first record where the smoothed loss is at or below `target`: its step and examples seen (undefined: never). */
+export function stepsToTarget(history: readonly { step: number; examplesSeen: number; smoothedLoss: number }[], target: number): { steps: number; examples: number } | undefined {
+  const hit = history.find((r) => Number.isFinite(r.smoothedLoss) && r.smoothedLoss <= target);
+  return hit ? { steps: hit.step, examples: hit.examplesSeen } : undefined;
+}
+
+/** The best learning rate of a configuration: highest mean dev F1, then lowest smoothed final loss. */
+function bestRate(rates: RateSummary[]): RateSummary {
+  const score = (r: RateSummary) => (Number.isFinite(r.devF1.mean) ? r.devF1.mean : -Infinity);
+  return rates.reduce((best, r) => (score(r) > score(best) || (score(r) === score(best) && r.smoothedFinalLoss.mean < best.smoothedFinalLoss.mean) ? r : best));
+}
+
+/**
+ * Measures steps and examples to the target per configuration at its best rate and fits S_min, E_min, B_crit.
+ * Without a `targetLoss` the target is the highest of the configurations' mean minimum smoothed losses (a loss each
+ * reached on average), at most halfway from the mean initial loss to the lowest loss any run reached.
+ */
+export function measureCriticalBatch(results: RunResult[], histories: RunHistory[], options: { targetLoss?: number; targetDevF1?: number; seed?: number } = {}): CriticalBatchStudy {
+  const historyOf = new Map(histories.map((h) => [h.run, h.history]));
+  const configs = [...groupBy(results, (r) => `${r.perDeviceBatchSize}|${r.gradientAccumulationSteps}`).values()];
+  const picked = configs.map((runs) => {
+    const rates = [...groupBy(runs, (r) => String(r.learningRate)).values()].map((group) => ({
+      learningRate: group[0].learningRate,
+      devF1: tInterval(group.map((r) => r.devF1)),
+      smoothedFinalLoss: tInterval(group.map((r) => r.smoothedFinalLoss)),
+      runs: group,
+    }));
+    const best = bestRate(rates);
+    return { first: runs[0], rates, best, bestRuns: rates.find((r) => r === best)!.runs };
+  });
+  const curve = (r: RunResult) => historyOf.get(r.runId) ?? [];
+  const minLoss = (r: RunResult) => Math.min(...curve(r).map((h) => h.smoothedLoss).filter(Number.isFinite));
+  const bestRuns = picked.flatMap((p) => p.bestRuns).filter((r) => curve(r).length > 0);
+  let targetLoss = options.targetLoss ?? NaN;
+  let targetSource = "given in the grid (target.loss)";
+  if (options.targetLoss === undefined && bestRuns.length > 0) {
+    const initial = bestRuns.reduce((s, r) => s + curve(r)[0].smoothedLoss, 0) / bestRuns.length;
+    const lowest = Math.min(...bestRuns.map(minLoss));
+    const reachedByAll = Math.max(...picked.filter((p) => p.bestRuns.some((r) => curve(r).length > 0)).map((p) => p.bestRuns.reduce((s, r) => s + minLoss(r), 0) / p.bestRuns.length));
+    const halfway = (initial + lowest) / 2;
+    targetLoss = Math.min(reachedByAll, halfway);
+    targetSource =
+      targetLoss === reachedByAll
+        ? `chosen as the highest of the configurations' mean lowest smoothed loss (${fmt(reachedByAll)}), a loss each configuration reached on average`
+        : `chosen halfway between the mean initial loss ${fmt(initial)} and the lowest loss reached ${fmt(lowest)} (some configuration never got lower than ${fmt(reachedByAll)})`;
+  }
+  const batches: BatchAtBestRate[] = picked
+    .map((p) => {
+      const reached = p.bestRuns.map((r) => ({ r, hit: stepsToTarget(curve(r), targetLoss) }));
+      const hits = reached.filter((x) => x.hit).map((x) => x.hit!);
+      const devSteps =
+        options.targetDevF1 === undefined
+          ? undefined
+          : logTInterval(p.bestRuns.map((r) => curve(r).find((h) => Number(h.eval_f1) >= options.targetDevF1!)?.step ?? NaN));
+      return {
+        perDeviceBatchSize: p.first.perDeviceBatchSize,
+        gradientAccumulationSteps: p.first.gradientAccumulationSteps,
+        effectiveBatchSize: p.first.effectiveBatchSize,
+        rates: p.rates.map(({ learningRate, devF1, smoothedFinalLoss }) => ({ learningRate, devF1, smoothedFinalLoss })),
+        bestLearningRate: p.best.learningRate,
+        devF1: p.best.devF1,
+        examplesPerSecond: logTInterval(p.bestRuns.map((r) => r.examplesPerSecond)),
+        steps: logTInterval(hits.map((h) => h.steps)),
+        examples: logTInterval(hits.map((h) => h.examples)),
+        ...(devSteps ? { devSteps } : {}),
+        notReached: reached.filter((x) => !x.hit).map((x) => x.r.runId),
+        runs: p.bestRuns.length,
+      };
+    })
+    .sort((a, b) => a.effectiveBatchSize - b.effectiveBatchSize || a.perDeviceBatchSize - b.perDeviceBatchSize);
+  const points = picked.flatMap((p) => p.bestRuns.flatMap((r) => {
+    const hit = stepsToTarget(curve(r), targetLoss);
+    return hit ? [{ batch: r.effectiveBatchSize, steps: hit.steps }] : [];
+  }));
+  const distinct = new Set(points.map((p) => p.batch)).size;
+  const fit = distinct >= 2 ? fitCriticalBatch(points, { seed: options.seed ?? 0 }) : null;
+  const missed = batches.flatMap((b) => b.notReached);
+  const fitNote =
+    distinct < 2
+      ? `no fit was possible: runs of ${distinct} effective batch size(s) reached the target loss ${fmt(targetLoss)} (the fit needs at least 2)`
+      : !fit
+        ? `no fit was possible: the steps to the target loss ${fmt(targetLoss)} do not fall with the batch as S = S_min (1 + B_crit/B) requires`
+        : `fitted on ${points.length} runs over effective batches ${fit.batches.join(", ")}` + (missed.length ? `; left out (never reached the target): ${missed.join(", ")}` : "");
+  const noiseScale = logTInterval(results.filter((r) => r.gradientAccumulationSteps > 1).map((r) => r.noiseScale));
+  return { targetLoss, targetSource, targetDevF1: options.targetDevF1, batches, fit, fitNote, noiseScale, agreement: agreementSentence(fit, noiseScale) };
+}
+
+/** Whether the measured B_crit and the B_simple estimate agree (McCandlish et al. find B_crit ≈ B_simple within ~an order of magnitude). */
+function agreementSentence(fit: CriticalBatchFit | null, noise: ConfidenceInterval): string {
+  if (!fit) return "B_crit could not be fitted, so it cannot be compared with B_simple.";
+  if (!(noise.n > 0 && Number.isFinite(noise.mean))) return "No run with accumulation gave a B_simple estimate to compare B_crit with.";
+  const [low, high] = fit.bCritInterval;
+  const overlap = Number.isFinite(low) && Number.isFinite(noise.low) ? !(high < noise.low || noise.high < low) : false;
+  const ratio = fit.bCrit / noise.mean;
+  const within = ratio > 1 / 3 && ratio < 3;
+  const verdict = overlap ? "their intervals overlap: they agree" : within ? "they agree within a factor of 3, though their intervals do not overlap" : `they disagree: B_crit is ${fmt(ratio > 1 ? ratio : 1 / ratio, 2)}x ${ratio > 1 ? "larger" : "smaller"}`;
+  return (
+    `Measured B_crit ${fmt(fit.bCrit)}${Number.isFinite(low) ? ` [${fmt(low)}, ${fmt(high)}]` : ""} vs the B_simple estimate ${formatInterval(noise)}: ${verdict}` +
+    " (the paper finds B_crit ≈ B_simple for well-tuned runs; B_simple assumes an optimal step size, so it is only a first guess)."
+  );
+}
