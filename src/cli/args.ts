@@ -3,6 +3,7 @@
  * the result typed from the option spec (a "number" option reads as a number, a "strings" option as string[]).
  */
 import { parseArgs as parseNodeArgs, type ParseArgsConfig } from "node:util";
+import { didYouMean } from "../util";
 
 /** The kind of one option: a string, a number, a switch, or a repeatable string. */
 export type OptionKind = "string" | "number" | "boolean" | "strings";
@@ -17,24 +18,6 @@ type OptionValue<K extends OptionKind> = K extends "number" ? number : K extends
 export interface ParsedArgs<S extends OptionSpec = OptionSpec> {
   options: { [K in keyof S]?: OptionValue<S[K]> };
   positional: string[];
-}
-
-/** Edit distance between two option names (for "did you mean"). */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row.push(Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    previous = row;
-  }
-  return previous[b.length];
-}
-
-/** "; did you mean X?" for the known name closest to `name` (within a third of its length), else "". */
-export function didYouMean(name: string, known: readonly string[], prefix = ""): string {
-  const ranked = known.map((k) => ({ k, d: editDistance(name.toLowerCase(), k.toLowerCase()) })).sort((a, b) => a.d - b.d);
-  const best = ranked[0];
-  return best && best.d <= Math.max(1, Math.floor(name.length / 3)) ? `; did you mean ${prefix}${best.k}?` : "";
 }
 
 /**

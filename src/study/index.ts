@@ -2,5 +2,6 @@
 import "./registerTask";
 export * from "./conclusion";
 export * from "./criticalBatch";
+export * from "./gridFile";
 export * from "./report";
 export * from "./study";
