@@ -22,7 +22,7 @@ export interface CriticalBatchFit {
   sMin: number;
   eMin: number;
   bCrit: number;
-  /** [low, high] of each, from the bootstrap (NaN when too few resamples gave a valid fit). */
+  /** [low, high] of each, from the bootstrap (NaN with one seed per batch, or when too few resamples gave a valid fit). */
   sMinInterval: [number, number];
   eMinInterval: [number, number];
   bCritInterval: [number, number];
@@ -81,7 +81,8 @@ export function fitCriticalBatch(points: readonly StepsToTarget[], options: { se
     if (f && f.alpha > 0 && f.beta > 0) draws.push({ sMin: f.alpha, eMin: f.beta, bCrit: f.beta / f.alpha });
   }
   const interval = (key: "sMin" | "eMin" | "bCrit"): [number, number] => {
-    if (draws.length < resamples / 2) return [NaN, NaN];
+    // One seed per batch: resampling cannot vary anything, so no interval is known.
+    if (draws.length < resamples / 2 || [...byBatch.values()].every((steps) => steps.length < 2)) return [NaN, NaN];
     const sorted = draws.map((d) => d[key]).sort((a, b) => a - b);
     return [percentile(sorted, 0.025), percentile(sorted, 0.975)];
   };

@@ -236,7 +236,7 @@ function problemHalf(critical: CriticalBatchStudy | undefined): string {
     : "";
   const fit = critical.fit;
   const crit = fit
-    ? ` The measured critical batch is B_crit ≈ ${fmt(fit.bCrit)}${Number.isFinite(fit.bCritInterval[0]) ? ` [${fmt(fit.bCritInterval[0])}, ${fmt(fit.bCritInterval[1])}]` : ""} examples: a batch well below it costs optimizer steps (time), not accuracy per example; one above it wastes examples.`
+    ? ` The measured critical batch is B_crit ≈ ${fmt(fit.bCrit)}${range(fit.bCritInterval)} examples: a batch well below it costs optimizer steps (time), not accuracy per example; one above it wastes examples.`
     : ` The critical batch could not be measured (${critical.fitNote}).`;
   return ` Is it a problem? At each batch's best learning rate${tuned ? " (3 or more tried per batch)" : " (one rate: not re-tuned per batch)"}, dev F1 was ${at}.${accumulation}${crit}`;
 }
@@ -245,7 +245,7 @@ function answerFinding(configs: ConfigurationSummary[], results: RunResult[], cr
   const problem = problemHalf(critical);
   const comparison = batchComparison(configs, results);
   const byBatch = perEffectiveBatch(comparison);
-  if (byBatch.length < 2) return { topic: "answer", text: "Answer: not enough effective batch sizes finished to measure how the fluctuation depends on the batch." + problem };
+  if (byBatch.length < 2) return { topic: "answer", text: "Why does the loss fluctuate? Not settled by this study: not enough effective batch sizes finished to measure how the fluctuation depends on the batch." + problem };
   const first = byBatch[0];
   const last = byBatch[byBatch.length - 1];
   const seeds = Math.min(...byBatch.map((c) => c.lossStd.n));
@@ -254,7 +254,7 @@ function answerFinding(configs: ConfigurationSummary[], results: RunResult[], cr
     return {
       topic: "answer",
       text:
-        `Answer: with ${seeds} seed(s), the loss std at effective batch ${last.effectiveBatchSize} (${ci(last.lossStd)}) is not detectably below that at ${first.effectiveBatchSize} (${ci(first.lossStd)}); ` +
+        `Why does the loss fluctuate? Not settled by this study: with ${seeds} seed(s), the loss std at effective batch ${last.effectiveBatchSize} (${ci(last.lossStd)}) is not detectably below that at ${first.effectiveBatchSize} (${ci(first.lossStd)}); ` +
         `train longer, on more data or with more seeds (--seeds) before drawing conclusions.` + problem,
     };
   }
@@ -333,6 +333,9 @@ function bestRateFinding(critical: CriticalBatchStudy | undefined): StudyFinding
   return { topic: "bestRate", text: `Learning rate re-tuned per effective batch (dev F1, mean [95% CI] over seeds): ${parts.join("; ")}.` };
 }
 
+/** " [low, high]", or "" when the interval is unknown. */
+const range = ([low, high]: [number, number]) => (Number.isFinite(low) && Number.isFinite(high) ? ` [${fmt(low)}, ${fmt(high)}]` : "");
+
 /** Steps and examples to the target per batch, and the fit. */
 function criticalBatchFinding(critical: CriticalBatchStudy | undefined): StudyFinding | undefined {
   if (!critical || critical.batches.length === 0) return undefined;
@@ -343,11 +346,11 @@ function criticalBatchFinding(critical: CriticalBatchStudy | undefined): StudyFi
   );
   const fit = critical.fit;
   const fitText = fit
-    ? `Fit S = S_min (1 + B_crit/B): S_min ${fmt(fit.sMin)} [${fmt(fit.sMinInterval[0])}, ${fmt(fit.sMinInterval[1])}] steps, E_min ${fmt(fit.eMin)} [${fmt(fit.eMinInterval[0])}, ${fmt(fit.eMinInterval[1])}] examples, B_crit ${fmt(fit.bCrit)} [${fmt(fit.bCritInterval[0])}, ${fmt(fit.bCritInterval[1])}] (95% bootstrap over seeds; ${critical.fitNote}).`
+    ? `Fit S = S_min (1 + B_crit/B): S_min ${fmt(fit.sMin)}${range(fit.sMinInterval)} steps, E_min ${fmt(fit.eMin)}${range(fit.eMinInterval)} examples, B_crit ${fmt(fit.bCrit)}${range(fit.bCritInterval)} (${Number.isFinite(fit.bCritInterval[0]) ? "95% bootstrap over seeds" : "no interval: one seed per batch"}; ${critical.fitNote}).`
     : `${critical.fitNote.charAt(0).toUpperCase()}${critical.fitNote.slice(1)}.`;
   return {
     topic: "criticalBatch",
-    text: `Steps S and examples E to the target training loss ${fmt(critical.targetLoss)} (smoothed; ${critical.targetSource}), geometric mean [95% CI] over seeds at each batch's best rate: ${rows.join("; ")}. ${fitText} ${critical.agreement}`,
+    text: `Steps S and examples E to the target training loss ${fmt(critical.targetLoss)} (the loss averaged over windows of ${critical.windowExamples} examples, the same for every batch; target ${critical.targetSource}), geometric mean [95% CI] over seeds at each batch's best rate: ${rows.join("; ")}. ${fitText} ${critical.agreement}`,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The critical batch, measured (McCandlish et al. 2018): for each (per-device batch, accumulation) configuration at
- * its best learning rate on dev, the optimizer steps S and examples E each seed took until its smoothed training loss
- * first reached a target (and, where dev was evaluated during training, until dev F1 reached a target), then the fit
+ * its best learning rate on dev, the optimizer steps S and examples E each seed took until its training loss, averaged
+ * over a window of the same number of examples for every batch, first reached a target (and, where dev was evaluated during training, until dev F1 reached a target), then the fit
  * of S = S_min (1 + B_crit / B) over effective batches B (src/stats/criticalBatch.ts), set beside the B_simple
  * gradient noise scale the runs with accumulation estimated.
  */
@@ -42,6 +42,8 @@ export interface CriticalBatchStudy {
   targetLoss: number;
   /** "given" (grid target) or how the target was chosen. */
   targetSource: string;
+  /** Examples each loss value averages (the same for every batch; see `windowedLoss`). */
+  windowExamples: number;
   targetDevF1?: number;
   batches: BatchAtBestRate[];
   /** The fit over the runs that reached the target, or null with `fitNote` saying why not. */
@@ -55,10 +57,46 @@ export interface CriticalBatchStudy {
 
 const fmt = (v: number, digits = 3) => formatNumber(v, digits);
 
-/** The first record where the smoothed loss is at or below `target`: its step and examples seen (undefined: never). */
-export function stepsToTarget(history: readonly { step: number; examplesSeen: number; smoothedLoss: number }[], target: number): { steps: number; examples: number } | undefined {
-  const hit = history.find((r) => Number.isFinite(r.smoothedLoss) && r.smoothedLoss <= target);
-  return hit ? { steps: hit.step, examples: hit.examplesSeen } : undefined;
+/** One logged step of a run, as log.jsonl has it. */
+interface LoggedStep {
+  step: number;
+  examplesSeen: number;
+  loss: number;
+}
+
+/**
+ * A run's training loss averaged over trailing windows of `windowExamples` examples (the same number of examples for
+ * every batch size, so a batch-1 curve is as steady as a batch-64 one), each placed at the step and examples of the
+ * window's middle (so the average does not lag). Steps before the first full window have no value.
+ */
+export function windowedLoss(history: readonly LoggedStep[], windowExamples: number): { steps: number; examples: number; loss: number }[] {
+  const out: { steps: number; examples: number; loss: number }[] = [];
+  const sizes = history.map((r, i) => r.examplesSeen - (i > 0 ? history[i - 1].examplesSeen : 0));
+  let start = 0;
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < history.length; i++) {
+    if (!Number.isFinite(history[i].loss)) return out;
+    sum += history[i].loss * sizes[i];
+    count += sizes[i];
+    while (start < i && count - sizes[start] >= windowExamples) {
+      sum -= history[start].loss * sizes[start];
+      count -= sizes[start];
+      start++;
+    }
+    if (count < windowExamples) continue;
+    const middleExamples = history[i].examplesSeen - count / 2;
+    let m = start;
+    while (m < i && history[m].examplesSeen < middleExamples) m++;
+    out.push({ steps: history[m].step, examples: history[m].examplesSeen, loss: sum / count });
+  }
+  return out;
+}
+
+/** Where a run's windowed loss (see `windowedLoss`) first reaches `target`: its steps and examples (undefined: never). */
+export function stepsToTarget(history: readonly LoggedStep[], target: number, windowExamples: number): { steps: number; examples: number } | undefined {
+  const hit = windowedLoss(history, windowExamples).find((r) => r.loss <= target);
+  return hit ? { steps: hit.steps, examples: hit.examples } : undefined;
 }
 
 /** The best learning rate of a configuration: highest mean dev F1, then lowest smoothed final loss. */
@@ -72,8 +110,9 @@ function bestRate(rates: RateSummary[]): RateSummary {
  * Without a `targetLoss` the target is the highest of the configurations' mean minimum smoothed losses (a loss each
  * reached on average), at most halfway from the mean initial loss to the lowest loss any run reached.
  */
-export function measureCriticalBatch(results: RunResult[], histories: RunHistory[], options: { targetLoss?: number; targetDevF1?: number; seed?: number } = {}): CriticalBatchStudy {
+export function measureCriticalBatch(results: RunResult[], histories: RunHistory[], options: { targetLoss?: number; targetDevF1?: number; seed?: number; windowExamples?: number } = {}): CriticalBatchStudy {
   const historyOf = new Map(histories.map((h) => [h.run, h.history]));
+  const windowExamples = options.windowExamples ?? Math.max(16, ...results.map((r) => r.effectiveBatchSize));
   const configs = [...groupBy(results, (r) => `${r.perDeviceBatchSize}|${r.gradientAccumulationSteps}`).values()];
   const picked = configs.map((runs) => {
     const rates = [...groupBy(runs, (r) => String(r.learningRate)).values()].map((group) => ({
@@ -86,24 +125,25 @@ export function measureCriticalBatch(results: RunResult[], histories: RunHistory
     return { first: runs[0], rates, best, bestRuns: rates.find((r) => r === best)!.runs };
   });
   const curve = (r: RunResult) => historyOf.get(r.runId) ?? [];
-  const minLoss = (r: RunResult) => Math.min(...curve(r).map((h) => h.smoothedLoss).filter(Number.isFinite));
-  const bestRuns = picked.flatMap((p) => p.bestRuns).filter((r) => curve(r).length > 0);
+  const windowed = new Map(results.map((r) => [r.runId, windowedLoss(curve(r), windowExamples)]));
+  const minLoss = (r: RunResult) => Math.min(...windowed.get(r.runId)!.map((h) => h.loss));
+  const bestRuns = picked.flatMap((p) => p.bestRuns).filter((r) => windowed.get(r.runId)!.length > 0);
   let targetLoss = options.targetLoss ?? NaN;
   let targetSource = "given in the grid (target.loss)";
   if (options.targetLoss === undefined && bestRuns.length > 0) {
-    const initial = bestRuns.reduce((s, r) => s + curve(r)[0].smoothedLoss, 0) / bestRuns.length;
+    const initial = bestRuns.reduce((s, r) => s + windowed.get(r.runId)![0].loss, 0) / bestRuns.length;
     const lowest = Math.min(...bestRuns.map(minLoss));
-    const reachedByAll = Math.max(...picked.filter((p) => p.bestRuns.some((r) => curve(r).length > 0)).map((p) => p.bestRuns.reduce((s, r) => s + minLoss(r), 0) / p.bestRuns.length));
+    const reachedByAll = Math.max(...picked.filter((p) => p.bestRuns.some((r) => windowed.get(r.runId)!.length > 0)).map((p) => p.bestRuns.reduce((s, r) => s + minLoss(r), 0) / p.bestRuns.length));
     const halfway = (initial + lowest) / 2;
     targetLoss = Math.min(reachedByAll, halfway);
     targetSource =
       targetLoss === reachedByAll
-        ? `chosen as the highest of the configurations' mean lowest smoothed loss (${fmt(reachedByAll)}), a loss each configuration reached on average`
+        ? `chosen as the highest of the configurations' mean lowest loss (${fmt(reachedByAll)}), a loss each configuration reached on average`
         : `chosen halfway between the mean initial loss ${fmt(initial)} and the lowest loss reached ${fmt(lowest)} (some configuration never got lower than ${fmt(reachedByAll)})`;
   }
   const batches: BatchAtBestRate[] = picked
     .map((p) => {
-      const reached = p.bestRuns.map((r) => ({ r, hit: stepsToTarget(curve(r), targetLoss) }));
+      const reached = p.bestRuns.map((r) => ({ r, hit: stepsToTarget(curve(r), targetLoss, windowExamples) }));
       const hits = reached.filter((x) => x.hit).map((x) => x.hit!);
       const devSteps =
         options.targetDevF1 === undefined
@@ -126,7 +166,7 @@ export function measureCriticalBatch(results: RunResult[], histories: RunHistory
     })
     .sort((a, b) => a.effectiveBatchSize - b.effectiveBatchSize || a.perDeviceBatchSize - b.perDeviceBatchSize);
   const points = picked.flatMap((p) => p.bestRuns.flatMap((r) => {
-    const hit = stepsToTarget(curve(r), targetLoss);
+    const hit = stepsToTarget(curve(r), targetLoss, windowExamples);
     return hit ? [{ batch: r.effectiveBatchSize, steps: hit.steps }] : [];
   }));
   const distinct = new Set(points.map((p) => p.batch)).size;
@@ -139,7 +179,7 @@ export function measureCriticalBatch(results: RunResult[], histories: RunHistory
         ? `no fit was possible: the steps to the target loss ${fmt(targetLoss)} do not fall with the batch as S = S_min (1 + B_crit/B) requires`
         : `fitted on ${points.length} runs over effective batches ${fit.batches.join(", ")}` + (missed.length ? `; left out (never reached the target): ${missed.join(", ")}` : "");
   const noiseScale = logTInterval(results.filter((r) => r.gradientAccumulationSteps > 1).map((r) => r.noiseScale));
-  return { targetLoss, targetSource, targetDevF1: options.targetDevF1, batches, fit, fitNote, noiseScale, agreement: agreementSentence(fit, noiseScale) };
+  return { targetLoss, targetSource, windowExamples, targetDevF1: options.targetDevF1, batches, fit, fitNote, noiseScale, agreement: agreementSentence(fit, noiseScale) };
 }
 
 /** Whether the measured B_crit and the B_simple estimate agree (McCandlish et al. find B_crit ≈ B_simple within ~an order of magnitude). */

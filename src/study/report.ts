@@ -95,14 +95,14 @@ export function studyCharts(results: RunResult[], histories: RunHistory[], criti
       histories
         .filter((h) => h.config.perDeviceBatchSize === b.perDeviceBatchSize && h.config.gradientAccumulationSteps === b.gradientAccumulationSteps && h.config.learningRate === b.bestLearningRate)
         .flatMap((h) => {
-          const hit = stepsToTarget(h.history, critical.targetLoss);
+          const hit = stepsToTarget(h.history, critical.targetLoss, critical.windowExamples);
           return hit ? [{ batch: b.effectiveBatchSize, ...hit }] : [];
         }),
     );
     charts.push({
       name: "steps-vs-examples",
       caption: `Optimizer steps S against examples E each run took to reach the target loss ${formatNumber(critical.targetLoss)}, with the fitted hyperbola (S/S_min − 1)(E/E_min − 1) = 1 of McCandlish et al. (2018). ${critical.fitNote}.`,
-      chart: stepsExamplesChart(points, { fit: critical.fit ?? undefined, subtitle: `target: smoothed training loss ${formatNumber(critical.targetLoss)}` }),
+      chart: stepsExamplesChart(points, { fit: critical.fit ?? undefined, subtitle: `target: training loss ${formatNumber(critical.targetLoss)} (mean over windows of ${critical.windowExamples} examples)` }),
     });
   }
   charts.push(

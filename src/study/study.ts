@@ -58,7 +58,7 @@ export interface StudyGridOptions {
   learningRates?: number[];
   seeds?: number;
   budget?: StudyBudget;
-  /** Training loss (smoothed) and dev F1 to reach; default: a loss every best-rate configuration reached. */
+  /** Training loss (averaged over a window of examples) and dev F1 to reach; default: a loss every best-rate configuration reached. */
   target?: { loss?: number; devF1?: number };
 }
 
