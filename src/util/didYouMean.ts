@@ -11,10 +11,10 @@ function editDistance(a: string, b: string): number {
   return previous[b.length];
 }
 
-/** "; did you mean X?" for the known name closest to `name` (within a third of its length), else "". */
+/** "; did you mean X?" for the known name closest to `name` (within 2 edits, or a third of its length), else "". */
 export function didYouMean(name: string, known: readonly string[], prefix = ""): string {
   const ranked = known.map((k) => ({ k, d: editDistance(name.toLowerCase(), k.toLowerCase()) })).sort((a, b) => a.d - b.d);
   const best = ranked[0];
-  return best && best.d <= Math.max(1, Math.floor(name.length / 3)) ? `; did you mean ${prefix}${best.k}?` : "";
+  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) && best.d < name.length ? `; did you mean ${prefix}${best.k}?` : "";
 }
 
