@@ -6,8 +6,8 @@
  */
 import type { RunResult } from "../experiments";
 import { LongformerConfig } from "../models/longformer";
-import { formatBytes, planBatch } from "../plan";
-import { bootstrapInterval, fitSqrtLaw, formatInterval, intervalsSeparate, logTInterval, tInterval, type ConfidenceInterval } from "../stats";
+import { estimateTrainingMemory, formatBytes, planBatch } from "../plan";
+import { bootstrapInterval, boundedTInterval, fitSqrtLaw, formatInterval, intervalsSeparate, logTInterval, type ConfidenceInterval } from "../stats";
 import { classificationMetrics } from "../train";
 import { formatNumber, groupBy } from "../util";
 import type { CriticalBatchStudy } from "./criticalBatch";
@@ -21,7 +21,10 @@ export interface StudyFinding {
 /** Label and prediction of every dev example of a run, by run id (for the bootstrap over dev examples). */
 export type DevPredictions = Map<string, { labels: number[]; predictions: number[] }>;
 
-/** One configuration over its seeds: every figure as a mean with a 95% confidence interval. */
+/**
+ * One configuration over its seeds, every figure with a 95% interval: loss std and smoothed final loss (positive) as
+ * geometric means with log-scale t-intervals, dev F1 as a mean with a t-interval clipped to [0, 1].
+ */
 export interface ConfigurationSummary {
   /** e.g. "batch 8 x 4, lr 1e-4". */
   label: string;
@@ -84,9 +87,10 @@ export function summarizeConfigurations(results: RunResult[], predictions: DevPr
       effectiveBatchSize: first.effectiveBatchSize,
       learningRate: first.learningRate,
       runs,
-      lossStd: tInterval(runs.map((r) => r.lossStd)),
-      devF1: tInterval(runs.map((r) => r.devF1)),
-      smoothedFinalLoss: tInterval(runs.map((r) => r.smoothedFinalLoss)),
+      // Positive quantities: geometric mean with a log-scale interval (never below 0); F1 clipped to [0, 1].
+      lossStd: logTInterval(runs.map((r) => r.lossStd)),
+      devF1: boundedTInterval(runs.map((r) => r.devF1), 0, 1),
+      smoothedFinalLoss: logTInterval(runs.map((r) => r.smoothedFinalLoss)),
       noiseScale: logTInterval(runs.map((r) => r.noiseScale)),
     };
     const boot = devF1Bootstrap(runs, predictions, k);
@@ -205,7 +209,7 @@ function metricsFinding(configs: ConfigurationSummary[]): StudyFinding | undefin
   const best = scored.reduce((a, b) => (b.devF1.mean > a.devF1.mean ? b : a));
   const worst = scored.reduce((a, b) => (b.devF1.mean < a.devF1.mean ? b : a));
   const f1Text = scored
-    .map((c) => `${c.label} ${ci(c.devF1)}${c.devF1Bootstrap ? ` (bootstrap over dev e-mails [${fmt(c.devF1Bootstrap.low)}, ${fmt(c.devF1Bootstrap.high)}])` : ""}`)
+    .map((c) => `${c.label} ${ci(c.devF1)}${c.devF1Bootstrap ? ` (bootstrap over dev examples [${fmt(c.devF1Bootstrap.low)}, ${fmt(c.devF1Bootstrap.high)}])` : ""}`)
     .join("; ");
   const differs = intervalsSeparate(best.devF1, worst.devF1);
   const smooth = configs.filter((c) => Number.isFinite(c.smoothedFinalLoss.mean));
@@ -223,9 +227,27 @@ function metricsFinding(configs: ConfigurationSummary[]): StudyFinding | undefin
   };
 }
 
+/** The best dev F1 a constant prediction reaches (always the same class), from the dev labels of any run. */
+function constantBaselineF1(predictions: DevPredictions): number | undefined {
+  const labels = [...predictions.values()][0]?.labels;
+  if (!labels || labels.length === 0) return undefined;
+  const classes = Math.max(2, ...labels.map((l) => l + 1));
+  return Math.max(...Array.from({ length: classes }, (_, c) => classificationMetrics(labels, labels.map(() => c), classes).f1));
+}
+
 /** "Is it a problem?": dev F1 per effective batch at its best rate, accumulation at the best rates, and B_crit. */
-function problemHalf(critical: CriticalBatchStudy | undefined): string {
+function problemHalf(critical: CriticalBatchStudy | undefined, predictions: DevPredictions): string {
   if (!critical || critical.batches.length === 0) return "";
+  const baseline = constantBaselineF1(predictions);
+  const learned = critical.batches.filter((b) => baseline === undefined || b.devF1.low > baseline + 0.01 || (!Number.isFinite(b.devF1.low) && b.devF1.mean > baseline + 0.01));
+  const baselineText =
+    baseline === undefined
+      ? ""
+      : learned.length === 0
+        ? ` No configuration beat predicting one class for every dev example (dev F1 ${fmt(baseline)}): at this size and budget the model has not learned the task, so the accuracy half cannot be answered here (a larger --size, more data or another model).`
+        : learned.length < critical.batches.length
+          ? ` Only ${learned.map((b) => batchLabel(b)).join(", ")} beat predicting one class for every dev example (dev F1 ${fmt(baseline)}) detectably.`
+          : "";
   const at = critical.batches.map((b) => `${b.perDeviceBatchSize} x ${b.gradientAccumulationSteps} ${ci(b.devF1)} (lr ${lr(b.bestLearningRate)})`).join(", ");
   const tuned = critical.batches.some((b) => b.rates.length >= 3);
   const accumulated = critical.batches.find((b) => b.gradientAccumulationSteps > 1 && critical.batches.some((o) => o !== b && o.gradientAccumulationSteps === 1 && o.effectiveBatchSize === b.effectiveBatchSize));
@@ -238,11 +260,11 @@ function problemHalf(critical: CriticalBatchStudy | undefined): string {
   const crit = fit
     ? ` The measured critical batch is B_crit ≈ ${fmt(fit.bCrit)}${range(fit.bCritInterval)} examples: a batch well below it costs optimizer steps (time), not accuracy per example; one above it wastes examples.`
     : ` The critical batch could not be measured (${critical.fitNote}).`;
-  return ` Is it a problem? At each batch's best learning rate${tuned ? " (3 or more tried per batch)" : " (one rate: not re-tuned per batch)"}, dev F1 was ${at}.${accumulation}${crit}`;
+  return ` Is it a problem? At each batch's best learning rate${tuned ? " (3 or more tried per batch)" : " (one rate: not re-tuned per batch)"}, dev F1 was ${at}.${baselineText}${accumulation}${crit}`;
 }
 
-function answerFinding(configs: ConfigurationSummary[], results: RunResult[], critical?: CriticalBatchStudy): StudyFinding {
-  const problem = problemHalf(critical);
+function answerFinding(configs: ConfigurationSummary[], results: RunResult[], predictions: DevPredictions, critical?: CriticalBatchStudy): StudyFinding {
+  const problem = problemHalf(critical, predictions);
   const comparison = batchComparison(configs, results);
   const byBatch = perEffectiveBatch(comparison);
   if (byBatch.length < 2) return { topic: "answer", text: "Why does the loss fluctuate? Not settled by this study: not enough effective batch sizes finished to measure how the fluctuation depends on the batch." + problem };
@@ -312,12 +334,16 @@ export function recommendationFinding(critical: CriticalBatchStudy | undefined):
   const best = plans.find((p) => p.fits && p.perDeviceBatchSize > 1) ?? plans.find((p) => p.fits) ?? plans[0];
   const source = bCrit !== undefined && Number.isFinite(bCrit) ? `the measured B_crit ≈ ${fmt(bCrit)}` : `the B_simple estimate ≈ ${fmt(bSimple!)} (B_crit could not be fitted)`;
   const memory = plans.map((p) => `${p.checkpointing ? "with" : "without"} gradient checkpointing: ${p.fits ? `${p.largestFittingBatch} per device fit${p.largestFittingBatch === 1 ? "s" : ""} (${formatBytes(p.estimate.totalBytes)} predicted at batch ${p.perDeviceBatchSize})` : "not even 1 example fits"}`).join("; ");
+  const peak = (batchSize: number, accumulationSteps: number, checkpointing: boolean) =>
+    formatBytes(estimateTrainingMemory({ config, sequenceLength, batchSize, accumulationSteps, checkpointing, backend: "tensorflow" }).totalBytes);
+  const pairs = [[8, 1], [1, 8]].map(([b, k]) => `${b} x ${k}: ${peak(b, k, false)} (${peak(b, k, true)} with checkpointing)`).join("; ");
   return {
     topic: "recommendation",
     text:
       `Recommendation for ${model} at ${sequenceLength} tokens on ${devices} GPUs of ${formatBytes(memoryBytes)}: aim for an effective batch near ${source} of this study's model and data ` +
       `(re-measure on yours: B_crit grows as the loss falls), i.e. ${best.perDeviceBatchSize} per device x ${devices} devices x ${best.gradientAccumulationSteps} accumulation = ${best.effectiveBatchSize}` +
-      `${best.checkpointing ? " with gradient checkpointing" : ""}, and re-tune the learning rate at that batch. Planner (tsml plan, not calibrated for GPUs): ${memory}.`,
+      `${best.checkpointing ? " with gradient checkpointing" : ""}, and re-tune the learning rate at that batch. Planner (tsml plan, not calibrated for GPUs): ${memory}. ` +
+      `Predicted peak per device for an effective batch of 8 per device: ${pairs} — accumulation is what makes a batch of 8 fit where 8 at once does not (the measured peaks of this study's small model are in the accumulation finding).`,
   };
 }
 
@@ -330,7 +356,12 @@ function budgetFinding(budget: string | undefined): StudyFinding | undefined {
 function bestRateFinding(critical: CriticalBatchStudy | undefined): StudyFinding | undefined {
   if (!critical || !critical.batches.some((b) => b.rates.length > 1)) return undefined;
   const parts = critical.batches.map((b) => `${batchLabel(b)}: best lr ${lr(b.bestLearningRate)} (${b.rates.map((r) => `${lr(r.learningRate)} -> ${ci(r.devF1)}`).join(", ")})`);
-  return { topic: "bestRate", text: `Learning rate re-tuned per effective batch (dev F1, mean [95% CI] over seeds): ${parts.join("; ")}.` };
+  const rates = (b: CriticalBatchStudy["batches"][number]) => b.rates.map((r) => r.learningRate);
+  const edge = critical.batches.filter((b) => b.rates.length >= 3 && (b.bestLearningRate === Math.max(...rates(b)) || b.bestLearningRate === Math.min(...rates(b))));
+  const edgeText = edge.length
+    ? ` For ${edge.map((b) => batchLabel(b)).join(", ")} the best rate is at the edge of the rates tried: the optimum may lie beyond it (extend --lr).`
+    : "";
+  return { topic: "bestRate", text: `Learning rate re-tuned per effective batch (dev F1, mean [95% CI] over seeds): ${parts.join("; ")}.${edgeText}` };
 }
 
 /** " [low, high]", or "" when the interval is unknown. */
@@ -370,7 +401,7 @@ export function concludeStudy(results: RunResult[], predictions: DevPredictions 
   const configs = summarizeConfigurations(results, predictions);
   const { critical, budget } = evidence;
   const findings = [
-    answerFinding(configs, results, critical),
+    answerFinding(configs, results, predictions, critical),
     recommendationFinding(critical),
     budgetFinding(budget),
     bestRateFinding(critical),

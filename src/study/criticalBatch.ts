@@ -6,7 +6,7 @@
  * gradient noise scale the runs with accumulation estimated.
  */
 import type { RunHistory, RunResult } from "../experiments";
-import { fitCriticalBatch, formatInterval, logTInterval, tInterval, type ConfidenceInterval, type CriticalBatchFit } from "../stats";
+import { boundedTInterval, fitCriticalBatch, formatInterval, logTInterval, type ConfidenceInterval, type CriticalBatchFit } from "../stats";
 import { formatNumber, groupBy } from "../util";
 
 /** One learning rate of a configuration, over its seeds. */
@@ -117,8 +117,8 @@ export function measureCriticalBatch(results: RunResult[], histories: RunHistory
   const picked = configs.map((runs) => {
     const rates = [...groupBy(runs, (r) => String(r.learningRate)).values()].map((group) => ({
       learningRate: group[0].learningRate,
-      devF1: tInterval(group.map((r) => r.devF1)),
-      smoothedFinalLoss: tInterval(group.map((r) => r.smoothedFinalLoss)),
+      devF1: boundedTInterval(group.map((r) => r.devF1), 0, 1),
+      smoothedFinalLoss: logTInterval(group.map((r) => r.smoothedFinalLoss)),
       runs: group,
     }));
     const best = bestRate(rates);

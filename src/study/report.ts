@@ -169,7 +169,7 @@ export function resultsDisplay(results: RunResult[], columns: readonly (keyof Ru
 
 /** The configurations table: every figure as mean [95% CI] over seeds; dev F1 also with its bootstrap interval over dev examples. */
 function configurationsTable(configurations: ConfigurationSummary[]): string {
-  const head = ["configuration", "effective batch", "seeds", "loss std", "dev F1", "dev F1 bootstrap (dev e-mails)", "smoothed final loss", "noise scale (geometric mean)"];
+  const head = ["configuration", "effective batch", "seeds", "loss std", "dev F1", "dev F1 bootstrap (dev examples)", "smoothed final loss", "noise scale (geometric mean)"];
   const rows = configurations.map((c) => {
     const boot = c.devF1Bootstrap ? `[${cell(c.devF1Bootstrap.low)}, ${cell(c.devF1Bootstrap.high)}]` : "";
     const cells = [c.label, String(c.effectiveBatchSize), String(c.lossStd.n), formatInterval(c.lossStd), formatInterval(c.devF1), boot, formatInterval(c.smoothedFinalLoss), Number.isFinite(c.noiseScale.mean) ? formatInterval(c.noiseScale) : ""];

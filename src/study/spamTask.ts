@@ -200,7 +200,7 @@ function encodeDocuments(dataset: SplitDocuments, options: SpamDataOptions, log:
   } else {
     const started = Date.now();
     tokenizer = trainBpeTokenizer(pool.map((i) => dataset.texts[i]), { vocabSize: options.vocabSize });
-    log(`tokenizer: byte-level BPE with ${tokenizer.vocabSize} tokens trained on ${pool.length} e-mails in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`tokenizer: byte-level BPE with ${tokenizer.vocabSize} tokens trained on ${pool.length} ${options.trainFile ? "documents" : "e-mails"} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   const ids = (i: number) => tokenizer.encode(dataset.texts[i], { maxLength: options.maxLength }).ids;
   const encode = (indices: number[]) => ({ ids: indices.map(ids), labels: indices.map((i) => dataset.labels[i]) });
@@ -336,7 +336,7 @@ async function pretrain(config: Record<string, JsonValue>, folder: string, pretr
   );
   const tokens = encoding.pretrain.ids.reduce((n, ids) => n + ids.length, 0);
   log(
-    `pretraining the small Longformer (${modelConfig.num_hidden_layers} layer(s), hidden ${modelConfig.hidden_size}) as a masked LM on ${data.size} e-mails ` +
+    `pretraining the small Longformer (${modelConfig.num_hidden_layers} layer(s), hidden ${modelConfig.hidden_size}) as a masked LM on ${data.size} ${taskOption(config, "trainFile", "") ? "documents" : "e-mails"} ` +
       `(${tokens} tokens): ${pretraining.epochs} epoch(s), batch ${pretraining.batchSize}, lr ${pretraining.learningRate}`,
   );
   const model = LongformerForMaskedLM.create(modelConfig, { seed: pretraining.seed });

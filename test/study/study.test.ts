@@ -34,10 +34,23 @@ describe("experiments: study conclusion over seeds", () => {
     assert.equal(configs.length, 7);
     const b1 = configs.find((k) => k.label === "batch 1 x 1, lr 1e-4")!;
     assert.equal(b1.runs.length, 3);
-    // Values 0.792, 0.8, 0.808: mean 0.8, s = 0.008, half-width t_{0.975,2}·s/√3 (t for 2 df in closed form).
-    const half = (0.95 / Math.sqrt(2 * 0.975 * 0.025)) * (0.008 / Math.sqrt(3));
-    assert.ok(Math.abs(b1.lossStd.mean - 0.8) < 1e-12 && Math.abs(b1.lossStd.high - (0.8 + half)) < 1e-9 && b1.lossStd.n === 3);
+    // Loss std 0.792, 0.8, 0.808 (positive): geometric mean, interval exp(mean(log) ± t_{0.975,2}·s_log/√3), t for 2 df in closed form.
+    const logs = [0.792, 0.8, 0.808].map(Math.log);
+    const m = logs.reduce((a, b) => a + b, 0) / 3;
+    const sLog = Math.sqrt(logs.reduce((a, x) => a + (x - m) ** 2, 0) / 2);
+    const half = (0.95 / Math.sqrt(2 * 0.975 * 0.025)) * (sLog / Math.sqrt(3));
+    assert.ok(Math.abs(b1.lossStd.mean - Math.exp(m)) < 1e-12 && Math.abs(b1.lossStd.high - Math.exp(m + half)) < 1e-9 && b1.lossStd.n === 3);
+    // Dev F1 0.891, 0.9, 0.909: the plain t-interval (well inside [0, 1]).
     assert.ok(Number.isNaN(b1.noiseScale.mean), "no accumulation, no noise scale");
+    assert.ok(Math.abs(b1.devF1.mean - 0.9) < 1e-12 && Math.abs(b1.devF1.high - (0.9 + (0.95 / Math.sqrt(2 * 0.975 * 0.025)) * (0.009 / Math.sqrt(3)))) < 1e-9);
+  });
+
+  it("never gives a positive quantity a negative interval, nor an F1 one outside [0, 1], even from two spread seeds", () => {
+    const spread = [row(1, 1, 1e-4, 0.05, 0.1, NaN, 0), row(1, 1, 1e-4, 0.9, 0.95, NaN, 1)];
+    const [c] = summarizeConfigurations(spread);
+    assert.ok(c.lossStd.low > 0 && c.smoothedFinalLoss.low > 0, `loss std ${c.lossStd.low}`);
+    // t with 1 df is 12.7: the plain interval of F1 0.1 and 0.95 would be 0.525 ± 5.4; clipped to the bounds.
+    assert.deepEqual([c.devF1.low, c.devF1.high], [0, 1]);
   });
 
   it("claims the batch effect (intervals separate) and no learning-rate effect (intervals overlap)", () => {
@@ -96,7 +109,7 @@ describe("experiments: study conclusion over seeds", () => {
     const expected = configs[0].runs.reduce((s, r) => s + f1(predictions.get(r.runId)!.predictions), 0) / 3;
     assert.ok(Math.abs(boot.mean - expected) < 1e-12);
     assert.ok(boot.low <= boot.mean && boot.mean <= boot.high && boot.low < boot.high);
-    assert.match(concludeStudy(results, predictions).find((f) => f.topic === "metrics")!.text, /bootstrap over dev e-mails \[/);
+    assert.match(concludeStudy(results, predictions).find((f) => f.topic === "metrics")!.text, /bootstrap over dev examples \[/);
   });
 });
 
