@@ -4,7 +4,7 @@ import * as path from "path";
 import { parseArgs } from "../../src/cli/args";
 import { command as studyCommand } from "../../src/cli/commands/study";
 import { LongformerConfig } from "../../src/models/longformer";
-import { parseStudyGrid, readStudyGridFile, studyGrid } from "../../src/study";
+import { parseStudyGrid, readStudyGridFile, studyGrid, studyGridOptions } from "../../src/study";
 import { tempDir } from "../helpers";
 
 describe("cli: tsml study options, grid files and bad input", () => {
@@ -52,6 +52,27 @@ describe("cli: tsml study options, grid files and bad input", () => {
     assert.throws(() => parseStudyGrid({ budget: { epoch: 2 } }, "g"), /g: budget: unknown key "epoch"; did you mean epochs\?/);
     assert.throws(() => parseStudyGrid({ budget: { epochs: 2, steps: 3 } }, "g"), /budget must hold exactly one of epochs, examples, steps/);
     assert.throws(() => readStudyGridFile(write("bad.json", "{")), /bad\.json: not valid JSON/);
+  });
+
+  it("the help states the defaults that run", async () => {
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => lines.push(line);
+    try {
+      assert.equal(await studyCommand.run(["--help"]), 0);
+    } finally {
+      console.log = log;
+    }
+    const help = lines.join("\n");
+    const stated = (flag: string) => new RegExp(`\\n  ${flag} +\\S+ +[^\\n]*\\(default ([^;)]+)`).exec(help)?.[1];
+    const grid = studyGridOptions({});
+    const quick = studyGridOptions({ size: "quick" });
+    assert.equal(stated("--batch"), grid.perDeviceBatch!.join(","));
+    assert.equal(stated("--accumulation"), grid.accumulation!.join(","));
+    assert.equal(stated("--lr"), grid.learningRates.map((r) => r.toExponential()).join(","));
+    assert.equal(stated("--seeds"), `${grid.seeds}`);
+    assert.match(help, new RegExp(`--seeds N +seeds per configuration \\(default ${grid.seeds}; ${quick.seeds} with --size quick\\)`));
+    assert.deepEqual(grid.budget, { epochs: Number(stated("--epochs")) });
   });
 
   it("the command refuses bad input before training anything", async () => {
