@@ -27,17 +27,21 @@ export interface SeedBandOptions extends ChartLayoutOptions {
   logY?: boolean;
 }
 
-/** Mean curve per group with its 95% band over seeds, categorical colours (Tableau 10), groups in the order given. */
+/** Mean curve per group with its 95% band over seeds (clipped to the axis), categorical colours (Tableau 10), groups in the order given. */
 export function seedBandChart(points: readonly SeedBandPoint[], options: SeedBandOptions): VegaLiteChart {
   const title = options.title ?? `${options.yTitle} by ${options.groupTitle ?? "configuration"}`;
   const rows = points
     .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.mean))
     .map((p) => ({ group: p.group, x: roundSignificant(p.x), mean: roundSignificant(p.mean), low: Number.isFinite(p.low) ? roundSignificant(p.low) : null, high: Number.isFinite(p.high) ? roundSignificant(p.high) : null }));
   if (rows.length === 0) return new VegaLiteChart(noDataSpec(title, "no curve has finite values", options));
-  const domain = [...new Set(rows.map((r) => r.group))];
+  const groups = [...new Set(rows.map((r) => r.group))];
   const x = { field: "x", type: "quantitative", title: options.xTitle } satisfies ChartEncoding["x"];
-  const y = { field: "mean", type: "quantitative", title: options.yTitle, scale: options.logY ? { type: "log" } : { zero: false } } satisfies ChartEncoding["y"];
-  const color = { field: "group", type: "nominal", title: options.groupTitle ?? "configuration", sort: domain, scale: { domain, scheme: "tableau10" } } satisfies ChartEncoding["color"];
+  // The axis follows the means; a band wider than that (few seeds: t = 12.7 for two) is clipped at the plot's edge.
+  const means = rows.map((r) => r.mean!).filter((v) => !options.logY || v > 0);
+  const [lo, hi] = [Math.min(...means), Math.max(...means)];
+  const domain = options.logY ? [lo / 2, hi * 2] : [lo - (hi - lo) * 0.5, hi + (hi - lo) * 0.5];
+  const y = { field: "mean", type: "quantitative", title: options.yTitle, scale: { ...(options.logY ? { type: "log" as const } : { zero: false }), domain, clamp: true } } satisfies ChartEncoding["y"];
+  const color = { field: "group", type: "nominal", title: options.groupTitle ?? "configuration", sort: groups, scale: { domain: groups, scheme: "tableau10" }, legend: { symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1 } } satisfies ChartEncoding["color"];
   return new VegaLiteChart(
     topLevel(title, options.subtitle, {
       width: options.width ?? 560,
