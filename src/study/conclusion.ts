@@ -10,7 +10,7 @@ import { estimateTrainingMemory, formatBytes, planBatch } from "../plan";
 import { bootstrapInterval, boundedTInterval, fitSqrtLaw, formatInterval, intervalsSeparate, logTInterval, type ConfidenceInterval } from "../stats";
 import { classificationMetrics } from "../train";
 import { formatNumber, groupBy } from "../util";
-import type { CriticalBatchStudy } from "./criticalBatch";
+import { DEV_TARGET_EVAL_EXAMPLES, type CriticalBatchStudy } from "./criticalBatch";
 
 /** One finding: a short headline and the numbers behind it. */
 export interface StudyFinding {
@@ -364,6 +364,10 @@ function bestRateFinding(critical: CriticalBatchStudy | undefined): StudyFinding
   return { topic: "bestRate", text: `Learning rate re-tuned per effective batch (dev F1, mean [95% CI] over seeds): ${parts.join("; ")}.${edgeText}` };
 }
 
+/** ", dev F1 0.8 after S ..." for a configuration measured against a dev target. */
+const devTarget = (b: CriticalBatchStudy["batches"][number]) =>
+  b.devSteps === undefined ? "" : b.devSteps.n > 0 ? `; dev F1 target after S ${ci(b.devSteps)} (${b.devSteps.n} of ${b.runs} seeds reached it)` : "; dev F1 target never reached";
+
 /** " [low, high]", or "" when the interval is unknown. */
 const range = ([low, high]: [number, number]) => (Number.isFinite(low) && Number.isFinite(high) ? ` [${fmt(low)}, ${fmt(high)}]` : "");
 
@@ -372,7 +376,7 @@ function criticalBatchFinding(critical: CriticalBatchStudy | undefined): StudyFi
   if (!critical || critical.batches.length === 0) return undefined;
   const rows = critical.batches.map((b) =>
     b.steps.n > 0
-      ? `${batchLabel(b)}: S ${ci(b.steps)}, E ${ci(b.examples)}${b.notReached.length ? ` (${b.notReached.length} of ${b.runs} seeds never reached it)` : ""}`
+      ? `${batchLabel(b)}: S ${ci(b.steps)}, E ${ci(b.examples)}${b.notReached.length ? ` (${b.notReached.length} of ${b.runs} seeds never reached it)` : ""}${devTarget(b)}`
       : `${batchLabel(b)}: never reached it`,
   );
   const fit = critical.fit;
@@ -381,7 +385,7 @@ function criticalBatchFinding(critical: CriticalBatchStudy | undefined): StudyFi
     : `${critical.fitNote.charAt(0).toUpperCase()}${critical.fitNote.slice(1)}.`;
   return {
     topic: "criticalBatch",
-    text: `Steps S and examples E to the target training loss ${fmt(critical.targetLoss)} (the loss averaged over windows of ${critical.windowExamples} examples, the same for every batch; target ${critical.targetSource}), geometric mean [95% CI] over seeds at each batch's best rate: ${rows.join("; ")}. ${fitText} ${critical.agreement}`,
+    text: `Steps S and examples E to the target training loss ${fmt(critical.targetLoss)}${critical.targetDevF1 !== undefined ? ` (and S to dev F1 ${fmt(critical.targetDevF1)}, dev evaluated every ~${DEV_TARGET_EVAL_EXAMPLES} examples)` : ""} (the loss averaged over windows of ${critical.windowExamples} examples, the same for every batch; target ${critical.targetSource}), geometric mean [95% CI] over seeds at each batch's best rate: ${rows.join("; ")}. ${fitText} ${critical.agreement}`,
   };
 }
 

@@ -9,6 +9,9 @@ import type { RunHistory, RunResult } from "../experiments";
 import { boundedTInterval, fitCriticalBatch, formatInterval, logTInterval, type ConfidenceInterval, type CriticalBatchFit } from "../stats";
 import { formatNumber, groupBy } from "../util";
 
+/** With a dev F1 target, runs evaluate on dev after every this many training examples (rounded to whole steps). */
+export const DEV_TARGET_EVAL_EXAMPLES = 128;
+
 /** One learning rate of a configuration, over its seeds. */
 export interface RateSummary {
   learningRate: number;

@@ -10,7 +10,7 @@ import { collectProvenance, readGridDevPredictions, readGridHistories, runGrid, 
 import { maskQueueArguments, maskRedisUrl } from "../queue";
 import { ensureWritableFolder, requirePathComponent } from "../io";
 import { concludeStudy, summarizeConfigurations, type ConfigurationSummary, type StudyFinding } from "./conclusion";
-import { measureCriticalBatch, type CriticalBatchStudy } from "./criticalBatch";
+import { DEV_TARGET_EVAL_EXAMPLES, measureCriticalBatch, type CriticalBatchStudy } from "./criticalBatch";
 import { writeStudyReport, type StudyReportFiles } from "./report";
 import { requirePositiveInteger } from "../util";
 
@@ -288,12 +288,15 @@ export function studyGrid(options: Pick<StudyOptions, "size" | "task" | "data" |
   };
   // A budget shared by all runs is a training argument; equal examples in steps differ per effective batch.
   const perBatch = "examples" in grid.budget;
+  // A dev F1 target needs dev evaluations during training: one every DEV_TARGET_EVAL_EXAMPLES examples, whatever the batch.
+  const evalEvery = (effectiveBatch: number): RunTraining => (grid.target?.devF1 !== undefined ? { evalSteps: Math.max(1, Math.round(DEV_TARGET_EVAL_EXAMPLES / effectiveBatch)) } : {});
   const variants: RunTraining[] = pairs.flatMap((p) =>
     grid.learningRates.map((learningRate) => ({
       perDeviceBatchSize: p.perDeviceBatch * grid.devices,
       gradientAccumulationSteps: p.accumulation,
       learningRate,
       ...(perBatch ? budgetArguments(grid.budget, p.perDeviceBatch * grid.devices * p.accumulation) : {}),
+      ...evalEvery(p.perDeviceBatch * grid.devices * p.accumulation),
     })),
   );
   const training = { ...preset.training[size], ...(perBatch ? {} : budgetArguments(grid.budget, 1)) };

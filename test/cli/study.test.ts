@@ -41,6 +41,9 @@ describe("cli: tsml study options, grid files and bad input", () => {
     // 2 per device x 2 devices = micro-batch 4; effective 4 and 16: 64 examples = 16 and 4 steps.
     assert.deepEqual(examples.variants!.map((v) => [v.perDeviceBatchSize, v.gradientAccumulationSteps, v.maxSteps]), [[4, 1, 16], [4, 4, 4]]);
     assert.throws(() => studyGrid({ grid: { learningRates: [-1] } }), /learningRates must be positive numbers, got \[-1\]/);
+    // A dev F1 target makes every run evaluate on dev every ~128 examples, in its own steps.
+    const dev = studyGrid({ grid: { perDeviceBatch: [1, 8], accumulation: [1], learningRates: [1e-3], target: { devF1: 0.8 } } });
+    assert.deepEqual(dev.variants!.map((v) => v.evalSteps), [128, 16]);
   });
 
   it("reads JSON and YAML grid files; an unknown key suggests the one meant", () => {
