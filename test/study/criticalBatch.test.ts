@@ -3,7 +3,7 @@ import type { RunHistory, RunResult } from "../../src/experiments";
 import { measureCriticalBatch, stepsToTarget, windowedLoss } from "../../src/study";
 
 /** A log.jsonl record with a given loss; examples follow from the batch. */
-const record = (step: number, batch: number, loss: number) => ({ step, examplesSeen: step * batch, loss, smoothedLoss: loss });
+const record = (step: number, batch: number, loss: number) => ({ step, examplesSeen: step * batch, loss, smoothedLoss: loss, eval_f1: 1 - loss });
 
 describe("study/criticalBatch: steps and examples to a target loss", () => {
   it("averages the loss over windows of equal examples, placed at the window's middle", () => {
@@ -30,8 +30,12 @@ describe("study/criticalBatch: steps and examples to a target loss", () => {
 
   it("picks each batch's best rate on dev and measures every seed there", () => {
     const { results, histories } = study([1, 8, 64], [3e-4, 1e-3, 3e-3], 3);
-    const measured = measureCriticalBatch(results, histories, { targetLoss: 0.5, windowExamples: 8 });
+    const measured = measureCriticalBatch(results, histories, { targetLoss: 0.5, targetDevF1: 0.5, windowExamples: 8 });
     assert.equal(measured.batches.length, 3);
+    // Dev F1 = 1 - loss here: 0.5 is first reached where 1 / (1 + n b (1 + 0.01 s) / 40) <= 0.5, i.e. n = ceil(40 / (b (1 + 0.01 s))).
+    const b8 = measured.batches.find((b) => b.effectiveBatchSize === 8)!;
+    const expected = [0, 1, 2].map((seed) => Math.ceil(40 / (8 * (1 + seed * 0.01)) - 1e-9));
+    assert.ok(Math.abs(b8.devSteps!.mean - Math.exp(expected.map(Math.log).reduce((a, b) => a + b) / 3)) < 1e-9, `${b8.devSteps!.mean} vs ${expected}`);
     for (const b of measured.batches) {
       assert.equal(b.bestLearningRate, 1e-3);
       assert.equal(b.rates.length, 3);
