@@ -6,7 +6,7 @@
  * gradient noise scale the runs with accumulation estimated.
  */
 import type { RunHistory, RunResult } from "../experiments";
-import { boundedTInterval, fitCriticalBatch, formatInterval, logTInterval, type ConfidenceInterval, type CriticalBatchFit } from "../stats";
+import { boundedTInterval, fitCriticalBatch, fitStepsLaw, formatInterval, logTInterval, type ConfidenceInterval, type CriticalBatchFit } from "../stats";
 import { formatNumber, groupBy } from "../util";
 
 /** With a dev F1 target, runs evaluate on dev after every this many training examples (rounded to whole steps). */
@@ -179,10 +179,19 @@ export function measureCriticalBatch(results: RunResult[], histories: RunHistory
     distinct < 2
       ? `no fit was possible: runs of ${distinct} effective batch size(s) reached the target loss ${fmt(targetLoss)} (the fit needs at least 2)`
       : !fit
-        ? `no fit was possible: the steps to the target loss ${fmt(targetLoss)} do not fall with the batch as S = S_min (1 + B_crit/B) requires`
+        ? `no fit was possible: ${whyNoFit(points)} (target loss ${fmt(targetLoss)})`
         : `fitted on ${points.length} runs over effective batches ${fit.batches.join(", ")}` + (missed.length ? `; left out (never reached the target): ${missed.join(", ")}` : "");
   const noiseScale = logTInterval(results.filter((r) => r.gradientAccumulationSteps > 1).map((r) => r.noiseScale));
   return { targetLoss, targetSource, windowExamples, targetDevF1: options.targetDevF1, batches, fit, fitNote, noiseScale, agreement: agreementSentence(fit, noiseScale) };
+}
+
+/** Why S = α + β/B has no valid fit: α ≤ 0 (steps fall as fast as 1/B or faster) or β ≤ 0 (they do not fall). */
+function whyNoFit(points: { batch: number; steps: number }[]): string {
+  const law = fitStepsLaw(points);
+  if (law && law.beta > 0) {
+    return "the steps to the target fall as fast as 1/B or faster over the batches tried (S_min would be <= 0): perfect scaling, so B_crit is above the largest batch that reached the target, or the seeds are too noisy to tell";
+  }
+  return "the steps to the target do not fall as the batch grows (E_min would be <= 0): B_crit is below the smallest batch tried, or the seeds are too noisy to tell";
 }
 
 /** Whether the measured B_crit and the B_simple estimate agree (McCandlish et al. find B_crit ≈ B_simple within ~an order of magnitude). */
