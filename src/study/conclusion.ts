@@ -260,7 +260,9 @@ function problemHalf(critical: CriticalBatchStudy | undefined, predictions: DevP
   const crit = fit
     ? ` The measured critical batch is B_crit ≈ ${fmt(fit.bCrit)}${range(fit.bCritInterval)} examples: a batch well below it costs optimizer steps (time), not accuracy per example; one above it wastes examples.`
     : ` The critical batch could not be measured (${critical.fitNote}).`;
-  return ` Is it a problem? At each batch's best learning rate${tuned ? " (3 or more tried per batch)" : " (one rate: not re-tuned per batch)"}, dev F1 was ${at}.${baselineText}${accumulation}${crit}`;
+  // Without a model that learned, neither the accuracy comparison nor B_crit (at a target barely below the start) answers anything.
+  const notLearned = baseline !== undefined && learned.length === 0;
+  return ` Is it a problem? At each batch's best learning rate${tuned ? " (3 or more tried per batch)" : " (one rate: not re-tuned per batch)"}, dev F1 was ${at}.${baselineText}${notLearned ? "" : accumulation + crit}`;
 }
 
 function answerFinding(configs: ConfigurationSummary[], results: RunResult[], predictions: DevPredictions, critical?: CriticalBatchStudy): StudyFinding {
@@ -322,7 +324,7 @@ function longformerBase4096(): LongformerConfig {
 }
 
 /** Per-device batch x devices x accumulation for the question's setup, from the planner and the measured B_crit (or B_simple). */
-export function recommendationFinding(critical: CriticalBatchStudy | undefined): StudyFinding | undefined {
+export function recommendationFinding(critical: CriticalBatchStudy | undefined, predictions: DevPredictions = new Map()): StudyFinding | undefined {
   const bCrit = critical?.fit?.bCrit;
   const bSimple = critical?.noiseScale.mean;
   const target = bCrit !== undefined && Number.isFinite(bCrit) ? bCrit : bSimple !== undefined && Number.isFinite(bSimple) ? bSimple : undefined;
@@ -333,6 +335,11 @@ export function recommendationFinding(critical: CriticalBatchStudy | undefined):
   const plans = [false, true].map((checkpointing) => planBatch({ config, sequenceLength, memoryBytes, devices, targetEffectiveBatch: batch, checkpointing, backend: "tensorflow" }));
   const best = plans.find((p) => p.fits && p.perDeviceBatchSize > 1) ?? plans.find((p) => p.fits) ?? plans[0];
   const source = bCrit !== undefined && Number.isFinite(bCrit) ? `the measured B_crit ≈ ${fmt(bCrit)}` : `the B_simple estimate ≈ ${fmt(bSimple!)} (B_crit could not be fitted)`;
+  const baseline = constantBaselineF1(predictions);
+  const caveat =
+    baseline !== undefined && critical && critical.batches.every((b) => !(b.devF1.mean > baseline + 0.01))
+      ? " Caution: no configuration of this study learned the task (none beat a constant prediction on dev), so this batch is a placeholder until a study on a model that learns measures it."
+      : "";
   const memory = plans.map((p) => `${p.checkpointing ? "with" : "without"} gradient checkpointing: ${p.fits ? `${p.largestFittingBatch} per device fit${p.largestFittingBatch === 1 ? "s" : ""} (${formatBytes(p.estimate.totalBytes)} predicted at batch ${p.perDeviceBatchSize})` : "not even 1 example fits"}`).join("; ");
   const peak = (batchSize: number, accumulationSteps: number, checkpointing: boolean) =>
     formatBytes(estimateTrainingMemory({ config, sequenceLength, batchSize, accumulationSteps, checkpointing, backend: "tensorflow" }).totalBytes);
@@ -343,7 +350,7 @@ export function recommendationFinding(critical: CriticalBatchStudy | undefined):
       `Recommendation for ${model} at ${sequenceLength} tokens on ${devices} GPUs of ${formatBytes(memoryBytes)}: aim for an effective batch near ${source} of this study's model and data ` +
       `(re-measure on yours: B_crit grows as the loss falls), i.e. ${best.perDeviceBatchSize} per device x ${devices} devices x ${best.gradientAccumulationSteps} accumulation = ${best.effectiveBatchSize}` +
       `${best.checkpointing ? " with gradient checkpointing" : ""}, and re-tune the learning rate at that batch. Planner (tsml plan, not calibrated for GPUs): ${memory}. ` +
-      `Predicted peak per device for an effective batch of 8 per device: ${pairs} — accumulation is what makes a batch of 8 fit where 8 at once does not (the measured peaks of this study's small model are in the accumulation finding).`,
+      `Predicted peak per device for an effective batch of 8 per device: ${pairs} — accumulation is what makes a batch of 8 fit where 8 at once does not (the measured peaks of this study's small model are in the accumulation finding).` + caveat,
   };
 }
 
@@ -406,7 +413,7 @@ export function concludeStudy(results: RunResult[], predictions: DevPredictions 
   const { critical, budget } = evidence;
   const findings = [
     answerFinding(configs, results, predictions, critical),
-    recommendationFinding(critical),
+    recommendationFinding(critical, predictions),
     budgetFinding(budget),
     bestRateFinding(critical),
     criticalBatchFinding(critical),

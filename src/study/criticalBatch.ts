@@ -180,7 +180,9 @@ export function measureCriticalBatch(results: RunResult[], histories: RunHistory
       ? `no fit was possible: runs of ${distinct} effective batch size(s) reached the target loss ${fmt(targetLoss)} (the fit needs at least 2)`
       : !fit
         ? `no fit was possible: ${whyNoFit(points)} (target loss ${fmt(targetLoss)})`
-        : `fitted on ${points.length} runs over effective batches ${fit.batches.join(", ")}` + (missed.length ? `; left out (never reached the target): ${missed.join(", ")}` : "");
+        : `fitted on ${points.length} runs over effective batches ${fit.batches.join(", ")}` +
+          (fit.batches.length === 2 ? " (two batch sizes determine the two parameters exactly: nothing checks the curve's shape; the interval reflects the seeds' spread only)" : "") +
+          (missed.length ? `; left out (never reached the target): ${missed.join(", ")}` : "");
   const noiseScale = logTInterval(results.filter((r) => r.gradientAccumulationSteps > 1).map((r) => r.noiseScale));
   return { targetLoss, targetSource, windowExamples, targetDevF1: options.targetDevF1, batches, fit, fitNote, noiseScale, agreement: agreementSentence(fit, noiseScale) };
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import type { RunHistory, RunResult } from "../../src/experiments";
-import { measureCriticalBatch, stepsToTarget, windowedLoss } from "../../src/study";
+import { concludeStudy, measureCriticalBatch, stepsToTarget, windowedLoss } from "../../src/study";
 
 /** A log.jsonl record with a given loss; examples follow from the batch. */
 const record = (step: number, batch: number, loss: number) => ({ step, examplesSeen: step * batch, loss, smoothedLoss: loss, eval_f1: 1 - loss });
@@ -62,5 +62,23 @@ describe("study/criticalBatch: steps and examples to a target loss", () => {
     assert.ok(measured.fit, measured.fitNote);
     assert.deepEqual(measured.batches.flatMap((b) => b.notReached), ["b64-lr0.001-s1"]);
     assert.match(measured.fitNote, /fitted on 5 runs over effective batches 1, 8, 64; left out \(never reached the target\): b64-lr0.001-s1/);
+  });
+
+  it("when no configuration beats a constant prediction, the answer says so and claims nothing about accuracy or B_crit", () => {
+    const { results, histories } = study([1, 8], [3e-4, 1e-3, 3e-3], 2);
+    // Dev labels 1, 1, 1, 0: always predicting 1 gives F1 2·0.75 / 1.75 ≈ 0.857; every run's dev F1 is set below it.
+    const labels = [1, 1, 1, 0];
+    for (const r of results) r.devF1 = 0.5;
+    const predictions = new Map(results.map((r) => [r.runId, { labels, predictions: [1, 0, 1, 1] }]));
+    const critical = measureCriticalBatch(results, histories, { targetLoss: 0.5, windowExamples: 8 });
+    const findings = concludeStudy(results, predictions, { critical });
+    const answer = findings.find((f) => f.topic === "answer")!.text;
+    assert.match(answer, /No configuration beat predicting one class for every dev example \(dev F1 0\.857\)/);
+    assert.doesNotMatch(answer, /does not cost accuracy|critical batch is/);
+    assert.match(findings.find((f) => f.topic === "recommendation")!.text, /Caution: no configuration of this study learned the task/);
+    // With a run that beats it, the caution goes.
+    for (const r of results) r.devF1 = 0.95;
+    const learned = concludeStudy(results, predictions, { critical: measureCriticalBatch(results, histories, { targetLoss: 0.5, windowExamples: 8 }) });
+    assert.doesNotMatch(learned.find((f) => f.topic === "recommendation")!.text, /Caution/);
   });
 });
