@@ -144,7 +144,7 @@ export {
 } from "./widgets";
 
 // Statistics.
-export { tInterval, bootstrapInterval, intervalsSeparate, formatInterval, fitSqrtLaw, type ConfidenceInterval, type SqrtLawFit } from "./stats";
+export { tInterval, bootstrapInterval, intervalsSeparate, formatInterval, fitSqrtLaw, fitCriticalBatch, type ConfidenceInterval, type SqrtLawFit, type CriticalBatchFit, type StepsToTarget } from "./stats";
 
 // The study and the grids behind it (more in tsml/experiments and tsml/study).
 export { runStudy, resultsDisplay, type StudyOptions, type StudyOutcome } from "./study";

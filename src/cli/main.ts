@@ -4,7 +4,6 @@
 import type { Command } from "./command";
 
 /** Kept for src/cli/commands/study.ts until it imports ./command (it is being rewritten elsewhere); then remove. */
-export type { Command } from "./command";
 
 const commands: Record<string, () => Command> = {
   kernel: () => require("./commands/kernel").command,

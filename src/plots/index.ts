@@ -26,3 +26,7 @@ export { liveChart, LiveChart, RenderThrottle } from "./live";
 export type { LiveChartBuilder, LiveChartOptions, LiveChartStats } from "./live";
 export { memoryPlanChart } from "./memoryPlan";
 export type { MemoryPlanOptions, MemoryPlanPoint } from "./memoryPlan";
+export { seedBandChart } from "./seedBand";
+export type { SeedBandOptions, SeedBandPoint } from "./seedBand";
+export { stepsExamplesChart } from "./stepsExamples";
+export type { StepsExamplesOptions, StepsExamplesPoint } from "./stepsExamples";

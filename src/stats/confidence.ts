@@ -52,6 +52,15 @@ export function logTInterval(values: readonly number[], level = 0.95): Confidenc
   return { mean: Math.exp(onLog.mean), low: Math.exp(onLog.low), high: Math.exp(onLog.high), n: onLog.n, level };
 }
 
+/**
+ * For a quantity bounded to [min, max] (accuracy, F1): the t-interval with its ends clipped to the bounds, so that an
+ * interval from few seeds never claims an F1 below 0 or above 1.
+ */
+export function boundedTInterval(values: readonly number[], min: number, max: number, level = 0.95): ConfidenceInterval {
+  const ci = tInterval(values, level);
+  return { ...ci, low: Number.isFinite(ci.low) ? Math.max(min, ci.low) : ci.low, high: Number.isFinite(ci.high) ? Math.min(max, ci.high) : ci.high };
+}
+
 /** Options of `bootstrapInterval`. */
 export interface BootstrapOptions {
   /** Seed of the resampling (same seed, same interval). */

@@ -5,20 +5,26 @@
  * the intervals separate — otherwise the text says "no detectable difference".
  */
 import type { RunResult } from "../experiments";
-import { bootstrapInterval, fitSqrtLaw, formatInterval, intervalsSeparate, logTInterval, tInterval, type ConfidenceInterval } from "../stats";
+import { LongformerConfig } from "../models/longformer";
+import { estimateTrainingMemory, formatBytes, planBatch } from "../plan";
+import { bootstrapInterval, boundedTInterval, fitSqrtLaw, formatInterval, intervalsSeparate, logTInterval, type ConfidenceInterval } from "../stats";
 import { classificationMetrics } from "../train";
 import { formatNumber, groupBy } from "../util";
+import { DEV_TARGET_EVAL_EXAMPLES, type CriticalBatchStudy } from "./criticalBatch";
 
 /** One finding: a short headline and the numbers behind it. */
 export interface StudyFinding {
-  topic: "fluctuation" | "learningRate" | "noiseScale" | "accumulation" | "metrics" | "answer";
+  topic: "answer" | "recommendation" | "budget" | "bestRate" | "criticalBatch" | "fluctuation" | "learningRate" | "noiseScale" | "accumulation" | "metrics";
   text: string;
 }
 
 /** Label and prediction of every dev example of a run, by run id (for the bootstrap over dev examples). */
 export type DevPredictions = Map<string, { labels: number[]; predictions: number[] }>;
 
-/** One configuration over its seeds: every figure as a mean with a 95% confidence interval. */
+/**
+ * One configuration over its seeds, every figure with a 95% interval: loss std and smoothed final loss (positive) as
+ * geometric means with log-scale t-intervals, dev F1 as a mean with a t-interval clipped to [0, 1].
+ */
 export interface ConfigurationSummary {
   /** e.g. "batch 8 x 4, lr 1e-4". */
   label: string;
@@ -60,8 +66,9 @@ function devF1Bootstrap(runs: RunResult[], predictions: DevPredictions, seed: nu
   if (known.length === 0 || known.length !== runs.length) return undefined;
   const n = known[0].labels.length;
   if (n === 0 || known.some((p) => p.labels.length !== n || p.predictions.length !== n)) return undefined;
+  const classes = Math.max(2, ...known.flatMap((p) => [...p.labels, ...p.predictions].map((l) => l + 1)));
   const f1 = (indices: readonly number[]) =>
-    known.reduce((sum, p) => sum + classificationMetrics(indices.map((i) => p.labels[i]), indices.map((i) => p.predictions[i]), 2).f1, 0) / known.length;
+    known.reduce((sum, p) => sum + classificationMetrics(indices.map((i) => p.labels[i]), indices.map((i) => p.predictions[i]), classes).f1, 0) / known.length;
   return bootstrapInterval(n, f1, { seed, resamples: 1000 });
 }
 
@@ -80,9 +87,10 @@ export function summarizeConfigurations(results: RunResult[], predictions: DevPr
       effectiveBatchSize: first.effectiveBatchSize,
       learningRate: first.learningRate,
       runs,
-      lossStd: tInterval(runs.map((r) => r.lossStd)),
-      devF1: tInterval(runs.map((r) => r.devF1)),
-      smoothedFinalLoss: tInterval(runs.map((r) => r.smoothedFinalLoss)),
+      // Positive quantities: geometric mean with a log-scale interval (never below 0); F1 clipped to [0, 1].
+      lossStd: logTInterval(runs.map((r) => r.lossStd)),
+      devF1: boundedTInterval(runs.map((r) => r.devF1), 0, 1),
+      smoothedFinalLoss: logTInterval(runs.map((r) => r.smoothedFinalLoss)),
       noiseScale: logTInterval(runs.map((r) => r.noiseScale)),
     };
     const boot = devF1Bootstrap(runs, predictions, k);
@@ -188,7 +196,8 @@ function accumulationFinding(configs: ConfigurationSummary[]): StudyFinding | un
       text:
         `Accumulation vs a real big batch (loss std and dev F1, mean [95% CI] over seeds): ${batchLabel(acc)} ${ci(acc.lossStd)} and ${ci(acc.devF1)}; ` +
         `batch ${twin.perDeviceBatchSize} x 1 ${ci(twin.lossStd)} and ${ci(twin.devF1)}; batch ${small.perDeviceBatchSize} x 1 without accumulation ${ci(small.lossStd)} and ${ci(small.devF1)}: ${verdict}. ` +
-        `Peak memory of the process: ${mem(acc)} MB with accumulation, ${mem(twin)} MB for the real batch of ${twin.perDeviceBatchSize}.`,
+        `Measured peak memory of the small-model worker processes: ${mem(acc)} MB with accumulation, ${mem(twin)} MB for the real batch of ${twin.perDeviceBatchSize} ` +
+        `(at this toy size the process's fixed overhead dominates; what accumulation saves at the real size is the planner's prediction in the recommendation).`,
     };
   }
   return undefined;
@@ -200,7 +209,7 @@ function metricsFinding(configs: ConfigurationSummary[]): StudyFinding | undefin
   const best = scored.reduce((a, b) => (b.devF1.mean > a.devF1.mean ? b : a));
   const worst = scored.reduce((a, b) => (b.devF1.mean < a.devF1.mean ? b : a));
   const f1Text = scored
-    .map((c) => `${c.label} ${ci(c.devF1)}${c.devF1Bootstrap ? ` (bootstrap over dev e-mails [${fmt(c.devF1Bootstrap.low)}, ${fmt(c.devF1Bootstrap.high)}])` : ""}`)
+    .map((c) => `${c.label} ${ci(c.devF1)}${c.devF1Bootstrap ? ` (bootstrap over dev examples [${fmt(c.devF1Bootstrap.low)}, ${fmt(c.devF1Bootstrap.high)}])` : ""}`)
     .join("; ");
   const differs = intervalsSeparate(best.devF1, worst.devF1);
   const smooth = configs.filter((c) => Number.isFinite(c.smoothedFinalLoss.mean));
@@ -218,10 +227,49 @@ function metricsFinding(configs: ConfigurationSummary[]): StudyFinding | undefin
   };
 }
 
-function answerFinding(configs: ConfigurationSummary[], results: RunResult[]): StudyFinding {
+/** The best dev F1 a constant prediction reaches (always the same class), from the dev labels of any run. */
+function constantBaselineF1(predictions: DevPredictions): number | undefined {
+  const labels = [...predictions.values()][0]?.labels;
+  if (!labels || labels.length === 0) return undefined;
+  const classes = Math.max(2, ...labels.map((l) => l + 1));
+  return Math.max(...Array.from({ length: classes }, (_, c) => classificationMetrics(labels, labels.map(() => c), classes).f1));
+}
+
+/** "Is it a problem?": dev F1 per effective batch at its best rate, accumulation at the best rates, and B_crit. */
+function problemHalf(critical: CriticalBatchStudy | undefined, predictions: DevPredictions): string {
+  if (!critical || critical.batches.length === 0) return "";
+  const baseline = constantBaselineF1(predictions);
+  const learned = critical.batches.filter((b) => baseline === undefined || b.devF1.low > baseline + 0.01 || (!Number.isFinite(b.devF1.low) && b.devF1.mean > baseline + 0.01));
+  const baselineText =
+    baseline === undefined
+      ? ""
+      : learned.length === 0
+        ? ` No configuration beat predicting one class for every dev example (dev F1 ${fmt(baseline)}): at this size and budget the model has not learned the task, so the accuracy half cannot be answered here (a larger --size, more data or another model).`
+        : learned.length < critical.batches.length
+          ? ` Only ${learned.map((b) => batchLabel(b)).join(", ")} beat predicting one class for every dev example (dev F1 ${fmt(baseline)}) detectably.`
+          : "";
+  const at = critical.batches.map((b) => `${b.perDeviceBatchSize} x ${b.gradientAccumulationSteps} ${ci(b.devF1)} (lr ${lr(b.bestLearningRate)})`).join(", ");
+  const tuned = critical.batches.some((b) => b.rates.length >= 3);
+  const accumulated = critical.batches.find((b) => b.gradientAccumulationSteps > 1 && critical.batches.some((o) => o !== b && o.gradientAccumulationSteps === 1 && o.effectiveBatchSize === b.effectiveBatchSize));
+  const plain = accumulated && critical.batches.find((o) => o.gradientAccumulationSteps === 1 && o.effectiveBatchSize === accumulated.effectiveBatchSize);
+  const accumulation = accumulated && plain
+    ? ` Accumulation at each one's best rate: ${batchLabel(accumulated)} reached dev F1 ${ci(accumulated.devF1)} vs ${ci(plain.devF1)} for ${batchLabel(plain)}, ` +
+      (intervalsSeparate(accumulated.devF1, plain.devF1) ? "a detectable difference." : "no detectable difference: accumulation does not cost accuracy.")
+    : "";
+  const fit = critical.fit;
+  const crit = fit
+    ? ` The measured critical batch is B_crit ≈ ${fmt(fit.bCrit)}${range(fit.bCritInterval)} examples: a batch well below it costs optimizer steps (time), not accuracy per example; one above it wastes examples.`
+    : ` The critical batch could not be measured (${critical.fitNote}).`;
+  // Without a model that learned, neither the accuracy comparison nor B_crit (at a target barely below the start) answers anything.
+  const notLearned = baseline !== undefined && learned.length === 0;
+  return ` Is it a problem? At each batch's best learning rate${tuned ? " (3 or more tried per batch)" : " (one rate: not re-tuned per batch)"}, dev F1 was ${at}.${baselineText}${notLearned ? "" : accumulation + crit}`;
+}
+
+function answerFinding(configs: ConfigurationSummary[], results: RunResult[], predictions: DevPredictions, critical?: CriticalBatchStudy): StudyFinding {
+  const problem = problemHalf(critical, predictions);
   const comparison = batchComparison(configs, results);
   const byBatch = perEffectiveBatch(comparison);
-  if (byBatch.length < 2) return { topic: "answer", text: "Answer: not enough effective batch sizes finished to measure how the fluctuation depends on the batch." };
+  if (byBatch.length < 2) return { topic: "answer", text: "Why does the loss fluctuate? Not settled by this study: not enough effective batch sizes finished to measure how the fluctuation depends on the batch." + problem };
   const first = byBatch[0];
   const last = byBatch[byBatch.length - 1];
   const seeds = Math.min(...byBatch.map((c) => c.lossStd.n));
@@ -230,8 +278,8 @@ function answerFinding(configs: ConfigurationSummary[], results: RunResult[]): S
     return {
       topic: "answer",
       text:
-        `Answer: with ${seeds} seed(s), the loss std at effective batch ${last.effectiveBatchSize} (${ci(last.lossStd)}) is not detectably below that at ${first.effectiveBatchSize} (${ci(first.lossStd)}); ` +
-        `train longer, on more data or with more seeds (--seeds) before drawing conclusions.`,
+        `Why does the loss fluctuate? Not settled by this study: with ${seeds} seed(s), the loss std at effective batch ${last.effectiveBatchSize} (${ci(last.lossStd)}) is not detectably below that at ${first.effectiveBatchSize} (${ci(first.lossStd)}); ` +
+        `train longer, on more data or with more seeds (--seeds) before drawing conclusions.` + problem,
     };
   }
   const lrGroups = [...groupBy(configs, (c) => batchLabel(c)).values()].filter((group) => group.length >= 2);
@@ -256,18 +304,124 @@ function answerFinding(configs: ConfigurationSummary[], results: RunResult[]): S
   return {
     topic: "answer",
     text:
-      `Answer: the fluctuation is sampling noise of small batches. Going from effective batch ${first.effectiveBatchSize} to ${last.effectiveBatchSize} cut the late-training loss std ` +
+      `Why does the loss fluctuate? Sampling noise of small batches. Going from effective batch ${first.effectiveBatchSize} to ${last.effectiveBatchSize} cut the late-training loss std ` +
       `from ${ci(first.lossStd)} to ${ci(last.lossStd)} (95% intervals over ${seeds} seeds separate)${lrPart}: ` +
       `each step's loss is measured on only a few examples, and a learning rate does not change which examples those are.${f1Part} ` +
       `Gradient accumulation fixes the curve: it gives the effective batch (and smoothness) of a big batch at the memory cost of a small one. ` +
-      `Judge training by the smoothed loss and dev metrics, not by single steps.`,
+      `Judge training by the smoothed loss and dev metrics, not by single steps.` + problem,
   };
 }
 
-/** The findings of a study, each backed by the numbers in `results`; topics without enough runs are left out. */
-export function concludeStudy(results: RunResult[], predictions: DevPredictions = new Map()): StudyFinding[] {
+/** The question's setup: allenai/longformer-base-4096 (its published config) at 4096 tokens on 8 GPUs of 12 GB. */
+export const QUESTION_SETUP = { model: "allenai/longformer-base-4096", sequenceLength: 4096, devices: 8, memoryBytes: 12 * 1024 ** 3 };
+
+/** longformer-base-4096's architecture (config.json on the Hub), for planning without a download. */
+function longformerBase4096(): LongformerConfig {
+  return new LongformerConfig({
+    vocab_size: 50265, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
+    max_position_embeddings: 4098, attention_window: 512, pad_token_id: 1, num_labels: 2,
+  });
+}
+
+/** Per-device batch x devices x accumulation for the question's setup, from the planner and the measured B_crit (or B_simple). */
+export function recommendationFinding(critical: CriticalBatchStudy | undefined, predictions: DevPredictions = new Map()): StudyFinding | undefined {
+  const bCrit = critical?.fit?.bCrit;
+  const bSimple = critical?.noiseScale.mean;
+  const target = bCrit !== undefined && Number.isFinite(bCrit) ? bCrit : bSimple !== undefined && Number.isFinite(bSimple) ? bSimple : undefined;
+  if (target === undefined) return undefined;
+  const { devices, sequenceLength, memoryBytes, model } = QUESTION_SETUP;
+  const batch = Math.max(devices, Math.round(target));
+  const config = longformerBase4096();
+  const plans = [false, true].map((checkpointing) => planBatch({ config, sequenceLength, memoryBytes, devices, targetEffectiveBatch: batch, checkpointing, backend: "tensorflow" }));
+  const best = plans.find((p) => p.fits && p.perDeviceBatchSize > 1) ?? plans.find((p) => p.fits) ?? plans[0];
+  const source = bCrit !== undefined && Number.isFinite(bCrit) ? `the measured B_crit ≈ ${fmt(bCrit)}` : `the B_simple estimate ≈ ${fmt(bSimple!)} (B_crit could not be fitted)`;
+  const baseline = constantBaselineF1(predictions);
+  const caveat =
+    baseline !== undefined && critical && critical.batches.every((b) => !(b.devF1.mean > baseline + 0.01))
+      ? " Caution: no configuration of this study learned the task (none beat a constant prediction on dev), so this batch is a placeholder until a study on a model that learns measures it."
+      : "";
+  const memory = plans.map((p) => `${p.checkpointing ? "with" : "without"} gradient checkpointing: ${p.fits ? `${p.largestFittingBatch} per device fit${p.largestFittingBatch === 1 ? "s" : ""} (${formatBytes(p.estimate.totalBytes)} predicted at batch ${p.perDeviceBatchSize})` : "not even 1 example fits"}`).join("; ");
+  const peak = (batchSize: number, accumulationSteps: number, checkpointing: boolean) =>
+    formatBytes(estimateTrainingMemory({ config, sequenceLength, batchSize, accumulationSteps, checkpointing, backend: "tensorflow" }).totalBytes);
+  const pairs = [[8, 1], [1, 8]].map(([b, k]) => `${b} x ${k}: ${peak(b, k, false)} (${peak(b, k, true)} with checkpointing)`).join("; ");
+  return {
+    topic: "recommendation",
+    text:
+      `Recommendation for ${model} at ${sequenceLength} tokens on ${devices} GPUs of ${formatBytes(memoryBytes)}: aim for an effective batch near ${source} of this study's model and data ` +
+      `(re-measure on yours: B_crit grows as the loss falls), i.e. ${best.perDeviceBatchSize} per device x ${devices} devices x ${best.gradientAccumulationSteps} accumulation = ${best.effectiveBatchSize}` +
+      `${best.checkpointing ? " with gradient checkpointing" : ""}, and re-tune the learning rate at that batch. Planner (tsml plan, not calibrated for GPUs): ${memory}. ` +
+      `Predicted peak per device for an effective batch of 8 per device: ${pairs} — accumulation is what makes a batch of 8 fit where 8 at once does not (the measured peaks of this study's small model are in the accumulation finding).` + caveat,
+  };
+}
+
+/** The budget every comparison shares, stated once. */
+function budgetFinding(budget: string | undefined): StudyFinding | undefined {
+  return budget ? { topic: "budget", text: `Budget: every run had ${budget}; every comparison below is at that budget.` } : undefined;
+}
+
+/** The best learning rate per configuration (highest mean dev F1 over seeds), with every rate tried. */
+function bestRateFinding(critical: CriticalBatchStudy | undefined): StudyFinding | undefined {
+  if (!critical || !critical.batches.some((b) => b.rates.length > 1)) return undefined;
+  const parts = critical.batches.map((b) => `${batchLabel(b)}: best lr ${lr(b.bestLearningRate)} (${b.rates.map((r) => `${lr(r.learningRate)} -> ${ci(r.devF1)}`).join(", ")})`);
+  const rates = (b: CriticalBatchStudy["batches"][number]) => b.rates.map((r) => r.learningRate);
+  const edge = critical.batches.filter((b) => b.rates.length >= 3 && (b.bestLearningRate === Math.max(...rates(b)) || b.bestLearningRate === Math.min(...rates(b))));
+  const edgeText = edge.length
+    ? ` For ${edge.map((b) => batchLabel(b)).join(", ")} the best rate is at the edge of the rates tried: the optimum may lie beyond it (extend --lr).`
+    : "";
+  return { topic: "bestRate", text: `Learning rate re-tuned per effective batch (dev F1, mean [95% CI] over seeds): ${parts.join("; ")}.${edgeText}` };
+}
+
+/** ", dev F1 0.8 after S ..." for a configuration measured against a dev target. */
+const devTarget = (b: CriticalBatchStudy["batches"][number]) =>
+  b.devSteps === undefined ? "" : b.devSteps.n > 0 ? `; dev F1 target after S ${ci(b.devSteps)} (${b.devSteps.n} of ${b.runs} seeds reached it)` : "; dev F1 target never reached";
+
+/** " [low, high]", or "" when the interval is unknown. */
+const range = ([low, high]: [number, number]) => (Number.isFinite(low) && Number.isFinite(high) ? ` [${fmt(low)}, ${fmt(high)}]` : "");
+
+/** Steps and examples to the target per batch, and the fit. */
+function criticalBatchFinding(critical: CriticalBatchStudy | undefined): StudyFinding | undefined {
+  if (!critical || critical.batches.length === 0) return undefined;
+  const rows = critical.batches.map((b) =>
+    b.steps.n > 0
+      ? `${batchLabel(b)}: S ${ci(b.steps)}, E ${ci(b.examples)}${b.notReached.length ? ` (${b.notReached.length} of ${b.runs} seeds never reached it)` : ""}${devTarget(b)}`
+      : `${batchLabel(b)}: never reached it`,
+  );
+  const fit = critical.fit;
+  const fitText = fit
+    ? `Fit S = S_min (1 + B_crit/B): S_min ${fmt(fit.sMin)}${range(fit.sMinInterval)} steps, E_min ${fmt(fit.eMin)}${range(fit.eMinInterval)} examples, B_crit ${fmt(fit.bCrit)}${range(fit.bCritInterval)} (${Number.isFinite(fit.bCritInterval[0]) ? "95% bootstrap over seeds" : "no interval: one seed per batch"}; ${critical.fitNote}).`
+    : `${critical.fitNote.charAt(0).toUpperCase()}${critical.fitNote.slice(1)}.`;
+  return {
+    topic: "criticalBatch",
+    text: `Steps S and examples E to the target training loss ${fmt(critical.targetLoss)}${critical.targetDevF1 !== undefined ? ` (and S to dev F1 ${fmt(critical.targetDevF1)}, dev evaluated every ~${DEV_TARGET_EVAL_EXAMPLES} examples)` : ""} (the loss averaged over windows of ${critical.windowExamples} examples, the same for every batch; target ${critical.targetSource}), geometric mean [95% CI] over seeds at each batch's best rate: ${rows.join("; ")}. ${fitText} ${critical.agreement}`,
+  };
+}
+
+/** What the findings are drawn from beyond the result rows: the critical-batch measurement and the shared budget. */
+export interface StudyEvidence {
+  critical?: CriticalBatchStudy;
+  /** e.g. "equal examples (2 epoch(s) each; ...)". */
+  budget?: string;
+}
+
+/**
+ * The findings of a study, answer first (why the loss fluctuates / whether it is a problem), then the
+ * recommendation, the budget and the evidence; topics without enough runs are left out.
+ */
+export function concludeStudy(results: RunResult[], predictions: DevPredictions = new Map(), evidence: StudyEvidence = {}): StudyFinding[] {
   if (results.length === 0) return [{ topic: "answer", text: "No run finished, so there is nothing to conclude yet." }];
   const configs = summarizeConfigurations(results, predictions);
-  const findings = [fluctuationFinding(configs, results), learningRateFinding(configs), noiseScaleFinding(configs), accumulationFinding(configs), metricsFinding(configs)];
-  return [...findings.filter((f): f is StudyFinding => f !== undefined), answerFinding(configs, results)];
+  const { critical, budget } = evidence;
+  const findings = [
+    answerFinding(configs, results, predictions, critical),
+    recommendationFinding(critical, predictions),
+    budgetFinding(budget),
+    bestRateFinding(critical),
+    criticalBatchFinding(critical),
+    fluctuationFinding(configs, results),
+    learningRateFinding(configs),
+    noiseScaleFinding(configs),
+    accumulationFinding(configs),
+    metricsFinding(configs),
+  ];
+  return findings.filter((f): f is StudyFinding => f !== undefined);
 }

@@ -2,3 +2,4 @@
 export { formatNumber } from "./format";
 export { groupBy } from "./groupBy";
 export { isPositiveInteger, requirePositiveInteger } from "./integers";
+export { didYouMean } from "./didYouMean";

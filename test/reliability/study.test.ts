@@ -8,7 +8,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { RESULT_COLUMNS, TIMING_COLUMNS, type RunResult } from "../../src/experiments";
-import { runStudy, writeStudyReport, type StudyOptions } from "../../src/study";
+import { REPORT_COLUMNS, runStudy, writeStudyReport, type StudyOptions } from "../../src/study";
 import { SeededRng } from "../../src/random";
 import { FOLDER_LOCK_FILE } from "../../src/supervision";
 import { repoRoot, tempDir } from "../helpers";
@@ -73,7 +73,7 @@ describe("reliability: a study survives faults (issue 16)", function () {
       provenance: { tsmlVersion: null, backend: null, gitCommit: null } as never, failures: [], wallTimeSeconds: NaN, rerunCommand: "x",
     });
     const html = fs.readFileSync(files.html, "utf8");
-    assert.equal((html.match(/<td>—<\/td>/g) ?? []).length, RESULT_COLUMNS.length - 2, "every missing cell");
+    assert.equal((html.match(/<td>—<\/td>/g) ?? []).length, REPORT_COLUMNS.length - 1, "every missing cell of the report's columns");
     assert.equal(fs.readFileSync(files.csv, "utf8").split("\n")[1], ["r", "t", ...Array(RESULT_COLUMNS.length - 2).fill("")].join(","));
   });
 
@@ -180,5 +180,49 @@ describe("reliability: a study survives faults (issue 16)", function () {
       const steps = fs.readFileSync(path.join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).step);
       assert.deepEqual(steps, steps.map((_, i) => i + 1), `${run}: log.jsonl holds every step once, in order`);
     }
+  });
+});
+
+describe("reliability: a study on own data survives kill -9 and keeps one owner per folder", function () {
+  this.timeout(300_000);
+  const root = tempDir("tsml-own-faults-");
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const words = ["whiskers purr meow", "bark fetch bone"];
+  const csv = path.join(root, "docs.csv");
+  fs.writeFileSync(csv, "text,label\n" + Array.from({ length: 40 }, (_, i) => `"${words[i % 2]} number ${i}",${i % 2 ? "dog" : "cat"}`).join("\n") + "\n");
+  const args = (name: string) => [
+    "study", "--train", csv, "--size", "small", "--max-length", "32", "--batch", "2", "--accumulation", "1,2", "--lr", "3e-3", "--seeds", "2", "--steps", "12",
+    "--workers", "2", "--runs-dir", path.join(root, "runs"), "--reports-dir", path.join(root, "reports"), "--name", name,
+  ];
+
+  it("killed at random 4 times (study or worker), then resumed: the results of the uninterrupted study", async () => {
+    const reference = await runCli(args("reference"));
+    assert.equal(reference.code, 0, reference.output);
+    const expected = modelColumns(path.join(root, "reports", "reference", "results.csv"));
+    assert.equal(expected.length, 4);
+    const rng = new SeededRng(23);
+    let kills = 0;
+    for (let attempt = 0; kills < 4 && attempt < 20; attempt++) {
+      const study = startCli(args("killed"));
+      // The cache is shared with the reference study, so runs start within about a second.
+      const started = await Promise.race([waitFor(() => /started b/.test(study.output()), 60_000, "a run to start").then(() => true), study.exited.then(() => false)]);
+      if (!started) break;
+      if (kills === 0) {
+        const second = await runCli(args("killed"));
+        assert.equal(second.code, 1, second.output);
+        assert.match(second.output, /runs\/killed is in use by another process: pid /);
+      }
+      await sleep(rng.next() * 1500);
+      const workers = childPids(study.child.pid!);
+      const killWorker = workers.length > 0 && rng.next() < 0.4;
+      process.kill(killWorker ? workers[0] : study.child.pid!, "SIGKILL");
+      kills++;
+      await study.exited;
+      if (!killWorker) await waitFor(() => workers.every((pid) => !isRunning(pid)), 5000, "workers to end with their study");
+    }
+    assert.ok(kills >= 1, "the study was killed at least once");
+    const last = await runCli(args("killed"));
+    assert.equal(last.code, 0, last.output);
+    assert.deepEqual(modelColumns(path.join(root, "reports", "killed", "results.csv")), expected, "same numbers as the uninterrupted study");
   });
 });

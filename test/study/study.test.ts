@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { readGridDevPredictions, readGridHistories, readGridResults, RESULT_COLUMNS, RunResult, TIMING_COLUMNS } from "../../src/experiments";
+import { readGridHistories, readGridResults, RESULT_COLUMNS, RunResult, TIMING_COLUMNS } from "../../src/experiments";
 import { concludeStudy, runStudy, studyCharts, studyGrid, summarizeConfigurations } from "../../src/study";
 import { command as studyCommand } from "../../src/cli/commands/study";
 import { tempDir } from "../helpers";
@@ -34,10 +34,23 @@ describe("experiments: study conclusion over seeds", () => {
     assert.equal(configs.length, 7);
     const b1 = configs.find((k) => k.label === "batch 1 x 1, lr 1e-4")!;
     assert.equal(b1.runs.length, 3);
-    // Values 0.792, 0.8, 0.808: mean 0.8, s = 0.008, half-width t_{0.975,2}·s/√3 (t for 2 df in closed form).
-    const half = (0.95 / Math.sqrt(2 * 0.975 * 0.025)) * (0.008 / Math.sqrt(3));
-    assert.ok(Math.abs(b1.lossStd.mean - 0.8) < 1e-12 && Math.abs(b1.lossStd.high - (0.8 + half)) < 1e-9 && b1.lossStd.n === 3);
+    // Loss std 0.792, 0.8, 0.808 (positive): geometric mean, interval exp(mean(log) ± t_{0.975,2}·s_log/√3), t for 2 df in closed form.
+    const logs = [0.792, 0.8, 0.808].map(Math.log);
+    const m = logs.reduce((a, b) => a + b, 0) / 3;
+    const sLog = Math.sqrt(logs.reduce((a, x) => a + (x - m) ** 2, 0) / 2);
+    const half = (0.95 / Math.sqrt(2 * 0.975 * 0.025)) * (sLog / Math.sqrt(3));
+    assert.ok(Math.abs(b1.lossStd.mean - Math.exp(m)) < 1e-12 && Math.abs(b1.lossStd.high - Math.exp(m + half)) < 1e-9 && b1.lossStd.n === 3);
+    // Dev F1 0.891, 0.9, 0.909: the plain t-interval (well inside [0, 1]).
     assert.ok(Number.isNaN(b1.noiseScale.mean), "no accumulation, no noise scale");
+    assert.ok(Math.abs(b1.devF1.mean - 0.9) < 1e-12 && Math.abs(b1.devF1.high - (0.9 + (0.95 / Math.sqrt(2 * 0.975 * 0.025)) * (0.009 / Math.sqrt(3)))) < 1e-9);
+  });
+
+  it("never gives a positive quantity a negative interval, nor an F1 one outside [0, 1], even from two spread seeds", () => {
+    const spread = [row(1, 1, 1e-4, 0.05, 0.1, NaN, 0), row(1, 1, 1e-4, 0.9, 0.95, NaN, 1)];
+    const [c] = summarizeConfigurations(spread);
+    assert.ok(c.lossStd.low > 0 && c.smoothedFinalLoss.low > 0, `loss std ${c.lossStd.low}`);
+    // t with 1 df is 12.7: the plain interval of F1 0.1 and 0.95 would be 0.525 ± 5.4; clipped to the bounds.
+    assert.deepEqual([c.devF1.low, c.devF1.high], [0, 1]);
   });
 
   it("claims the batch effect (intervals separate) and no learning-rate effect (intervals overlap)", () => {
@@ -68,7 +81,7 @@ describe("experiments: study conclusion over seeds", () => {
     const noisy = [row(1, 1, 1e-4, 0.5, 0.9, NaN, 0), row(1, 1, 1e-4, 0.2, 0.9, NaN, 1), row(8, 1, 1e-4, 0.3, 0.9, NaN, 0), row(8, 1, 1e-4, 0.25, 0.9, NaN, 1)];
     const out = concludeStudy(noisy);
     assert.match(out.find((f) => f.topic === "fluctuation")!.text, /no detectable difference in loss std \(95% intervals overlap\)/);
-    assert.match(out[out.length - 1].text, /with 2 seed\(s\), the loss std at effective batch 8 .* is not detectably below that at 1/);
+    assert.match(out.find((f) => f.topic === "answer")!.text, /with 2 seed\(s\), the loss std at effective batch 8 .* is not detectably below that at 1/);
     assert.match(concludeStudy([])[0].text, /No run finished/);
   });
 
@@ -76,7 +89,7 @@ describe("experiments: study conclusion over seeds", () => {
     const mixed = [...seeds(1, 1, 1e-4, 0.8, 0.85), ...seeds(8, 1, 1e-4, 0.28, 0.1)];
     const zero = [...seeds(1, 1, 1e-4, 0.8, 0.85), ...seeds(8, 1, 1e-4, 0.28, 0)];
     assert.match(concludeStudy(zero).find((f) => f.topic === "metrics")!.text, /dev F1 higher: 0\.85 vs 0 \(intervals separate\)/);
-    assert.match(concludeStudy(mixed).at(-1)!.text, /Dev F1 is below 0\.5 in some of these configurations \(means from 0\.1 to 0\.85\): at this size and budget the model does not learn/);
+    assert.match(concludeStudy(mixed).find((f) => f.topic === "answer")!.text, /Dev F1 is below 0\.5 in some of these configurations \(means from 0\.1 to 0\.85\): at this size and budget the model does not learn/);
   });
 
   it("adds a seeded bootstrap interval of dev F1 over dev examples", () => {
@@ -96,7 +109,7 @@ describe("experiments: study conclusion over seeds", () => {
     const expected = configs[0].runs.reduce((s, r) => s + f1(predictions.get(r.runId)!.predictions), 0) / 3;
     assert.ok(Math.abs(boot.mean - expected) < 1e-12);
     assert.ok(boot.low <= boot.mean && boot.mean <= boot.high && boot.low < boot.high);
-    assert.match(concludeStudy(results, predictions).find((f) => f.topic === "metrics")!.text, /bootstrap over dev e-mails \[/);
+    assert.match(concludeStudy(results, predictions).find((f) => f.topic === "metrics")!.text, /bootstrap over dev examples \[/);
   });
 });
 
@@ -110,8 +123,8 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
     const second = await runStudy({ ...options, name: "second" });
     const spec = studyGrid({ size: "small", task: "synthetic-logreg", seeds: 2 });
     assert.deepEqual(studyGrid({ size: "small", task: "synthetic-logreg" }).axes, { seed: [0] }, "small: one seed unless asked");
-    assert.deepEqual(studyGrid({ task: "synthetic-logreg" }).axes, { seed: [0, 1, 2, 3, 4] }, "default: five seeds");
-    assert.deepEqual(studyGrid({ size: "quick", task: "synthetic-logreg" }).axes, { seed: [0, 1, 2] }, "quick: three seeds");
+    assert.deepEqual(studyGrid({ task: "synthetic-logreg" }).axes, { seed: [0, 1, 2] }, "default: three seeds");
+    assert.deepEqual(studyGrid({ size: "quick", task: "synthetic-logreg" }).axes, { seed: [0, 1] }, "quick: two seeds");
     assert.equal(first.results.length, spec.variants!.length * 2, "every configuration with 2 seeds");
     assert.deepEqual([...new Set(first.results.map((r) => r.seed))], [0, 1]);
     assert.equal(first.configurations.length, spec.variants!.length);
@@ -128,10 +141,21 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
     const html = fs.readFileSync(first.report.html, "utf8");
     assert.ok(!/<script[^>]+src=|<link[^>]+href="http/.test(html), "no external scripts or styles");
     assert.ok((html.match(/<svg/g) ?? []).length >= 5, "charts are inlined as SVG");
-    assert.deepEqual(first.findings.map((f) => f.topic), concludeStudy(first.results, readGridDevPredictions(first.grid.gridDir)).map((f) => f.topic));
     assert.ok(first.findings.length > 0, "the study concludes something");
     for (const finding of first.findings) assert.ok(html.includes(finding.text.slice(0, 40).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")), finding.topic);
-    assert.ok(html.includes("npx tsml study --task synthetic-logreg"), "the rerun command is recorded");
+    assert.ok(html.includes("npx tsml study --size small --task synthetic-logreg"), "the rerun command is recorded");
+    // The answer comes first, then the recommendation, then the evidence.
+    const order = ['<h2 id="answer">', '<h2 id="recommendation">', '<h2 id="evidence">', "<h2>Charts</h2>"].map((h) => html.indexOf(h));
+    assert.ok(order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1])), `sections in order: ${order}`);
+    assert.match(html.slice(order[0], order[1]), /Why does the loss fluctuate\?.*Is it a problem\?/s);
+    // Curves per effective batch: categorical colours, one group per configuration, bands of a positive loss stay positive.
+    const charts = studyCharts(first.results, readGridHistories(first.grid.gridDir), first.criticalBatch);
+    const band = charts.find((c) => c.name === "loss-by-batch-examples")!.chart.spec as unknown as { data: { values: { group: string; low: number | null; high: number | null }[] }; layer: { encoding: { color: { scale: { scheme: string } } } }[] };
+    assert.equal(band.layer[1].encoding.color.scale.scheme, "tableau10");
+    assert.equal(new Set(band.data.values.map((v) => v.group)).size, first.criticalBatch.batches.length);
+    const lows = band.data.values.map((v) => v.low).filter((v): v is number => v !== null);
+    assert.ok(lows.length > 0 && lows.every((v) => v > 0), "every band has a positive lower end");
+    assert.ok(charts.some((c) => c.name === "steps-vs-examples") && charts.some((c) => c.name === "throughput"));
     assert.ok(html.includes("&quot;seed&quot;: [\n      0,\n      1\n    ]"), "the seeds are recorded");
     assert.ok(html.includes("Configurations (mean [95% t-interval] over seeds)"), "the configurations table");
     assert.ok(html.includes("configurations x 2 seed(s)"), "the sizes are stated");
@@ -147,7 +171,7 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
       assert.equal(cells[0], fromDisk[i].runId);
       assert.equal(Number(cells[RESULT_COLUMNS.indexOf("lossStd")]), fromDisk[i].lossStd, "numbers read back exactly");
     });
-    assert.equal(first.report.charts.length, 3 * studyCharts(first.results, readGridHistories(first.grid.gridDir)).length, "an SVG, a PNG and an HTML file per chart");
+    assert.equal(first.report.charts.length, 3 * studyCharts(first.results, readGridHistories(first.grid.gridDir), first.criticalBatch).length, "an SVG, a PNG and an HTML file per chart");
     for (const chart of first.report.charts) assert.ok(fs.statSync(chart).size > 1000, chart);
   });
 

@@ -58,4 +58,37 @@ describe("train/noiseScale: McCandlish et al. gradient noise scale", () => {
     assert.equal(ns.value, undefined);
     assert.match(noiseScaleAdvice(undefined, 8, 1), /gradientAccumulationSteps >= 2/);
   });
+
+  it("recovers the closed-form noise scale of linear regression within 10%", async () => {
+    // Squared error 0.5 (x.w - y)^2 with x ~ N(0, I_d), y = x.w* + e, e ~ N(0, s^2), evaluated at w (lr 0), r = w - w*:
+    // per-example gradient g = x (x.r - e), so G = E g = r and E g g^T = |r|^2 I + 2 r r^T + s^2 I (Isserlis), hence
+    // tr(S) = d (|r|^2 + s^2) + |r|^2 and B_simple = tr(S) / |G|^2 = d (1 + s^2 / |r|^2) + 1.
+    const d = 4;
+    const wStar = [0.5, -0.3, 0.2, 0.1];
+    const w0 = [0.1, 0.1, -0.1, 0.3];
+    const noise = 0.5;
+    const r2 = w0.reduce((a, w, j) => a + (w - wStar[j]) ** 2, 0);
+    const trueNoiseScale = d * (1 + (noise * noise) / r2) + 1;
+    const rng = new SeededRng(11);
+    const examples = 40000;
+    const xs = Array.from({ length: examples }, () => Array.from({ length: d }, () => rng.nextGaussian()));
+    const ys = xs.map((x) => x.reduce((a, v, j) => a + v * wStar[j], 0) + noise * rng.nextGaussian());
+    const w = tf.variable(tf.tensor1d(w0), true, "linreg_w");
+    type Batch = { x: tf.Tensor2D; y: tf.Tensor1D };
+    const model: TrainableModel<Batch> = {
+      trainableVariables: () => [w],
+      lossSum: (batch) => ({ lossSum: tf.tidy(() => batch.x.matMul(w.reshape([d, 1])).reshape([-1]).sub(batch.y).square().sum().mul(0.5) as tf.Scalar), count: batch.x.shape[0] }),
+      predictLogits: (batch) => tf.zeros([batch.x.shape[0], 2]),
+      labels: (batch) => tf.zeros([batch.x.shape[0]], "int32"),
+    };
+    const data: TrainingData<Batch> = { size: examples, collate: (idx) => ({ x: tf.tensor2d(idx.map((i) => xs[i])), y: tf.tensor1d(idx.map((i) => ys[i])) }), dispose: (b) => tf.dispose([b.x, b.y]) };
+    const trainer = new Trainer({ model, trainData: data, args: { perDeviceBatchSize: 4, gradientAccumulationSteps: 8, learningRate: 0, weightDecay: 0, maxSteps: 1000, noiseScaleEmaDecay: 0.998, progress: "none" } });
+    const before = tf.memory().numTensors;
+    await trainer.train();
+    const estimate = trainer.noiseScale!;
+    assert.ok(Math.abs(estimate - trueNoiseScale) / trueNoiseScale < 0.1, `estimate ${estimate} vs closed form ${trueNoiseScale}`);
+    trainer.dispose();
+    assert.ok(tf.memory().numTensors <= before, "no tensors left by training");
+    w.dispose();
+  });
 });
