@@ -19,9 +19,11 @@ export interface NativeAddon {
   sgemm(buffer: ArrayBuffer, count: number, transA: number, transB: number, m: number, n: number, k: number, a: number, strideA: number, b: number, strideB: number, c: number, strideC: number): void;
   /** Adds the bias and applies the activation to C in place, on the WASM heap `buffer`. */
   epilogue(buffer: ArrayBuffer, c: number, rows: number, cols: number, bias: number, biasSize: number, activation: number, prelu: number, preluSize: number, alpha: number): void;
-  /** native/attention.c: band.c's kernels on the addon's thread pool (setThreads sizes it). */
+  /** native/attention.c: band.c's scores on the addon's thread pool (setThreads sizes it). */
   bandScores(buffer: ArrayBuffer, q: number, k: number, band: number, batch: number, heads: number, n: number, d: number, w: number): void;
+  /** native/attention.c: band.c's context on the addon's thread pool. */
   bandContext(buffer: ArrayBuffer, p: number, v: number, out: number, batch: number, heads: number, n: number, d: number, w: number): void;
+  /** native/attention.c: band.c's transpose on the addon's thread pool. */
   bandTranspose(buffer: ArrayBuffer, p: number, out: number, bh: number, n: number, w: number): void;
   /** native/dropout.c: an inverted-dropout mask on the pool. */
   dropoutMask(buffer: ArrayBuffer, out: number, count: number, key: number, rate: number): void;

@@ -15,9 +15,11 @@ export const WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json";
 /** How `IPY_MODEL_<id>` strings refer to other widgets in a state. */
 export const MODEL_REFERENCE_PREFIX = "IPY_MODEL_";
 
-/** The model modules of ipywidgets 8 and their versions. */
+/** ipywidgets 8's controls model module (sliders, buttons, boxes, ...) and its version. */
 export const CONTROLS_MODULE = { module: "@jupyter-widgets/controls", version: "2.0.0" } as const;
+/** ipywidgets 8's base model module (layouts, styles) and its version. */
 export const BASE_MODULE = { module: "@jupyter-widgets/base", version: "2.0.0" } as const;
+/** ipywidgets 8's Output model module and its version. */
 export const OUTPUT_MODULE = { module: "@jupyter-widgets/output", version: "1.0.0" } as const;
 
 /** A path into a state object: keys and list indices. */
