@@ -20,7 +20,9 @@ export function hfBenchDir(): string {
 export function runHfScript<T>(script: string, args: string[]): T[] | null {
   const root = process.env.HF_ORACLE_ROOT ?? "/tmp/hf-oracle";
   if (!fs.existsSync(script) || !fs.existsSync(path.join(root, "src"))) {
-    console.log(`HF PyTorch: not set up (no ${script}, or no ${path.join(root, "src")} (HF_ORACLE_ROOT); see ${path.join(hfBenchDir(), "README.md")}); tsml numbers only`);
+    console.log(
+      `HF PyTorch: not set up (no ${script}, or no ${path.join(root, "src")} (HF_ORACLE_ROOT); see ${path.join(hfBenchDir(), "README.md")}); tsml numbers only`,
+    );
     return null;
   }
   const env = {

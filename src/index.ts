@@ -59,7 +59,15 @@ export {
   type LongformerCreateOptions,
   type LongformerPretrainedOptions,
 } from "./models/longformer";
-export { BpeTokenizer, loadTokenizer, tokenizerFromPretrained, trainBpeTokenizer, type LoadTokenizerOptions, type TrainBpeOptions, type TokenizerEncoding } from "./tokenizers";
+export {
+  BpeTokenizer,
+  loadTokenizer,
+  tokenizerFromPretrained,
+  trainBpeTokenizer,
+  type LoadTokenizerOptions,
+  type TrainBpeOptions,
+  type TokenizerEncoding,
+} from "./tokenizers";
 export {
   loadSpamAssassin,
   loadTextDataset,
@@ -144,11 +152,32 @@ export {
 } from "./widgets";
 
 // Statistics.
-export { tInterval, bootstrapInterval, intervalsSeparate, formatInterval, fitSqrtLaw, fitCriticalBatch, type ConfidenceInterval, type SqrtLawFit, type CriticalBatchFit, type StepsToTarget } from "./stats";
+export {
+  tInterval,
+  bootstrapInterval,
+  intervalsSeparate,
+  formatInterval,
+  fitSqrtLaw,
+  fitCriticalBatch,
+  type ConfidenceInterval,
+  type SqrtLawFit,
+  type CriticalBatchFit,
+  type StepsToTarget,
+} from "./stats";
 
 // The study and the grids behind it (more in tsml/experiments and tsml/study).
 export { runStudy, resultsDisplay, type StudyOptions, type StudyOutcome } from "./study";
-export { runGrid, getExperimentTask, registerExperimentTask, readGridResults, readGridHistories, type GridSpec, type GridRunOptions, type GridRunSummary, type RunResult } from "./experiments";
+export {
+  runGrid,
+  getExperimentTask,
+  registerExperimentTask,
+  readGridResults,
+  readGridHistories,
+  type GridSpec,
+  type GridRunOptions,
+  type GridRunSummary,
+  type RunResult,
+} from "./experiments";
 
 // Memory plans, the Hub, the classroom's checks and the kernelspec.
 export { planBatch, planSummary, estimateTrainingMemory } from "./plan";

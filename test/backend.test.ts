@@ -12,9 +12,18 @@ describe("backend", () => {
 
   it("trains an embedding: the gradient of gather (UnsortedSegmentSum) matches the cpu backend", async () => {
     await initBackend();
-    const table = [[1, 2], [3, 4], [5, 6]];
+    const table = [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ];
     const ids = [2, 0, 2, 1];
-    const weights = [[0.5, -1], [2, 1], [1, 1], [-3, 0.25]];
+    const weights = [
+      [0.5, -1],
+      [2, 1],
+      [1, 1],
+      [-3, 0.25],
+    ];
     const gradOf = () =>
       tf.tidy(() => {
         const t = tf.tensor2d(table);

@@ -27,11 +27,16 @@ describe("golden fixtures in the repository", () => {
       const listed = lines.map((line) => {
         const m = /^([0-9a-f]{64}) {2}\.\/(.+)$/.exec(line);
         assert.ok(m, `malformed SHA256SUMS line: ${line}`);
-        const digest = crypto.createHash("sha256").update(fs.readFileSync(path.join(dir, m[2]))).digest("hex");
+        const digest = crypto
+          .createHash("sha256")
+          .update(fs.readFileSync(path.join(dir, m[2])))
+          .digest("hex");
         assert.equal(digest, m[1], `${folder}/${m[2]} does not match its checksum`);
         return m[2];
       });
-      const present = filesBelow(dir).filter((f) => f !== "SHA256SUMS" && f !== "README.md").sort();
+      const present = filesBelow(dir)
+        .filter((f) => f !== "SHA256SUMS" && f !== "README.md")
+        .sort();
       assert.deepEqual(present, [...listed].sort());
       assert.ok(listed.length >= 1, `${folder} lists no file`);
     });
@@ -47,7 +52,20 @@ describe("golden fixtures in the repository", () => {
       // Compile only the loader (the clone's own copy, with this checkout's packages) and ask it for every fixture.
       fs.symlinkSync(path.join(root, "node_modules"), path.join(clone, "node_modules"), "dir");
       const out = path.join(clone, "dist-check");
-      execFileSync(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "--outDir", out, "--module", "commonjs", "--target", "es2020", path.join(clone, "test", "helpers.ts")], { stdio: "pipe" });
+      execFileSync(
+        process.execPath,
+        [
+          path.join(root, "node_modules", "typescript", "bin", "tsc"),
+          "--outDir",
+          out,
+          "--module",
+          "commonjs",
+          "--target",
+          "es2020",
+          path.join(clone, "test", "helpers.ts"),
+        ],
+        { stdio: "pipe" },
+      );
       const probe = `const h = require(${JSON.stringify(path.join(out, "helpers.js"))});
         const files = ${JSON.stringify(listedFixtureFiles())};
         for (const f of files) require("fs").readFileSync(h.fixturePath(...f.split("/")));
@@ -63,6 +81,10 @@ describe("golden fixtures in the repository", () => {
 /** Every file named by a SHA256SUMS, as `folder/relative/path`. */
 function listedFixtureFiles(): string[] {
   return FIXTURE_FOLDERS.flatMap((folder) =>
-    fs.readFileSync(path.join(fixturePath(folder), "SHA256SUMS"), "utf8").trim().split("\n").map((line) => `${folder}/${line.slice(68)}`),
+    fs
+      .readFileSync(path.join(fixturePath(folder), "SHA256SUMS"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => `${folder}/${line.slice(68)}`),
   );
 }

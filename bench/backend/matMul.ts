@@ -87,7 +87,11 @@ function measureTorch(shapes: Shape[], threads: number, seconds: number): number
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   try {
-    const out = execFileSync("/usr/bin/python3", ["-c", TORCH_SCRIPT, String(threads), String(seconds), JSON.stringify(shapes)], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const out = execFileSync("/usr/bin/python3", ["-c", TORCH_SCRIPT, String(threads), String(seconds), JSON.stringify(shapes)], {
+      env,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     return JSON.parse(out) as number[];
   } catch (e) {
     console.log(`PyTorch: not measured (${(e as Error).message.split("\n")[0]}); apt-get install python3-torch`);
@@ -104,7 +108,13 @@ function measureWithoutNative(shapes: Shape[], seconds: number): number[] {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { threads: { type: "string", default: "1,2" }, seconds: { type: "string", default: "0.5" }, "no-torch": { type: "boolean", default: false }, child: { type: "string" }, help: { type: "boolean", default: false } },
+    options: {
+      threads: { type: "string", default: "1,2" },
+      seconds: { type: "string", default: "0.5" },
+      "no-torch": { type: "boolean", default: false },
+      child: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
   });
   if (values.help) {
     console.log(USAGE);
@@ -126,11 +136,15 @@ async function main(): Promise<void> {
     if (!info.blas?.active) throw new Error("the native BLAS is not active: nothing to compare (see `npx tsml doctor`)");
     const tsml = measureTfjs(shapes, seconds);
     const torch = values["no-torch"] ? null : measureTorch(shapes, threads, seconds);
-    console.log(`| product (${threads} thread${threads > 1 ? "s" : ""}) | tsml BLAS GFLOP/s | XNNPACK (1 thread) GFLOP/s | torch GFLOP/s | tsml / torch | BLAS / XNNPACK |`);
+    console.log(
+      `| product (${threads} thread${threads > 1 ? "s" : ""}) | tsml BLAS GFLOP/s | XNNPACK (1 thread) GFLOP/s | torch GFLOP/s | tsml / torch | BLAS / XNNPACK |`,
+    );
     console.log("|---|---|---|---|---|---|");
     tsml.forEach((row, i) => {
       const t = torch?.[i];
-      console.log(`| ${label(row.shape)} | ${row.gflops.toFixed(1)} | ${xnnpack[i].toFixed(1)} | ${t ? t.toFixed(1) : "—"} | ${t ? (row.gflops / t).toFixed(2) : "—"} | ${(row.gflops / xnnpack[i]).toFixed(2)} |`);
+      console.log(
+        `| ${label(row.shape)} | ${row.gflops.toFixed(1)} | ${xnnpack[i].toFixed(1)} | ${t ? t.toFixed(1) : "—"} | ${t ? (row.gflops / t).toFixed(2) : "—"} | ${(row.gflops / xnnpack[i]).toFixed(2)} |`,
+      );
     });
     if (threads === 1) {
       const cubeRows = tsml.slice(MODEL_SHAPES.length);

@@ -56,8 +56,8 @@ function assertShowsTwo(outputs: string, argv: string[]): void {
 
 async function main(): Promise<void> {
   const { options } = parseArgs(process.argv.slice(2), { cells: "number", trials: "number" });
-  const cells = (options.cells as number | undefined) ?? 15;
-  const trials = (options.trials as number | undefined) ?? 3;
+  const cells = (options.cells) ?? 15;
+  const trials = (options.trials) ?? 3;
   const tsmlArgv = kernelspecJson().argv as string[];
   const tslabArgv = [process.execPath, path.join(tsmlPackageRoot(), "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", "{connection_file}"];
   const tsmlRuns: Timing[] = [];
@@ -70,7 +70,9 @@ async function main(): Promise<void> {
   const tslab = medianTiming(tslabRuns);
   const row = (label: string, a: number, b: number) =>
     `${label.padEnd(28)} ${a.toFixed(0).padStart(8)} ms ${b.toFixed(0).padStart(8)} ms ${(a / b).toFixed(2).padStart(8)}`;
-  console.log(`kernel latency, median of ${trials} alternating trials (${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, node ${process.version}; backend: none — no tensors involved)`);
+  console.log(
+    `kernel latency, median of ${trials} alternating trials (${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, node ${process.version}; backend: none — no tensors involved)`,
+  );
   console.log(`${"".padEnd(28)} ${"tsml".padStart(11)} ${"tslab".padStart(11)} ${"tsml/tslab".padStart(8)}`);
   console.log(row("start -> first result", tsml.startToFirstResultMs, tslab.startToFirstResultMs));
   console.log(row(`median round trip (${cells} cells)`, tsml.medianRoundTripMs, tslab.medianRoundTripMs));

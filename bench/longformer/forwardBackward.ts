@@ -84,16 +84,26 @@ function parseOptions(argv: string[]): Options {
 
 /** HF's token-id rule of hf_fwdbwd_bench.py: 0, then 4 + (i·7919) mod (vocab − 10), then 2. */
 function idsOfLength(n: number, vocab: number): tf.Tensor2D {
-  return tf.tensor2d(Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i === n - 1 ? 2 : 4 + ((i * 7919) % (vocab - 10)))), [1, n], "int32");
+  return tf.tensor2d(
+    Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i === n - 1 ? 2 : 4 + ((i * 7919) % (vocab - 10)))),
+    [1, n],
+    "int32",
+  );
 }
 
 function measureTsml(options: Options, threads: number): Measure[] {
   const { sizes } = options;
   const model = LongformerForSequenceClassification.create(
     {
-      vocab_size: sizes.vocab, hidden_size: sizes.hidden, num_hidden_layers: sizes.layers, num_attention_heads: sizes.heads,
-      intermediate_size: sizes.intermediate, attention_window: sizes.window, max_position_embeddings: 4098,
-      hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1,
+      vocab_size: sizes.vocab,
+      hidden_size: sizes.hidden,
+      num_hidden_layers: sizes.layers,
+      num_attention_heads: sizes.heads,
+      intermediate_size: sizes.intermediate,
+      attention_window: sizes.window,
+      max_position_embeddings: 4098,
+      hidden_dropout_prob: 0.1,
+      attention_probs_dropout_prob: 0.1,
     },
     { seed: 1 },
   );
@@ -133,9 +143,25 @@ function measureTsml(options: Options, threads: number): Measure[] {
 function measureHf(options: Options, threads: number): Measure[] | null {
   const s = options.sizes;
   const args = [
-    "--threads", String(threads), "--repeats", String(options.repeats), "--lengths", ...options.lengths.map(String),
-    "--hidden", String(s.hidden), "--layers", String(s.layers), "--heads", String(s.heads), "--intermediate", String(s.intermediate),
-    "--window", String(s.window), "--vocab", String(s.vocab), ...(options.checkpointing ? ["--checkpointing"] : []),
+    "--threads",
+    String(threads),
+    "--repeats",
+    String(options.repeats),
+    "--lengths",
+    ...options.lengths.map(String),
+    "--hidden",
+    String(s.hidden),
+    "--layers",
+    String(s.layers),
+    "--heads",
+    String(s.heads),
+    "--intermediate",
+    String(s.intermediate),
+    "--window",
+    String(s.window),
+    "--vocab",
+    String(s.vocab),
+    ...(options.checkpointing ? ["--checkpointing"] : []),
   ];
   const lines = runHfScript<{ n: number; ms: number; cpu_ms: number; peak_rss_mb: number }>(path.join(hfBenchDir(), "hf_fwdbwd_bench.py"), args);
   return lines?.map((r) => ({ n: r.n, threads, cpuMs: r.cpu_ms, wallMs: r.ms, peakRssMb: r.peak_rss_mb })) ?? null;
@@ -159,7 +185,9 @@ async function main(): Promise<void> {
   }
   const ratio = (a: number, b?: number) => (b ? (a / b).toFixed(2) : "—");
   const shown = (v?: number) => (v === undefined ? "—" : v.toFixed(0));
-  console.log("| tokens | threads | tsml CPU ms | HF CPU ms | CPU ratio | tsml wall ms | HF wall ms | wall ratio | tsml peak RSS MB | HF peak RSS MB | tsml WASM heap MB | tsml tokens/CPU-s |");
+  console.log(
+    "| tokens | threads | tsml CPU ms | HF CPU ms | CPU ratio | tsml wall ms | HF wall ms | wall ratio | tsml peak RSS MB | HF peak RSS MB | tsml WASM heap MB | tsml tokens/CPU-s |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const t of tsml) {
     const h = hf.find((r) => r.n === t.n && r.threads === t.threads);
@@ -171,7 +199,9 @@ async function main(): Promise<void> {
   const oneThread = tsml.filter((t) => t.threads === options.threads[0]);
   if (oneThread.length > 1) {
     const [first, last] = [oneThread[0], oneThread[oneThread.length - 1]];
-    console.log(`tsml cpu(${last.n}) / cpu(${first.n}) = ${(last.cpuMs / first.cpuMs).toFixed(2)} at ${first.threads} thread(s) (linear: ${(last.n / first.n).toFixed(0)})`);
+    console.log(
+      `tsml cpu(${last.n}) / cpu(${first.n}) = ${(last.cpuMs / first.cpuMs).toFixed(2)} at ${first.threads} thread(s) (linear: ${(last.n / first.n).toFixed(0)})`,
+    );
   }
 }
 

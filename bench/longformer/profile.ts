@@ -34,16 +34,26 @@ async function main(): Promise<void> {
   const sizes = values.base
     ? { vocab_size: 50265, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, attention_window: 512 }
     : { vocab_size: 1000, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 512, attention_window: 64 };
-  const model = LongformerForSequenceClassification.create({ ...sizes, max_position_embeddings: 4098, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 }, { seed: 1 });
+  const model = LongformerForSequenceClassification.create(
+    { ...sizes, max_position_embeddings: 4098, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 },
+    { seed: 1 },
+  );
   if (values.checkpointing) model.gradientCheckpointingEnable();
   const variables = model.trainableVariables();
   const optimizer = new AdamW(variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, decays: (name) => !/bias|LayerNorm/.test(name) });
-  const ids = tf.tensor2d(Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i === n - 1 ? 2 : 4 + ((i * 7919) % (sizes.vocab_size - 10)))), [1, n], "int32");
+  const ids = tf.tensor2d(
+    Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i === n - 1 ? 2 : 4 + ((i * 7919) % (sizes.vocab_size - 10)))),
+    [1, n],
+    "int32",
+  );
   const labels = tf.tensor1d([1], "int32");
   const step = () => {
     const { value, grads } = frugalVariableGrads(() => longformerClassificationLoss(model.forward({ inputIds: ids }, { training: true }), labels), variables);
     value.dataSync();
-    optimizer.apply(variables.map((v) => grads[v.name]), 1e-5);
+    optimizer.apply(
+      variables.map((v) => grads[v.name]),
+      1e-5,
+    );
     tf.dispose([value, ...Object.values(grads)]);
   };
   step();
@@ -51,7 +61,8 @@ async function main(): Promise<void> {
   const profile = await tf.profile(step);
   const wallMs = performance.now() - start;
   const byKernel = new Map<string, { calls: number; ms: number }>();
-  for (const kernel of profile.kernels.filter((k) => k.name !== "unnamed scope")) { // customGrad scopes: their kernels are listed too
+  for (const kernel of profile.kernels.filter((k) => k.name !== "unnamed scope")) {
+    // customGrad scopes: their kernels are listed too
     const entry = byKernel.get(kernel.name) ?? { calls: 0, ms: 0 };
     entry.calls++;
     entry.ms += typeof kernel.kernelTimeMs === "number" ? kernel.kernelTimeMs : 0;
@@ -59,13 +70,18 @@ async function main(): Promise<void> {
   }
   const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const kernelMs = rows.reduce((sum, [, r]) => sum + r.ms, 0);
-  console.log(`${values.base ? "longformer-base" : "bench config"}, ${n} tokens, checkpointing ${values.checkpointing ? "on" : "off"}: step ${wallMs.toFixed(0)} ms wall (profiled), ${profile.kernels.length} kernel calls`);
+  console.log(
+    `${values.base ? "longformer-base" : "bench config"}, ${n} tokens, checkpointing ${values.checkpointing ? "on" : "off"}: step ${wallMs.toFixed(0)} ms wall (profiled), ${profile.kernels.length} kernel calls`,
+  );
   console.log("| kernel | calls | ms | % of step |");
   console.log("|---|---|---|---|");
-  for (const [name, r] of rows.slice(0, Number(values.top))) console.log(`| ${name} | ${r.calls} | ${r.ms.toFixed(0)} | ${((100 * r.ms) / wallMs).toFixed(1)} |`);
+  for (const [name, r] of rows.slice(0, Number(values.top)))
+    console.log(`| ${name} | ${r.calls} | ${r.ms.toFixed(0)} | ${((100 * r.ms) / wallMs).toFixed(1)} |`);
   const rest = rows.slice(Number(values.top)).reduce((sum, [, r]) => sum + r.ms, 0);
   console.log(`| (other kernels) | | ${rest.toFixed(0)} | ${((100 * rest) / wallMs).toFixed(1)} |`);
-  console.log(`| (outside kernels: JavaScript, engine, profiler) | | ${(wallMs - kernelMs).toFixed(0)} | ${((100 * (wallMs - kernelMs)) / wallMs).toFixed(1)} |`);
+  console.log(
+    `| (outside kernels: JavaScript, engine, profiler) | | ${(wallMs - kernelMs).toFixed(0)} | ${((100 * (wallMs - kernelMs)) / wallMs).toFixed(1)} |`,
+  );
   tf.dispose([ids, labels]);
   optimizer.dispose();
   model.dispose();

@@ -65,15 +65,25 @@ const UNDER = 0.1;
 
 function configOf(p: Point): LongformerConfig {
   return new LongformerConfig({
-    vocab_size: VOCAB, hidden_size: p.hidden, num_hidden_layers: p.layers, num_attention_heads: p.heads,
-    intermediate_size: p.intermediate, attention_window: p.window, max_position_embeddings: 4098,
+    vocab_size: VOCAB,
+    hidden_size: p.hidden,
+    num_hidden_layers: p.layers,
+    num_attention_heads: p.heads,
+    intermediate_size: p.intermediate,
+    attention_window: p.window,
+    max_position_embeddings: 4098,
   });
 }
 
 /** Child mode: measure one point and print it as JSON. */
 async function measureOne(point: Point): Promise<void> {
   const info = await initBackend();
-  const measured = await measureTrainingStepPeak({ config: configOf(point), sequenceLength: point.length, batchSize: point.batch, checkpointing: point.checkpointing });
+  const measured = await measureTrainingStepPeak({
+    config: configOf(point),
+    sequenceLength: point.length,
+    batchSize: point.batch,
+    checkpointing: point.checkpointing,
+  });
   process.stdout.write(JSON.stringify({ backend: info.name, ...measured }) + "\n");
 }
 
@@ -88,13 +98,42 @@ function hfPeakRss(point: Point): number | null {
   const root = process.env.HF_ORACLE_ROOT ?? "/tmp/hf-oracle";
   if (!fs.existsSync(path.join(hfDir, "hf_fwdbwd_bench.py")) || !fs.existsSync(path.join(root, "src"))) return null;
   const args = [
-    path.join(hfDir, "hf_fwdbwd_bench.py"), "--threads", "1", "--repeats", "1", "--lengths", String(point.length), "--batch", String(point.batch),
-    "--hidden", String(point.hidden), "--layers", String(point.layers), "--heads", String(point.heads), "--intermediate", String(point.intermediate),
-    "--window", String(point.window), "--vocab", String(VOCAB), ...(point.checkpointing ? ["--checkpointing"] : []),
+    path.join(hfDir, "hf_fwdbwd_bench.py"),
+    "--threads",
+    "1",
+    "--repeats",
+    "1",
+    "--lengths",
+    String(point.length),
+    "--batch",
+    String(point.batch),
+    "--hidden",
+    String(point.hidden),
+    "--layers",
+    String(point.layers),
+    "--heads",
+    String(point.heads),
+    "--intermediate",
+    String(point.intermediate),
+    "--window",
+    String(point.window),
+    "--vocab",
+    String(VOCAB),
+    ...(point.checkpointing ? ["--checkpointing"] : []),
   ];
-  const env = { ...process.env, PYTHONPATH: [`${root}/src/src`, `${root}/hfhub/src`, `${root}/shims`].join(":"), TRANSFORMERS_OFFLINE: "1", HF_HUB_OFFLINE: "1", TOKENIZERS_PARALLELISM: "false" };
+  const env = {
+    ...process.env,
+    PYTHONPATH: [`${root}/src/src`, `${root}/hfhub/src`, `${root}/shims`].join(":"),
+    TRANSFORMERS_OFFLINE: "1",
+    HF_HUB_OFFLINE: "1",
+    TOKENIZERS_PARALLELISM: "false",
+  };
   const out = execFileSync("/usr/bin/python3", args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  const line = out.trim().split("\n").filter((l) => l.startsWith("{")).pop();
+  const line = out
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .pop();
   return line ? (JSON.parse(line) as { peak_rss_mb: number }).peak_rss_mb * 1024 ** 2 : null;
 }
 
@@ -114,7 +153,14 @@ async function main(argv: string[]): Promise<number> {
   const all = info.name === "wasm" ? SHAPES : CPU_SHAPES;
   const shapes = quick ? all.slice(0, 2) : all;
   const fromArg = argv.indexOf("--from");
-  const previous = fromArg >= 0 ? (JSON.parse(fs.readFileSync(argv[fromArg + 1], "utf8")) as { point: Point; measured: PeakMeasurement & { backend: string }; hfPeakRssBytes: number | null }[]) : undefined;
+  const previous =
+    fromArg >= 0
+      ? (JSON.parse(fs.readFileSync(argv[fromArg + 1], "utf8")) as {
+          point: Point;
+          measured: PeakMeasurement & { backend: string };
+          hfPeakRssBytes: number | null;
+        }[])
+      : undefined;
   const points = previous ? previous.map((r) => r.point) : shapes.flatMap((s) => [false, true].map((checkpointing) => ({ ...s, checkpointing })));
   const header =
     "| hidden | inter | heads | window | tokens | batch | layers | ckpt | measured peak MiB | predicted MiB | error | tf.profile MiB | heap claimed MiB | predicted heap MiB | tsml RSS MiB | HF RSS MiB | tsml / HF RSS |";
@@ -162,7 +208,9 @@ async function main(argv: string[]): Promise<number> {
           "*heap claimed* = what the allocator took from the heap (in use or free: fragmentation); *predicted heap* = the planner's",
           `totalBytes (held + ${Math.round(WASM_HEAP_FRAGMENTATION * 100)}% fragmentation allowance + 16 MiB base), which must not be below the claimed heap.`,
         ]
-      : ["The planner's RAM budget adds AdamW's moments (host Float32Arrays, 8 bytes per parameter) to *predicted*; RSS also holds Node itself and garbage not yet collected."]),
+      : [
+          "The planner's RAM budget adds AdamW's moments (host Float32Arrays, 8 bytes per parameter) to *predicted*; RSS also holds Node itself and garbage not yet collected.",
+        ]),
     "RSS = process peak. HF = Hugging Face PyTorch (transformers v4.31, torch, 1 thread) forward + backward of the same",
     "shape, process peak RSS, one process per point.",
     "",
@@ -171,7 +219,9 @@ async function main(argv: string[]): Promise<number> {
     `Largest |error|: ${(worst * 100).toFixed(1)}% (bound ${BOUND * 100}%); largest under-prediction: ${(-worstUnder * 100).toFixed(1)}% (bound ${UNDER * 100}%, the default safety margin)` +
       (backend === "wasm" ? `; points whose claimed heap exceeds the predicted heap: ${heapShort}.` : "."),
   ].join("\n");
-  console.log(`\nlargest |error| ${(worst * 100).toFixed(1)}% (bound ${BOUND * 100}%), largest under-prediction ${(-worstUnder * 100).toFixed(1)}% (bound ${UNDER * 100}%)${backend === "wasm" ? `, heap short on ${heapShort} points` : ""}`);
+  console.log(
+    `\nlargest |error| ${(worst * 100).toFixed(1)}% (bound ${BOUND * 100}%), largest under-prediction ${(-worstUnder * 100).toFixed(1)}% (bound ${UNDER * 100}%)${backend === "wasm" ? `, heap short on ${heapShort} points` : ""}`,
+  );
   if (outFile) {
     fs.writeFileSync(outFile, summary + "\n");
     fs.writeFileSync(outFile.replace(/\.md$/, "") + ".json", JSON.stringify(raw, null, 1) + "\n");

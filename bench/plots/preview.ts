@@ -34,8 +34,17 @@ async function main(): Promise<void> {
     metrics: metricComparisonChart(results),
     fluctuation: fluctuationChart(results),
     noiseScale: noiseScaleChart(runs.filter((r) => r.config.seed === 1)),
-    confusion: confusionMatrixChart([[812, 43], [61, 584]], { labels: ["ham", "spam"] }),
-    lengths: lengthHistogramChart(Array.from({ length: 3000 }, (_, i) => Math.round(60 + 500 * Math.pow((i * 0.6180339887) % 1, 2.2))), { maxLength: 512 }),
+    confusion: confusionMatrixChart(
+      [
+        [812, 43],
+        [61, 584],
+      ],
+      { labels: ["ham", "spam"] },
+    ),
+    lengths: lengthHistogramChart(
+      Array.from({ length: 3000 }, (_, i) => Math.round(60 + 500 * Math.pow((i * 0.6180339887) % 1, 2.2))),
+      { maxLength: 512 },
+    ),
     noData: lossCurveChart([]),
   };
   for (const [name, c] of Object.entries(charts)) await c.save(path.join(outDir, `${name}.png`), { scale: 1.5 });

@@ -71,7 +71,9 @@ async function main(): Promise<void> {
   }
   const [, pngFullMs] = await timed(() => chart.toPNG());
   const [, endToEndMs] = await timed(() => runComparisonChart(runs).toSVG());
-  console.log(`8 runs x 10,000 steps (${runs.length * 10000} records, ${(JSON.stringify(chart.spec).length / 1024).toFixed(0)} KiB spec, ${(svg.length / 1024).toFixed(0)} KiB SVG)`);
+  console.log(
+    `8 runs x 10,000 steps (${runs.length * 10000} records, ${(JSON.stringify(chart.spec).length / 1024).toFixed(0)} KiB spec, ${(svg.length / 1024).toFixed(0)} KiB SVG)`,
+  );
   console.log(`  build spec             ${buildMs.toFixed(0)} ms`);
   console.log(`  first SVG (loads vega) ${coldMs.toFixed(0)} ms`);
   console.log(`  SVG render             ${median(svgTimes).toFixed(0)} ms (median of 5)   goal < 1000 ms`);
@@ -91,7 +93,9 @@ async function main(): Promise<void> {
     ratios.push(live / plain);
     console.log(`  pair ${pair + 1}: ${plain.toFixed(0)} ms without, ${live.toFixed(0)} ms with a live loss chart (${liveStats})`);
   }
-  console.log(`live loss chart, ${steps} fake steps of ~${stepMs} ms CPU each: median slowdown ratio ${median(ratios).toFixed(3)} (goal <= 1.02; noisy under load, the render share above is the direct measure)`);
+  console.log(
+    `live loss chart, ${steps} fake steps of ~${stepMs} ms CPU each: median slowdown ratio ${median(ratios).toFixed(3)} (goal <= 1.02; noisy under load, the render share above is the direct measure)`,
+  );
 }
 
 main().catch((error) => {

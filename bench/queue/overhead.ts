@@ -27,7 +27,7 @@ async function startWorkers(url: string, count: number, runsDir: string): Promis
       const child = spawn(process.execPath, [CLI, "worker", "--queue", url, "--runs-dir", runsDir], { stdio: ["ignore", "pipe", "inherit"] });
       return new Promise<ChildProcess>((resolve, reject) => {
         let text = "";
-        child.stdout!.on("data", (d) => {
+        child.stdout.on("data", (d) => {
           text += d;
           if (text.includes("serving queue")) resolve(child);
         });
@@ -39,8 +39,8 @@ async function startWorkers(url: string, count: number, runsDir: string): Promis
 
 async function main(): Promise<void> {
   const { options } = parseArgs(process.argv.slice(2), { workers: "number", runs: "number" });
-  const workers = (options.workers as number | undefined) ?? 2;
-  const runs = (options.runs as number | undefined) ?? 8;
+  const workers = (options.workers) ?? 2;
+  const runs = (options.runs) ?? 8;
   const spec: GridSpec = {
     task: "synthetic-logreg",
     taskConfig: { trainExamples: 1024, devExamples: 256, testExamples: 256, features: 32 },

@@ -53,8 +53,10 @@ async function studyThroughput(root: string, workers: number): Promise<void> {
   console.log(`spam-longformer quick study, the ${spec.variants!.length} batch-8 runs:`);
   console.log(`  single run alone          ${(alone.metrics[0].tokensPerSecond ?? NaN).toFixed(0)} tokens/s (training time only)`);
   console.log(`  each run inside the grid  ${perRun.map((t) => t.toFixed(0)).join(", ")} tokens/s`);
-  console.log(`  whole grid (${workers} workers)     ${(tokens(grid.metrics) / grid.seconds).toFixed(0)} tokens/s over its wall time of ${grid.seconds.toFixed(0)} s, ` +
-    `vs ${(tokens(alone.metrics) / alone.seconds).toFixed(0)} for the single run over its wall time`);
+  console.log(
+    `  whole grid (${workers} workers)     ${(tokens(grid.metrics) / grid.seconds).toFixed(0)} tokens/s over its wall time of ${grid.seconds.toFixed(0)} s, ` +
+      `vs ${(tokens(alone.metrics) / alone.seconds).toFixed(0)} for the single run over its wall time`,
+  );
 }
 
 async function main(): Promise<void> {

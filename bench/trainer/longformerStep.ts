@@ -98,8 +98,15 @@ function benchData(examples: number, length: number, vocab: number): TrainingDat
   return {
     size: examples,
     collate: (indices) => ({
-      inputIds: tf.tensor2d(indices.map(() => row), [indices.length, length], "int32"),
-      labels: tf.tensor1d(indices.map((i) => i % 2), "int32"),
+      inputIds: tf.tensor2d(
+        indices.map(() => row),
+        [indices.length, length],
+        "int32",
+      ),
+      labels: tf.tensor1d(
+        indices.map((i) => i % 2),
+        "int32",
+      ),
     }),
   };
 }
@@ -109,9 +116,15 @@ async function measureTsml(options: Options, config: StepConfig, threads: number
   const s = options.sizes;
   const model = LongformerForSequenceClassification.create(
     {
-      vocab_size: s.vocab, hidden_size: s.hidden, num_hidden_layers: s.layers, num_attention_heads: s.heads,
-      intermediate_size: s.intermediate, attention_window: s.window, max_position_embeddings: Math.max(4098, options.length + 2),
-      hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1,
+      vocab_size: s.vocab,
+      hidden_size: s.hidden,
+      num_hidden_layers: s.layers,
+      num_attention_heads: s.heads,
+      intermediate_size: s.intermediate,
+      attention_window: s.window,
+      max_position_embeddings: Math.max(4098, options.length + 2),
+      hidden_dropout_prob: 0.1,
+      attention_probs_dropout_prob: 0.1,
     },
     { seed: 1 },
   );
@@ -125,9 +138,18 @@ async function measureTsml(options: Options, config: StepConfig, threads: number
     model: model.asTrainableModel(),
     trainData: benchData(config.batch * config.accumulation * steps, options.length, s.vocab),
     args: {
-      perDeviceBatchSize: config.batch, gradientAccumulationSteps: config.accumulation, learningRate: 1e-4, weightDecay: 0.01,
-      warmupSteps: 100, lrSchedule: "linear", maxGradNorm: 1, maxSteps: steps, loggingSteps: steps, progress: "none",
-      gradientCheckpointing: options.checkpointing, seed: 1,
+      perDeviceBatchSize: config.batch,
+      gradientAccumulationSteps: config.accumulation,
+      learningRate: 1e-4,
+      weightDecay: 0.01,
+      warmupSteps: 100,
+      lrSchedule: "linear",
+      maxGradNorm: 1,
+      maxSteps: steps,
+      loggingSteps: steps,
+      progress: "none",
+      gradientCheckpointing: options.checkpointing,
+      seed: 1,
     },
     callbacks: [{ onStepEnd: () => void stepEnds.push(now()) }],
   });
@@ -139,18 +161,38 @@ async function measureTsml(options: Options, config: StepConfig, threads: number
   if (stepEnds.length !== steps) throw new Error(`the Trainer took ${stepEnds.length} steps, expected ${steps}`);
   const timed = stepEnds.slice(1).map((end, i) => ({ wall: end.wall - stepEnds[i].wall, cpu: end.cpu - stepEnds[i].cpu }));
   return {
-    config: `${config.batch}x${config.accumulation}`, threads,
-    cpuMs: median(timed.map((t) => t.cpu)), wallMs: median(timed.map((t) => t.wall)), peakRssMb: process.resourceUsage().maxRSS / 1024,
+    config: `${config.batch}x${config.accumulation}`,
+    threads,
+    cpuMs: median(timed.map((t) => t.cpu)),
+    wallMs: median(timed.map((t) => t.wall)),
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
 }
 
 function measureHf(options: Options, threads: number): Measure[] {
   const s = options.sizes;
   const args = [
-    "--threads", String(threads), "--length", String(options.length), "--repeats", String(options.repeats),
-    "--configs", ...options.configs.map((c) => `${c.batch}x${c.accumulation}`),
-    "--hidden", String(s.hidden), "--layers", String(s.layers), "--heads", String(s.heads), "--intermediate", String(s.intermediate),
-    "--window", String(s.window), "--vocab", String(s.vocab), ...(options.checkpointing ? ["--checkpointing"] : []),
+    "--threads",
+    String(threads),
+    "--length",
+    String(options.length),
+    "--repeats",
+    String(options.repeats),
+    "--configs",
+    ...options.configs.map((c) => `${c.batch}x${c.accumulation}`),
+    "--hidden",
+    String(s.hidden),
+    "--layers",
+    String(s.layers),
+    "--heads",
+    String(s.heads),
+    "--intermediate",
+    String(s.intermediate),
+    "--window",
+    String(s.window),
+    "--vocab",
+    String(s.vocab),
+    ...(options.checkpointing ? ["--checkpointing"] : []),
   ];
   const script = path.resolve(__dirname, "..", "..", "..", "bench", "trainer", "hf_step.py");
   const lines = runHfScript<{ config: string; ms: number; cpu_ms: number; peak_rss_mb: number }>(script, args);
@@ -175,7 +217,9 @@ async function main(): Promise<void> {
   }
   const ratio = (a: number, b?: number) => (b ? (a / b).toFixed(2) : "—");
   const shown = (v?: number) => (v === undefined ? "—" : v.toFixed(0));
-  console.log("| batch x accumulation | threads | tsml CPU ms | HF CPU ms | CPU ratio | tsml wall ms | HF wall ms | wall ratio | tsml peak RSS MB | HF peak RSS MB |");
+  console.log(
+    "| batch x accumulation | threads | tsml CPU ms | HF CPU ms | CPU ratio | tsml wall ms | HF wall ms | wall ratio | tsml peak RSS MB | HF peak RSS MB |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|---|");
   for (const t of tsml) {
     const h = hf.find((r) => r.config === t.config && r.threads === t.threads);

@@ -8,14 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend } from "../../src/backend";
 import { SeededRng } from "../../src/random";
-import {
-  classifierFromLayersModel,
-  softmaxCrossEntropySum,
-  Trainer,
-  type ClassifierBatch,
-  type TrainingArguments,
-  type TrainingData,
-} from "../../src/train";
+import { classifierFromLayersModel, softmaxCrossEntropySum, Trainer, type ClassifierBatch, type TrainingArguments, type TrainingData } from "../../src/train";
 
 /** Each example is a sequence of TOKENS vectors (like a transformer's input), so activations dominate memory. */
 const TOKENS = 64;
@@ -32,7 +25,13 @@ const ys = Int32Array.from({ length: EXAMPLES }, () => Math.floor(rng.next() * C
 function collate(indices: number[]): ClassifierBatch {
   const x = new Float32Array(indices.length * VALUES_PER_EXAMPLE);
   indices.forEach((i, r) => x.set(xs.subarray(i * VALUES_PER_EXAMPLE, (i + 1) * VALUES_PER_EXAMPLE), r * VALUES_PER_EXAMPLE));
-  return { x: tf.tensor3d(x, [indices.length, TOKENS, FEATURES]), y: tf.tensor1d(indices.map((i) => ys[i]), "int32") };
+  return {
+    x: tf.tensor3d(x, [indices.length, TOKENS, FEATURES]),
+    y: tf.tensor1d(
+      indices.map((i) => ys[i]),
+      "int32",
+    ),
+  };
 }
 
 /** Examples in order, so the Trainer and the hand loop see the same batches. */
@@ -56,7 +55,11 @@ function makeModel(): tf.LayersModel {
 }
 
 async function trainerSecondsPerStep(model: tf.LayersModel, args: Partial<TrainingArguments>, steps: number): Promise<number> {
-  const trainer = new Trainer({ model: classifierFromLayersModel(model), trainData: data, args: { learningRate: 1e-3, progress: "none", maxSteps: steps, ...args } });
+  const trainer = new Trainer({
+    model: classifierFromLayersModel(model),
+    trainData: data,
+    args: { learningRate: 1e-3, progress: "none", maxSteps: steps, ...args },
+  });
   const t0 = performance.now();
   await trainer.train();
   const seconds = (performance.now() - t0) / 1000;
@@ -87,7 +90,11 @@ function handLoopSecondsPerStep(model: tf.LayersModel, batchSize: number, steps:
 const median = (v: number[]) => v.slice().sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 async function peakBytesAboveBaseline(model: tf.LayersModel, args: Partial<TrainingArguments>): Promise<number> {
-  const trainer = new Trainer({ model: classifierFromLayersModel(model), trainData: data, args: { learningRate: 1e-3, progress: "none", maxSteps: 3, ...args } });
+  const trainer = new Trainer({
+    model: classifierFromLayersModel(model),
+    trainData: data,
+    args: { learningRate: 1e-3, progress: "none", maxSteps: 3, ...args },
+  });
   const baseline = tf.memory().numBytes; // weights and Adam moments exist already
   const info = await tf.profile(async () => {
     await trainer.train();
@@ -100,7 +107,9 @@ async function main(): Promise<void> {
   const steps = Number(process.argv[2] ?? 20);
   const rounds = Number(process.argv[3] ?? 5);
   console.log(describeBackend(await initBackend()));
-  console.log(`model: per-token MLP, ${TOKENS} tokens x ${FEATURES} features -> ${HIDDEN} -> ${HIDDEN} -> mean -> ${CLASSES}; ${steps} steps x ${rounds} interleaved rounds, medians`);
+  console.log(
+    `model: per-token MLP, ${TOKENS} tokens x ${FEATURES} features -> ${HIDDEN} -> ${HIDDEN} -> mean -> ${CLASSES}; ${steps} steps x ${rounds} interleaved rounds, medians`,
+  );
   const model = makeModel();
   await trainerSecondsPerStep(model, { perDeviceBatchSize: 32 }, 3); // warm up kernels
   handLoopSecondsPerStep(model, 32, 3);
@@ -126,16 +135,20 @@ async function main(): Promise<void> {
     [`one batch of ${k * b}`, { perDeviceBatchSize: k * b }, k * b],
     [`batch ${b}`, { perDeviceBatchSize: b }, b],
   ];
-  console.log(`\n2) time per example and peak tensor bytes above weights + Adam state (${((tf.memory().numBytes) / 1024).toFixed(0)} KiB in use)`);
+  console.log(`\n2) time per example and peak tensor bytes above weights + Adam state (${(tf.memory().numBytes / 1024).toFixed(0)} KiB in use)`);
   const peaks: number[] = [];
   for (const [name, args, examplesPerStep] of configs) {
     const times: number[] = [];
     for (let r = 0; r < rounds; r++) times.push(await trainerSecondsPerStep(model, args, Math.max(4, Math.round((steps * 32) / examplesPerStep / 2))));
     const peak = await peakBytesAboveBaseline(model, args);
     peaks.push(peak);
-    console.log(`   ${name.padEnd(20)} ${((median(times) / examplesPerStep) * 1e6).toFixed(1).padStart(8)} us/example   peak +${(peak / 1024).toFixed(0).padStart(6)} KiB`);
+    console.log(
+      `   ${name.padEnd(20)} ${((median(times) / examplesPerStep) * 1e6).toFixed(1).padStart(8)} us/example   peak +${(peak / 1024).toFixed(0).padStart(6)} KiB`,
+    );
   }
-  console.log(`   accumulation peak / batch ${b} peak: ${(peaks[0] / peaks[2]).toFixed(3)} (goal <= 1.2); / one batch of ${k * b}: ${(peaks[0] / peaks[1]).toFixed(3)}`);
+  console.log(
+    `   accumulation peak / batch ${b} peak: ${(peaks[0] / peaks[2]).toFixed(3)} (goal <= 1.2); / one batch of ${k * b}: ${(peaks[0] / peaks[1]).toFixed(3)}`,
+  );
   model.dispose();
 }
 

@@ -21,7 +21,18 @@ export const LAYER_NORM_GRAD_KERNEL = "TsmlLayerNormGrad";
 interface ActivationsModuleExports {
   gelu(x: number, out: number, n: number): void;
   gelu_grad(x: number, dy: number, out: number, n: number): void;
-  layer_norm(x: number, residual: number, gamma: number, beta: number, out: number, xHat: number, invStd: number, rows: number, width: number, eps: number): void;
+  layer_norm(
+    x: number,
+    residual: number,
+    gamma: number,
+    beta: number,
+    out: number,
+    xHat: number,
+    invStd: number,
+    rows: number,
+    width: number,
+    eps: number,
+  ): void;
   layer_norm_grad(dy: number, xHat: number, invStd: number, gamma: number, dx: number, dGamma: number, dBeta: number, rows: number, width: number): void;
 }
 
@@ -71,8 +82,18 @@ export const wasmActivationKernels: tf.KernelConfig[] = [
       const be = backend as unknown as WasmBackendInternals;
       const [out, xHat, invStd] = [be.makeOutput(x.shape.slice(), "float32"), be.makeOutput(x.shape.slice(), "float32"), be.makeOutput([rows], "float32")];
       const eps = (attrs as unknown as { eps: number }).eps;
-      activations(be).layer_norm(heapOffset(be, x), residual ? heapOffset(be, residual) : 0, heapOffset(be, gamma), heapOffset(be, beta),
-        heapOffset(be, out), heapOffset(be, xHat), heapOffset(be, invStd), rows, width, eps);
+      activations(be).layer_norm(
+        heapOffset(be, x),
+        residual ? heapOffset(be, residual) : 0,
+        heapOffset(be, gamma),
+        heapOffset(be, beta),
+        heapOffset(be, out),
+        heapOffset(be, xHat),
+        heapOffset(be, invStd),
+        rows,
+        width,
+        eps,
+      );
       return [out, xHat, invStd];
     },
   },
@@ -86,8 +107,17 @@ export const wasmActivationKernels: tf.KernelConfig[] = [
       const rows = tf.util.sizeFromShape(dy.shape) / width;
       const be = backend as unknown as WasmBackendInternals;
       const [dx, dGamma, dBeta] = [be.makeOutput(dy.shape.slice(), "float32"), be.makeOutput([width], "float32"), be.makeOutput([width], "float32")];
-      activations(be).layer_norm_grad(heapOffset(be, dy), heapOffset(be, xHat), heapOffset(be, invStd), heapOffset(be, gamma),
-        heapOffset(be, dx), heapOffset(be, dGamma), heapOffset(be, dBeta), rows, width);
+      activations(be).layer_norm_grad(
+        heapOffset(be, dy),
+        heapOffset(be, xHat),
+        heapOffset(be, invStd),
+        heapOffset(be, gamma),
+        heapOffset(be, dx),
+        heapOffset(be, dGamma),
+        heapOffset(be, dBeta),
+        rows,
+        width,
+      );
       return [dx, dGamma, dBeta];
     },
   },

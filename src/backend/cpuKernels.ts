@@ -8,7 +8,13 @@
 import * as tf from "@tensorflow/tfjs";
 
 /** out[ids[r], :] += values[r, :] for every row r whose id lies in [0, numSegments); the rest are dropped (as in TensorFlow). */
-export function scatterAddRows(values: ArrayLike<number>, ids: ArrayLike<number>, width: number, numSegments: number, dtype: "float32" | "int32"): Float32Array | Int32Array {
+export function scatterAddRows(
+  values: ArrayLike<number>,
+  ids: ArrayLike<number>,
+  width: number,
+  numSegments: number,
+  dtype: "float32" | "int32",
+): Float32Array | Int32Array {
   const out = dtype === "int32" ? new Int32Array(numSegments * width) : new Float32Array(numSegments * width);
   for (let r = 0; r < ids.length; r++) {
     const s = ids[r];

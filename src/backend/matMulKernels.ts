@@ -68,12 +68,33 @@ function filledOutput(be: WasmBackendWithMemory, shape: number[], value: number)
 }
 
 /** C = op(A) op(B) on the BLAS, into a new output. */
-function blasProduct(be: WasmBackendWithMemory, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, plan: ProductPlan): tf.TensorInfo {
+function blasProduct(
+  be: WasmBackendWithMemory,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  plan: ProductPlan,
+): tf.TensorInfo {
   const status = nativeStatus();
   if (!status.active) throw new Error("blasProduct: the native BLAS is not active");
   const out = be.makeOutput(plan.outShape, "float32"); // may grow the heap: read the buffer after it
   const { m, n, k, batch } = plan;
-  status.addon.sgemm(be.wasm.asm.memory.buffer, batch, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, heapOffset(be, a), plan.strideA, heapOffset(be, b), plan.strideB, heapOffset(be, out), m * n);
+  status.addon.sgemm(
+    be.wasm.asm.memory.buffer,
+    batch,
+    transposeA ? 1 : 0,
+    transposeB ? 1 : 0,
+    m,
+    n,
+    k,
+    heapOffset(be, a),
+    plan.strideA,
+    heapOffset(be, b),
+    plan.strideB,
+    heapOffset(be, out),
+    m * n,
+  );
   return out;
 }
 
@@ -92,11 +113,20 @@ type PlainProduct = (a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo;
  * `swap`, Aᵀ B is computed as (Bᵀ A)ᵀ when B is the wider, so that the narrower matrix is the right operand, which
  * XNNPACK repacks on every call.
  */
-function productOnTransposes(be: WasmBackendWithMemory, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, plain: PlainProduct, swap: boolean): tf.TensorInfo {
+function productOnTransposes(
+  be: WasmBackendWithMemory,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  plain: PlainProduct,
+  swap: boolean,
+): tf.TensorInfo {
   const temporaries: tf.TensorInfo[] = [];
   const keep = (t: tf.TensorInfo) => (temporaries.push(t), t);
   try {
-    if (swap && transposeA && !transposeB && b.shape[b.shape.length - 1] > a.shape[a.shape.length - 1]) return transposed(be, keep(plain(keep(transposed(be, b)), a)));
+    if (swap && transposeA && !transposeB && b.shape[b.shape.length - 1] > a.shape[a.shape.length - 1])
+      return transposed(be, keep(plain(keep(transposed(be, b)), a)));
     return plain(transposeA ? keep(transposed(be, a)) : a, transposeB ? keep(transposed(be, b)) : b);
   } finally {
     for (const t of temporaries) be.disposeData(t.dataId);
@@ -124,7 +154,8 @@ export function batchMatMulKernel(original: tf.KernelConfig): tf.KernelConfig {
       if (plan?.k === 0) return filledOutput(be, plan.outShape, 0); // tfjs's WASM kernel leaves it uninitialised
       if (plan && onBlas(plan, transposeA, transposeB)) return blasProduct(be, a, b, transposeA, transposeB, plan);
       if (plan && (transposeA || transposeB) && isMatrix(a) && isMatrix(b)) {
-        const plain: PlainProduct = (x, y) => original.kernelFunc({ ...args, inputs: { a: x, b: y }, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+        const plain: PlainProduct = (x, y) =>
+          original.kernelFunc({ ...args, inputs: { a: x, b: y }, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
         return productOnTransposes(be, a, b, transposeA, transposeB, plain, a.shape.length === 2 && b.shape.length === 2);
       }
       return original.kernelFunc(args);
@@ -141,18 +172,48 @@ export function fusedMatMulKernel(original: tf.KernelConfig): tf.KernelConfig {
   return {
     ...original,
     kernelFunc: (args) => {
-      const { a, b, bias, preluActivationWeights: prelu } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
-      const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean; activation: string; leakyreluAlpha?: number };
+      const {
+        a,
+        b,
+        bias,
+        preluActivationWeights: prelu,
+      } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+      const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs as unknown as {
+        transposeA: boolean;
+        transposeB: boolean;
+        activation: string;
+        leakyreluAlpha?: number;
+      };
       const be = args.backend as unknown as WasmBackendWithMemory;
       const plan = planProduct(a, b, transposeA, transposeB);
       const code = ACTIVATIONS.indexOf(activation as (typeof ACTIVATIONS)[number]);
-      const perColumn = (t: tf.TensorInfo | undefined) => t === undefined || (t.dtype === "float32" && t.shape.length <= 1 && (product(t.shape) === 1 || (plan !== undefined && product(t.shape) === plan.n)));
+      const perColumn = (t: tf.TensorInfo | undefined) =>
+        t === undefined || (t.dtype === "float32" && t.shape.length <= 1 && (product(t.shape) === 1 || (plan !== undefined && product(t.shape) === plan.n)));
       const status = nativeStatus();
-      if (status.active && plan && plan.k > 0 && code >= 0 && perColumn(bias) && (code !== 3 || (prelu && perColumn(prelu))) && onBlas(plan, transposeA, transposeB)) {
+      if (
+        status.active &&
+        plan &&
+        plan.k > 0 &&
+        code >= 0 &&
+        perColumn(bias) &&
+        (code !== 3 || (prelu && perColumn(prelu))) &&
+        onBlas(plan, transposeA, transposeB)
+      ) {
         const out = blasProduct(be, a, b, transposeA, transposeB, plan);
         if (bias || code > 0) {
           const weights = code === 3 ? prelu : undefined;
-          status.addon.epilogue(be.wasm.asm.memory.buffer, heapOffset(be, out), plan.batch * plan.m, plan.n, bias ? heapOffset(be, bias) : 0, bias ? product(bias.shape) : 0, code, weights ? heapOffset(be, weights) : 0, weights ? product(weights.shape) : 0, leakyreluAlpha ?? 0);
+          status.addon.epilogue(
+            be.wasm.asm.memory.buffer,
+            heapOffset(be, out),
+            plan.batch * plan.m,
+            plan.n,
+            bias ? heapOffset(be, bias) : 0,
+            bias ? product(bias.shape) : 0,
+            code,
+            weights ? heapOffset(be, weights) : 0,
+            weights ? product(weights.shape) : 0,
+            leakyreluAlpha ?? 0,
+          );
         }
         return out;
       }
@@ -161,7 +222,12 @@ export function fusedMatMulKernel(original: tf.KernelConfig): tf.KernelConfig {
       const inputs = scalarBias ? { ...args.inputs, bias: scalarBias } : args.inputs;
       try {
         if (plan && plan.k > 0 && (transposeA || transposeB) && isMatrix(a) && isMatrix(b)) {
-          const plain: PlainProduct = (x, y) => original.kernelFunc({ ...args, inputs: { ...inputs, a: x, b: y }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+          const plain: PlainProduct = (x, y) =>
+            original.kernelFunc({
+              ...args,
+              inputs: { ...inputs, a: x, b: y },
+              attrs: { ...args.attrs, transposeA: false, transposeB: false },
+            }) as tf.TensorInfo;
           return productOnTransposes(be, a, b, transposeA, transposeB, plain, false);
         }
         return original.kernelFunc({ ...args, inputs });

@@ -16,9 +16,34 @@ export interface NativeAddon {
   /** Sets the BLAS's threads; returns the count it reports. */
   setThreads(threads: number): number;
   /** `count` float32 products C = op(A) op(B) on the WASM heap `buffer` (offsets and strides in floats). */
-  sgemm(buffer: ArrayBuffer, count: number, transA: number, transB: number, m: number, n: number, k: number, a: number, strideA: number, b: number, strideB: number, c: number, strideC: number): void;
+  sgemm(
+    buffer: ArrayBuffer,
+    count: number,
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    strideA: number,
+    b: number,
+    strideB: number,
+    c: number,
+    strideC: number,
+  ): void;
   /** Adds the bias and applies the activation to C in place, on the WASM heap `buffer`. */
-  epilogue(buffer: ArrayBuffer, c: number, rows: number, cols: number, bias: number, biasSize: number, activation: number, prelu: number, preluSize: number, alpha: number): void;
+  epilogue(
+    buffer: ArrayBuffer,
+    c: number,
+    rows: number,
+    cols: number,
+    bias: number,
+    biasSize: number,
+    activation: number,
+    prelu: number,
+    preluSize: number,
+    alpha: number,
+  ): void;
   /** native/attention.c: band.c's scores on the addon's thread pool (setThreads sizes it). */
   bandScores(buffer: ArrayBuffer, q: number, k: number, band: number, batch: number, heads: number, n: number, d: number, w: number): void;
   /** native/attention.c: band.c's context on the addon's thread pool. */
@@ -78,7 +103,11 @@ function loadStatus(): NativeStatus {
   if (switchValue === "0") return { active: false, reason: "disabled by TSML_NATIVE=0", fix: "unset TSML_NATIVE" };
   const file = nativeAddonPath();
   if (!fs.existsSync(file)) {
-    return { active: false, reason: `the native addon was not built (${path.relative(process.cwd(), file) || file} is missing)`, fix: `install a C compiler and make (Debian: apt-get install g++ make), ${REBUILD}` };
+    return {
+      active: false,
+      reason: `the native addon was not built (${path.relative(process.cwd(), file) || file} is missing)`,
+      fix: `install a C compiler and make (Debian: apt-get install g++ make), ${REBUILD}`,
+    };
   }
   let addon: NativeAddon;
   try {
@@ -127,7 +156,12 @@ export function coreCount(): number {
 export function resolveThreadCount(requested?: number): number {
   const cores = coreCount();
   const fromEnv = process.env.TSML_THREADS?.trim();
-  const [value, source] = requested !== undefined ? [requested, `initBackend({ threads: ${requested} })`] : fromEnv ? [Number(fromEnv), `TSML_THREADS=${JSON.stringify(fromEnv)}`] : [cores, ""];
+  const [value, source] =
+    requested !== undefined
+      ? [requested, `initBackend({ threads: ${requested} })`]
+      : fromEnv
+        ? [Number(fromEnv), `TSML_THREADS=${JSON.stringify(fromEnv)}`]
+        : [cores, ""];
   if (!Number.isInteger(value) || value < 1 || value > cores) {
     throw new Error(`${source}: expected a whole number of threads from 1 to ${cores} (the cores of this machine)`);
   }

@@ -27,7 +27,23 @@ export interface AdamWHostStepAttrs {
 }
 
 interface OptimizerModuleExports {
-  adamw_step(param: number, grad: number, out: number, m: number, v: number, n: number, b1: number, c1: number, b2: number, c2: number, eps: number, stepSize: number, correction: number, decay: number, decays: number): void;
+  adamw_step(
+    param: number,
+    grad: number,
+    out: number,
+    m: number,
+    v: number,
+    n: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    eps: number,
+    stepSize: number,
+    correction: number,
+    decay: number,
+    decays: number,
+  ): void;
 }
 
 /** Values of the moments copied into the heap at a time (two chunks of 256 KiB). */
@@ -42,7 +58,13 @@ export const wasmOptimizerKernels: tf.KernelConfig[] = [
       const { param, gradient } = inputs as { param: tf.TensorInfo; gradient: tf.TensorInfo };
       const a = attrs as unknown as AdamWHostStepAttrs;
       const n = tf.util.sizeFromShape(param.shape);
-      if (param.dtype !== "float32" || gradient.dtype !== "float32" || tf.util.sizeFromShape(gradient.shape) !== n || a.first.length !== n || a.second.length !== n) {
+      if (
+        param.dtype !== "float32" ||
+        gradient.dtype !== "float32" ||
+        tf.util.sizeFromShape(gradient.shape) !== n ||
+        a.first.length !== n ||
+        a.second.length !== n
+      ) {
         throw new Error(`${ADAMW_HOST_STEP_KERNEL}: expected float32 parameter and gradient and moments of ${n} values`);
       }
       const be = backend as unknown as WasmBackendInternals;
@@ -59,7 +81,23 @@ export const wasmOptimizerKernels: tf.KernelConfig[] = [
           heap.set(a.first.subarray(start, start + length), m);
           heap.set(a.second.subarray(start, start + length), v);
           const at = start * 4;
-          kernel.adamw_step(p + at, g + at, o + at, scratch, scratch + chunk * 4, length, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.epsilon, a.stepSize, a.sqrtCorrection2, a.decayFactor, a.decays ? 1 : 0);
+          kernel.adamw_step(
+            p + at,
+            g + at,
+            o + at,
+            scratch,
+            scratch + chunk * 4,
+            length,
+            a.beta1,
+            a.oneMinusBeta1,
+            a.beta2,
+            a.oneMinusBeta2,
+            a.epsilon,
+            a.stepSize,
+            a.sqrtCorrection2,
+            a.decayFactor,
+            a.decays ? 1 : 0,
+          );
           a.first.set(heap.subarray(m, m + length), start);
           a.second.set(heap.subarray(v, v + length), start);
         }

@@ -35,7 +35,10 @@ function transposeKernel(original: tf.KernelConfig): tf.KernelConfig {
       const order = perm.filter((axis) => x.shape[axis] !== 1);
       if (!is32Bit(x) || kept.length !== 2 || order[0] !== kept[1].axis || order[1] !== kept[0].axis) return original.kernelFunc(args);
       const be = backend as unknown as WasmBackendInternals;
-      const out = be.makeOutput(perm.map((axis) => x.shape[axis]), x.dtype);
+      const out = be.makeOutput(
+        perm.map((axis) => x.shape[axis]),
+        x.dtype,
+      );
       rowsModule(be).transpose_2d(heapOffset(be, x), heapOffset(be, out), kept[0].dim, kept[1].dim);
       return out;
     },
@@ -107,7 +110,15 @@ function padKernel(original: tf.KernelConfig): tf.KernelConfig {
       const be = backend as unknown as WasmBackendInternals;
       const out = be.makeOutput(outShape, x.dtype);
       const width = x.shape[rank - 1];
-      rowsModule(be).place_columns(heapOffset(be, x), heapOffset(be, out), tf.util.sizeFromShape(x.shape) / width, width, outShape[rank - 1], paddings[rank - 1][0], 1);
+      rowsModule(be).place_columns(
+        heapOffset(be, x),
+        heapOffset(be, out),
+        tf.util.sizeFromShape(x.shape) / width,
+        width,
+        outShape[rank - 1],
+        paddings[rank - 1][0],
+        1,
+      );
       return out;
     },
   };
@@ -122,7 +133,9 @@ function concatKernel(original: tf.KernelConfig): tf.KernelConfig {
       const tensors = (inputs as unknown as tf.TensorInfo[]).filter((t) => tf.util.sizeFromShape(t.shape) > 0);
       const rank = tensors[0]?.shape.length ?? 0;
       const axis = tensors.length > 0 ? tf.util.parseAxisParam((attrs as unknown as { axis: number }).axis, tensors[0].shape)[0] : -1;
-      const sameRows = tensors.every((t) => t.dtype === tensors[0].dtype && t.shape.length === rank && t.shape.every((dim, i) => i === axis || dim === tensors[0].shape[i]));
+      const sameRows = tensors.every(
+        (t) => t.dtype === tensors[0].dtype && t.shape.length === rank && t.shape.every((dim, i) => i === axis || dim === tensors[0].shape[i]),
+      );
       if (tensors.length < 2 || axis !== rank - 1 || rank < 2 || !is32Bit(tensors[0]) || !sameRows) return original.kernelFunc(args);
       const be = backend as unknown as WasmBackendInternals;
       const outWidth = tensors.reduce((sum, t) => sum + t.shape[axis], 0);
@@ -203,7 +216,17 @@ let registered = false;
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
-  const replacements = [["Transpose", transposeKernel], ["GatherV2", gatherKernel], ["Slice", sliceKernel], ["PadV2", padKernel], ["Concat", concatKernel], ["Sum", sumKernel], ["Identity", identityKernel], ["BatchMatMul", batchMatMulKernel], ["_FusedMatMul", fusedMatMulKernel]] as const;
+  const replacements = [
+    ["Transpose", transposeKernel],
+    ["GatherV2", gatherKernel],
+    ["Slice", sliceKernel],
+    ["PadV2", padKernel],
+    ["Concat", concatKernel],
+    ["Sum", sumKernel],
+    ["Identity", identityKernel],
+    ["BatchMatMul", batchMatMulKernel],
+    ["_FusedMatMul", fusedMatMulKernel],
+  ] as const;
   for (const [name, faster] of replacements) {
     const original = tf.getKernel(name, "wasm");
     if (!original) continue;

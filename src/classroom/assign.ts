@@ -43,8 +43,10 @@ export function makeAssignment(source: Notebook, where: string): Assignment {
 /** Solution regions only in solution cells, hidden tests only in grade cells (as nbgrader enforces). */
 function checkRegions(cell: NotebookCell, at: string): void {
   const text = cellSource(cell);
-  if (hasSolutionRegion(text) && !isSolution(cell)) throw new Error(`${at}: a "BEGIN SOLUTION" region in a cell that is not a solution cell (set nbgrader.solution: true and a grade_id)`);
-  if (hasHiddenTests(text) && !isGrade(cell)) throw new Error(`${at}: a "BEGIN HIDDEN TESTS" region in a cell that is not an autograder test (set nbgrader.grade: true, points and a grade_id)`);
+  if (hasSolutionRegion(text) && !isSolution(cell))
+    throw new Error(`${at}: a "BEGIN SOLUTION" region in a cell that is not a solution cell (set nbgrader.solution: true and a grade_id)`);
+  if (hasHiddenTests(text) && !isGrade(cell))
+    throw new Error(`${at}: a "BEGIN HIDDEN TESTS" region in a cell that is not an autograder test (set nbgrader.grade: true, points and a grade_id)`);
   replaceSolutionRegions(text, "", at);
   removeHiddenTests(text, at);
 }

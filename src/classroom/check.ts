@@ -53,5 +53,5 @@ function report(record: CheckRecord): void {
 }
 
 function formatValue(value: unknown): string {
-  return typeof value === "number" ? String(Number(value.toPrecision(6))) : JSON.stringify(value) ?? String(value);
+  return typeof value === "number" ? String(Number(value.toPrecision(6))) : (JSON.stringify(value) ?? String(value));
 }

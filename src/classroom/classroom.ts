@@ -13,7 +13,8 @@ import { computeChecksum, gradeIdOf, isLocked, nbgraderOf } from "./metadata";
 export function assignNotebook(sourceFile: string, outDir: string, solutionsFile?: string): { release: string; solutions?: string } {
   const { release, solutions } = makeAssignment(readNotebook(sourceFile), sourceFile);
   const releaseFile = path.join(outDir, path.basename(sourceFile));
-  if (path.resolve(releaseFile) === path.resolve(sourceFile)) throw new Error(`--out ${outDir} is the source's own folder: the release would overwrite ${sourceFile}`);
+  if (path.resolve(releaseFile) === path.resolve(sourceFile))
+    throw new Error(`--out ${outDir} is the source's own folder: the release would overwrite ${sourceFile}`);
   writeNotebook(releaseFile, release);
   if (solutionsFile) writeNotebook(solutionsFile, solutions);
   return { release: releaseFile, solutions: solutionsFile };
@@ -30,12 +31,20 @@ export interface ClassGrades {
  * Grades `submissions` against `sourceFile`, `jobs` at a time (default: one per core), and writes `outDir`/grades.csv,
  * `outDir`/feedback/<student>.html and `outDir`/graded/<student>.ipynb. One grader owns `outDir` at a time.
  */
-export async function gradeClass(sourceFile: string, submissions: string[], outDir: string, options: GradeOptions & { jobs?: number; onGraded?: (grade: SubmissionGrade) => void } = {}): Promise<ClassGrades> {
+export async function gradeClass(
+  sourceFile: string,
+  submissions: string[],
+  outDir: string,
+  options: GradeOptions & { jobs?: number; onGraded?: (grade: SubmissionGrade) => void } = {},
+): Promise<ClassGrades> {
   const source = loadGradingSource(sourceFile);
   const names = submissions.map((file) => studentName(file, sourceFile));
   names.forEach((name, i) => {
     const other = names.indexOf(name);
-    if (other !== i) throw new Error(`${submissions[other]} and ${submissions[i]} are both student ${JSON.stringify(name)}; name the files (or their folders) after the students`);
+    if (other !== i)
+      throw new Error(
+        `${submissions[other]} and ${submissions[i]} are both student ${JSON.stringify(name)}; name the files (or their folders) after the students`,
+      );
   });
   const lock = acquireFolderLock(outDir, { purpose: "tsml classroom grade" });
   try {
@@ -54,7 +63,13 @@ export async function gradeClass(sourceFile: string, submissions: string[], outD
     const jobs = Math.max(1, Math.min(options.jobs ?? os.cpus().length, submissions.length));
     await Promise.all(Array.from({ length: jobs }, worker));
     const gradeBook = path.join(outDir, "grades.csv");
-    writeFileAtomic(gradeBook, gradeBookCSV(grades, gradedCells(source.solutions).map((c) => c.gradeId)));
+    writeFileAtomic(
+      gradeBook,
+      gradeBookCSV(
+        grades,
+        gradedCells(source.solutions).map((c) => c.gradeId),
+      ),
+    );
     return { grades, gradeBook, feedback: names.map((n) => path.join(outDir, "feedback", `${n}.html`)) };
   } finally {
     lock.release();

@@ -69,7 +69,12 @@ export function studentName(file: string, sourceFile: string): string {
 }
 
 /** Grades one submission file against `source`; never throws for a bad submission (it scores 0 with the reason). */
-export async function gradeSubmission(source: GradingSource, file: string, options: GradeOptions = {}, student = studentName(file, source.file)): Promise<SubmissionGrade> {
+export async function gradeSubmission(
+  source: GradingSource,
+  file: string,
+  options: GradeOptions = {},
+  student = studentName(file, source.file),
+): Promise<SubmissionGrade> {
   const tests = source.solutions.cells.filter(isTestCell);
   const max = tests.reduce((sum, c) => sum + Number(nbgraderOf(c)!.points), 0);
   const zero = (reason: string): SubmissionGrade => ({
@@ -92,7 +97,10 @@ export async function gradeSubmission(source: GradingSource, file: string, optio
   try {
     cells = await runAndScore(notebook, { ...options, cwd: options.cwd ?? path.dirname(path.resolve(source.file)) });
   } catch (err) {
-    return { ...zero(`the submission could not be run: ${err instanceof Error ? err.message : String(err)}`), notes: [...notes, "the kernel could not be started"] };
+    return {
+      ...zero(`the submission could not be run: ${err instanceof Error ? err.message : String(err)}`),
+      notes: [...notes, "the kernel could not be started"],
+    };
   }
   return { student, file, cells, total: cells.reduce((s, c) => s + c.points, 0), max, notes, graded: notebook };
 }
@@ -146,9 +154,11 @@ export function restoreCells(source: GradingSource, submission: Notebook): { not
     const id = gradeIdOf(original);
     if (!id || placed.has(id) || !(isLocked(original) || isSolution(original))) return;
     const restored = JSON.parse(JSON.stringify(isSolution(original) ? source.release.cells[i] : original)) as NotebookCell;
-    notes.push(isSolution(original)
-      ? `the answer cell ${JSON.stringify(id)} is missing from the submission; the empty one was put back`
-      : `the locked cell ${JSON.stringify(id)} is missing from the submission; the original was put back`);
+    notes.push(
+      isSolution(original)
+        ? `the answer cell ${JSON.stringify(id)} is missing from the submission; the empty one was put back`
+        : `the locked cell ${JSON.stringify(id)} is missing from the submission; the original was put back`,
+    );
     let at = 0;
     for (let j = i - 1; j >= 0; j--) {
       const before = gradeIdOf(source.solutions.cells[j]);
@@ -223,7 +233,8 @@ function scoreTests(notebook: Notebook, outcomes: Outcomes): CellGrade[] {
   let answerFailures: string[] = [];
   notebook.cells.forEach((cell, index) => {
     const outcome = outcomes.get(index);
-    if (isSolution(cell) && outcome && outcome.status !== "ok") answerFailures.push(`your answer cell ${JSON.stringify(gradeIdOf(cell))} failed: ${describe(outcome)}`);
+    if (isSolution(cell) && outcome && outcome.status !== "ok")
+      answerFailures.push(`your answer cell ${JSON.stringify(gradeIdOf(cell))} failed: ${describe(outcome)}`);
     if (!isTestCell(cell)) return;
     const maxPoints = Number(nbgraderOf(cell)!.points);
     const checks = recordedChecks(outcome);
@@ -233,7 +244,13 @@ function scoreTests(notebook: Notebook, outcomes: Outcomes): CellGrade[] {
       grades.push({ gradeId: gradeIdOf(cell), points: 0, maxPoints, reason, checks });
     } else {
       const partial = partialCredit(outcome, maxPoints);
-      grades.push({ gradeId: gradeIdOf(cell), points: partial ?? maxPoints, maxPoints, reason: partial !== undefined && partial < maxPoints ? `partial credit: ${partial} of ${maxPoints}` : undefined, checks });
+      grades.push({
+        gradeId: gradeIdOf(cell),
+        points: partial ?? maxPoints,
+        maxPoints,
+        reason: partial !== undefined && partial < maxPoints ? `partial credit: ${partial} of ${maxPoints}` : undefined,
+        checks,
+      });
     }
     answerFailures = [];
   });
@@ -244,7 +261,10 @@ function scoreTests(notebook: Notebook, outcomes: Outcomes): CellGrade[] {
 function describe(outcome: CellOutcome): string {
   const error = outcome.error;
   if (!error) return outcome.status;
-  const first = stripAnsi(error.evalue).split("\n").find((l) => l.trim()) ?? "";
+  const first =
+    stripAnsi(error.evalue)
+      .split("\n")
+      .find((l) => l.trim()) ?? "";
   if (error.ename === "CheckFailed") return `✗ ${first}`;
   if (error.ename === "TimeoutError" || error.ename === "KernelDied") return first;
   return `${error.ename}: ${first}`;

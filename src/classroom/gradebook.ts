@@ -18,7 +18,10 @@ export function feedbackHTML(grade: SubmissionGrade, assignment: string): string
   const rows = grade.cells.map((cell) => {
     const ok = cell.points === cell.maxPoints;
     // The failed check is the reason; the list shows what passed before it.
-    const checks = cell.checks.filter((c) => c.ok).map((c) => `<li class="pass">✓ ${escapeHTML(c.name)}</li>`).join("");
+    const checks = cell.checks
+      .filter((c) => c.ok)
+      .map((c) => `<li class="pass">✓ ${escapeHTML(c.name)}</li>`)
+      .join("");
     return `<tr class="${ok ? "pass" : "fail"}"><td>${escapeHTML(cell.gradeId)}</td><td>${formatPoints(cell.points)} / ${formatPoints(cell.maxPoints)}</td><td>${ok ? "passed" : "failed"}${cell.reason ? `: ${escapeHTML(cell.reason)}` : ""}${checks ? `<ul>${checks}</ul>` : ""}</td></tr>`;
   });
   const notes = grade.notes.length ? `<h2>Notes</h2><ul>${grade.notes.map((n) => `<li>${escapeHTML(n)}</li>`).join("")}</ul>` : "";

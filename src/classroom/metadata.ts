@@ -102,18 +102,28 @@ export function normaliseMetadata(cells: NotebookCell[], where: string): void {
     if (!meta) return;
     const at = `${where}: cell ${index + 1}`;
     for (const flag of ["grade", "solution", "locked"] as const) {
-      if (meta[flag] !== undefined && typeof meta[flag] !== "boolean") throw new Error(`${at}: nbgrader.${flag} is ${JSON.stringify(meta[flag])}; expected true or false`);
+      if (meta[flag] !== undefined && typeof meta[flag] !== "boolean")
+        throw new Error(`${at}: nbgrader.${flag} is ${JSON.stringify(meta[flag])}; expected true or false`);
     }
     const full: NbgraderMetadata = { ...meta, schema_version: 3, grade: meta.grade === true, solution: meta.solution === true, locked: meta.locked === true };
-    if (meta.schema_version !== undefined && meta.schema_version !== 3) throw new Error(`${at}: nbgrader.schema_version is ${JSON.stringify(meta.schema_version)}; tsml reads schema version 3 (upgrade with \`nbgrader update\`)`);
+    if (meta.schema_version !== undefined && meta.schema_version !== 3)
+      throw new Error(
+        `${at}: nbgrader.schema_version is ${JSON.stringify(meta.schema_version)}; tsml reads schema version 3 (upgrade with \`nbgrader update\`)`,
+      );
     if (full.grade || full.solution || full.locked) {
-      if (typeof full.grade_id !== "string" || full.grade_id === "") throw new Error(`${at}: an nbgrader cell needs a grade_id (a unique name such as "ex1-tests")`);
-      if (ids.has(full.grade_id)) throw new Error(`${at}: grade_id ${JSON.stringify(full.grade_id)} is also used by cell ${ids.get(full.grade_id)! + 1}; grade_ids must be unique`);
+      if (typeof full.grade_id !== "string" || full.grade_id === "")
+        throw new Error(`${at}: an nbgrader cell needs a grade_id (a unique name such as "ex1-tests")`);
+      if (ids.has(full.grade_id))
+        throw new Error(`${at}: grade_id ${JSON.stringify(full.grade_id)} is also used by cell ${ids.get(full.grade_id)! + 1}; grade_ids must be unique`);
       ids.set(full.grade_id, index);
     }
     if (full.grade) {
-      if (typeof full.points !== "number" || !(full.points >= 0)) throw new Error(`${at} (${full.grade_id}): a grade cell needs nbgrader.points, a number >= 0; got ${JSON.stringify(full.points)}`);
-      if (full.solution) throw new Error(`${at} (${full.grade_id}): a manually graded answer (grade and solution) cannot be graded automatically by tsml; grade it in nbgrader, or split it into an answer cell and a test cell`);
+      if (typeof full.points !== "number" || !(full.points >= 0))
+        throw new Error(`${at} (${full.grade_id}): a grade cell needs nbgrader.points, a number >= 0; got ${JSON.stringify(full.points)}`);
+      if (full.solution)
+        throw new Error(
+          `${at} (${full.grade_id}): a manually graded answer (grade and solution) cannot be graded automatically by tsml; grade it in nbgrader, or split it into an answer cell and a test cell`,
+        );
     }
     if (cell.cell_type === "markdown" && full.grade) throw new Error(`${at} (${full.grade_id}): a markdown cell cannot be an autograder test`);
     cell.metadata.nbgrader = full;

@@ -62,7 +62,8 @@ export function parseArgs<S extends OptionSpec>(argv: string[], spec: S, maxPosi
     const kind = spec[name];
     if (kind === "number") {
       const n = Number(value);
-      if (typeof value !== "string" || value.trim() === "" || !Number.isFinite(n)) throw new Error(`option --${name} expects a number, got ${JSON.stringify(value)}`);
+      if (typeof value !== "string" || value.trim() === "" || !Number.isFinite(n))
+        throw new Error(`option --${name} expects a number, got ${JSON.stringify(value)}`);
       options[name] = n;
     } else options[name] = value as string | boolean | string[];
   }
@@ -75,16 +76,21 @@ function translateError(error: Error & { code?: string }, argv: string[], spec: 
   const option = /'(-{1,2}[^' <]+)/.exec(error.message)?.[1] ?? "";
   if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
     const name = option.replace(/^-+/, "").replace(/=.*$/, "");
-    const expected = option.startsWith("--") ? flags : Object.keys(shortNames).map((k) => "-" + k).concat(flags);
+    const expected = option.startsWith("--")
+      ? flags
+      : Object.keys(shortNames)
+          .map((k) => "-" + k)
+          .concat(flags);
     return new Error(`unknown option ${option}${didYouMean(name, Object.keys(spec), "--")}; expected one of ${expected.join(", ")}`);
   }
   if (error.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
     const short = /^-([A-Za-z])$/.exec(option);
-    const name = short ? shortNames[short[1]] ?? short[1] : option.replace(/^-+/, "");
+    const name = short ? (shortNames[short[1]] ?? short[1]) : option.replace(/^-+/, "");
     if (spec[name] === "boolean") return new Error(`option --${name} is a switch and takes no value (write --${name} or --${name}=false)`);
     const at = argv.indexOf(option);
     const next = at >= 0 ? argv[at + 1] : undefined;
-    if (next !== undefined) return new Error(`option --${name} needs a value, got the option ${next} (write --${name}=${next} if the value really starts with --)`);
+    if (next !== undefined)
+      return new Error(`option --${name} needs a value, got the option ${next} (write --${name}=${next} if the value really starts with --)`);
     return new Error(`option --${name} needs a value`);
   }
   return error;

@@ -77,7 +77,10 @@ export class SequenceClassificationData {
   private readonly multiple: number;
   private readonly padId: number;
 
-  constructor(private readonly encoded: EncodedClassificationData, private readonly options: SequenceClassificationOptions = {}) {
+  constructor(
+    private readonly encoded: EncodedClassificationData,
+    private readonly options: SequenceClassificationOptions = {},
+  ) {
     const { inputIds, labels } = encoded;
     if (inputIds.length !== labels.length) throw new Error(`sequenceClassificationData: ${inputIds.length} sequences but ${labels.length} labels`);
     this.multiple = options.padToMultipleOf ?? 1;
@@ -129,7 +132,10 @@ export class SequenceClassificationData {
     return {
       inputIds: tf.tensor2d(ids, [indices.length, width], "int32"),
       attentionMask: tf.tensor2d(mask, [indices.length, width], "int32"),
-      labels: tf.tensor1d(Int32Array.from(indices, (i) => this.encoded.labels[i]), "int32"),
+      labels: tf.tensor1d(
+        Int32Array.from(indices, (i) => this.encoded.labels[i]),
+        "int32",
+      ),
     };
   }
 
@@ -175,7 +181,10 @@ export class SequenceClassificationData {
    * Iterates one epoch's batches from `startBatch` (to resume from a `BatchPosition`). Each batch's tensors are
    * disposed when the loop moves on or ends; keep what you need with `tf.clone`/`tf.keep`.
    */
-  *batches(epoch: number, options: { seed?: number; batchSize: number; startBatch?: number }): Generator<{ batch: ClassificationBatch; indices: number[]; position: BatchPosition }> {
+  *batches(
+    epoch: number,
+    options: { seed?: number; batchSize: number; startBatch?: number },
+  ): Generator<{ batch: ClassificationBatch; indices: number[]; position: BatchPosition }> {
     const plan = this.epochBatches(epoch, options.seed ?? 0, options.batchSize);
     for (let index = options.startBatch ?? 0; index < plan.length; index++) {
       const batch = this.collate(plan[index]);

@@ -17,9 +17,16 @@ export interface DataIssue {
 
 /** Thrown when a dataset has invalid rows (and `dropInvalid` is off) or is unusable as a whole. */
 export class DataValidationError extends Error {
-  constructor(readonly source: string, readonly issues: DataIssue[], summary?: string) {
+  constructor(
+    readonly source: string,
+    readonly issues: DataIssue[],
+    summary?: string,
+  ) {
     const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}...` : text);
-    const shown = issues.slice(0, 10).map((i) => `\n  row ${i.row} (${i.location}): ${clip(i.problem, 300)}`).join("");
+    const shown = issues
+      .slice(0, 10)
+      .map((i) => `\n  row ${i.row} (${i.location}): ${clip(i.problem, 300)}`)
+      .join("");
     const more = issues.length > 10 ? `\n  ... and ${issues.length - 10} more` : "";
     super(`${source}: ${clip(summary ?? `${issues.length} invalid row${issues.length === 1 ? "" : "s"}`, 1000)}${shown}${more}`);
     this.name = "DataValidationError";
@@ -100,7 +107,27 @@ export class TextDataset {
 }
 
 /** Label texts that mean "no value" (pandas' default NA strings): a label like "NaN" is missing, not a class. */
-const MISSING_LABELS = new Set(["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]);
+const MISSING_LABELS = new Set([
+  "",
+  "#N/A",
+  "#N/A N/A",
+  "#NA",
+  "-1.#IND",
+  "-1.#QNAN",
+  "-NaN",
+  "-nan",
+  "1.#IND",
+  "1.#QNAN",
+  "<NA>",
+  "N/A",
+  "NA",
+  "NULL",
+  "NaN",
+  "None",
+  "n/a",
+  "nan",
+  "null",
+]);
 
 const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -117,7 +144,9 @@ function parseLabel(value: unknown, column: string): ParsedLabel {
   if (MISSING_LABELS.has(text)) return { problem: text === "" ? `${column} is missing` : `${column} is ${quoteForMessage(text)}, a missing value` };
   if (NUMBER_TEXT.test(text)) {
     const n = Number(text);
-    return Number.isSafeInteger(n) ? { key: String(n), kind: "integer" } : { problem: `${column} is ${quoteForMessage(text)}, a number that is not an integer class id` };
+    return Number.isSafeInteger(n)
+      ? { key: String(n), kind: "integer" }
+      : { problem: `${column} is ${quoteForMessage(text)}, a number that is not an integer class id` };
   }
   return { key: text, kind: "name" };
 }
@@ -144,8 +173,16 @@ export function textDatasetFromRecords(table: RawTable, options: TextDatasetOpti
   const required = [textColumn, labelColumn, ...(idColumn ? [idColumn] : [])];
   const missing = required.filter((c) => !table.columns.includes(c));
   if (missing.length > 0) {
-    const shown = table.columns.slice(0, 20).map((c) => quoteForMessage(c)).join(", ") + (table.columns.length > 20 ? `, ... (${table.columns.length} in all)` : "");
-    throw new DataValidationError(table.source, [], `missing column${missing.length > 1 ? "s" : ""} ${missing.map((c) => quoteForMessage(c)).join(", ")}; the columns are ${shown || "(none)"}`);
+    const shown =
+      table.columns
+        .slice(0, 20)
+        .map((c) => quoteForMessage(c))
+        .join(", ") + (table.columns.length > 20 ? `, ... (${table.columns.length} in all)` : "");
+    throw new DataValidationError(
+      table.source,
+      [],
+      `missing column${missing.length > 1 ? "s" : ""} ${missing.map((c) => quoteForMessage(c)).join(", ")}; the columns are ${shown || "(none)"}`,
+    );
   }
   const expected = options.labels?.map((l) => {
     const parsed = parseLabel(l, "label");
@@ -167,7 +204,9 @@ export function textDatasetFromRecords(table: RawTable, options: TextDatasetOpti
     const label = "problem" in parsed ? undefined : parsed.key;
     if ("problem" in parsed) problems.push(parsed.problem);
     else if (expected && !expected.includes(parsed.key)) {
-      problems.push(`${labelColumn} ${quoteForMessage(value(labelColumn))} is not one of the expected labels ${expected.map((l) => quoteForMessage(l)).join(", ")}`);
+      problems.push(
+        `${labelColumn} ${quoteForMessage(value(labelColumn))} is not one of the expected labels ${expected.map((l) => quoteForMessage(l)).join(", ")}`,
+      );
     } else firstOfKind[parsed.kind] ??= { label: parsed.key, where: `row ${record.row} (${record.location})` };
     const id = idColumn ? idKey(value(idColumn)) : String(record.row);
     if (id === undefined) problems.push(`${idColumn} is ${quoteForMessage(value(idColumn!))}, expected a non-empty id`);
@@ -191,7 +230,13 @@ export function textDatasetFromRecords(table: RawTable, options: TextDatasetOpti
   const classes = expected ? expected.length : present.size;
   if (options.numClasses !== undefined && classes !== options.numClasses) {
     const found = expected ? `${expected.length} labels were given` : `found ${present.size}`;
-    throw new DataValidationError(table.source, [], `expected ${options.numClasses} distinct labels, ${found}: ${sortLabels(expected ?? present).map((l) => quoteForMessage(l)).join(", ")}`);
+    throw new DataValidationError(
+      table.source,
+      [],
+      `expected ${options.numClasses} distinct labels, ${found}: ${sortLabels(expected ?? present)
+        .map((l) => quoteForMessage(l))
+        .join(", ")}`,
+    );
   }
   const idOf = new Map(labelNames.map((l, i) => [l, i] as [string, number]));
   return new TextDataset(
@@ -210,9 +255,11 @@ export function loadTextDataset(location: string, options: TextDatasetOptions = 
   if (!fs.existsSync(location)) throw new Error(`${location}: no such file or folder`);
   const format = options.format ?? (fs.statSync(location).isDirectory() ? "folders" : formatFromName(location));
   const table =
-    format === "folders" ? readLabelFolders(location, options.textColumn ?? "text", options.labelColumn ?? "label", options.idColumn ?? "id")
-    : format === "jsonl" ? readJsonl(location)
-    : readCsv(location, format === "tsv" ? "\t" : ",");
+    format === "folders"
+      ? readLabelFolders(location, options.textColumn ?? "text", options.labelColumn ?? "label", options.idColumn ?? "id")
+      : format === "jsonl"
+        ? readJsonl(location)
+        : readCsv(location, format === "tsv" ? "\t" : ",");
   return textDatasetFromRecords(table, format === "folders" ? { ...options, idColumn: options.idColumn ?? "id" } : options);
 }
 

@@ -1,6 +1,14 @@
 /** Public surface of src/data: labelled text loading and validation, SpamAssassin, splits, statistics, batching. */
 export {
-  DataIssue, DataValidationError, DatasetFiles, LoadedSplits, TextDataset, TextDatasetOptions, loadTextDataset, loadTextDatasets, textDatasetFromRecords,
+  DataIssue,
+  DataValidationError,
+  DatasetFiles,
+  LoadedSplits,
+  TextDataset,
+  TextDatasetOptions,
+  loadTextDataset,
+  loadTextDatasets,
+  textDatasetFromRecords,
 } from "./dataset";
 export { RawRecord, RawTable, readCsv, readJsonl, readLabelFolders } from "./readers";
 export { SpamAssassinOptions, loadSpamAssassin, stripMailHeaders } from "./spamAssassin";

@@ -44,11 +44,17 @@ function checkProbability(name: string, value: number): number {
  * Masks one sequence as HF's `torch_mask_tokens` does. `realLength` (default: all) marks where padding
  * starts; padding and special tokens are never selected.
  */
-export function maskTokensForLanguageModeling(ids: ArrayLike<number>, rng: SeededRng, options: LanguageModelingMaskOptions, realLength = ids.length): MaskedSequence {
+export function maskTokensForLanguageModeling(
+  ids: ArrayLike<number>,
+  rng: SeededRng,
+  options: LanguageModelingMaskOptions,
+  realLength = ids.length,
+): MaskedSequence {
   const selectP = checkProbability("mlmProbability", options.mlmProbability ?? 0.15);
   const maskP = checkProbability("maskReplaceProbability", options.maskReplaceProbability ?? 0.8);
   const randomP = checkProbability("randomReplaceProbability", options.randomReplaceProbability ?? 0.1);
-  if (maskP + randomP > 1 + 1e-12) throw new Error(`masked language modelling: maskReplaceProbability + randomReplaceProbability = ${maskP + randomP} exceeds 1`);
+  if (maskP + randomP > 1 + 1e-12)
+    throw new Error(`masked language modelling: maskReplaceProbability + randomReplaceProbability = ${maskP + randomP} exceeds 1`);
   requirePositiveInteger(options.vocabSize, "masked language modelling: vocabSize");
   const special = new Set(options.specialTokenIds);
   const inputIds = Int32Array.from(ids);
@@ -96,7 +102,10 @@ export class MaskedLanguageModelingData {
   private readonly padId: number;
   private readonly multiple: number;
 
-  constructor(private readonly sequences: readonly Int32Array[], private readonly options: MaskedLanguageModelingDataOptions) {
+  constructor(
+    private readonly sequences: readonly Int32Array[],
+    private readonly options: MaskedLanguageModelingDataOptions,
+  ) {
     this.size = sequences.length;
     this.padId = options.padId ?? 1;
     this.multiple = options.padToMultipleOf ?? 1;

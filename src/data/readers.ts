@@ -204,7 +204,9 @@ export function readCsv(file: string, delimiter = ","): RawTable {
       const first = new Map<string, number>();
       columns.forEach((c, j) => {
         if (first.has(c)) {
-          throw new Error(`${file}: line ${line}: the header names column ${quoteForMessage(c)} twice (columns ${first.get(c)! + 1} and ${j + 1}); column names must be unique`);
+          throw new Error(
+            `${file}: line ${line}: the header names column ${quoteForMessage(c)} twice (columns ${first.get(c)! + 1} and ${j + 1}); column names must be unique`,
+          );
         }
         first.set(c, j);
       });
@@ -257,11 +259,19 @@ export function readJsonl(file: string): RawTable {
 
 /** Reads `root/<label>/<file>`: every file is one document labelled by its folder name (sorted for determinism). */
 export function readLabelFolders(root: string, textColumn: string, labelColumn: string, idColumn: string): RawTable {
-  const labels = fs.readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const labels = fs
+    .readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   if (labels.length === 0) throw new Error(`${root}: no label sub-folders (expected ${root}/<label>/<document files>)`);
   const records: RawRecord[] = [];
   for (const label of labels) {
-    const files = fs.readdirSync(path.join(root, label), { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name).sort();
+    const files = fs
+      .readdirSync(path.join(root, label), { withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => d.name)
+      .sort();
     for (const name of files) {
       const rel = `${label}/${name}`;
       const text = readUtf8(path.join(root, rel));

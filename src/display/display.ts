@@ -51,9 +51,7 @@ export function inKernel(): boolean {
 /** True when `value` implements the Jupyter.display protocol. */
 export function isDisplayable(value: unknown): value is Displayable {
   return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as Record<symbol, unknown>)[JUPYTER_DISPLAY] === "function"
+    value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as Record<symbol, unknown>)[JUPYTER_DISPLAY] === "function"
   );
 }
 

@@ -116,7 +116,7 @@ function shownTable(table: Table, limits: TableLimits): ShownTable {
   const indexText = formatColumn(rowAt.map((r) => (r === null ? undefined : table.index[r])));
   return {
     names: colAt.map((c) => (c === null ? "…" : table.names[c])),
-    dtypes: colAt.map((c) => (c === null ? "" : table.dtypes[c] ?? "")),
+    dtypes: colAt.map((c) => (c === null ? "" : (table.dtypes[c] ?? ""))),
     indexCells: rowAt.map((r, i) => (r === null ? null : indexText[i])),
     rows: rowAt.map((r, i) => (r === null ? null : formatted.map((column) => (column === null ? "…" : column[i])))),
   };
@@ -138,9 +138,12 @@ const TABLE_STYLE =
 function toHtml(table: Table, shown: ShownTable): string {
   const th = (text: string) => `<th>${escapeHtml(text)}</th>`;
   const td = (text: string) => `<td>${escapeHtml(text)}</td>`;
-  const head = `<tr style="text-align: right;"><th></th>${shown.names.map(th).join("")}</tr>` + `<tr class="dtypes"><th></th>${shown.dtypes.map(th).join("")}</tr>`;
+  const head =
+    `<tr style="text-align: right;"><th></th>${shown.names.map(th).join("")}</tr>` + `<tr class="dtypes"><th></th>${shown.dtypes.map(th).join("")}</tr>`;
   const body = shown.rows
-    .map((row, i) => (row === null ? `<tr><th>…</th>${shown.names.map(() => td("…")).join("")}</tr>` : `<tr>${th(shown.indexCells[i]!)}${row.map(td).join("")}</tr>`))
+    .map((row, i) =>
+      row === null ? `<tr><th>…</th>${shown.names.map(() => td("…")).join("")}</tr>` : `<tr>${th(shown.indexCells[i]!)}${row.map(td).join("")}</tr>`,
+    )
     .join("\n");
   const kind = table.isSeries ? "Series" : "DataFrame";
   return `<div>${TABLE_STYLE}<table border="1" class="dataframe">\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>\n<p>${kind}: ${dimensions(table)}</p></div>`;
@@ -148,10 +151,19 @@ function toHtml(table: Table, shown: ShownTable): string {
 
 function toPlainText(table: Table, shown: ShownTable): string {
   const header = ["", ...shown.names];
-  const lines = [header, ["", ...shown.dtypes], ...shown.rows.map((row, i) => (row === null ? ["…", ...shown.names.map(() => "…")] : [shown.indexCells[i]!, ...row]))];
+  const lines = [
+    header,
+    ["", ...shown.dtypes],
+    ...shown.rows.map((row, i) => (row === null ? ["…", ...shown.names.map(() => "…")] : [shown.indexCells[i]!, ...row])),
+  ];
   const widths = header.map((_, c) => Math.max(...lines.map((line) => [...line[c]].length)));
   const pad = (text: string, width: number) => " ".repeat(width - [...text].length) + text;
-  const text = lines.map((line) => line.map((cell, c) => pad(cell, widths[c])).join("  ").replace(/\s+$/, ""));
+  const text = lines.map((line) =>
+    line
+      .map((cell, c) => pad(cell, widths[c]))
+      .join("  ")
+      .replace(/\s+$/, ""),
+  );
   return [...text, "", `[${table.isSeries ? "Series" : "DataFrame"}: ${dimensions(table)}]`].join("\n");
 }
 

@@ -34,9 +34,26 @@ export interface RunResult {
 
 /** Column order of the results DataFrame and results.csv. */
 export const RESULT_COLUMNS: (keyof RunResult)[] = [
-  "runId", "task", "perDeviceBatchSize", "gradientAccumulationSteps", "effectiveBatchSize", "learningRate", "seed", "steps",
-  "devAccuracy", "devF1", "testAccuracy", "testF1", "lossStd", "lossCv", "smoothedFinalLoss", "noiseScale",
-  "examplesPerSecond", "tokensPerSecond", "wallTimeSeconds", "peakMemoryMB",
+  "runId",
+  "task",
+  "perDeviceBatchSize",
+  "gradientAccumulationSteps",
+  "effectiveBatchSize",
+  "learningRate",
+  "seed",
+  "steps",
+  "devAccuracy",
+  "devF1",
+  "testAccuracy",
+  "testF1",
+  "lossStd",
+  "lossCv",
+  "smoothedFinalLoss",
+  "noiseScale",
+  "examplesPerSecond",
+  "tokensPerSecond",
+  "wallTimeSeconds",
+  "peakMemoryMB",
 ];
 
 /** Columns that measure the machine rather than the model (they differ between identical reruns). */
@@ -90,7 +107,10 @@ export function resultsDataFrame(results: RunResult[]): DataFrame {
   // danfojs-node takes seconds to load: only when a frame is asked for.
   const { DataFrame } = require("danfojs-node") as typeof import("danfojs-node");
   if (results.length === 0) return new DataFrame([], { columns: RESULT_COLUMNS });
-  return new DataFrame(results.map((r) => RESULT_COLUMNS.map((c) => r[c])), { columns: RESULT_COLUMNS });
+  return new DataFrame(
+    results.map((r) => RESULT_COLUMNS.map((c) => r[c])),
+    { columns: RESULT_COLUMNS },
+  );
 }
 
 /** The results as CSV text with a header row (numbers printed so they read back exactly; a missing value is empty). */
@@ -114,7 +134,10 @@ export interface RunHistory {
 export function readGridHistories(gridDir: string): RunHistory[] {
   return readGridResults(gridDir).map((r) => {
     const file = path.join(gridDir, r.runId, RUN_FILES.log);
-    const lines = fs.readFileSync(file, "utf8").split("\n").filter((line) => line.trim() !== "");
+    const lines = fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "");
     const history = lines.map((line, i) => {
       try {
         return JSON.parse(line) as TrainingLogRecord;

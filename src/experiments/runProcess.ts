@@ -75,10 +75,11 @@ export function startRunProcess(job: RunJob, options: { env?: Record<string, str
   const done = new Promise<RunOutcome>((resolve) => {
     child.on("exit", (code, signal) => {
       const ok = finished && code === 0;
-      const error = ok ? undefined : failure ?? `worker exited with ${signal ? `signal ${signal}` : `code ${code}`} (see ${path.join(job.runDir, RUN_FILES.workerLog)})`;
+      const error = ok
+        ? undefined
+        : (failure ?? `worker exited with ${signal ? `signal ${signal}` : `code ${code}`} (see ${path.join(job.runDir, RUN_FILES.workerLog)})`);
       resolve({ id: job.run.id, status: ok ? "finished" : "failed", error, runDir: job.runDir });
     });
   });
   return { pid: child.pid ?? -1, kill: control.kill, done };
 }
-

@@ -90,7 +90,14 @@ export async function runGrid(spec: GridSpec, options: GridRunOptions): Promise<
   }
 }
 
-async function runLockedGrid(spec: GridSpec, runs: RunSpec[], executor: TrialExecutor, gridDir: string, options: GridRunOptions, started: number): Promise<GridRunSummary> {
+async function runLockedGrid(
+  spec: GridSpec,
+  runs: RunSpec[],
+  executor: TrialExecutor,
+  gridDir: string,
+  options: GridRunOptions,
+  started: number,
+): Promise<GridRunSummary> {
   for (const run of runs) checkRunDir(run, path.join(gridDir, requirePathComponent(run.id, "run id")));
   const provenance = collectProvenance(undefined, options.commandLine);
   writeJsonAtomic(path.join(gridDir, "grid.json"), { spec, runs: runs.map((r) => r.id), provenance });

@@ -47,7 +47,13 @@ function asTrainingData(data: SyntheticClassification): TrainingData<SyntheticBa
     collate(indices) {
       const x = new Float32Array(indices.length * features);
       indices.forEach((index, row) => x.set(data.x.subarray(index * features, (index + 1) * features), row * features));
-      return { x: tf.tensor2d(x, [indices.length, features]), y: tf.tensor1d(Int32Array.from(indices, (i) => data.y[i]), "int32") };
+      return {
+        x: tf.tensor2d(x, [indices.length, features]),
+        y: tf.tensor1d(
+          Int32Array.from(indices, (i) => data.y[i]),
+          "int32",
+        ),
+      };
     },
   };
 }

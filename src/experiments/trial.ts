@@ -10,7 +10,16 @@ import * as path from "path";
 import { initBackend } from "../backend";
 import { writeJsonAtomic } from "../io";
 import { acquireFolderLock, type FolderLease } from "../supervision";
-import { readLastCheckpoint, Trainer, tensorBoardCallback, windowStats, type EvaluationResult, type StepEndInfo, type TrainingArgumentsInput, type TrainingData } from "../train";
+import {
+  readLastCheckpoint,
+  Trainer,
+  tensorBoardCallback,
+  windowStats,
+  type EvaluationResult,
+  type StepEndInfo,
+  type TrainingArgumentsInput,
+  type TrainingData,
+} from "../train";
 import type { RunSpec } from "./grid";
 import { collectProvenance, type Provenance } from "./provenance";
 import { getExperimentTask } from "./tasks";
@@ -103,7 +112,12 @@ export function readCompleteMetrics(runDir: string): RunMetrics | null {
   } catch {
     return null;
   }
-  const complete = typeof metrics === "object" && metrics !== null && Number.isInteger(metrics.steps) && metrics.steps === metrics.totalSteps && metrics.fluctuation !== undefined;
+  const complete =
+    typeof metrics === "object" &&
+    metrics !== null &&
+    Number.isInteger(metrics.steps) &&
+    metrics.steps === metrics.totalSteps &&
+    metrics.fluctuation !== undefined;
   return complete ? (metrics as RunMetrics) : null;
 }
 
@@ -235,7 +249,9 @@ async function executeLockedRun(job: RunJob, emit: (event: RunEvent) => void, st
     timing.start = performance.now();
     const result = await trainer.train();
     if (result.globalStep !== totalSteps || (setup.dev && !result.lastEval)) {
-      throw new Error(`run ${run.id} ended at step ${result.globalStep} of ${totalSteps}${result.stoppedReason ? ` (${result.stoppedReason})` : ""} without complete metrics`);
+      throw new Error(
+        `run ${run.id} ended at step ${result.globalStep} of ${totalSteps}${result.stoppedReason ? ` (${result.stoppedReason})` : ""} without complete metrics`,
+      );
     }
     const test = setup.test ? trainer.evaluate(setup.test) : undefined;
     const losses = trainer.stepLosses;

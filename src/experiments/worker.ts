@@ -34,7 +34,7 @@ process.once("message", (job: RunJob) => {
       process.exit(0);
     },
     async (error: unknown) => {
-      console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
       send({ type: "failed", runId: job.run.id, error: error instanceof Error ? error.message : String(error) });
       await delivered;
       process.exit(1);

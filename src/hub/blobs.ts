@@ -30,7 +30,8 @@ export async function verifyCachedBlob(pointer: string, what: string): Promise<s
   const current = identity(blob);
   if (verifiedThisProcess.get(blob) === current) return pointer;
   const problem = await verifyContent(blob, path.basename(blob), fs.statSync(blob).size);
-  if (problem) throw new Error(`Hugging Face Hub: ${what}: the cached file ${blob} is damaged (${problem}); delete it (rm ${blob}) and load again to download it anew`);
+  if (problem)
+    throw new Error(`Hugging Face Hub: ${what}: the cached file ${blob} is damaged (${problem}); delete it (rm ${blob}) and load again to download it anew`);
   verifiedThisProcess.set(blob, current);
   return pointer;
 }
@@ -67,7 +68,9 @@ export async function fetchBlobOnce(options: BlobFetch): Promise<void> {
       const size = fs.statSync(options.incomplete, { throwIfNoEntry: false })?.size ?? 0;
       if (size !== lastSize) [lastSize, lastChange] = [size, Date.now()];
       if (Date.now() - lastChange > options.stallSeconds * 1000) {
-        throw new Error(`Hugging Face Hub: ${options.what}: pid ${e.owner.pid} has been downloading it for the same cache without progress for ${options.stallSeconds} s; stop that process or try again later`);
+        throw new Error(
+          `Hugging Face Hub: ${options.what}: pid ${e.owner.pid} has been downloading it for the same cache without progress for ${options.stallSeconds} s; stop that process or try again later`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
       continue;

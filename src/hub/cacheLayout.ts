@@ -32,7 +32,10 @@ export class RepoCache {
   /** Set once the repo's folder has been checked to be writable (a cache that is only read may be read-only). */
   private writable = false;
 
-  constructor(cacheDir: string, readonly repoId: string) {
+  constructor(
+    cacheDir: string,
+    readonly repoId: string,
+  ) {
     this.folder = path.join(cacheDir, ["models", ...repoId.split("/")].join("--"));
   }
 

@@ -24,7 +24,10 @@ export interface HubFileMetadata {
 
 /** The repo has no such file at that revision (HTTP 404 EntryNotFound); `commit` is the revision's commit. */
 export class HubEntryNotFound extends Error {
-  constructor(message: string, readonly commit: string | undefined) {
+  constructor(
+    message: string,
+    readonly commit: string | undefined,
+  ) {
     super(message);
   }
 }
@@ -70,7 +73,9 @@ async function request(url: string, init: RequestInit, ref: HubFileRef, timeout:
   } catch (e) {
     if (signal.aborted) throw new HubUnreachable(timeoutMessage(url, ref, timeout, "no answer"));
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new HubUnreachable(`Hugging Face Hub: cannot reach ${new URL(url).origin} for ${describe(ref)} (${cause?.code ?? cause?.message ?? (e as Error).message})`);
+    throw new HubUnreachable(
+      `Hugging Face Hub: cannot reach ${new URL(url).origin} for ${describe(ref)} (${cause?.code ?? cause?.message ?? (e as Error).message})`,
+    );
   }
 }
 
@@ -82,13 +87,20 @@ function answerError(response: Response, ref: HubFileRef, hasToken: boolean): Er
   if (response.status === 404 && code === "EntryNotFound") {
     const commit = response.headers.get("x-repo-commit") ?? undefined;
     // The commit names cache folders (.no_exist/<commit>): only a 40-hex hash is taken from the answer.
-    return new HubEntryNotFound(`Hugging Face Hub: ${describe(ref)}: the repo has no such file (${status})`, commit && /^[0-9a-f]{40}$/.test(commit) ? commit : undefined);
+    return new HubEntryNotFound(
+      `Hugging Face Hub: ${describe(ref)}: the repo has no such file (${status})`,
+      commit && /^[0-9a-f]{40}$/.test(commit) ? commit : undefined,
+    );
   }
-  if (response.status === 404 && code === "RevisionNotFound") return new Error(`Hugging Face Hub: ${describe(ref)}: revision ${ref.revision} does not exist (${status})`);
+  if (response.status === 404 && code === "RevisionNotFound")
+    return new Error(`Hugging Face Hub: ${describe(ref)}: revision ${ref.revision} does not exist (${status})`);
   if (response.status === 401 || response.status === 404) {
-    return new Error(`Hugging Face Hub: ${describe(ref)}: repository not found or private (${status}); check the repo id, and for a private or gated repo: ${auth}`);
+    return new Error(
+      `Hugging Face Hub: ${describe(ref)}: repository not found or private (${status}); check the repo id, and for a private or gated repo: ${auth}`,
+    );
   }
-  if (response.status === 403) return new Error(`Hugging Face Hub: ${describe(ref)}: access refused (${status}); a gated repo needs its terms accepted on the Hub, and ${auth}`);
+  if (response.status === 403)
+    return new Error(`Hugging Face Hub: ${describe(ref)}: access refused (${status}); a gated repo needs its terms accepted on the Hub, and ${auth}`);
   return new Error(`Hugging Face Hub: ${describe(ref)}: unexpected answer ${status} ${response.statusText}`);
 }
 
@@ -103,7 +115,10 @@ export async function fileMetadata(endpoint: string, ref: HubFileRef, token: str
     const location = response.headers.get("location");
     const redirected = response.status >= 300 && response.status < 400 && location !== null;
     if (redirected && location.startsWith("/")) {
-      if (hops >= 5) throw new Error(`Hugging Face Hub: ${describe(ref)}: more than 5 redirects (the last to ${new URL(location, url).href}); ${endpoint} redirects in a loop`);
+      if (hops >= 5)
+        throw new Error(
+          `Hugging Face Hub: ${describe(ref)}: more than 5 redirects (the last to ${new URL(location, url).href}); ${endpoint} redirects in a loop`,
+        );
       url = new URL(location, url).href;
       continue;
     }
@@ -111,8 +126,10 @@ export async function fileMetadata(endpoint: string, ref: HubFileRef, token: str
     const commit = response.headers.get("x-repo-commit");
     const etag = normaliseEtag(response.headers.get("x-linked-etag") ?? response.headers.get("etag"));
     const size = Number(response.headers.get("x-linked-size") ?? response.headers.get("content-length"));
-    if (!commit || !/^[0-9a-f]{40}$/.test(commit)) throw new Error(`Hugging Face Hub: ${describe(ref)}: the answer has no X-Repo-Commit header; ${endpoint} does not look like a Hugging Face Hub`);
-    if (!etag || !/^[\w-]+$/.test(etag)) throw new Error(`Hugging Face Hub: ${describe(ref)}: the answer has no usable ETag (${JSON.stringify(etag)}), so the download could not be verified`);
+    if (!commit || !/^[0-9a-f]{40}$/.test(commit))
+      throw new Error(`Hugging Face Hub: ${describe(ref)}: the answer has no X-Repo-Commit header; ${endpoint} does not look like a Hugging Face Hub`);
+    if (!etag || !/^[\w-]+$/.test(etag))
+      throw new Error(`Hugging Face Hub: ${describe(ref)}: the answer has no usable ETag (${JSON.stringify(etag)}), so the download could not be verified`);
     if (!Number.isSafeInteger(size) || size < 0) throw new Error(`Hugging Face Hub: ${describe(ref)}: the answer gives no file size`);
     const target = redirected ? new URL(location, url).href : url;
     return { commit, etag, size, location: target, sendToken: target === resolveUrl };
@@ -174,7 +191,14 @@ async function downloadOnce(target: DownloadTarget, display: DownloadProgress | 
 }
 
 /** The GET of `downloadOnce`, appending to the partial file; `restart` is called whenever bytes arrive. */
-async function receive(target: DownloadTarget, display: DownloadProgress | undefined, have: number, headers: Record<string, string>, signal: AbortSignal, restart: () => void): Promise<void> {
+async function receive(
+  target: DownloadTarget,
+  display: DownloadProgress | undefined,
+  have: number,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  restart: () => void,
+): Promise<void> {
   const { meta, ref } = target;
   const response = await request(meta.location, { headers, redirect: "follow" }, ref, target.timeout, signal);
   if (!response.ok) throw answerError(response, ref, target.token !== undefined);
@@ -216,7 +240,10 @@ export async function downloadVerified(target: DownloadTarget): Promise<void> {
     } catch (e) {
       // A dropped connection keeps what arrived; anything the Hub said (an HTTP error) or a bad answer ends here.
       const dropped = e instanceof HubUnreachable || (e instanceof TypeError && /terminated|fetch failed|socket/i.test(e.message));
-      if (!dropped || attempt >= MAX_ATTEMPTS) throw e instanceof HubUnreachable || !dropped ? e : new Error(`Hugging Face Hub: ${describe(ref)}: the connection dropped ${attempt} times (${e.message}); run again to resume from the partial file`);
+      if (!dropped || attempt >= MAX_ATTEMPTS)
+        throw e instanceof HubUnreachable || !dropped
+          ? e
+          : new Error(`Hugging Face Hub: ${describe(ref)}: the connection dropped ${attempt} times (${e.message}); run again to resume from the partial file`);
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }

@@ -10,7 +10,8 @@ import type { HubOptions } from "./settings";
  */
 export async function pretrainedFolder(location: string, options: HubOptions, fetchFiles: (repo: HubRepo) => Promise<void>): Promise<string> {
   if (fs.existsSync(location)) {
-    if (!fs.statSync(location).isDirectory()) throw new Error(`${location}: expected a folder (or a Hugging Face Hub repo id such as "allenai/longformer-base-4096"), found a file`);
+    if (!fs.statSync(location).isDirectory())
+      throw new Error(`${location}: expected a folder (or a Hugging Face Hub repo id such as "allenai/longformer-base-4096"), found a file`);
     return location;
   }
   if (!isHubRepoId(location)) throw new Error(`${location}: no such folder, and not a Hugging Face Hub repo id ("name" or "org/name")`);

@@ -14,7 +14,11 @@ export class DownloadProgress {
   private readonly terminal = process.stderr.isTTY === true;
 
   /** Announces the download of `label` (`total` bytes), resuming from `initial` bytes. */
-  constructor(private readonly label: string, private readonly total: number, private readonly initial: number) {
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly initial: number,
+  ) {
     if (!this.terminal) {
       const resume = initial > 0 ? `, resuming at ${megabytes(initial)}` : "";
       process.stderr.write(`Downloading ${label} (${megabytes(total)}${resume})\n`);
@@ -31,7 +35,9 @@ export class DownloadProgress {
     const filled = Math.round(fraction * width);
     const rate = (downloaded - this.initial) / Math.max(0.001, (now - this.started) / 1000);
     const bar = `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
-    process.stderr.write(`\r${this.label} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${megabytes(downloaded)}/${megabytes(this.total)} ${megabytes(rate)}/s`);
+    process.stderr.write(
+      `\r${this.label} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${megabytes(downloaded)}/${megabytes(this.total)} ${megabytes(rate)}/s`,
+    );
   }
 
   /** Ends the display (the bar's line, or one summary line). */

@@ -19,8 +19,12 @@ export class HubRepo {
   private commit: string | undefined;
 
   /** A repo (`org/name`) with `options` merged over the environment; nothing is fetched yet. */
-  constructor(readonly repoId: string, private readonly options: HubOptions = {}) {
-    if (!isHubRepoId(repoId)) throw new Error(`Hugging Face Hub: ${JSON.stringify(repoId)} is not a repo id (expected "name" or "org/name" of letters, digits, "-", "_", ".")`);
+  constructor(
+    readonly repoId: string,
+    private readonly options: HubOptions = {},
+  ) {
+    if (!isHubRepoId(repoId))
+      throw new Error(`Hugging Face Hub: ${JSON.stringify(repoId)} is not a repo id (expected "name" or "org/name" of letters, digits, "-", "_", ".")`);
     this.settings = hubSettings(options);
     this.cache = new RepoCache(this.settings.cacheDir, repoId);
     if (isCommitHash(this.settings.revision)) this.commit = this.settings.revision;
@@ -67,7 +71,10 @@ export class HubRepo {
     const ref = { repoId: this.repoId, file, revision };
     let meta;
     try {
-      meta = await fileMetadata(this.settings.endpoint, ref, this.settings.token, { seconds: this.settings.etagTimeoutSeconds, variable: "HF_HUB_ETAG_TIMEOUT" });
+      meta = await fileMetadata(this.settings.endpoint, ref, this.settings.token, {
+        seconds: this.settings.etagTimeoutSeconds,
+        variable: "HF_HUB_ETAG_TIMEOUT",
+      });
     } catch (e) {
       if (e instanceof HubEntryNotFound) {
         if (e.commit) {
@@ -94,7 +101,15 @@ export class HubRepo {
       stallSeconds: 6 * timeout.seconds,
       download: async () => {
         fs.mkdirSync(this.cache.blobPath(""), { recursive: true });
-        await downloadVerified({ meta, ref, token: this.settings.token, incomplete, progress: this.settings.progress, onProgress: this.options.onProgress, timeout });
+        await downloadVerified({
+          meta,
+          ref,
+          token: this.settings.token,
+          incomplete,
+          progress: this.settings.progress,
+          onProgress: this.options.onProgress,
+          timeout,
+        });
         fs.renameSync(incomplete, blob);
         recordVerified(blob);
       },
@@ -128,7 +143,10 @@ export class HubRepo {
       } catch {
         text = "";
       }
-      if (text !== "") return { notCached: `${why}, and ${ref} holds ${JSON.stringify(text.slice(0, 60))}, not a 40-hex commit hash (delete it; the next online load writes it again)` };
+      if (text !== "")
+        return {
+          notCached: `${why}, and ${ref} holds ${JSON.stringify(text.slice(0, 60))}, not a 40-hex commit hash (delete it; the next online load writes it again)`,
+        };
       return { notCached: `${why}, and ${where} has no refs/${this.settings.revision} (the repo was never downloaded at this revision)` };
     }
     this.commit = commit;

@@ -70,7 +70,8 @@ function hubEndpoint(fromOptions: string | undefined): string {
   } catch {
     protocol = "";
   }
-  if (protocol !== "http:" && protocol !== "https:") throw new Error(`${source} ${JSON.stringify(endpoint)} is not an http:// or https:// URL (e.g. https://huggingface.co)`);
+  if (protocol !== "http:" && protocol !== "https:")
+    throw new Error(`${source} ${JSON.stringify(endpoint)} is not an http:// or https:// URL (e.g. https://huggingface.co)`);
   return endpoint.replace(/\/+$/, "");
 }
 
@@ -105,7 +106,7 @@ export function hubSettings(options: HubOptions = {}): HubSettings {
     endpoint: hubEndpoint(options.endpoint),
     cacheDir: path.resolve(options.cacheDir ?? defaultHubCacheDir()),
     offline: options.localFilesOnly === true || envFlag("HF_HUB_OFFLINE") || envFlag("TRANSFORMERS_OFFLINE"),
-    token: options.token === false ? undefined : options.token ?? defaultToken(),
+    token: options.token === false ? undefined : (options.token ?? defaultToken()),
     revision: options.revision ?? "main",
     progress: options.progress ?? !envFlag("HF_HUB_DISABLE_PROGRESS_BARS"),
     etagTimeoutSeconds: timeoutSeconds("HF_HUB_ETAG_TIMEOUT"),

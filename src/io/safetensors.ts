@@ -9,7 +9,16 @@ import { writeFileAtomic } from "./atomic";
 
 /** Element types of the safetensors format with their byte widths. */
 export const SAFETENSORS_DTYPE_BYTES = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 } as const;
 
 /** A safetensors element type name. */
@@ -77,7 +86,8 @@ export function parseSafetensors(bytes: Uint8Array, source = "<buffer>"): Safete
     }
     if (raw === null || typeof raw !== "object") fail(source, `tensor "${name}": entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
-    if (!isDtype(dtype)) fail(source, `tensor "${name}": unknown dtype ${JSON.stringify(dtype)}; expected one of ${Object.keys(SAFETENSORS_DTYPE_BYTES).join(", ")}`);
+    if (!isDtype(dtype))
+      fail(source, `tensor "${name}": unknown dtype ${JSON.stringify(dtype)}; expected one of ${Object.keys(SAFETENSORS_DTYPE_BYTES).join(", ")}`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       fail(source, `tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
     }
@@ -171,11 +181,21 @@ export function toInt32Array(entry: SafetensorsEntry, name = "tensor"): Int32Arr
         out[i] = Number(v);
         break;
       }
-      case "I32": out[i] = view.getInt32(4 * i, true); break;
-      case "I16": out[i] = view.getInt16(2 * i, true); break;
-      case "I8": out[i] = view.getInt8(i); break;
-      case "U8": case "BOOL": out[i] = view.getUint8(i); break;
-      default: throw new Error(`${name}: dtype ${dtype} is not an integer type`);
+      case "I32":
+        out[i] = view.getInt32(4 * i, true);
+        break;
+      case "I16":
+        out[i] = view.getInt16(2 * i, true);
+        break;
+      case "I8":
+        out[i] = view.getInt8(i);
+        break;
+      case "U8":
+      case "BOOL":
+        out[i] = view.getUint8(i);
+        break;
+      default:
+        throw new Error(`${name}: dtype ${dtype} is not an integer type`);
     }
   }
   return out;
@@ -188,13 +208,18 @@ export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, 
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const name of names) {
-    if (name === "__metadata__") throw new Error('safetensors: a tensor is named "__metadata__", the key the format reserves for the header\'s metadata (no reader would find the tensor); rename it');
+    if (name === "__metadata__")
+      throw new Error(
+        'safetensors: a tensor is named "__metadata__", the key the format reserves for the header\'s metadata (no reader would find the tensor); rename it',
+      );
     const { dtype, shape, data } = tensors[name];
     const elements = shape.reduce((a, b) => a * b, 1);
     // A Uint8Array holds raw bytes: `width` of them per element.
     const width = data instanceof Uint8Array ? SAFETENSORS_DTYPE_BYTES[dtype] : 1;
-    if (elements * width !== data.length) throw new Error(`safetensors: tensor "${name}" has shape ${JSON.stringify(shape)} (${elements} values) but ${data.length / width} values`);
-    if (!(data instanceof Uint8Array) && data.BYTES_PER_ELEMENT !== SAFETENSORS_DTYPE_BYTES[dtype]) throw new Error(`safetensors: tensor "${name}" is ${dtype} but its array has ${data.BYTES_PER_ELEMENT}-byte elements`);
+    if (elements * width !== data.length)
+      throw new Error(`safetensors: tensor "${name}" has shape ${JSON.stringify(shape)} (${elements} values) but ${data.length / width} values`);
+    if (!(data instanceof Uint8Array) && data.BYTES_PER_ELEMENT !== SAFETENSORS_DTYPE_BYTES[dtype])
+      throw new Error(`safetensors: tensor "${name}" is ${dtype} but its array has ${data.BYTES_PER_ELEMENT}-byte elements`);
     header[name] = { dtype, shape, data_offsets: [offset, offset + data.byteLength] };
     offset += data.byteLength;
   }

@@ -18,8 +18,16 @@ import { readStoredZipEntries } from "./zip";
 
 /** torch's typed storage classes and the element type each holds. */
 const STORAGE_DTYPES: Record<string, SafetensorsDtype> = {
-  FloatStorage: "F32", HalfStorage: "F16", BFloat16Storage: "BF16", DoubleStorage: "F64", LongStorage: "I64",
-  IntStorage: "I32", ShortStorage: "I16", CharStorage: "I8", ByteStorage: "U8", BoolStorage: "BOOL",
+  FloatStorage: "F32",
+  HalfStorage: "F16",
+  BFloat16Storage: "BF16",
+  DoubleStorage: "F64",
+  LongStorage: "I64",
+  IntStorage: "I32",
+  ShortStorage: "I16",
+  CharStorage: "I8",
+  ByteStorage: "U8",
+  BoolStorage: "BOOL",
 };
 
 const ALLOWED_GLOBALS = "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter and torch.<Type>Storage";
@@ -31,12 +39,21 @@ interface StorageClass extends PickleGlobal {
 
 /** A storage named by a persistent id; its bytes are found once the whole pickle has been read. */
 class StorageRef {
-  constructor(readonly key: string, readonly dtype: SafetensorsDtype, readonly numel: number) {}
+  constructor(
+    readonly key: string,
+    readonly dtype: SafetensorsDtype,
+    readonly numel: number,
+  ) {}
 }
 
 /** What `_rebuild_tensor_v2` received: a view of a storage, materialised once the storages' bytes are known. */
 class PendingTensor {
-  constructor(readonly storage: StorageRef, readonly offset: number, readonly shape: number[], readonly stride: number[]) {}
+  constructor(
+    readonly storage: StorageRef,
+    readonly offset: number,
+    readonly shape: number[],
+    readonly stride: number[],
+  ) {}
 }
 
 function isNonNegativeInt(value: unknown): value is number {
@@ -60,7 +77,8 @@ function viewTensor(tensor: PendingTensor, data: Uint8Array, fail: (what: string
     if (shape[d] > 0) last += (shape[d] - 1) * stride[d];
     if (!Number.isSafeInteger(elements) || !Number.isSafeInteger(last)) fail(`tensor of size [${shape}] is too large`);
   }
-  if (elements > 0 && last >= storage.numel) fail(`tensor of size [${shape}], stride [${stride}] at offset ${offset} reaches element ${last} of storage ${storage.key}, which has ${storage.numel}`);
+  if (elements > 0 && last >= storage.numel)
+    fail(`tensor of size [${shape}], stride [${stride}] at offset ${offset} reaches element ${last} of storage ${storage.key}, which has ${storage.numel}`);
   let contiguous = true;
   for (let d = shape.length - 1, expected = 1; d >= 0; d--) {
     if (shape[d] !== 1 && stride[d] !== expected) contiguous = false;
@@ -85,7 +103,12 @@ function viewTensor(tensor: PendingTensor, data: Uint8Array, fail: (what: string
 /** Unpickles plain data (no globals, persistent ids or BUILD: the legacy format's header and key list) at `start`. */
 function plainData(bytes: Uint8Array, start: number, fail: (what: string) => never): { value: unknown; end: number } {
   const refuse = (): never => fail("a persistent id or BUILD where plain data was expected");
-  return restrictedUnpickle(bytes, { allowedGlobals: "no globals (plain data)", findGlobal: () => undefined, persistentLoad: refuse, build: refuse }, fail, start);
+  return restrictedUnpickle(
+    bytes,
+    { allowedGlobals: "no globals (plain data)", findGlobal: () => undefined, persistentLoad: refuse, build: refuse },
+    fail,
+    start,
+  );
 }
 
 /** The unpickling policy of a state dict; `storages` collects every storage its persistent ids name. */
@@ -94,7 +117,8 @@ function stateDictPolicy(storages: Map<string, StorageRef>, fail: (what: string)
   const globals = new Map<string, PickleGlobal>();
   const add = (global: PickleGlobal) => globals.set(`${global.module}.${global.name}`, global);
   add({
-    module: "collections", name: "OrderedDict",
+    module: "collections",
+    name: "OrderedDict",
     call: (args) => {
       if (args.length !== 0) fail(`collections.OrderedDict called with ${args.length} arguments (a state dict passes none)`);
       const dict = new Map<PickleKey, unknown>();
@@ -103,7 +127,8 @@ function stateDictPolicy(storages: Map<string, StorageRef>, fail: (what: string)
     },
   });
   add({
-    module: "torch._utils", name: "_rebuild_tensor_v2",
+    module: "torch._utils",
+    name: "_rebuild_tensor_v2",
     call: (args) => {
       if (args.length < 4) fail(`torch._utils._rebuild_tensor_v2 called with ${args.length} arguments, needs (storage, offset, size, stride, ...)`);
       const [storage, offset, size, stride] = args;
@@ -113,7 +138,8 @@ function stateDictPolicy(storages: Map<string, StorageRef>, fail: (what: string)
     },
   });
   add({
-    module: "torch._utils", name: "_rebuild_parameter",
+    module: "torch._utils",
+    name: "_rebuild_parameter",
     call: (args) => {
       if (!(args[0] instanceof PendingTensor)) fail("torch._utils._rebuild_parameter: first argument is not a tensor");
       return args[0];
@@ -190,13 +216,17 @@ const LEGACY_PROTOCOL = 1001;
 
 /** The legacy format: header pickles, the state dict, the storage keys, then the storages in key order. */
 function parseLegacyCheckpoint(bytes: Uint8Array, fail: (what: string) => never): Map<string, SafetensorsEntry> {
-  const part = (name: string) => (what: string): never => fail(`legacy format, ${name}: ${what}`);
+  const part =
+    (name: string) =>
+    (what: string): never =>
+      fail(`legacy format, ${name}: ${what}`);
   const magic = plainData(bytes, 0, part("magic number"));
   if (magic.value !== LEGACY_MAGIC) fail("not a PyTorch checkpoint: neither a zip archive nor the legacy format's magic number");
   const protocol = plainData(bytes, magic.end, part("protocol version"));
   if (protocol.value !== LEGACY_PROTOCOL) fail(`legacy format protocol ${String(protocol.value)} is not supported (expected ${LEGACY_PROTOCOL})`);
   const info = plainData(bytes, protocol.end, part("system info"));
-  if (!(info.value instanceof Map) || info.value.get("little_endian") !== true) fail("legacy format: the file was written on a big-endian machine (or says nothing about byte order)");
+  if (!(info.value instanceof Map) || info.value.get("little_endian") !== true)
+    fail("legacy format: the file was written on a big-endian machine (or says nothing about byte order)");
   const storages = new Map<string, StorageRef>();
   const root = restrictedUnpickle(bytes, stateDictPolicy(storages, fail), part("state dict"), info.end);
   const keys = plainData(bytes, root.end, part("storage keys"));

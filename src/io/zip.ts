@@ -26,7 +26,10 @@ const U16_SENTINEL = 0xffff;
 /** Reads little-endian integers from `bytes`, failing with `fail` instead of a RangeError when out of bounds. */
 class BoundedView {
   private readonly view: DataView;
-  constructor(readonly bytes: Uint8Array, private readonly fail: (what: string) => never) {
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly fail: (what: string) => never,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -67,8 +70,12 @@ function findEndOfCentralDirectory(reader: BoundedView, fail: (what: string) => 
 
 /** Replaces 0xFFFF.. sentinel fields of a central header by their ZIP64 extra-field values. */
 function applyZip64Extra(
-  reader: BoundedView, extraStart: number, extraLength: number,
-  fields: { size: number; compressedSize: number; localOffset: number }, name: string, fail: (what: string) => never,
+  reader: BoundedView,
+  extraStart: number,
+  extraLength: number,
+  fields: { size: number; compressedSize: number; localOffset: number },
+  name: string,
+  fail: (what: string) => never,
 ): void {
   const wanted = (["size", "compressedSize", "localOffset"] as const).filter((k) => fields[k] === U32_SENTINEL);
   if (wanted.length === 0) return;
@@ -101,7 +108,8 @@ export function readStoredZipEntries(bytes: Uint8Array, fail: (what: string) => 
   let directoryLimit = eocd;
   if (count === U16_SENTINEL || directorySize === U32_SENTINEL || directoryOffset === U32_SENTINEL) {
     const locator = eocd - 20;
-    if (locator < 0 || reader.u32(locator, "ZIP64 locator") !== ZIP64_LOCATOR_SIGNATURE) fail("ZIP64 sizes are used but the ZIP64 end-of-central-directory locator is missing");
+    if (locator < 0 || reader.u32(locator, "ZIP64 locator") !== ZIP64_LOCATOR_SIGNATURE)
+      fail("ZIP64 sizes are used but the ZIP64 end-of-central-directory locator is missing");
     const record = reader.u64(locator + 8, "ZIP64 end-of-central-directory offset");
     if (reader.u32(record, "ZIP64 end of central directory") !== ZIP64_EOCD_SIGNATURE) fail(`no ZIP64 end-of-central-directory record at offset ${record}`);
     count = reader.u64(record + 32, "ZIP64 entry count");
@@ -121,12 +129,17 @@ export function readStoredZipEntries(bytes: Uint8Array, fail: (what: string) => 
     const flags = reader.u16(at + 8, "flags");
     const method = reader.u16(at + 10, "compression method");
     const crc = reader.u32(at + 16, "CRC-32");
-    const fields = { compressedSize: reader.u32(at + 20, "compressed size"), size: reader.u32(at + 24, "size"), localOffset: reader.u32(at + 42, "local header offset") };
+    const fields = {
+      compressedSize: reader.u32(at + 20, "compressed size"),
+      size: reader.u32(at + 24, "size"),
+      localOffset: reader.u32(at + 42, "local header offset"),
+    };
     const nameLength = reader.u16(at + 28, "name length");
     const extraLength = reader.u16(at + 30, "extra length");
     const commentLength = reader.u16(at + 32, "comment length");
     reader.check(at + CENTRAL_HEADER_SIZE, nameLength + extraLength + commentLength, `central directory entry ${i}`);
-    if (at + CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength > directoryOffset + directorySize) fail(`central directory entry ${i} runs past the central directory`);
+    if (at + CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength > directoryOffset + directorySize)
+      fail(`central directory entry ${i} runs past the central directory`);
     let name: string;
     try {
       name = decoder.decode(bytes.subarray(at + CENTRAL_HEADER_SIZE, at + CENTRAL_HEADER_SIZE + nameLength));
@@ -136,12 +149,14 @@ export function readStoredZipEntries(bytes: Uint8Array, fail: (what: string) => 
     applyZip64Extra(reader, at + CENTRAL_HEADER_SIZE + nameLength, extraLength, fields, name, fail);
     if (flags & 1) fail(`entry "${name}" is encrypted`);
     if (method !== 0) fail(`entry "${name}" is compressed (method ${method}); PyTorch writes stored (uncompressed) entries`);
-    if (fields.compressedSize !== fields.size) fail(`entry "${name}" is stored but its compressed size ${fields.compressedSize} differs from its size ${fields.size}`);
+    if (fields.compressedSize !== fields.size)
+      fail(`entry "${name}" is stored but its compressed size ${fields.compressedSize} differs from its size ${fields.size}`);
     if (entries.has(name)) fail(`entry "${name}" appears twice`);
     const local = fields.localOffset;
     if (reader.u32(local, `local header of "${name}"`) !== LOCAL_SIGNATURE) fail(`entry "${name}": no local header at offset ${local}`);
     const dataStart = local + LOCAL_HEADER_SIZE + reader.u16(local + 26, "local name length") + reader.u16(local + 28, "local extra length");
-    if (dataStart + fields.size > directoryOffset) fail(`entry "${name}": its ${fields.size} bytes at offset ${dataStart} run into the central directory at ${directoryOffset}`);
+    if (dataStart + fields.size > directoryOffset)
+      fail(`entry "${name}": its ${fields.size} bytes at offset ${dataStart} run into the central directory at ${directoryOffset}`);
     const data = bytes.subarray(dataStart, dataStart + fields.size);
     if (zlib.crc32(data) !== crc) fail(`entry "${name}": CRC-32 mismatch (the file is corrupt or truncated)`);
     entries.set(name, data);

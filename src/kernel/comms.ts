@@ -48,7 +48,10 @@ export class CommManager implements KernelCommHook {
   private readonly comms = new Map<string, OpenComm>();
   private readonly targets = new Map<string, (channel: CommChannel, message: CommMessage) => CommHandlers>();
 
-  constructor(readonly host: CommHost, private readonly log: (message: string) => void) {}
+  constructor(
+    readonly host: CommHost,
+    private readonly log: (message: string) => void,
+  ) {}
 
   /** Makes this manager the one library code finds (`kernelComms()` in src/display). */
   install(): void {
@@ -86,7 +89,11 @@ export class CommManager implements KernelCommHook {
     const content = message.content as Received<CommOpenContent>;
     const commId = String(content.comm_id ?? "");
     const data = isObject(content.data) ? content.data : {};
-    const received: CommMessage = { data, buffers: message.buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)), msgId: message.header.msg_id };
+    const received: CommMessage = {
+      data,
+      buffers: message.buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
+      msgId: message.header.msg_id,
+    };
     switch (message.header.msg_type) {
       case "comm_open": {
         const targetName = String(content.target_name ?? "");

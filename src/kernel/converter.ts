@@ -31,7 +31,14 @@ export interface MappedConverter {
 }
 
 type QuickInfoAt = (sourceFile: realTs.SourceFile, checker: realTs.TypeChecker, token: unknown, position: number) => realTs.QuickInfo | undefined;
-type CompletionsAt = (host: unknown, program: realTs.Program, log: unknown, sourceFile: realTs.SourceFile, position: number, ...rest: unknown[]) => realTs.CompletionInfo | undefined;
+type CompletionsAt = (
+  host: unknown,
+  program: realTs.Program,
+  log: unknown,
+  sourceFile: realTs.SourceFile,
+  position: number,
+  ...rest: unknown[]
+) => realTs.CompletionInfo | undefined;
 
 /**
  * Where help inside a call's parentheses comes from: the position of the callee's name (`Trainer` in
@@ -52,7 +59,8 @@ function calleeNameAt(sourceFile: realTs.SourceFile, cursor: number): number | u
   visit(sourceFile);
   if (!found) return undefined;
   let callee: realTs.Node = found.expression;
-  while (realTs.isPropertyAccessExpression(callee) || realTs.isParenthesizedExpression(callee)) callee = realTs.isPropertyAccessExpression(callee) ? callee.name : callee.expression;
+  while (realTs.isPropertyAccessExpression(callee) || realTs.isParenthesizedExpression(callee))
+    callee = realTs.isPropertyAccessExpression(callee) ? callee.name : callee.expression;
   return callee.getStart(sourceFile);
 }
 
@@ -183,9 +191,10 @@ export function createMappedConverter(): MappedConverter {
       const inline = INLINE_MAP.exec(input);
       const compilerOptions = { ...options.compilerOptions, sourceMap: true, inlineSourceMap: false };
       const output = realTs.transpileModule(input.replace(MAP_COMMENT, ""), { ...options, compilerOptions });
-      last = inline && output.sourceMapText
-        ? { esModule: JSON.parse(Buffer.from(inline[1], "base64").toString("utf8")), commonJs: JSON.parse(output.sourceMapText) }
-        : undefined;
+      last =
+        inline && output.sourceMapText
+          ? { esModule: JSON.parse(Buffer.from(inline[1], "base64").toString("utf8")), commonJs: JSON.parse(output.sourceMapText) }
+          : undefined;
       return { ...output, outputText: output.outputText.replace(MAP_COMMENT, "") };
     },
   });

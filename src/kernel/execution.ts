@@ -128,7 +128,11 @@ export class CellExecutor<Tag = unknown> {
       } catch (err) {
         return `tsml kernel: no TensorFlow.js backend could be started: ${err instanceof Error ? err.message : String(err)}\n`;
       } finally {
-        events.forEach((event, i) => listeners(event).filter((l) => !before[i].has(l)).forEach((l) => process.removeListener(event, l)));
+        events.forEach((event, i) =>
+          listeners(event)
+            .filter((l) => !before[i].has(l))
+            .forEach((l) => process.removeListener(event, l)),
+        );
       }
     })();
   }

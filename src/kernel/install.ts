@@ -79,9 +79,7 @@ export function kernelspecJson(): Record<string, unknown> {
   const main = path.join(root, "dist", "src", "kernel", "main.js");
   if (!fs.existsSync(main)) throw new Error(`kernel entry point ${main} is missing; run \`npm run build\` first`);
   const heap = String(kernelHeapLimitMiB());
-  template.argv = (template.argv as string[]).map((arg) =>
-    arg.replace("@NODE@", process.execPath).replace("@KERNEL_MAIN@", main).replace("@HEAP_MIB@", heap),
-  );
+  template.argv = (template.argv as string[]).map((arg) => arg.replace("@NODE@", process.execPath).replace("@KERNEL_MAIN@", main).replace("@HEAP_MIB@", heap));
   return template;
 }
 

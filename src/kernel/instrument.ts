@@ -33,7 +33,7 @@ function addLoopChecks(context: ts.TransformationContext): ts.Transformer<ts.Sou
     return f.createBlock([check, ...statements], true);
   };
   const visit = (node: ts.Node, inAsync: boolean): ts.Node => {
-    const async = ts.isFunctionLike(node) ? (ts.getCombinedModifierFlags(node as ts.Declaration) & ts.ModifierFlags.Async) !== 0 : inAsync;
+    const async = ts.isFunctionLike(node) ? (ts.getCombinedModifierFlags(node) & ts.ModifierFlags.Async) !== 0 : inAsync;
     const n = ts.visitEachChild(node, (child) => visit(child, async), context);
     if (ts.isWhileStatement(n)) return f.updateWhileStatement(n, n.expression, withCheck(n.statement, async));
     if (ts.isDoStatement(n)) return f.updateDoStatement(n, withCheck(n.statement, async), n.expression);

@@ -122,11 +122,15 @@ export class InterruptController<Tag = unknown> {
       const original = g[name] as (callback: (...args: unknown[]) => void, ...rest: unknown[]) => unknown;
       const guarded = function (this: unknown, callback: unknown, ...rest: unknown[]) {
         if (typeof callback !== "function") return original.call(this, callback as never, ...rest);
-        return original.call(this, function (this: unknown, ...args: unknown[]) {
-          if (!interrupted()) return (callback as (...a: unknown[]) => unknown).apply(this, args);
-          if (name === "setInterval") clearInterval(this as NodeJS.Timeout);
-          return undefined;
-        }, ...rest);
+        return original.call(
+          this,
+          function (this: unknown, ...args: unknown[]) {
+            if (!interrupted()) return (callback as (...a: unknown[]) => unknown).apply(this, args);
+            if (name === "setInterval") clearInterval(this as NodeJS.Timeout);
+            return undefined;
+          },
+          ...rest,
+        );
       };
       // Keep util.promisify(setTimeout) and friends working.
       Object.defineProperties(guarded, Object.getOwnPropertyDescriptors(original));

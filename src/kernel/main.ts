@@ -33,13 +33,17 @@ export async function startKernel(connectionFile: string): Promise<void> {
   session.comms.install();
   dropKernelLoaderWarning();
   interrupts.install();
-  process.on("uncaughtException", (err) => session!.lateError("Uncaught exception (in a callback or timer)", err));
-  process.on("unhandledRejection", (reason) => session!.lateError("Unhandled promise rejection", reason));
+  process.on("uncaughtException", (err) => session.lateError("Uncaught exception (in a callback or timer)", err));
+  process.on("unhandledRejection", (reason) => session.lateError("Unhandled promise rejection", reason));
   new HeapWatch((text) => session?.stream("stderr", text)).start();
   await sockets.bind();
   const stdin = new StdinChannel(session);
   stdin.installGlobals();
-  sockets.listen((m) => session!.onShell(m), (m) => session!.onControl(m), (m) => stdin.onMessage(m));
+  sockets.listen(
+    (m) => session.onShell(m),
+    (m) => session.onControl(m),
+    (m) => stdin.onMessage(m),
+  );
   session.announceStarting();
   // Load the TypeScript compiler and start the best compute backend once the sockets answer, so kernel_info and
   // heartbeats are served at once; the first cell waits for the backend.
@@ -64,12 +68,12 @@ function refuseProcessExitInCells(interrupts: InterruptController<unknown>): (co
   process.exit = ((code?: number) => {
     if (interrupts.contextTag() === undefined) return exit(code);
     throw refused(`process.exit(${code ?? ""})`);
-  }) as typeof process.exit;
+  });
   const abort = process.abort.bind(process);
   process.abort = (() => {
     if (interrupts.contextTag() === undefined) return abort();
     throw refused("process.abort()");
-  }) as typeof process.abort;
+  });
   const kill = process.kill.bind(process);
   process.kill = ((pid: number, signal?: string | number) => {
     // Signal 0 only tests that a process exists; SIGINT is what the interrupt button sends.
@@ -78,7 +82,7 @@ function refuseProcessExitInCells(interrupts: InterruptController<unknown>): (co
       throw refused(`process.kill(${pid === process.pid ? "process.pid" : pid}${signal === undefined ? "" : `, ${JSON.stringify(signal)}`})`);
     }
     return kill(pid, signal);
-  }) as typeof process.kill;
+  });
   return exit;
 }
 

@@ -12,7 +12,10 @@ import * as v8 from "v8";
 export class HeapWatch {
   private warned = false;
 
-  constructor(private readonly warn: (text: string) => void, private readonly threshold = 0.75) {}
+  constructor(
+    private readonly warn: (text: string) => void,
+    private readonly threshold = 0.75,
+  ) {}
 
   /** Samples the heap every `intervalMs` (the timer does not keep the process alive). */
   start(intervalMs = 500): void {

@@ -20,7 +20,10 @@ export class CellModules {
   private readonly fromNotebook: NodeRequire;
   private readonly fromInstall: NodeRequire;
 
-  constructor(private readonly cwd: string, private readonly packageRoot: string) {
+  constructor(
+    private readonly cwd: string,
+    private readonly packageRoot: string,
+  ) {
     this.fromNotebook = createRequire(path.join(cwd, "__tsml_cell__.js"));
     this.fromInstall = createRequire(path.join(packageRoot, "package.json"));
   }
@@ -59,7 +62,7 @@ export class CellModules {
       if (errorCode(err) !== "MODULE_NOT_FOUND" || !isBarePackage(id)) throw err;
       return this.fromInstall(id);
     }
-  };
+  }
 
   private loadLocal(file: string): unknown {
     const loaded = this.localModules.get(file);

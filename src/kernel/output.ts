@@ -68,7 +68,7 @@ export class StreamBuffer<Parent> {
       this.dropped = { lines: 0, bytes: 0 };
       this.send("stderr", `[tsml kernel: ${lines} lines (${bytes} bytes) of output were dropped here: the front-end did not keep up]\n`, pending.parent);
     }
-    for (let start = 0; start < text.length; ) {
+    for (let start = 0; start < text.length;) {
       let end = Math.min(text.length, start + MAX_STREAM_MESSAGE);
       if (end < text.length) {
         const lineEnd = text.lastIndexOf("\n", end - 1);
@@ -94,9 +94,9 @@ export function captureProcessOutput(sink: OutputSink): (message: string) => voi
       const text = typeof chunk === "string" ? chunk : decoder.decode(chunk);
       if (text) sink.stream(name, text);
       const done = typeof encoding === "function" ? encoding : callback;
-      if (typeof done === "function") process.nextTick(done as () => void);
+      if (typeof done === "function") process.nextTick(done);
       return true;
-    }) as typeof stream.write;
+    });
   }
   return (message: string) => void realStderrWrite(`[tsml kernel] ${message}\n`);
 }
@@ -111,10 +111,11 @@ export function dropKernelLoaderWarning(): void {
   process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
     const text = typeof warning === "string" ? warning : warning instanceof Error ? warning.message : "";
     const option = rest[0];
-    const type = typeof option === "string" ? option : (option as { type?: unknown } | undefined)?.type ?? (warning instanceof Error ? warning.name : undefined);
+    const type =
+      typeof option === "string" ? option : ((option as { type?: unknown } | undefined)?.type ?? (warning instanceof Error ? warning.name : undefined));
     if (type === "ExperimentalWarning" && text.startsWith("vm.USE_MAIN_CONTEXT_DEFAULT_LOADER ")) return;
     emitWarning(warning, ...rest);
-  }) as typeof process.emitWarning;
+  });
 }
 
 /** Installs `globalThis.__tsmlKernel` (the display contract of src/display) and globals `display(value)`, `clearOutput(wait)`. */

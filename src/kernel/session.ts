@@ -126,7 +126,12 @@ export class KernelSession implements OutputSink, StdinHost, CommHost {
   }
 
   /** Publishes a comm message with its binary buffers (CommHost). */
-  publishComm<T extends "comm_open" | "comm_msg" | "comm_close">(msgType: T, content: IOPubContents[T], metadata: Record<string, unknown>, buffers: Uint8Array[]): void {
+  publishComm<T extends "comm_open" | "comm_msg" | "comm_close">(
+    msgType: T,
+    content: IOPubContents[T],
+    metadata: Record<string, unknown>,
+    buffers: Uint8Array[],
+  ): void {
     this.publish(msgType, content, undefined, { metadata, buffers });
   }
 
@@ -263,7 +268,14 @@ export class KernelSession implements OutputSink, StdinHost, CommHost {
     }
   }
 
-  private async runCell(request: JupyterMessage, content: Received<ExecuteRequest>, code: string, silent: boolean, storeHistory: boolean, count: number): Promise<ExecuteReply> {
+  private async runCell(
+    request: JupyterMessage,
+    content: Received<ExecuteRequest>,
+    code: string,
+    silent: boolean,
+    storeHistory: boolean,
+    count: number,
+  ): Promise<ExecuteReply> {
     noteExecuting(request);
     if (!silent) this.publish("execute_input", { code, execution_count: count }, request);
     let error: ErrorContent | undefined;

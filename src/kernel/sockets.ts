@@ -11,7 +11,10 @@ class SerialSender {
   /** Bytes handed to `send` and not yet queued by ZeroMQ. */
   pendingBytes = 0;
 
-  constructor(private readonly socket: zmq.Writable, private readonly onError: (err: unknown) => void) {}
+  constructor(
+    private readonly socket: zmq.Writable,
+    private readonly onError: (err: unknown) => void,
+  ) {}
 
   send(frames: Buffer[]): Promise<void> {
     const bytes = frames.reduce((n, frame) => n + frame.length, 0);
@@ -34,15 +37,16 @@ export class KernelSockets {
   private readonly heartbeat = new zmq.Reply();
   private readonly senders: Map<zmq.Socket, SerialSender>;
 
-  constructor(private readonly info: ConnectionInfo, private readonly log: (message: string) => void) {
+  constructor(
+    private readonly info: ConnectionInfo,
+    private readonly log: (message: string) => void,
+  ) {
     if (info.key && info.signature_scheme && info.signature_scheme !== "hmac-sha256") {
       throw new Error(`unsupported signature_scheme ${JSON.stringify(info.signature_scheme)}; expected "hmac-sha256"`);
     }
     this.signer = new MessageSigner(info.key);
     const report = (err: unknown) => this.log(`send failed: ${err instanceof Error ? err.message : String(err)}`);
-    this.senders = new Map(
-      [this.shell, this.control, this.stdin, this.iopub].map((socket) => [socket as zmq.Socket, new SerialSender(socket, report)]),
-    );
+    this.senders = new Map([this.shell, this.control, this.stdin, this.iopub].map((socket) => [socket as zmq.Socket, new SerialSender(socket, report)]));
     for (const socket of [this.shell, this.control, this.stdin, this.iopub, this.heartbeat]) socket.linger = 200;
     // A subscriber that falls behind makes sends wait (queued here, see iopubBacklogBytes) instead of silently
     // dropping messages past the high-water mark, which lost output, results and the idle status.
@@ -56,8 +60,7 @@ export class KernelSockets {
 
   /** Binds all five sockets to the ports in the connection file. */
   async bind(): Promise<void> {
-    const url = (port: number) =>
-      this.info.transport === "ipc" ? `ipc://${this.info.ip}-${port}` : `${this.info.transport}://${this.info.ip}:${port}`;
+    const url = (port: number) => (this.info.transport === "ipc" ? `ipc://${this.info.ip}-${port}` : `${this.info.transport}://${this.info.ip}:${port}`);
     await Promise.all([
       this.shell.bind(url(this.info.shell_port)),
       this.control.bind(url(this.info.control_port)),

@@ -81,19 +81,12 @@ export function decodeMessage(frames: Buffer[], signer: MessageSigner): JupyterM
 
 /** Encodes a message into signed ZeroMQ frames. */
 export function encodeMessage(message: JupyterMessage, signer: MessageSigner): Buffer[] {
-  const body = [message.header, message.parent_header, message.metadata, message.content].map((part) =>
-    Buffer.from(JSON.stringify(part)),
-  );
+  const body = [message.header, message.parent_header, message.metadata, message.content].map((part) => Buffer.from(JSON.stringify(part)));
   return [...message.identities, Buffer.from(DELIMITER), Buffer.from(signer.sign(body)), ...body, ...message.buffers];
 }
 
 /** Builds a new message of `msgType` in reply to (or caused by) `parent`. */
-export function makeMessage(
-  msgType: string,
-  content: Record<string, unknown>,
-  parent: JupyterMessage | undefined,
-  identities: Buffer[] = [],
-): JupyterMessage {
+export function makeMessage(msgType: string, content: Record<string, unknown>, parent: JupyterMessage | undefined, identities: Buffer[] = []): JupyterMessage {
   return {
     identities,
     header: {

@@ -60,11 +60,13 @@ export function readNotebook(file: string): Notebook {
 export function checkNotebook(value: unknown, where: string): Notebook {
   const nb = value as Partial<Notebook> | null;
   if (typeof nb !== "object" || nb === null || Array.isArray(nb)) throw new Error(`${where}: not a notebook: expected a JSON object with "cells"`);
-  if (nb.nbformat !== 4) throw new Error(`${where}: nbformat ${JSON.stringify(nb.nbformat)} is not supported; expected nbformat 4 (save it with Jupyter 4 or later)`);
+  if (nb.nbformat !== 4)
+    throw new Error(`${where}: nbformat ${JSON.stringify(nb.nbformat)} is not supported; expected nbformat 4 (save it with Jupyter 4 or later)`);
   if (!Array.isArray(nb.cells)) throw new Error(`${where}: not a notebook: "cells" is missing or not a list`);
   nb.cells.forEach((cell, i) => {
     const kind = (cell as Partial<NotebookCell> | null)?.cell_type;
-    if (kind !== "code" && kind !== "markdown" && kind !== "raw") throw new Error(`${where}: cell ${i + 1} has cell_type ${JSON.stringify(kind)}; expected "code", "markdown" or "raw"`);
+    if (kind !== "code" && kind !== "markdown" && kind !== "raw")
+      throw new Error(`${where}: cell ${i + 1} has cell_type ${JSON.stringify(kind)}; expected "code", "markdown" or "raw"`);
     const source = cell.source as unknown;
     if (typeof source !== "string" && !(Array.isArray(source) && source.every((s) => typeof s === "string"))) {
       throw new Error(`${where}: cell ${i + 1} has no source text (expected a string or a list of strings)`);

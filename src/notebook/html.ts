@@ -57,7 +57,8 @@ export function outputToHTML(output: NotebookOutput): string {
       const data = output.data[mime];
       const text = Array.isArray(data) ? data.join("") : String(data);
       if (mime === "text/html" || mime === "image/svg+xml") return `<div class="output">${text}</div>`;
-      if (mime === "image/png" || mime === "image/jpeg") return `<div class="output"><img src="data:${mime};base64,${text.replace(/\s/g, "")}" alt="output"></div>`;
+      if (mime === "image/png" || mime === "image/jpeg")
+        return `<div class="output"><img src="data:${mime};base64,${text.replace(/\s/g, "")}" alt="output"></div>`;
       return `<pre class="output">${escapeHTML(stripAnsi(text))}</pre>`;
     }
   }

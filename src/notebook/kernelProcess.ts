@@ -138,7 +138,11 @@ export class KernelProcess {
   async execute(code: string, options: { timeoutMs?: number; onOutput?: (output: NotebookOutput) => void } = {}): Promise<CellOutcome> {
     if (!this.alive) throw new Error("the kernel is not running");
     if (this.running) throw new Error("a cell is already running in this kernel");
-    const message = makeMessage("execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: false }, undefined);
+    const message = makeMessage(
+      "execute_request",
+      { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: false },
+      undefined,
+    );
     const outcome = new Promise<CellOutcome>((resolve) => {
       this.running = {
         msgId: message.header.msg_id,
@@ -170,9 +174,14 @@ export class KernelProcess {
     const result = await outcome;
     clearTimeout(timer);
     if (!timedOut || result.status === "ok") return result;
-    const evalue = result.status === "died" && result.error ? result.error.evalue : `the cell ran longer than the time limit of ${formatSeconds(timeoutMs)} (an endless loop?) and was interrupted`;
+    const evalue =
+      result.status === "died" && result.error
+        ? result.error.evalue
+        : `the cell ran longer than the time limit of ${formatSeconds(timeoutMs)} (an endless loop?) and was interrupted`;
     const error = { ename: "TimeoutError", evalue, traceback: [`TimeoutError: ${evalue}`] };
-    const outputs = result.outputs.map((o) => (o.output_type === "error" && (o.ename === "KeyboardInterrupt" || o.ename === "KernelDied") ? { output_type: "error" as const, ...error } : o));
+    const outputs = result.outputs.map((o) =>
+      o.output_type === "error" && (o.ename === "KeyboardInterrupt" || o.ename === "KernelDied") ? { output_type: "error" as const, ...error } : o,
+    );
     return { ...result, status: "timeout", outputs, error };
   }
 
@@ -204,7 +213,13 @@ export class KernelProcess {
     if (!cell) return;
     const evalue = this.exitReason ?? this.deathReason(code, signal);
     cell.outputs.push({ output_type: "error", ename: "KernelDied", evalue, traceback: [`KernelDied: ${evalue}`] });
-    cell.done({ status: "died", outputs: cell.outputs, executionCount: null, error: { ename: "KernelDied", evalue, traceback: [`KernelDied: ${evalue}`] }, kernelAlive: false });
+    cell.done({
+      status: "died",
+      outputs: cell.outputs,
+      executionCount: null,
+      error: { ename: "KernelDied", evalue, traceback: [`KernelDied: ${evalue}`] },
+      kernelAlive: false,
+    });
   }
 
   private deathReason(code: number | null, signal: NodeJS.Signals | null): string {
@@ -306,7 +321,11 @@ export class KernelProcess {
     if (type === "update_display_data") {
       const id = (content.transient as { display_id?: string } | undefined)?.display_id;
       for (const index of (id && cell.displays.get(id)) || []) {
-        cell.outputs[index] = { output_type: "display_data", data: content.data as Record<string, unknown>, metadata: (content.metadata ?? {}) as Record<string, unknown> };
+        cell.outputs[index] = {
+          output_type: "display_data",
+          data: content.data as Record<string, unknown>,
+          metadata: (content.metadata ?? {}) as Record<string, unknown>,
+        };
       }
       return;
     }
@@ -361,7 +380,12 @@ function toOutput(type: string, content: Record<string, unknown>): NotebookOutpu
     case "display_data":
       return { output_type: "display_data", data: content.data as Record<string, unknown>, metadata: (content.metadata ?? {}) as Record<string, unknown> };
     case "execute_result":
-      return { output_type: "execute_result", execution_count: null, data: content.data as Record<string, unknown>, metadata: (content.metadata ?? {}) as Record<string, unknown> };
+      return {
+        output_type: "execute_result",
+        execution_count: null,
+        data: content.data as Record<string, unknown>,
+        metadata: (content.metadata ?? {}) as Record<string, unknown>,
+      };
     case "error":
       return {
         output_type: "error",
@@ -395,11 +419,15 @@ export function formatSeconds(ms: number): string {
 /** `count` distinct free TCP ports on 127.0.0.1. */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once("error", reject);
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));

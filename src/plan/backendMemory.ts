@@ -92,7 +92,9 @@ function findEmmalloc(module: WasmModule): EmmallocLayout {
     }
   }
   if (found.length !== 1) {
-    throw new Error(`WASM heap accounting: expected tfjs-backend-wasm's heap allocator (emscripten emmalloc) in the module's memory, found ${found.length} candidates; this build of @tensorflow/tfjs-backend-wasm (tfjs ${tf.version.tfjs}) is not supported`);
+    throw new Error(
+      `WASM heap accounting: expected tfjs-backend-wasm's heap allocator (emscripten emmalloc) in the module's memory, found ${found.length} candidates; this build of @tensorflow/tfjs-backend-wasm (tfjs ${tf.version.tfjs}) is not supported`,
+    );
   }
   return found[0];
 }

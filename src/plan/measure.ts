@@ -84,14 +84,27 @@ async function profiledTrainingStep(options: PeakMeasurementOptions, accumulatio
   const data: TrainingData<LongformerLabelledBatch> = {
     size: batchSize * accumulationSteps,
     collate: (indices) => ({
-      inputIds: tf.tensor2d(indices.flatMap(() => row), [indices.length, sequenceLength], "int32"),
-      labels: tf.tensor1d(indices.map((i) => i % config.num_labels), "int32"),
+      inputIds: tf.tensor2d(
+        indices.flatMap(() => row),
+        [indices.length, sequenceLength],
+        "int32",
+      ),
+      labels: tf.tensor1d(
+        indices.map((i) => i % config.num_labels),
+        "int32",
+      ),
     }),
   };
   const trainer = new Trainer({
     model: model.asTrainableModel(),
     trainData: data,
-    args: { perDeviceBatchSize: batchSize, gradientAccumulationSteps: accumulationSteps, maxSteps: 1, progress: "none", gradientCheckpointing: options.checkpointing },
+    args: {
+      perDeviceBatchSize: batchSize,
+      gradientAccumulationSteps: accumulationSteps,
+      maxSteps: 1,
+      progress: "none",
+      gradientCheckpointing: options.checkpointing,
+    },
   });
   const checkErrors = tf.env().getBool("CHECK_COMPUTATION_FOR_ERRORS");
   tf.env().set("CHECK_COMPUTATION_FOR_ERRORS", false); // else the profiler copies every kernel output

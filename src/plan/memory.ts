@@ -194,7 +194,13 @@ function parameterGroups(config: LongformerConfig): { all: number; embeddingTabl
 }
 
 /** Activation elements of one example at the forward/backward peak. */
-function activationElementsPerExample(config: LongformerConfig, paddedLength: number, checkpointing: boolean, globalTokens: number, coefficients: ActivationCoefficients): number {
+function activationElementsPerExample(
+  config: LongformerConfig,
+  paddedLength: number,
+  checkpointing: boolean,
+  globalTokens: number,
+  coefficients: ActivationCoefficients,
+): number {
   const H = config.hidden_size;
   const I = config.intermediate_size;
   const heads = config.num_attention_heads;
@@ -204,7 +210,8 @@ function activationElementsPerExample(config: LongformerConfig, paddedLength: nu
   for (let i = 0; i < L; i++) bandWidthSum += config.windowOf(i) + 1;
   if (checkpointing) {
     const c = coefficients.with;
-    const oneLayer = c.hiddenRecomputed * H + c.ffnRecomputed * I + c.bandRecomputed * heads * (config.maxWindow + 1) + c.globalRecomputed * heads * globalTokens;
+    const oneLayer =
+      c.hiddenRecomputed * H + c.ffnRecomputed * I + c.bandRecomputed * heads * (config.maxWindow + 1) + c.globalRecomputed * heads * globalTokens;
     return n * (L * c.hiddenPerLayer * H + c.bandMaskPerLayer * bandWidthSum + oneLayer);
   }
   const c = coefficients.without;
@@ -219,7 +226,8 @@ export function estimateTrainingMemory(request: MemoryEstimateRequest): MemoryEs
   const accumulationSteps = positiveInteger(request.accumulationSteps ?? 2, "accumulationSteps");
   const globalTokens = positiveInteger(request.globalTokens ?? 1, "globalTokens");
   const backend = request.backend ?? "wasm";
-  if (!["wasm", "cpu", "tensorflow"].includes(backend)) throw new Error(`memory estimate: backend must be "wasm", "cpu" or "tensorflow", got ${JSON.stringify(backend)}`);
+  if (!["wasm", "cpu", "tensorflow"].includes(backend))
+    throw new Error(`memory estimate: backend must be "wasm", "cpu" or "tensorflow", got ${JSON.stringify(backend)}`);
   const checkpointing = request.checkpointing === true;
   const window = config.maxWindow;
   const paddedLength = Math.ceil(sequenceLength / window) * window;

@@ -80,7 +80,9 @@ export function parseMemorySize(text: string, what = "memory size"): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(text);
   const bytes = match ? Number(match[1]) * UNITS[(match[2] ?? "b").toLowerCase()] : NaN;
   if (!(bytes >= 1) || !Number.isFinite(bytes)) {
-    throw new Error(`${what}: ${JSON.stringify(text)} is not a memory size; expected a positive number with a unit such as 16GiB, 500MB or 2.5GB (KB/MB/GB/TB = powers of 1000, KiB/MiB/GiB/TiB = powers of 1024)`);
+    throw new Error(
+      `${what}: ${JSON.stringify(text)} is not a memory size; expected a positive number with a unit such as 16GiB, 500MB or 2.5GB (KB/MB/GB/TB = powers of 1000, KiB/MiB/GiB/TiB = powers of 1024)`,
+    );
   }
   return Math.floor(bytes);
 }
@@ -115,14 +117,18 @@ export function planBatch(request: BatchPlanRequest): BatchPlan {
   const { max_position_embeddings: positions, pad_token_id: pad } = request.config;
   const longest = positions - pad - 1;
   if (sequenceLength > longest) {
-    throw new Error(`planBatch: a sequence length of ${sequenceLength} tokens (--max-length) is more than the model takes: max_position_embeddings ${positions} leaves ${longest} token positions after pad_token_id ${pad}`);
+    throw new Error(
+      `planBatch: a sequence length of ${sequenceLength} tokens (--max-length) is more than the model takes: max_position_embeddings ${positions} leaves ${longest} token positions after pad_token_id ${pad}`,
+    );
   }
   const memoryBytes = positive(request.memoryBytes ?? defaultMemoryBudget(backend), "memoryBytes", false);
   const margin = request.safetyMargin ?? 0.1;
   if (typeof margin !== "number" || !(margin >= 0 && margin < 1)) throw new Error(`planBatch: safetyMargin must be in [0, 1), got ${JSON.stringify(margin)}`);
   if (request.targetEffectiveBatch !== undefined) positive(request.targetEffectiveBatch, "targetEffectiveBatch", true);
   if (request.targetEffectiveBatch !== undefined && request.targetEffectiveBatch < devices) {
-    throw new Error(`planBatch: a target effective batch of ${request.targetEffectiveBatch} (--target-batch) is smaller than the ${devices} devices; every device trains on at least one example per step, so the effective batch is at least ${devices}`);
+    throw new Error(
+      `planBatch: a target effective batch of ${request.targetEffectiveBatch} (--target-batch) is smaller than the ${devices} devices; every device trains on at least one example per step, so the effective batch is at least ${devices}`,
+    );
   }
   if (request.noiseScale !== undefined) positive(request.noiseScale, "noiseScale", false);
   const target = request.targetEffectiveBatch ?? (request.noiseScale !== undefined ? Math.max(1, Math.round(request.noiseScale)) : undefined);
@@ -130,7 +136,15 @@ export function planBatch(request: BatchPlanRequest): BatchPlan {
   const usableBytes = memoryBytes * (1 - margin);
   const accumulationFor = (b: number) => (target === undefined ? 1 : Math.max(1, Math.round(target / (b * devices))));
   const estimateFor = (b: number, ckpt = checkpointing) =>
-    estimateTrainingMemory({ config: request.config, sequenceLength, batchSize: b, accumulationSteps: accumulationFor(b), checkpointing: ckpt, backend, globalTokens: request.globalTokens });
+    estimateTrainingMemory({
+      config: request.config,
+      sequenceLength,
+      batchSize: b,
+      accumulationSteps: accumulationFor(b),
+      checkpointing: ckpt,
+      backend,
+      globalTokens: request.globalTokens,
+    });
   const cap = target === undefined ? MAX_BATCH : Math.max(1, Math.ceil(target / devices));
   let largest = 0;
   while (largest < cap && estimateFor(largest + 1).totalBytes <= usableBytes) largest++;
@@ -191,7 +205,9 @@ function explainPlan(plan: Omit<BatchPlan, "explanation" | "curve">, config: Lon
   const fixed = e.forwardBackwardBytes - e.activationBytes;
   const extras = [
     e.optimizerBytes ? `AdamW's moments (${formatBytes(e.optimizerBytes)})` : "",
-    e.fragmentationBytes ? `the heap's fragmentation (${formatBytes(e.fragmentationBytes)}, ${Math.round(WASM_HEAP_FRAGMENTATION * 100)}% of what is in use)` : "",
+    e.fragmentationBytes
+      ? `the heap's fragmentation (${formatBytes(e.fragmentationBytes)}, ${Math.round(WASM_HEAP_FRAGMENTATION * 100)}% of what is in use)`
+      : "",
     e.overheadBytes ? `the heap's base (${formatBytes(e.overheadBytes)})` : "",
   ].filter((p) => p);
   const host = e.hostOptimizerBytes ? ` AdamW's ${formatBytes(e.hostOptimizerBytes)} of moments live outside the heap.` : "";
@@ -208,10 +224,14 @@ function explainPlan(plan: Omit<BatchPlan, "explanation" | "curve">, config: Lon
   if (!plan.fits) {
     lines.push(
       `With ${budget}, not even one example fits (predicted ${formatBytes(e.totalBytes)} for batch 1): ` +
-        (plan.checkpointing ? "shorten the sequences or use a device with more memory." : "turn on gradient checkpointing, shorten the sequences or use a device with more memory."),
+        (plan.checkpointing
+          ? "shorten the sequences or use a device with more memory."
+          : "turn on gradient checkpointing, shorten the sequences or use a device with more memory."),
     );
   } else {
-    lines.push(`With ${budget}, a device fits ${plan.largestFittingBatch} example${plan.largestFittingBatch === 1 ? "" : "s"} per micro-batch (predicted peak ${formatBytes(e.totalBytes)} at batch ${plan.perDeviceBatchSize}).`);
+    lines.push(
+      `With ${budget}, a device fits ${plan.largestFittingBatch} example${plan.largestFittingBatch === 1 ? "" : "s"} per micro-batch (predicted peak ${formatBytes(e.totalBytes)} at batch ${plan.perDeviceBatchSize}).`,
+    );
   }
   if (plan.fits && plan.targetEffectiveBatch !== undefined) {
     lines.push(

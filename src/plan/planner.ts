@@ -46,7 +46,9 @@ export function longformerBatchPlanner(config: LongformerConfig, sequenceLength:
       };
     },
     advise(noiseScale, checkpointing, memoryBudget) {
-      return planSummary(planBatch({ ...common, memoryBytes: budget(memoryBudget), noiseScale, devices: options.devices, checkpointing, backend: backendOf() }));
+      return planSummary(
+        planBatch({ ...common, memoryBytes: budget(memoryBudget), noiseScale, devices: options.devices, checkpointing, backend: backendOf() }),
+      );
     },
   };
 }

@@ -44,14 +44,26 @@ export function fluctuationChart(results: TableInput, options: FluctuationOption
   const batches = [...new Set(points.map((p) => p.batch))].sort((a, b) => a - b);
   const intervals = batches.map((batch) => {
     const ci = tInterval(points.filter((p) => p.batch === batch).map((p) => p.value));
-    return { batch, value: roundSignificant(ci.mean), low: Number.isFinite(ci.low) ? roundSignificant(Math.max(ci.low, floor)) : null, high: Number.isFinite(ci.high) ? roundSignificant(ci.high) : null, runs: ci.n };
+    return {
+      batch,
+      value: roundSignificant(ci.mean),
+      low: Number.isFinite(ci.low) ? roundSignificant(Math.max(ci.low, floor)) : null,
+      high: Number.isFinite(ci.high) ? roundSignificant(ci.high) : null,
+      runs: ci.n,
+    };
   });
   const withBars = intervals.filter((i) => i.low !== null && i.high !== null);
   const notes = [`${points.length} runs`, `reference c/√B with c = ${roundSignificant(fit.c, 3)} (least squares, slope fixed at −0.5)`];
   if (withBars.length > 0) notes.push("bars: 95% t-interval of the mean over the runs of each size");
   if (Number.isFinite(fit.slope)) notes.push(`observed slope ${fit.slope.toFixed(2)}`);
   if (points.length < records.length) notes.push(`${records.length - points.length} runs without positive values skipped`);
-  const x = { field: "batch", type: "quantitative", title: fieldLabel(batchField), scale: { type: "log", base: 2, nice: false, padding: 12 }, axis: { values: [...new Set(points.map((p) => p.batch))] } } satisfies ChartEncoding["x"];
+  const x = {
+    field: "batch",
+    type: "quantitative",
+    title: fieldLabel(batchField),
+    scale: { type: "log", base: 2, nice: false, padding: 12 },
+    axis: { values: [...new Set(points.map((p) => p.batch))] },
+  } satisfies ChartEncoding["x"];
   const y = { field: "value", type: "quantitative", title: fieldLabel(yField), scale: { type: "log", nice: false, padding: 12 } } satisfies ChartEncoding["y"];
   const color = {
     field: "series",
@@ -75,7 +87,15 @@ export function fluctuationChart(results: TableInput, options: FluctuationOption
           data: { values: points },
           transform: [{ calculate: "'single runs'", as: "series" }],
           mark: { type: "point", opacity: 0.7, size: 40 },
-          encoding: { x, y, color, tooltip: [{ field: "batch", type: "quantitative", title: fieldLabel(batchField) }, { field: "value", type: "quantitative", title: fieldLabel(yField), format: ".4g" }] },
+          encoding: {
+            x,
+            y,
+            color,
+            tooltip: [
+              { field: "batch", type: "quantitative", title: fieldLabel(batchField) },
+              { field: "value", type: "quantitative", title: fieldLabel(yField), format: ".4g" },
+            ],
+          },
         },
         {
           data: { values: withBars },

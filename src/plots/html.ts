@@ -24,7 +24,10 @@ function libraryScripts(): string {
 
 /** JSON safe to place inside a <script> element. */
 function scriptSafeJSON(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 /** Escapes text for HTML element content and attribute values. */

@@ -74,15 +74,29 @@ export function lengthHistogramChart(lengths: readonly number[] | TableInput, op
         x: { field: "start", type: "quantitative", title: "tokens per sequence", bin: { binned: true, step: width } },
         x2: { field: "end" },
         y: { field: "count", type: "quantitative", title: "sequences" },
-        color: { field: "part", type: "nominal", title: null, scale: { domain: ["kept", "truncated"], range: ["#4c78a8", "#e4572e"] }, legend: maxLength === undefined ? null : {} },
-        tooltip: [{ field: "start", type: "quantitative", title: "from" }, { field: "end", type: "quantitative", title: "to" }, { field: "count", type: "quantitative" }],
+        color: {
+          field: "part",
+          type: "nominal",
+          title: null,
+          scale: { domain: ["kept", "truncated"], range: ["#4c78a8", "#e4572e"] },
+          legend: maxLength === undefined ? null : {},
+        },
+        tooltip: [
+          { field: "start", type: "quantitative", title: "from" },
+          { field: "end", type: "quantitative", title: "to" },
+          { field: "count", type: "quantitative" },
+        ],
       },
     },
   ];
   if (maxLength !== undefined) {
     const cut = [{ maxLength, label: `max length ${maxLength}` }];
     layers.push(
-      { data: { values: cut }, mark: { type: "rule", color: "#222", strokeWidth: 1.5, strokeDash: [5, 3] }, encoding: { x: { field: "maxLength", type: "quantitative" } } },
+      {
+        data: { values: cut },
+        mark: { type: "rule", color: "#222", strokeWidth: 1.5, strokeDash: [5, 3] },
+        encoding: { x: { field: "maxLength", type: "quantitative" } },
+      },
       {
         data: { values: cut },
         mark: { type: "text", align: "left", dx: 4, dy: 4, baseline: "top", color: "#222", fontSize: 11, y: 0 },
@@ -90,7 +104,5 @@ export function lengthHistogramChart(lengths: readonly number[] | TableInput, op
       },
     );
   }
-  return new VegaLiteChart(
-    topLevel(title, notes.join(" · "), { width: options.width ?? 520, height: options.height ?? 260, layer: layers }),
-  );
+  return new VegaLiteChart(topLevel(title, notes.join(" · "), { width: options.width ?? 520, height: options.height ?? 260, layer: layers }));
 }

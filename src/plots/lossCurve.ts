@@ -52,15 +52,13 @@ export function lossCurveChart(history: TableInput, options: LossCurveOptions = 
   if (xKind !== "step" && xKind !== "examplesSeen") {
     throw new Error(`${WHERE}: option x must be "step" or "examplesSeen", got ${JSON.stringify(xKind)}`);
   }
-  const xField = xKind === "step" ? stepField : options.examplesField ?? "examplesSeen";
+  const xField = xKind === "step" ? stepField : (options.examplesField ?? "examplesSeen");
   const lossField = options.lossField ?? "loss";
   const step = options.smoothingStep ?? 0.03;
   const grid = smoothingGrid(step);
   const weight = options.smoothing ?? 0.6;
   if (!grid.some((w) => Math.abs(w - weight) < 1e-9)) {
-    throw new Error(
-      `${WHERE}: smoothing ${weight} is not on the slider grid (multiples of smoothingStep ${step} up to ${grid[grid.length - 1]})`,
-    );
+    throw new Error(`${WHERE}: smoothing ${weight} is not on the slider grid (multiples of smoothingStep ${step} up to ${grid[grid.length - 1]})`);
   }
   const title = options.title ?? "Training loss";
   const records = toPlotRecords(history, WHERE);
@@ -78,9 +76,7 @@ export function lossCurveChart(history: TableInput, options: LossCurveOptions = 
   );
   const finiteCount = losses.filter(Number.isFinite).length;
   if (finiteCount === 0) {
-    return new VegaLiteChart(
-      noDataSpec(title, `none of the ${records.length} "${lossField}" / "${xField}" values is a finite number`, options),
-    );
+    return new VegaLiteChart(noDataSpec(title, `none of the ${records.length} "${lossField}" / "${xField}" values is a finite number`, options));
   }
   const smoothed = grid.map((w) => smoothLoss(losses, w));
   const rows = thinnedIndices(ordered.length, options.maxPoints ?? 1000).map((i) => {
@@ -95,7 +91,12 @@ export function lossCurveChart(history: TableInput, options: LossCurveOptions = 
   if (skipped > 0) notes.push(`${skipped} non-finite values skipped`);
   notes.push(`TensorBoard smoothing ${weight} (a slider changes it in the interactive chart)`);
   const xAxis: ChartEncoding["x"] = { field: "x", type: "quantitative", title: fieldLabel(xField) };
-  const color: ChartEncoding["color"] = { field: "series", type: "nominal", scale: { domain: ["raw", "smoothed"], range: ["#9ecae1", "#1f5fa8"] }, legend: { title: null, orient: "top-right" } };
+  const color: ChartEncoding["color"] = {
+    field: "series",
+    type: "nominal",
+    scale: { domain: ["raw", "smoothed"], range: ["#9ecae1", "#1f5fa8"] },
+    legend: { title: null, orient: "top-right" },
+  };
   return new VegaLiteChart(
     topLevel(title, notes.join(" · "), {
       width: options.width ?? 560,

@@ -40,12 +40,31 @@ export function memoryPlanChart(points: readonly MemoryPlanPoint[], options: Mem
     {
       data: { values },
       mark: { type: "line", point: true, strokeWidth: 1.8 },
-      encoding: { x, y, color: { field: "mode", type: "nominal", title: null }, tooltip: [x, { ...y, format: ".3f" }, { field: "mode", type: "nominal" as const }] },
+      encoding: {
+        x,
+        y,
+        color: { field: "mode", type: "nominal", title: null },
+        tooltip: [x, { ...y, format: ".3f" }, { field: "mode", type: "nominal" as const }],
+      },
     },
     {
       data: { values: rules },
       mark: { type: "rule", strokeWidth: 1.4, color: "#b22" },
-      encoding: { y: { field: "GiB", type: "quantitative" }, strokeDash: { field: "what", type: "nominal", title: null, scale: { domain: rules.map((r) => r.what), range: [[1, 0], [6, 4]].slice(0, rules.length) } } },
+      encoding: {
+        y: { field: "GiB", type: "quantitative" },
+        strokeDash: {
+          field: "what",
+          type: "nominal",
+          title: null,
+          scale: {
+            domain: rules.map((r) => r.what),
+            range: [
+              [1, 0],
+              [6, 4],
+            ].slice(0, rules.length),
+          },
+        },
+      },
     },
   ];
   const chosen = values.find((v) => v.batchSize === options.chosenBatchSize && v.mode === mode(options.checkpointing === true));

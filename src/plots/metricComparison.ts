@@ -88,9 +88,23 @@ export function metricComparisonChart(results: TableInput, options: MetricCompar
           width: options.width ?? 200,
           height: options.height ?? Math.max(80, 22 * configOrder.length),
           layer: [
-            { mark: { type: "point", opacity: 0.45, color: "#888", size: 30 }, encoding: { y, x: { field: "value", type: "quantitative", title: null, scale: { zero: false } }, tooltip: [{ field: "config", type: "nominal" }, { field: "seed", type: "nominal" }, { field: "value", type: "quantitative", format: ".4f" }] } },
+            {
+              mark: { type: "point", opacity: 0.45, color: "#888", size: 30 },
+              encoding: {
+                y,
+                x: { field: "value", type: "quantitative", title: null, scale: { zero: false } },
+                tooltip: [
+                  { field: "config", type: "nominal" },
+                  { field: "seed", type: "nominal" },
+                  { field: "value", type: "quantitative", format: ".4f" },
+                ],
+              },
+            },
             spreadLayer,
-            { mark: { type: "point", filled: true, size: 70, color: "#1f5fa8" }, encoding: { y, x: { field: "value", aggregate: "mean", type: "quantitative" } } },
+            {
+              mark: { type: "point", filled: true, size: 70, color: "#1f5fa8" },
+              encoding: { y, x: { field: "value", aggregate: "mean", type: "quantitative" } },
+            },
           ],
         },
       },

@@ -74,7 +74,19 @@ export function noiseScaleChart(history: RunsInput, options: NoiseScaleOptions =
   }
   const runs = byRun.size;
   const color: ChartEncoding["color"] = runs > 1 ? { field: "run", type: "nominal", title: "run", sort: [...byRun.keys()] } : { value: "#1f5fa8" };
-  const dash: ChartEncoding["strokeDash"] = { field: "quantity", type: "nominal", title: null, scale: { domain: ["noise scale B_noise", "effective batch size B"], range: [[1, 0], [6, 4]] }, legend: { symbolType: "stroke", symbolStrokeColor: "#333", symbolStrokeWidth: 2 } };
+  const dash: ChartEncoding["strokeDash"] = {
+    field: "quantity",
+    type: "nominal",
+    title: null,
+    scale: {
+      domain: ["noise scale B_noise", "effective batch size B"],
+      range: [
+        [1, 0],
+        [6, 4],
+      ],
+    },
+    legend: { symbolType: "stroke", symbolStrokeColor: "#333", symbolStrokeWidth: 2 },
+  };
   const y = { type: "quantitative", scale: { type: "log" }, title: "batch size (examples)" } as const;
   return new VegaLiteChart(
     topLevel(title, ["B well below B_noise: larger batches still cut steps almost linearly", "B above B_noise: diminishing returns per example"], {
@@ -90,7 +102,11 @@ export function noiseScaleChart(history: RunsInput, options: NoiseScaleOptions =
             y: { ...y, field: "noiseScale" },
             color,
             strokeDash: dash,
-            tooltip: [{ field: "run", type: "nominal" }, { field: "step", type: "quantitative" }, { field: "noiseScale", type: "quantitative", format: ".4g", title: "noise scale" }],
+            tooltip: [
+              { field: "run", type: "nominal" },
+              { field: "step", type: "quantitative" },
+              { field: "noiseScale", type: "quantitative", format: ".4g", title: "noise scale" },
+            ],
           },
         },
         {

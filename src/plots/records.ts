@@ -47,8 +47,7 @@ export function requireField(records: readonly PlotRecord[], field: string, wher
   if (records.some((r) => r[field] !== undefined)) return;
   const available = [...new Set(records.flatMap((r) => Object.keys(r)))].sort();
   throw new Error(
-    `${where}: field "${field}" (option ${option}) not found in the data; available fields: ` +
-      (available.length ? available.join(", ") : "(none)"),
+    `${where}: field "${field}" (option ${option}) not found in the data; available fields: ` + (available.length ? available.join(", ") : "(none)"),
   );
 }
 

@@ -7,7 +7,10 @@ import { VegaLiteSpec } from "./spec";
 /** The parts of the `vega` module this file uses. */
 interface VegaModule {
   parse(spec: unknown): unknown;
-  View: new (runtime: unknown, options: { renderer: string }) => {
+  View: new (
+    runtime: unknown,
+    options: { renderer: string },
+  ) => {
     toSVG(scaleFactor?: number): Promise<string>;
     finalize(): void;
   };
@@ -88,9 +91,7 @@ export function packageDir(name: string): string {
 /** The TTF files shipped with npm `dejavu-fonts-ttf` that charts use. */
 export function chartFontFiles(): string[] {
   const dir = path.join(packageDir("dejavu-fonts-ttf"), "ttf");
-  return ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSansMono.ttf", "DejaVuSerif.ttf"].map(
-    (file) => path.join(dir, file),
-  );
+  return ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSansMono.ttf", "DejaVuSerif.ttf"].map((file) => path.join(dir, file));
 }
 
 type ResvgModule = typeof import("@resvg/resvg-js");

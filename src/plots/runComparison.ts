@@ -2,16 +2,7 @@
 import { smoothLoss } from "../train";
 import { groupBy } from "../util";
 import { VegaLiteChart } from "./chart";
-import {
-  finiteOrNull,
-  flattenRuns,
-  hasField,
-  numericColumn,
-  PlotRecord,
-  requireField,
-  RunsInput,
-  thinnedIndices,
-} from "./records";
+import { finiteOrNull, flattenRuns, hasField, numericColumn, PlotRecord, requireField, RunsInput, thinnedIndices } from "./records";
 import { capitalise, ChartEncoding, ChartLayer, ChartLayoutOptions, ChartTransform, fieldLabel, noDataSpec, roundSignificant, topLevel } from "./spec";
 
 /** Options of {@link runComparisonChart}. */
@@ -56,7 +47,12 @@ export function runComparisonChart(runs: RunsInput, options: RunComparisonOption
   const title = options.title ?? `${capitalise(fieldLabel(metric))} by ${fieldLabel(colorBy)}`;
   const records = flattenRuns(runs, runField, WHERE);
   if (records.length === 0) return new VegaLiteChart(noDataSpec(title, "no runs given", options));
-  for (const [field, option] of [[runField, "runField"], [colorBy, "colorBy"], [metric, "metricField"], [stepField, "stepField"]]) {
+  for (const [field, option] of [
+    [runField, "runField"],
+    [colorBy, "colorBy"],
+    [metric, "metricField"],
+    [stepField, "stepField"],
+  ]) {
     requireField(records, field, WHERE, option);
   }
   const withExamples = hasField(records, examplesField);
@@ -66,9 +62,7 @@ export function runComparisonChart(runs: RunsInput, options: RunComparisonOption
   const keptSteps = new Set(thinnedIndices(steps.length, options.maxPoints ?? 500).map((i) => steps[i]));
   const rows: PlotRecord[] = [];
   for (const [run, runRecords] of groupBy(records, (r) => String(r[runField]))) {
-    const ordered = runRecords
-      .filter((r) => finiteOrNull(r[stepField]) !== null)
-      .sort((a, b) => (a[stepField] as number) - (b[stepField] as number));
+    const ordered = runRecords.filter((r) => finiteOrNull(r[stepField]) !== null).sort((a, b) => (a[stepField] as number) - (b[stepField] as number));
     const raw = numericColumn(ordered, metric);
     const values = smoothing > 0 ? smoothLoss(raw, smoothing) : raw;
     const group = ordered.find((r) => r[colorBy] !== undefined)?.[colorBy];
@@ -182,4 +176,3 @@ function bandLayers(band: "minmax" | "std", x: ChartEncoding["x"], yTitle: strin
     },
   ];
 }
-

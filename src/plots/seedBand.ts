@@ -32,7 +32,13 @@ export function seedBandChart(points: readonly SeedBandPoint[], options: SeedBan
   const title = options.title ?? `${options.yTitle} by ${options.groupTitle ?? "configuration"}`;
   const rows = points
     .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.mean))
-    .map((p) => ({ group: p.group, x: roundSignificant(p.x), mean: roundSignificant(p.mean), low: Number.isFinite(p.low) ? roundSignificant(p.low) : null, high: Number.isFinite(p.high) ? roundSignificant(p.high) : null }));
+    .map((p) => ({
+      group: p.group,
+      x: roundSignificant(p.x),
+      mean: roundSignificant(p.mean),
+      low: Number.isFinite(p.low) ? roundSignificant(p.low) : null,
+      high: Number.isFinite(p.high) ? roundSignificant(p.high) : null,
+    }));
   if (rows.length === 0) return new VegaLiteChart(noDataSpec(title, "no curve has finite values", options));
   const groups = [...new Set(rows.map((r) => r.group))];
   const x = { field: "x", type: "quantitative", title: options.xTitle } satisfies ChartEncoding["x"];
@@ -40,15 +46,31 @@ export function seedBandChart(points: readonly SeedBandPoint[], options: SeedBan
   const means = rows.map((r) => r.mean!).filter((v) => !options.logY || v > 0);
   const [lo, hi] = [Math.min(...means), Math.max(...means)];
   const domain = options.logY ? [lo / 2, hi * 2] : [lo - (hi - lo) * 0.5, hi + (hi - lo) * 0.5];
-  const y = { field: "mean", type: "quantitative", title: options.yTitle, scale: { ...(options.logY ? { type: "log" as const } : { zero: false }), domain, clamp: true } } satisfies ChartEncoding["y"];
-  const color = { field: "group", type: "nominal", title: options.groupTitle ?? "configuration", sort: groups, scale: { domain: groups, scheme: "tableau10" }, legend: { symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1 } } satisfies ChartEncoding["color"];
+  const y = {
+    field: "mean",
+    type: "quantitative",
+    title: options.yTitle,
+    scale: { ...(options.logY ? { type: "log" as const } : { zero: false }), domain, clamp: true },
+  } satisfies ChartEncoding["y"];
+  const color = {
+    field: "group",
+    type: "nominal",
+    title: options.groupTitle ?? "configuration",
+    sort: groups,
+    scale: { domain: groups, scheme: "tableau10" },
+    legend: { symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1 },
+  } satisfies ChartEncoding["color"];
   return new VegaLiteChart(
     topLevel(title, options.subtitle, {
       width: options.width ?? 560,
       height: options.height ?? 300,
       data: { values: rows },
       layer: [
-        { transform: [{ filter: "datum.low != null && datum.high != null" }], mark: { type: "area", opacity: 0.18 }, encoding: { x, y: { ...y, field: "low" }, y2: { field: "high" }, color } },
+        {
+          transform: [{ filter: "datum.low != null && datum.high != null" }],
+          mark: { type: "area", opacity: 0.18 },
+          encoding: { x, y: { ...y, field: "low" }, y2: { field: "high" }, color },
+        },
         {
           mark: { type: "line", strokeWidth: 2 },
           encoding: {

@@ -95,7 +95,13 @@ const FIELD_LABELS: Record<string, string> = {
 
 /** A readable axis/legend title for a field name (known tsml fields, otherwise camelCase split into words). */
 export function fieldLabel(field: string): string {
-  return FIELD_LABELS[field] ?? field.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/[_-]+/g, " ").toLowerCase();
+  return (
+    FIELD_LABELS[field] ??
+    field
+      .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+      .replace(/[_-]+/g, " ")
+      .toLowerCase()
+  );
 }
 
 /** Rounds to `digits` significant digits so specs stay small without visible change. */

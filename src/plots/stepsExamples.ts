@@ -24,7 +24,9 @@ export interface StepsExamplesOptions extends ChartLayoutOptions {
 /** Steps vs examples to the target on log–log axes, runs coloured by batch (categorical), with the fitted hyperbola. */
 export function stepsExamplesChart(points: readonly StepsExamplesPoint[], options: StepsExamplesOptions = {}): VegaLiteChart {
   const title = options.title ?? "Steps vs examples to reach the target";
-  const runs = points.filter((p) => p.steps > 0 && p.examples > 0).map((p) => ({ batch: String(p.batch), steps: p.steps, examples: p.examples, order: p.batch }));
+  const runs = points
+    .filter((p) => p.steps > 0 && p.examples > 0)
+    .map((p) => ({ batch: String(p.batch), steps: p.steps, examples: p.examples, order: p.batch }));
   if (runs.length === 0) return new VegaLiteChart(noDataSpec(title, "no run reached the target", options));
   const batches = [...new Set(runs.map((r) => r.order))].sort((a, b) => a - b);
   const domain = batches.map(String);
@@ -40,30 +42,42 @@ export function stepsExamplesChart(points: readonly StepsExamplesPoint[], option
   }
   const x = { field: "examples", type: "quantitative", title: "examples to the target (E)", scale: { type: "log" } } satisfies ChartEncoding["x"];
   const y = { field: "steps", type: "quantitative", title: "optimizer steps to the target (S)", scale: { type: "log" } } satisfies ChartEncoding["y"];
-  const fitNote = options.fit ? `fit: S_min ${roundSignificant(options.fit.sMin, 3)} steps, E_min ${roundSignificant(options.fit.eMin, 3)} examples, B_crit ${roundSignificant(options.fit.bCrit, 3)}` : "no fit possible";
+  const fitNote = options.fit
+    ? `fit: S_min ${roundSignificant(options.fit.sMin, 3)} steps, E_min ${roundSignificant(options.fit.eMin, 3)} examples, B_crit ${roundSignificant(options.fit.bCrit, 3)}`
+    : "no fit possible";
   return new VegaLiteChart(
-    topLevel(title, [options.subtitle ?? "", fitNote].filter((t) => t !== ""), {
-      width: options.width ?? 480,
-      height: options.height ?? 340,
-      layer: [
-        ...(curve.length
-          ? [{ data: { values: curve }, mark: { type: "line" as const, color: "#555", strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { x, y, order: { field: "batch", type: "quantitative" as const } } }]
-          : []),
-        {
-          data: { values: runs },
-          mark: { type: "point", filled: true, size: 70, opacity: 0.85 },
-          encoding: {
-            x,
-            y,
-            color: { field: "batch", type: "nominal", title: "effective batch", sort: domain, scale: { domain, scheme: "tableau10" } },
-            tooltip: [
-              { field: "batch", type: "nominal", title: "effective batch" },
-              { field: "steps", type: "quantitative", title: "steps" },
-              { field: "examples", type: "quantitative", title: "examples" },
-            ],
+    topLevel(
+      title,
+      [options.subtitle ?? "", fitNote].filter((t) => t !== ""),
+      {
+        width: options.width ?? 480,
+        height: options.height ?? 340,
+        layer: [
+          ...(curve.length
+            ? [
+                {
+                  data: { values: curve },
+                  mark: { type: "line" as const, color: "#555", strokeDash: [6, 4], strokeWidth: 1.5 },
+                  encoding: { x, y, order: { field: "batch", type: "quantitative" as const } },
+                },
+              ]
+            : []),
+          {
+            data: { values: runs },
+            mark: { type: "point", filled: true, size: 70, opacity: 0.85 },
+            encoding: {
+              x,
+              y,
+              color: { field: "batch", type: "nominal", title: "effective batch", sort: domain, scale: { domain, scheme: "tableau10" } },
+              tooltip: [
+                { field: "batch", type: "nominal", title: "effective batch" },
+                { field: "steps", type: "quantitative", title: "steps" },
+                { field: "examples", type: "quantitative", title: "examples" },
+              ],
+            },
           },
-        },
-      ],
-    }),
+        ],
+      },
+    ),
   );
 }

@@ -34,9 +34,21 @@ export class TrialBoard {
   onEvent(event: RunEvent): void {
     const row = this.rows.get(event.runId);
     if (!row) return;
-    if (event.type === "started") Object.assign(row, { state: "running", step: event.resumedFromStep ?? 0, totalSteps: event.totalSteps, note: event.resumedFromStep ? `resumed at ${event.resumedFromStep}` : "" });
+    if (event.type === "started")
+      Object.assign(row, {
+        state: "running",
+        step: event.resumedFromStep ?? 0,
+        totalSteps: event.totalSteps,
+        note: event.resumedFromStep ? `resumed at ${event.resumedFromStep}` : "",
+      });
     else if (event.type === "progress") Object.assign(row, { state: "running", step: event.step, totalSteps: event.totalSteps, loss: event.loss });
-    else if (event.type === "finished") Object.assign(row, { state: "finished", step: event.metrics.steps, totalSteps: event.metrics.totalSteps, note: event.metrics.dev ? `dev F1 ${event.metrics.dev.f1.toFixed(3)}` : "" });
+    else if (event.type === "finished")
+      Object.assign(row, {
+        state: "finished",
+        step: event.metrics.steps,
+        totalSteps: event.metrics.totalSteps,
+        note: event.metrics.dev ? `dev F1 ${event.metrics.dev.f1.toFixed(3)}` : "",
+      });
     else Object.assign(row, { state: "failed", note: event.error });
     this.changed = true;
   }

@@ -62,7 +62,8 @@ export function resolveQueueUrl(fromOption: string | undefined, file: string | u
       throw new Error(`--queue-url-file ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     const url = text.split("\n")[0].trim();
-    if (url === "") throw new Error(`--queue-url-file ${file}: the file is empty; it should hold the queue URL (redis://:PASSWORD@HOST:PORT) on its first line`);
+    if (url === "")
+      throw new Error(`--queue-url-file ${file}: the file is empty; it should hold the queue URL (redis://:PASSWORD@HOST:PORT) on its first line`);
     return url;
   }
   const fromEnvironment = process.env[QUEUE_URL_VARIABLE]?.trim();
@@ -78,10 +79,13 @@ export function checkRedisUrl(url: string): void {
     parsed = undefined;
   }
   if (!parsed || (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") || parsed.hostname === "") {
-    throw new Error(`queue URL ${JSON.stringify(maskRedisUrl(url))} is not a Redis URL; expected redis://HOST:PORT[/DB] or rediss://... (e.g. redis://localhost:6379)`);
+    throw new Error(
+      `queue URL ${JSON.stringify(maskRedisUrl(url))} is not a Redis URL; expected redis://HOST:PORT[/DB] or rediss://... (e.g. redis://localhost:6379)`,
+    );
   }
   const db = parsed.pathname.replace(/^\//, "");
-  if (db !== "" && !/^\d+$/.test(db)) throw new Error(`queue URL ${JSON.stringify(maskRedisUrl(url))}: the database after the port must be a number, got ${JSON.stringify(db)}`);
+  if (db !== "" && !/^\d+$/.test(db))
+    throw new Error(`queue URL ${JSON.stringify(maskRedisUrl(url))}: the database after the port must be a number, got ${JSON.stringify(db)}`);
 }
 
 /**
@@ -92,7 +96,13 @@ export async function probeRedis(url: string, timeoutSeconds = DEFAULT_CONNECT_T
   checkRedisUrl(url);
   const timeoutMs = timeoutSeconds * 1000;
   const { Redis } = require("ioredis") as typeof import("ioredis");
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   let cause: Error | undefined;
   client.on("error", (error: Error) => (cause ??= error)); // says more than connect()'s "Connection is closed"
 
@@ -104,7 +114,9 @@ export async function probeRedis(url: string, timeoutSeconds = DEFAULT_CONNECT_T
     await Promise.race([client.connect().then(() => client.ping()), timeout]);
   } catch (error) {
     const reason = maskPassword((cause ?? (error as Error)).message ?? String(error), url).replace(/\.$/, "");
-    throw new Error(`cannot reach Redis at ${maskRedisUrl(url)}: ${reason}. Start redis-server there (see environment.md, "Sweeps on many machines") or fix --queue.`);
+    throw new Error(
+      `cannot reach Redis at ${maskRedisUrl(url)}: ${reason}. Start redis-server there (see environment.md, "Sweeps on many machines") or fix --queue.`,
+    );
   } finally {
     clearTimeout(timer);
     client.disconnect();

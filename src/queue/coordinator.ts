@@ -110,7 +110,9 @@ export async function runTrialsOnQueue(jobs: RunJob[], options: QueueRunOptions)
       await enqueue(jobId, job);
       added++;
     }
-    log(`${added} trial${added === 1 ? "" : "s"} enqueued at ${maskRedisUrl(options.url)} (${byJobId.size - added} already there); waiting for workers (tsml worker --queue URL)`);
+    log(
+      `${added} trial${added === 1 ? "" : "s"} enqueued at ${maskRedisUrl(options.url)} (${byJobId.size - added} already there); waiting for workers (tsml worker --queue URL)`,
+    );
     await board?.show();
 
     const outcomes = new Map<string, RunOutcome>();

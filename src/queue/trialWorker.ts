@@ -14,7 +14,16 @@ import { readCompleteMetrics, startRunProcess, withThreadShare, type RunEvent, t
 import { ensureWritableFolder } from "../io";
 import { requirePositiveInteger } from "../util";
 import { loadBullmq, maskPassword, maskRedisUrl, probeRedis, queueConnection, DEFAULT_CONNECT_TIMEOUT_SECONDS } from "./connection";
-import { DEFAULT_WORKER_RUNS_DIR, localTrialJob, trialEnvironment, TRIAL_QUEUE, type TrialJobData, type TrialProgress, type TrialResult, type TrialWorkerIdentity } from "./trials";
+import {
+  DEFAULT_WORKER_RUNS_DIR,
+  localTrialJob,
+  trialEnvironment,
+  TRIAL_QUEUE,
+  type TrialJobData,
+  type TrialProgress,
+  type TrialResult,
+  type TrialWorkerIdentity,
+} from "./trials";
 
 /** Default seconds a job lock lasts without renewal: a killed worker's trial is given to another after this. */
 export const DEFAULT_LOCK_SECONDS = 30;
@@ -96,9 +105,14 @@ export async function startTrialWorker(options: TrialWorkerOptions): Promise<Tri
       if (event.type === "started") log(`trial ${jobId}: started${event.resumedFromStep ? `, resuming from step ${event.resumedFromStep}` : ""}`);
       if (event.type !== "started" && event.type !== "progress") return;
       const message: TrialProgress = { event, worker: identity };
-      progressSent = progressSent.then(() => job.updateProgress(message as unknown as object)).catch((e: Error) => log(`trial ${jobId}: progress not sent (${maskPassword(e.message, options.url)})`));
+      progressSent = progressSent
+        .then(() => job.updateProgress(message as unknown as object))
+        .catch((e: Error) => log(`trial ${jobId}: progress not sent (${maskPassword(e.message, options.url)})`));
     };
-    const trial: ActiveTrial = { process: startRunProcess(runJob, { env: withThreadShare(trialEnvironment(job.data.env), concurrency), onEvent: forward }), confirmedAt: Date.now() };
+    const trial: ActiveTrial = {
+      process: startRunProcess(runJob, { env: withThreadShare(trialEnvironment(job.data.env), concurrency), onEvent: forward }),
+      confirmedAt: Date.now(),
+    };
     active.set(jobId, trial);
     const onAbort = (): void => stop(jobId, "cancelled: the job lock was lost");
     signal?.addEventListener("abort", onAbort);
@@ -109,7 +123,7 @@ export async function startTrialWorker(options: TrialWorkerOptions): Promise<Tri
         log(`trial ${jobId}: finished`);
         return result;
       }
-      const error = trial.stopReason ? `stopped: ${trial.stopReason}` : outcome.error ?? "the trial ended without metrics";
+      const error = trial.stopReason ? `stopped: ${trial.stopReason}` : (outcome.error ?? "the trial ended without metrics");
       log(`trial ${jobId}: failed (${error})`);
       throw new Error(error);
     } finally {
@@ -144,13 +158,16 @@ export async function startTrialWorker(options: TrialWorkerOptions): Promise<Tri
   const guard = setInterval(() => {
     const now = Date.now();
     for (const [id, trial] of active) {
-      if (now - trial.confirmedAt > lockMs * UNCONFIRMED_LOCK_FRACTION) stop(id, `no job lock renewal confirmed by Redis for ${((now - trial.confirmedAt) / 1000).toFixed(0)} s`);
+      if (now - trial.confirmedAt > lockMs * UNCONFIRMED_LOCK_FRACTION)
+        stop(id, `no job lock renewal confirmed by Redis for ${((now - trial.confirmedAt) / 1000).toFixed(0)} s`);
     }
   }, 500);
   guard.unref();
   void worker.run().catch((error: Error) => log(`worker stopped: ${maskPassword(error.message, options.url)}`));
   await worker.waitUntilReady();
-  log(`worker ${identity.hostname}:${identity.pid} serving queue ${TRIAL_QUEUE} at ${maskRedisUrl(options.url)} into ${runsDir} (concurrency ${concurrency}, lock ${lockSeconds} s)`);
+  log(
+    `worker ${identity.hostname}:${identity.pid} serving queue ${TRIAL_QUEUE} at ${maskRedisUrl(options.url)} into ${runsDir} (concurrency ${concurrency}, lock ${lockSeconds} s)`,
+  );
   return {
     identity,
     activeTrials: () => active.size,

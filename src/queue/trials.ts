@@ -79,7 +79,9 @@ export function localTrialJob(data: TrialJobData, runsDir: string, allowedTaskMo
   const mine = tsmlPackageVersion();
   if (data.tsmlVersion !== mine) {
     const theirs = typeof data.tsmlVersion === "string" ? `tsml ${data.tsmlVersion}` : "a tsml that does not record its version";
-    throw new Error(`trial job comes from a coordinator running ${theirs}, this worker runs tsml ${mine}; run the same tsml version on the coordinator and every worker`);
+    throw new Error(
+      `trial job comes from a coordinator running ${theirs}, this worker runs tsml ${mine}; run the same tsml version on the coordinator and every worker`,
+    );
   }
   const move = (folder: string, field: string): string => {
     const inside = pathInside(data.runsDir, folder, `trial job: ${field}`);
@@ -90,7 +92,14 @@ export function localTrialJob(data: TrialJobData, runsDir: string, allowedTaskMo
     const relative = path.relative(data.tsmlDir, module);
     if (!relative.startsWith("..") && !path.isAbsolute(relative)) return path.join(tsmlSourceDir(), relative);
     if (allowed.has(path.resolve(module))) return module;
-    throw new Error(`trial job asks to load task module ${module}, which this worker does not allow; start the worker with --task-module ${module} to allow it`);
+    throw new Error(
+      `trial job asks to load task module ${module}, which this worker does not allow; start the worker with --task-module ${module} to allow it`,
+    );
   };
-  return { ...data.job, runDir: move(data.job.runDir, "runDir"), cacheDir: move(data.job.cacheDir, "cacheDir"), taskModules: data.job.taskModules.map(ownModule) };
+  return {
+    ...data.job,
+    runDir: move(data.job.runDir, "runDir"),
+    cacheDir: move(data.job.cacheDir, "cacheDir"),
+    taskModules: data.job.taskModules.map(ownModule),
+  };
 }

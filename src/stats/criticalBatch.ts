@@ -38,7 +38,11 @@ export function fitStepsLaw(points: readonly StepsToTarget[]): { alpha: number; 
   const usable = points.filter((p) => p.batch > 0 && p.steps > 0 && Number.isFinite(p.steps));
   if (new Set(usable.map((p) => p.batch)).size < 2) return null;
   // Minimise Σ w (S − α − β x)² with x = 1/B, w = 1/S²: the 2x2 normal equations.
-  let sw = 0, sx = 0, sxx = 0, sy = 0, sxy = 0;
+  let sw = 0,
+    sx = 0,
+    sxx = 0,
+    sy = 0,
+    sxy = 0;
   for (const p of usable) {
     const w = 1 / (p.steps * p.steps);
     const x = 1 / p.batch;

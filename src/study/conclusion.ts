@@ -68,7 +68,16 @@ function devF1Bootstrap(runs: RunResult[], predictions: DevPredictions, seed: nu
   if (n === 0 || known.some((p) => p.labels.length !== n || p.predictions.length !== n)) return undefined;
   const classes = Math.max(2, ...known.flatMap((p) => [...p.labels, ...p.predictions].map((l) => l + 1)));
   const f1 = (indices: readonly number[]) =>
-    known.reduce((sum, p) => sum + classificationMetrics(indices.map((i) => p.labels[i]), indices.map((i) => p.predictions[i]), classes).f1, 0) / known.length;
+    known.reduce(
+      (sum, p) =>
+        sum +
+        classificationMetrics(
+          indices.map((i) => p.labels[i]),
+          indices.map((i) => p.predictions[i]),
+          classes,
+        ).f1,
+      0,
+    ) / known.length;
   return bootstrapInterval(n, f1, { seed, resamples: 1000 });
 }
 
@@ -89,7 +98,11 @@ export function summarizeConfigurations(results: RunResult[], predictions: DevPr
       runs,
       // Positive quantities: geometric mean with a log-scale interval (never below 0); F1 clipped to [0, 1].
       lossStd: logTInterval(runs.map((r) => r.lossStd)),
-      devF1: boundedTInterval(runs.map((r) => r.devF1), 0, 1),
+      devF1: boundedTInterval(
+        runs.map((r) => r.devF1),
+        0,
+        1,
+      ),
       smoothedFinalLoss: logTInterval(runs.map((r) => r.smoothedFinalLoss)),
       noiseScale: logTInterval(runs.map((r) => r.noiseScale)),
     };
@@ -110,7 +123,9 @@ function compare(a: ConfidenceInterval, b: ConfidenceInterval, what: string): st
 /** The configurations of the batch comparison, ordered by effective batch. */
 function batchComparison(configs: ConfigurationSummary[], results: RunResult[]): ConfigurationSummary[] {
   const rate = batchComparisonRuns(results)[0]?.learningRate;
-  return configs.filter((c) => c.learningRate === rate && Number.isFinite(c.lossStd.mean)).sort((a, b) => a.effectiveBatchSize - b.effectiveBatchSize || a.perDeviceBatchSize - b.perDeviceBatchSize);
+  return configs
+    .filter((c) => c.learningRate === rate && Number.isFinite(c.lossStd.mean))
+    .sort((a, b) => a.effectiveBatchSize - b.effectiveBatchSize || a.perDeviceBatchSize - b.perDeviceBatchSize);
 }
 
 /** Per effective batch at the comparison learning rate: the configuration with the most seeds (plain batches first). */
@@ -147,10 +162,18 @@ function learningRateFinding(configs: ConfigurationSummary[]): StudyFinding | un
     const stdDiffers = pairs.filter(([a, b]) => intervalsSeparate(a.lossStd, b.lossStd));
     const f1Differs = pairs.filter(([a, b]) => intervalsSeparate(a.devF1, b.devF1));
     const verdict =
-      (stdDiffers.length === 0 ? "no detectable difference in loss std between these learning rates" : `loss std differs between ${stdDiffers.map(([a, b]) => `lr ${lr(a.learningRate)} and ${lr(b.learningRate)}`).join(", ")}`) +
+      (stdDiffers.length === 0
+        ? "no detectable difference in loss std between these learning rates"
+        : `loss std differs between ${stdDiffers.map(([a, b]) => `lr ${lr(a.learningRate)} and ${lr(b.learningRate)}`).join(", ")}`) +
       "; " +
-      (f1Differs.length === 0 ? "no detectable difference in dev F1" : `dev F1 differs between ${f1Differs.map(([a, b]) => `lr ${lr(a.learningRate)} and ${lr(b.learningRate)}`).join(", ")}`);
-    return `${batchLabel(sorted[0])}: ` + sorted.map((c) => `lr ${lr(c.learningRate)} -> loss std ${ci(c.lossStd)}, dev F1 ${ci(c.devF1)}`).join("; ") + ` (${verdict})`;
+      (f1Differs.length === 0
+        ? "no detectable difference in dev F1"
+        : `dev F1 differs between ${f1Differs.map(([a, b]) => `lr ${lr(a.learningRate)} and ${lr(b.learningRate)}`).join(", ")}`);
+    return (
+      `${batchLabel(sorted[0])}: ` +
+      sorted.map((c) => `lr ${lr(c.learningRate)} -> loss std ${ci(c.lossStd)}, dev F1 ${ci(c.devF1)}`).join("; ") +
+      ` (${verdict})`
+    );
   });
   return { topic: "learningRate", text: `Learning rate vs fluctuation. ${parts.join(". ")}.` };
 }
@@ -165,7 +188,9 @@ function noiseScaleFinding(configs: ConfigurationSummary[]): StudyFinding | unde
     topic: "noiseScale",
     text:
       `Gradient noise scale (McCandlish et al., estimated in the runs with accumulation; geometric mean [95% CI on the log scale] over seeds): ` +
-      estimated.map((c) => `${c.label}: ${ci(c.noiseScale)}${c.noiseScale.n < c.runs.length ? ` (${c.noiseScale.n} of ${c.runs.length} seeds gave an estimate)` : ""}`).join("; ") +
+      estimated
+        .map((c) => `${c.label}: ${ci(c.noiseScale)}${c.noiseScale.n < c.runs.length ? ` (${c.noiseScale.n} of ${c.runs.length} seeds gave an estimate)` : ""}`)
+        .join("; ") +
       `; about ${fmt(noise, 2)} examples. ` +
       (below.length
         ? `Effective batches ${below.join(", ")} are far below it, so each step's gradient, and its loss, is dominated by which examples happened to be drawn; ` +
@@ -209,7 +234,10 @@ function metricsFinding(configs: ConfigurationSummary[]): StudyFinding | undefin
   const best = scored.reduce((a, b) => (b.devF1.mean > a.devF1.mean ? b : a));
   const worst = scored.reduce((a, b) => (b.devF1.mean < a.devF1.mean ? b : a));
   const f1Text = scored
-    .map((c) => `${c.label} ${ci(c.devF1)}${c.devF1Bootstrap ? ` (bootstrap over dev examples [${fmt(c.devF1Bootstrap.low)}, ${fmt(c.devF1Bootstrap.high)}])` : ""}`)
+    .map(
+      (c) =>
+        `${c.label} ${ci(c.devF1)}${c.devF1Bootstrap ? ` (bootstrap over dev examples [${fmt(c.devF1Bootstrap.low)}, ${fmt(c.devF1Bootstrap.high)}])` : ""}`,
+    )
     .join("; ");
   const differs = intervalsSeparate(best.devF1, worst.devF1);
   const smooth = configs.filter((c) => Number.isFinite(c.smoothedFinalLoss.mean));
@@ -232,14 +260,26 @@ function constantBaselineF1(predictions: DevPredictions): number | undefined {
   const labels = [...predictions.values()][0]?.labels;
   if (!labels || labels.length === 0) return undefined;
   const classes = Math.max(2, ...labels.map((l) => l + 1));
-  return Math.max(...Array.from({ length: classes }, (_, c) => classificationMetrics(labels, labels.map(() => c), classes).f1));
+  return Math.max(
+    ...Array.from(
+      { length: classes },
+      (_, c) =>
+        classificationMetrics(
+          labels,
+          labels.map(() => c),
+          classes,
+        ).f1,
+    ),
+  );
 }
 
 /** "Is it a problem?": dev F1 per effective batch at its best rate, accumulation at the best rates, and B_crit. */
 function problemHalf(critical: CriticalBatchStudy | undefined, predictions: DevPredictions): string {
   if (!critical || critical.batches.length === 0) return "";
   const baseline = constantBaselineF1(predictions);
-  const learned = critical.batches.filter((b) => baseline === undefined || b.devF1.low > baseline + 0.01 || (!Number.isFinite(b.devF1.low) && b.devF1.mean > baseline + 0.01));
+  const learned = critical.batches.filter(
+    (b) => baseline === undefined || b.devF1.low > baseline + 0.01 || (!Number.isFinite(b.devF1.low) && b.devF1.mean > baseline + 0.01),
+  );
   const baselineText =
     baseline === undefined
       ? ""
@@ -250,12 +290,17 @@ function problemHalf(critical: CriticalBatchStudy | undefined, predictions: DevP
           : "";
   const at = critical.batches.map((b) => `${b.perDeviceBatchSize} x ${b.gradientAccumulationSteps} ${ci(b.devF1)} (lr ${lr(b.bestLearningRate)})`).join(", ");
   const tuned = critical.batches.some((b) => b.rates.length >= 3);
-  const accumulated = critical.batches.find((b) => b.gradientAccumulationSteps > 1 && critical.batches.some((o) => o !== b && o.gradientAccumulationSteps === 1 && o.effectiveBatchSize === b.effectiveBatchSize));
+  const accumulated = critical.batches.find(
+    (b) =>
+      b.gradientAccumulationSteps > 1 &&
+      critical.batches.some((o) => o !== b && o.gradientAccumulationSteps === 1 && o.effectiveBatchSize === b.effectiveBatchSize),
+  );
   const plain = accumulated && critical.batches.find((o) => o.gradientAccumulationSteps === 1 && o.effectiveBatchSize === accumulated.effectiveBatchSize);
-  const accumulation = accumulated && plain
-    ? ` Accumulation at each one's best rate: ${batchLabel(accumulated)} reached dev F1 ${ci(accumulated.devF1)} vs ${ci(plain.devF1)} for ${batchLabel(plain)}, ` +
-      (intervalsSeparate(accumulated.devF1, plain.devF1) ? "a detectable difference." : "no detectable difference: accumulation does not cost accuracy.")
-    : "";
+  const accumulation =
+    accumulated && plain
+      ? ` Accumulation at each one's best rate: ${batchLabel(accumulated)} reached dev F1 ${ci(accumulated.devF1)} vs ${ci(plain.devF1)} for ${batchLabel(plain)}, ` +
+        (intervalsSeparate(accumulated.devF1, plain.devF1) ? "a detectable difference." : "no detectable difference: accumulation does not cost accuracy.")
+      : "";
   const fit = critical.fit;
   const crit = fit
     ? ` The measured critical batch is B_crit ≈ ${fmt(fit.bCrit)}${range(fit.bCritInterval)} examples: a batch well below it costs optimizer steps (time), not accuracy per example; one above it wastes examples.`
@@ -269,7 +314,13 @@ function answerFinding(configs: ConfigurationSummary[], results: RunResult[], pr
   const problem = problemHalf(critical, predictions);
   const comparison = batchComparison(configs, results);
   const byBatch = perEffectiveBatch(comparison);
-  if (byBatch.length < 2) return { topic: "answer", text: "Why does the loss fluctuate? Not settled by this study: not enough effective batch sizes finished to measure how the fluctuation depends on the batch." + problem };
+  if (byBatch.length < 2)
+    return {
+      topic: "answer",
+      text:
+        "Why does the loss fluctuate? Not settled by this study: not enough effective batch sizes finished to measure how the fluctuation depends on the batch." +
+        problem,
+    };
   const first = byBatch[0];
   const last = byBatch[byBatch.length - 1];
   const seeds = Math.min(...byBatch.map((c) => c.lossStd.n));
@@ -279,7 +330,8 @@ function answerFinding(configs: ConfigurationSummary[], results: RunResult[], pr
       topic: "answer",
       text:
         `Why does the loss fluctuate? Not settled by this study: with ${seeds} seed(s), the loss std at effective batch ${last.effectiveBatchSize} (${ci(last.lossStd)}) is not detectably below that at ${first.effectiveBatchSize} (${ci(first.lossStd)}); ` +
-        `train longer, on more data or with more seeds (--seeds) before drawing conclusions.` + problem,
+        `train longer, on more data or with more seeds (--seeds) before drawing conclusions.` +
+        problem,
     };
   }
   const lrGroups = [...groupBy(configs, (c) => batchLabel(c)).values()].filter((group) => group.length >= 2);
@@ -299,8 +351,8 @@ function answerFinding(configs: ConfigurationSummary[], results: RunResult[], pr
       ? ` Dev F1 is below 0.5 in some of these configurations (means from ${fmt(worstF1, 2)} to ${fmt(bestF1, 2)}${f1Differs ? "" : ", no detectable difference with these seeds"}): ` +
         `at this size and budget the model does not learn the task reliably, so only the loss numbers mean something here.`
       : f1Differs
-      ? ` Dev F1 differed detectably between some of these configurations (with the same number of examples, a bigger effective batch also means fewer updates).`
-      : ` Dev F1 showed no detectable difference between these configurations: the noisy curve was not a sign of bad training.`;
+        ? ` Dev F1 differed detectably between some of these configurations (with the same number of examples, a bigger effective batch also means fewer updates).`
+        : ` Dev F1 showed no detectable difference between these configurations: the noisy curve was not a sign of bad training.`;
   return {
     topic: "answer",
     text:
@@ -308,7 +360,8 @@ function answerFinding(configs: ConfigurationSummary[], results: RunResult[], pr
       `from ${ci(first.lossStd)} to ${ci(last.lossStd)} (95% intervals over ${seeds} seeds separate)${lrPart}: ` +
       `each step's loss is measured on only a few examples, and a learning rate does not change which examples those are.${f1Part} ` +
       `Gradient accumulation fixes the curve: it gives the effective batch (and smoothness) of a big batch at the memory cost of a small one. ` +
-      `Judge training by the smoothed loss and dev metrics, not by single steps.` + problem,
+      `Judge training by the smoothed loss and dev metrics, not by single steps.` +
+      problem,
   };
 }
 
@@ -318,8 +371,15 @@ export const QUESTION_SETUP = { model: "allenai/longformer-base-4096", sequenceL
 /** longformer-base-4096's architecture (config.json on the Hub), for planning without a download. */
 function longformerBase4096(): LongformerConfig {
   return new LongformerConfig({
-    vocab_size: 50265, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
-    max_position_embeddings: 4098, attention_window: 512, pad_token_id: 1, num_labels: 2,
+    vocab_size: 50265,
+    hidden_size: 768,
+    num_hidden_layers: 12,
+    num_attention_heads: 12,
+    intermediate_size: 3072,
+    max_position_embeddings: 4098,
+    attention_window: 512,
+    pad_token_id: 1,
+    num_labels: 2,
   });
 }
 
@@ -332,25 +392,41 @@ export function recommendationFinding(critical: CriticalBatchStudy | undefined, 
   const { devices, sequenceLength, memoryBytes, model } = QUESTION_SETUP;
   const batch = Math.max(devices, Math.round(target));
   const config = longformerBase4096();
-  const plans = [false, true].map((checkpointing) => planBatch({ config, sequenceLength, memoryBytes, devices, targetEffectiveBatch: batch, checkpointing, backend: "tensorflow" }));
+  const plans = [false, true].map((checkpointing) =>
+    planBatch({ config, sequenceLength, memoryBytes, devices, targetEffectiveBatch: batch, checkpointing, backend: "tensorflow" }),
+  );
   const best = plans.find((p) => p.fits && p.perDeviceBatchSize > 1) ?? plans.find((p) => p.fits) ?? plans[0];
-  const source = bCrit !== undefined && Number.isFinite(bCrit) ? `the measured B_crit ≈ ${fmt(bCrit)}` : `the B_simple estimate ≈ ${fmt(bSimple!)} (B_crit could not be fitted)`;
+  const source =
+    bCrit !== undefined && Number.isFinite(bCrit)
+      ? `the measured B_crit ≈ ${fmt(bCrit)}`
+      : `the B_simple estimate ≈ ${fmt(bSimple!)} (B_crit could not be fitted)`;
   const baseline = constantBaselineF1(predictions);
   const caveat =
     baseline !== undefined && critical && critical.batches.every((b) => !(b.devF1.mean > baseline + 0.01))
       ? " Caution: no configuration of this study learned the task (none beat a constant prediction on dev), so this batch is a placeholder until a study on a model that learns measures it."
       : "";
-  const memory = plans.map((p) => `${p.checkpointing ? "with" : "without"} gradient checkpointing: ${p.fits ? `${p.largestFittingBatch} per device fit${p.largestFittingBatch === 1 ? "s" : ""} (${formatBytes(p.estimate.totalBytes)} predicted at batch ${p.perDeviceBatchSize})` : "not even 1 example fits"}`).join("; ");
+  const memory = plans
+    .map(
+      (p) =>
+        `${p.checkpointing ? "with" : "without"} gradient checkpointing: ${p.fits ? `${p.largestFittingBatch} per device fit${p.largestFittingBatch === 1 ? "s" : ""} (${formatBytes(p.estimate.totalBytes)} predicted at batch ${p.perDeviceBatchSize})` : "not even 1 example fits"}`,
+    )
+    .join("; ");
   const peak = (batchSize: number, accumulationSteps: number, checkpointing: boolean) =>
     formatBytes(estimateTrainingMemory({ config, sequenceLength, batchSize, accumulationSteps, checkpointing, backend: "tensorflow" }).totalBytes);
-  const pairs = [[8, 1], [1, 8]].map(([b, k]) => `${b} x ${k}: ${peak(b, k, false)} (${peak(b, k, true)} with checkpointing)`).join("; ");
+  const pairs = [
+    [8, 1],
+    [1, 8],
+  ]
+    .map(([b, k]) => `${b} x ${k}: ${peak(b, k, false)} (${peak(b, k, true)} with checkpointing)`)
+    .join("; ");
   return {
     topic: "recommendation",
     text:
       `Recommendation for ${model} at ${sequenceLength} tokens on ${devices} GPUs of ${formatBytes(memoryBytes)}: aim for an effective batch near ${source} of this study's model and data ` +
       `(re-measure on yours: B_crit grows as the loss falls), i.e. ${best.perDeviceBatchSize} per device x ${devices} devices x ${best.gradientAccumulationSteps} accumulation = ${best.effectiveBatchSize}` +
       `${best.checkpointing ? " with gradient checkpointing" : ""}, and re-tune the learning rate at that batch. Planner (tsml plan, not calibrated for GPUs): ${memory}. ` +
-      `Predicted peak per device for an effective batch of 8 per device: ${pairs} — accumulation is what makes a batch of 8 fit where 8 at once does not (the measured peaks of this study's small model are in the accumulation finding).` + caveat,
+      `Predicted peak per device for an effective batch of 8 per device: ${pairs} — accumulation is what makes a batch of 8 fit where 8 at once does not (the measured peaks of this study's small model are in the accumulation finding).` +
+      caveat,
   };
 }
 
@@ -362,9 +438,13 @@ function budgetFinding(budget: string | undefined): StudyFinding | undefined {
 /** The best learning rate per configuration (highest mean dev F1 over seeds), with every rate tried. */
 function bestRateFinding(critical: CriticalBatchStudy | undefined): StudyFinding | undefined {
   if (!critical || !critical.batches.some((b) => b.rates.length > 1)) return undefined;
-  const parts = critical.batches.map((b) => `${batchLabel(b)}: best lr ${lr(b.bestLearningRate)} (${b.rates.map((r) => `${lr(r.learningRate)} -> ${ci(r.devF1)}`).join(", ")})`);
+  const parts = critical.batches.map(
+    (b) => `${batchLabel(b)}: best lr ${lr(b.bestLearningRate)} (${b.rates.map((r) => `${lr(r.learningRate)} -> ${ci(r.devF1)}`).join(", ")})`,
+  );
   const rates = (b: CriticalBatchStudy["batches"][number]) => b.rates.map((r) => r.learningRate);
-  const edge = critical.batches.filter((b) => b.rates.length >= 3 && (b.bestLearningRate === Math.max(...rates(b)) || b.bestLearningRate === Math.min(...rates(b))));
+  const edge = critical.batches.filter(
+    (b) => b.rates.length >= 3 && (b.bestLearningRate === Math.max(...rates(b)) || b.bestLearningRate === Math.min(...rates(b))),
+  );
   const edgeText = edge.length
     ? ` For ${edge.map((b) => batchLabel(b)).join(", ")} the best rate is at the edge of the rates tried: the optimum may lie beyond it (extend --lr).`
     : "";
@@ -373,7 +453,11 @@ function bestRateFinding(critical: CriticalBatchStudy | undefined): StudyFinding
 
 /** ", dev F1 0.8 after S ..." for a configuration measured against a dev target. */
 const devTarget = (b: CriticalBatchStudy["batches"][number]) =>
-  b.devSteps === undefined ? "" : b.devSteps.n > 0 ? `; dev F1 target after S ${ci(b.devSteps)} (${b.devSteps.n} of ${b.runs} seeds reached it)` : "; dev F1 target never reached";
+  b.devSteps === undefined
+    ? ""
+    : b.devSteps.n > 0
+      ? `; dev F1 target after S ${ci(b.devSteps)} (${b.devSteps.n} of ${b.runs} seeds reached it)`
+      : "; dev F1 target never reached";
 
 /** " [low, high]", or "" when the interval is unknown. */
 const range = ([low, high]: [number, number]) => (Number.isFinite(low) && Number.isFinite(high) ? ` [${fmt(low)}, ${fmt(high)}]` : "");

@@ -113,14 +113,22 @@ function bestRate(rates: RateSummary[]): RateSummary {
  * Without a `targetLoss` the target is the highest of the configurations' mean minimum smoothed losses (a loss each
  * reached on average), at most halfway from the mean initial loss to the lowest loss any run reached.
  */
-export function measureCriticalBatch(results: RunResult[], histories: RunHistory[], options: { targetLoss?: number; targetDevF1?: number; seed?: number; windowExamples?: number } = {}): CriticalBatchStudy {
+export function measureCriticalBatch(
+  results: RunResult[],
+  histories: RunHistory[],
+  options: { targetLoss?: number; targetDevF1?: number; seed?: number; windowExamples?: number } = {},
+): CriticalBatchStudy {
   const historyOf = new Map(histories.map((h) => [h.run, h.history]));
   const windowExamples = options.windowExamples ?? Math.max(16, ...results.map((r) => r.effectiveBatchSize));
   const configs = [...groupBy(results, (r) => `${r.perDeviceBatchSize}|${r.gradientAccumulationSteps}`).values()];
   const picked = configs.map((runs) => {
     const rates = [...groupBy(runs, (r) => String(r.learningRate)).values()].map((group) => ({
       learningRate: group[0].learningRate,
-      devF1: boundedTInterval(group.map((r) => r.devF1), 0, 1),
+      devF1: boundedTInterval(
+        group.map((r) => r.devF1),
+        0,
+        1,
+      ),
       smoothedFinalLoss: logTInterval(group.map((r) => r.smoothedFinalLoss)),
       runs: group,
     }));
@@ -136,7 +144,11 @@ export function measureCriticalBatch(results: RunResult[], histories: RunHistory
   if (options.targetLoss === undefined && bestRuns.length > 0) {
     const initial = bestRuns.reduce((s, r) => s + windowed.get(r.runId)![0].loss, 0) / bestRuns.length;
     const lowest = Math.min(...bestRuns.map(minLoss));
-    const reachedByAll = Math.max(...picked.filter((p) => p.bestRuns.some((r) => windowed.get(r.runId)!.length > 0)).map((p) => p.bestRuns.reduce((s, r) => s + minLoss(r), 0) / p.bestRuns.length));
+    const reachedByAll = Math.max(
+      ...picked
+        .filter((p) => p.bestRuns.some((r) => windowed.get(r.runId)!.length > 0))
+        .map((p) => p.bestRuns.reduce((s, r) => s + minLoss(r), 0) / p.bestRuns.length),
+    );
     const halfway = (initial + lowest) / 2;
     targetLoss = Math.min(reachedByAll, halfway);
     targetSource =
@@ -168,10 +180,12 @@ export function measureCriticalBatch(results: RunResult[], histories: RunHistory
       };
     })
     .sort((a, b) => a.effectiveBatchSize - b.effectiveBatchSize || a.perDeviceBatchSize - b.perDeviceBatchSize);
-  const points = picked.flatMap((p) => p.bestRuns.flatMap((r) => {
-    const hit = stepsToTarget(curve(r), targetLoss, windowExamples);
-    return hit ? [{ batch: r.effectiveBatchSize, steps: hit.steps }] : [];
-  }));
+  const points = picked.flatMap((p) =>
+    p.bestRuns.flatMap((r) => {
+      const hit = stepsToTarget(curve(r), targetLoss, windowExamples);
+      return hit ? [{ batch: r.effectiveBatchSize, steps: hit.steps }] : [];
+    }),
+  );
   const distinct = new Set(points.map((p) => p.batch)).size;
   const fit = distinct >= 2 ? fitCriticalBatch(points, { seed: options.seed ?? 0 }) : null;
   const missed = batches.flatMap((b) => b.notReached);
@@ -181,10 +195,22 @@ export function measureCriticalBatch(results: RunResult[], histories: RunHistory
       : !fit
         ? `no fit was possible: ${whyNoFit(points)} (target loss ${fmt(targetLoss)})`
         : `fitted on ${points.length} runs over effective batches ${fit.batches.join(", ")}` +
-          (fit.batches.length === 2 ? " (two batch sizes determine the two parameters exactly: nothing checks the curve's shape; the interval reflects the seeds' spread only)" : "") +
+          (fit.batches.length === 2
+            ? " (two batch sizes determine the two parameters exactly: nothing checks the curve's shape; the interval reflects the seeds' spread only)"
+            : "") +
           (missed.length ? `; left out (never reached the target): ${missed.join(", ")}` : "");
   const noiseScale = logTInterval(results.filter((r) => r.gradientAccumulationSteps > 1).map((r) => r.noiseScale));
-  return { targetLoss, targetSource, windowExamples, targetDevF1: options.targetDevF1, batches, fit, fitNote, noiseScale, agreement: agreementSentence(fit, noiseScale) };
+  return {
+    targetLoss,
+    targetSource,
+    windowExamples,
+    targetDevF1: options.targetDevF1,
+    batches,
+    fit,
+    fitNote,
+    noiseScale,
+    agreement: agreementSentence(fit, noiseScale),
+  };
 }
 
 /** Why S = α + β/B has no valid fit: α ≤ 0 (steps fall as fast as 1/B or faster) or β ≤ 0 (they do not fall). */
@@ -204,7 +230,11 @@ function agreementSentence(fit: CriticalBatchFit | null, noise: ConfidenceInterv
   const overlap = Number.isFinite(low) && Number.isFinite(noise.low) ? !(high < noise.low || noise.high < low) : false;
   const ratio = fit.bCrit / noise.mean;
   const within = ratio > 1 / 3 && ratio < 3;
-  const verdict = overlap ? "their intervals overlap: they agree" : within ? "they agree within a factor of 3, though their intervals do not overlap" : `they disagree: B_crit is ${fmt(ratio > 1 ? ratio : 1 / ratio, 2)}x ${ratio > 1 ? "larger" : "smaller"}`;
+  const verdict = overlap
+    ? "their intervals overlap: they agree"
+    : within
+      ? "they agree within a factor of 3, though their intervals do not overlap"
+      : `they disagree: B_crit is ${fmt(ratio > 1 ? ratio : 1 / ratio, 2)}x ${ratio > 1 ? "larger" : "smaller"}`;
   return (
     `Measured B_crit ${fmt(fit.bCrit)}${Number.isFinite(low) ? ` [${fmt(low)}, ${fmt(high)}]` : ""} vs the B_simple estimate ${formatInterval(noise)}: ${verdict}` +
     " (the paper finds B_crit ≈ B_simple for well-tuned runs; B_simple assumes an optimal step size, so it is only a first guess)."

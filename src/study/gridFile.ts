@@ -44,7 +44,10 @@ export function parseStudyGrid(value: unknown, where: string): StudyGridOptions 
     grid.configurations = raw.configurations.map((c, i) => {
       const pair = object(c, `${where}: configurations[${i}]`);
       checkKeys(pair, ["perDeviceBatch", "accumulation"], `${where}: configurations[${i}]`);
-      return { perDeviceBatch: numbers(pair.perDeviceBatch, `${where}: configurations[${i}].perDeviceBatch`, true)[0], accumulation: numbers(pair.accumulation ?? 1, `${where}: configurations[${i}].accumulation`, true)[0] };
+      return {
+        perDeviceBatch: numbers(pair.perDeviceBatch, `${where}: configurations[${i}].perDeviceBatch`, true)[0],
+        accumulation: numbers(pair.accumulation ?? 1, `${where}: configurations[${i}].accumulation`, true)[0],
+      };
     });
   }
   if (raw.budget !== undefined) {

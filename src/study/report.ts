@@ -6,7 +6,19 @@ import * as path from "path";
 import { RESULT_COLUMNS, resultsCsv, type GridSpec, type Provenance, type RunHistory, type RunResult } from "../experiments";
 import { ensureWritableFolder, writeFileAtomic } from "../io";
 import { JUPYTER_DISPLAY, type Displayable } from "../display";
-import { escapeHTML, fluctuationChart, lossCurveChart, metricComparisonChart, noiseScaleChart, seedBandChart, stepsExamplesChart, svgToPNG, type LabelledRun, type SeedBandPoint, type VegaLiteChart } from "../plots";
+import {
+  escapeHTML,
+  fluctuationChart,
+  lossCurveChart,
+  metricComparisonChart,
+  noiseScaleChart,
+  seedBandChart,
+  stepsExamplesChart,
+  svgToPNG,
+  type LabelledRun,
+  type SeedBandPoint,
+  type VegaLiteChart,
+} from "../plots";
 import { formatInterval, logTInterval } from "../stats";
 import { formatNumber } from "../util";
 import { batchComparisonRuns, type ConfigurationSummary, type StudyFinding } from "./conclusion";
@@ -65,7 +77,12 @@ const groupLabel = (c: { perDeviceBatchSize: number; gradientAccumulationSteps: 
  */
 export function seedBands(histories: RunHistory[], critical: CriticalBatchStudy, x: "step" | "examplesSeen", maxPoints = 150): SeedBandPoint[] {
   return critical.batches.flatMap((b) => {
-    const runs = histories.filter((h) => h.config.perDeviceBatchSize === b.perDeviceBatchSize && h.config.gradientAccumulationSteps === b.gradientAccumulationSteps && h.config.learningRate === b.bestLearningRate);
+    const runs = histories.filter(
+      (h) =>
+        h.config.perDeviceBatchSize === b.perDeviceBatchSize &&
+        h.config.gradientAccumulationSteps === b.gradientAccumulationSteps &&
+        h.config.learningRate === b.bestLearningRate,
+    );
     const length = Math.min(...runs.map((h) => h.history.length));
     if (runs.length === 0 || !(length > 0)) return [];
     const stride = Math.max(1, Math.ceil(length / maxPoints));
@@ -84,16 +101,31 @@ export function studyCharts(results: RunResult[], histories: RunHistory[], criti
   const charts: StudyChart[] = [];
   if (critical) {
     const band = "line: geometric mean over seeds at each configuration's best learning rate; band: 95% t-interval on the log scale";
-    for (const [x, title] of [["examplesSeen", "examples seen"], ["step", "optimizer steps"]] as const) {
+    for (const [x, title] of [
+      ["examplesSeen", "examples seen"],
+      ["step", "optimizer steps"],
+    ] as const) {
       charts.push({
         name: x === "step" ? "loss-by-batch-steps" : "loss-by-batch-examples",
         caption: `Smoothed training loss per configuration against ${title} (${band}). Equal examples puts the batches side by side as the budget does; steps show what a big batch buys per update.`,
-        chart: seedBandChart(seedBands(histories, critical, x), { title: `Smoothed training loss vs ${title}`, xTitle: title, yTitle: "smoothed training loss", groupTitle: "configuration", subtitle: band, logY: true }),
+        chart: seedBandChart(seedBands(histories, critical, x), {
+          title: `Smoothed training loss vs ${title}`,
+          xTitle: title,
+          yTitle: "smoothed training loss",
+          groupTitle: "configuration",
+          subtitle: band,
+          logY: true,
+        }),
       });
     }
     const points = critical.batches.flatMap((b) =>
       histories
-        .filter((h) => h.config.perDeviceBatchSize === b.perDeviceBatchSize && h.config.gradientAccumulationSteps === b.gradientAccumulationSteps && h.config.learningRate === b.bestLearningRate)
+        .filter(
+          (h) =>
+            h.config.perDeviceBatchSize === b.perDeviceBatchSize &&
+            h.config.gradientAccumulationSteps === b.gradientAccumulationSteps &&
+            h.config.learningRate === b.bestLearningRate,
+        )
         .flatMap((h) => {
           const hit = stepsToTarget(h.history, critical.targetLoss, critical.windowExamples);
           return hit ? [{ batch: b.effectiveBatchSize, ...hit }] : [];
@@ -102,13 +134,17 @@ export function studyCharts(results: RunResult[], histories: RunHistory[], criti
     charts.push({
       name: "steps-vs-examples",
       caption: `Optimizer steps S against examples E each run took to reach the target loss ${formatNumber(critical.targetLoss)}, with the fitted hyperbola (S/S_min − 1)(E/E_min − 1) = 1 of McCandlish et al. (2018). ${critical.fitNote}.`,
-      chart: stepsExamplesChart(points, { fit: critical.fit ?? undefined, subtitle: `target: training loss ${formatNumber(critical.targetLoss)} (mean over windows of ${critical.windowExamples} examples)` }),
+      chart: stepsExamplesChart(points, {
+        fit: critical.fit ?? undefined,
+        subtitle: `target: training loss ${formatNumber(critical.targetLoss)} (mean over windows of ${critical.windowExamples} examples)`,
+      }),
     });
   }
   charts.push(
     {
       name: "fluctuation-vs-batch",
-      caption: "Std of the raw step loss over the second half of each run against the effective batch (runs at one learning rate, every seed), with the mean and its 95% t-interval over the runs of each batch size, and the c/sqrt(B) law of averaging.",
+      caption:
+        "Std of the raw step loss over the second half of each run against the effective batch (runs at one learning rate, every seed), with the mean and its 95% t-interval over the runs of each batch size, and the c/sqrt(B) law of averaging.",
       chart: fluctuationChart(batchComparisonRuns(results), { fluctuationField: "lossStd" }),
     },
     {
@@ -153,7 +189,9 @@ function cell(value: string | number | null | undefined): string {
 }
 
 /** Columns of the report's results table (results.csv has all of RESULT_COLUMNS): the ones that fit a page. */
-export const REPORT_COLUMNS: (keyof RunResult)[] = RESULT_COLUMNS.filter((c) => !["task", "devAccuracy", "testAccuracy", "lossCv", "tokensPerSecond"].includes(c));
+export const REPORT_COLUMNS: (keyof RunResult)[] = RESULT_COLUMNS.filter(
+  (c) => !["task", "devAccuracy", "testAccuracy", "lossCv", "tokensPerSecond"].includes(c),
+);
 
 function resultsTable(results: RunResult[], columns: readonly (keyof RunResult)[] = REPORT_COLUMNS): string {
   const head = columns.map((c) => `<th>${escapeHTML(c)}</th>`).join("");
@@ -169,10 +207,28 @@ export function resultsDisplay(results: RunResult[], columns: readonly (keyof Ru
 
 /** The configurations table: every figure as mean [95% CI] over seeds; dev F1 also with its bootstrap interval over dev examples. */
 function configurationsTable(configurations: ConfigurationSummary[]): string {
-  const head = ["configuration", "effective batch", "seeds", "loss std", "dev F1", "dev F1 bootstrap (dev examples)", "smoothed final loss", "noise scale (geometric mean)"];
+  const head = [
+    "configuration",
+    "effective batch",
+    "seeds",
+    "loss std",
+    "dev F1",
+    "dev F1 bootstrap (dev examples)",
+    "smoothed final loss",
+    "noise scale (geometric mean)",
+  ];
   const rows = configurations.map((c) => {
     const boot = c.devF1Bootstrap ? `[${cell(c.devF1Bootstrap.low)}, ${cell(c.devF1Bootstrap.high)}]` : "";
-    const cells = [c.label, String(c.effectiveBatchSize), String(c.lossStd.n), formatInterval(c.lossStd), formatInterval(c.devF1), boot, formatInterval(c.smoothedFinalLoss), Number.isFinite(c.noiseScale.mean) ? formatInterval(c.noiseScale) : ""];
+    const cells = [
+      c.label,
+      String(c.effectiveBatchSize),
+      String(c.lossStd.n),
+      formatInterval(c.lossStd),
+      formatInterval(c.devF1),
+      boot,
+      formatInterval(c.smoothedFinalLoss),
+      Number.isFinite(c.noiseScale.mean) ? formatInterval(c.noiseScale) : "",
+    ];
     return `<tr>${cells.map((v, i) => `<td${i === 0 ? ' style="text-align:left"' : ""}>${escapeHTML(v)}</td>`).join("")}</tr>`;
   });
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHTML(h)}</th>`).join("")}</tr></thead><tbody>
@@ -184,7 +240,15 @@ ${rows.join("\n")}
 function batchTable(critical: CriticalBatchStudy): string {
   const head = ["configuration", "best lr (of)", "dev F1", `steps to loss ${formatNumber(critical.targetLoss)}`, "examples to it", "reached", "examples/s"];
   const rows = critical.batches.map((b) => {
-    const cells = [groupLabel(b), `${formatNumber(b.bestLearningRate, 3, 1e-2)} (${b.rates.length})`, formatInterval(b.devF1), b.steps.n ? formatInterval(b.steps) : MISSING_VALUE, b.examples.n ? formatInterval(b.examples) : MISSING_VALUE, `${b.runs - b.notReached.length} of ${b.runs}`, formatInterval(b.examplesPerSecond)];
+    const cells = [
+      groupLabel(b),
+      `${formatNumber(b.bestLearningRate, 3, 1e-2)} (${b.rates.length})`,
+      formatInterval(b.devF1),
+      b.steps.n ? formatInterval(b.steps) : MISSING_VALUE,
+      b.examples.n ? formatInterval(b.examples) : MISSING_VALUE,
+      `${b.runs - b.notReached.length} of ${b.runs}`,
+      formatInterval(b.examplesPerSecond),
+    ];
     return `<tr>${cells.map((v, i) => `<td${i === 0 ? ' style="text-align:left"' : ""}>${escapeHTML(v)}</td>`).join("")}</tr>`;
   });
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHTML(h)}</th>`).join("")}</tr></thead><tbody>\n${rows.join("\n")}\n</tbody></table>`;

@@ -18,8 +18,13 @@ import * as path from "path";
 import { initBackend } from "../backend";
 import { taskOption, type ExperimentSetup, type ExperimentTask, type JsonValue, type TaskContext } from "../experiments";
 import {
-  loadSpamAssassin, loadTextDatasets, maskedLanguageModelingData, sequenceClassificationData, stratifiedSplit,
-  type EncodedClassificationData, type SequenceClassificationData,
+  loadSpamAssassin,
+  loadTextDatasets,
+  maskedLanguageModelingData,
+  sequenceClassificationData,
+  stratifiedSplit,
+  type EncodedClassificationData,
+  type SequenceClassificationData,
 } from "../data";
 import { writeJsonAtomic } from "../io";
 import { LongformerConfig, LongformerForMaskedLM, LongformerForSequenceClassification } from "../models/longformer";
@@ -65,7 +70,11 @@ function fingerprint(location: string): string {
   if (location === "" || !fs.existsSync(location)) return "";
   const stat = fs.statSync(location);
   if (!stat.isDirectory()) return `${stat.size}:${stat.mtimeMs}`;
-  return fs.readdirSync(location, { recursive: true, encoding: "utf8" }).sort().map((f) => `${f}=${fingerprint(path.join(location, f))}`).join(",");
+  return fs
+    .readdirSync(location, { recursive: true, encoding: "utf8" })
+    .sort()
+    .map((f) => `${f}=${fingerprint(path.join(location, f))}`)
+    .join(",");
 }
 
 function dataOptions(config: Record<string, JsonValue>): SpamDataOptions {
@@ -88,10 +97,13 @@ function dataOptions(config: Record<string, JsonValue>): SpamDataOptions {
     modelDir: taskOption(config, "modelDir", ""),
   };
   for (const key of ["trainExamples", "pretrainExamples", "devExamples", "testExamples", "maxLength", "vocabSize"] as const) {
-    if (!(Number.isInteger(options[key]) && options[key] >= 2)) throw new Error(`spam-longformer: task option "${key}" must be an integer >= 2, got ${options[key]}`);
+    if (!(Number.isInteger(options[key]) && options[key] >= 2))
+      throw new Error(`spam-longformer: task option "${key}" must be an integer >= 2, got ${options[key]}`);
   }
   if (options.pretrainExamples < options.trainExamples) {
-    throw new Error(`spam-longformer: task option "pretrainExamples" (${options.pretrainExamples}) must be at least "trainExamples" (${options.trainExamples}): the fine-tuning e-mails are a subset of the pretraining pool`);
+    throw new Error(
+      `spam-longformer: task option "pretrainExamples" (${options.pretrainExamples}) must be at least "trainExamples" (${options.trainExamples}): the fine-tuning e-mails are a subset of the pretraining pool`,
+    );
   }
   return options;
 }
@@ -113,7 +125,8 @@ function ownDataOptions(config: Record<string, JsonValue>, files: { trainFile: s
     modelDir: taskOption(config, "modelDir", ""),
   };
   for (const key of ["maxLength", "vocabSize"] as const) {
-    if (!(Number.isInteger(options[key]) && options[key] >= 2)) throw new Error(`text-longformer: task option "${key}" must be an integer >= 2, got ${options[key]}`);
+    if (!(Number.isInteger(options[key]) && options[key] >= 2))
+      throw new Error(`text-longformer: task option "${key}" must be an integer >= 2, got ${options[key]}`);
   }
   return options;
 }
@@ -146,7 +159,9 @@ function loadOwnDocuments(options: SpamDataOptions): SplitDocuments {
   );
   const train = loaded.train;
   if (train.labelNames.length < 2) {
-    throw new Error(`${options.trainFile}: only one class (${JSON.stringify(train.labelNames[0])}) in column "${options.labelColumn}"; a classifier needs at least two`);
+    throw new Error(
+      `${options.trainFile}: only one class (${JSON.stringify(train.labelNames[0])}) in column "${options.labelColumn}"; a classifier needs at least two`,
+    );
   }
   const texts = [...train.texts];
   const labels = [...train.labels];
@@ -164,8 +179,12 @@ function loadOwnDocuments(options: SpamDataOptions): SplitDocuments {
   if (held > 0) {
     const n = pool.length;
     const part = Math.max(train.labelNames.length, Math.round(n * 0.1));
-    if (n - held * part < train.labelNames.length) throw new Error(`${options.trainFile}: ${n} documents are too few to hold out a dev and test part; give --dev and --test files`);
-    const split = stratifiedSplit(train.labels, { seed: options.dataSeed, fractions: { train: n - held * part, dev: options.devFile ? 0 : part, test: options.testFile ? 0 : part } });
+    if (n - held * part < train.labelNames.length)
+      throw new Error(`${options.trainFile}: ${n} documents are too few to hold out a dev and test part; give --dev and --test files`);
+    const split = stratifiedSplit(train.labels, {
+      seed: options.dataSeed,
+      fractions: { train: n - held * part, dev: options.devFile ? 0 : part, test: options.testFile ? 0 : part },
+    });
     pool = split.train;
     if (!options.devFile) dev.push(...split.dev);
     if (!options.testFile) test.push(...split.test);
@@ -183,8 +202,22 @@ function loadSpamDocuments(options: SpamDataOptions): SplitDocuments {
   });
   const pool = split.train;
   const rest = pool.length - options.trainExamples;
-  const subset = rest === 0 ? { train: pool.map((_, k) => k) } : stratifiedSplit(pool.map((i) => dataset.labels[i]), { seed: options.dataSeed, fractions: { train: options.trainExamples, dev: 0, test: rest } });
-  return { texts: dataset.texts, labels: dataset.labels, labelNames: ["ham", "spam"], pool, train: subset.train.map((k) => pool[k]), dev: split.dev, test: split.test };
+  const subset =
+    rest === 0
+      ? { train: pool.map((_, k) => k) }
+      : stratifiedSplit(
+          pool.map((i) => dataset.labels[i]),
+          { seed: options.dataSeed, fractions: { train: options.trainExamples, dev: 0, test: rest } },
+        );
+  return {
+    texts: dataset.texts,
+    labels: dataset.labels,
+    labelNames: ["ham", "spam"],
+    pool,
+    train: subset.train.map((k) => pool[k]),
+    dev: split.dev,
+    test: split.test,
+  };
 }
 
 /**
@@ -199,12 +232,20 @@ function encodeDocuments(dataset: SplitDocuments, options: SpamDataOptions, log:
     log(`tokenizer: ${options.modelDir} (${tokenizer.vocabSize} tokens)`);
   } else {
     const started = Date.now();
-    tokenizer = trainBpeTokenizer(pool.map((i) => dataset.texts[i]), { vocabSize: options.vocabSize });
-    log(`tokenizer: byte-level BPE with ${tokenizer.vocabSize} tokens trained on ${pool.length} ${options.trainFile ? "documents" : "e-mails"} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    tokenizer = trainBpeTokenizer(
+      pool.map((i) => dataset.texts[i]),
+      { vocabSize: options.vocabSize },
+    );
+    log(
+      `tokenizer: byte-level BPE with ${tokenizer.vocabSize} tokens trained on ${pool.length} ${options.trainFile ? "documents" : "e-mails"} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
   const ids = (i: number) => tokenizer.encode(dataset.texts[i], { maxLength: options.maxLength }).ids;
   const encode = (indices: number[]) => ({ ids: indices.map(ids), labels: indices.map((i) => dataset.labels[i]) });
-  return { tokenizer, encoding: { labelNames: dataset.labelNames, pretrain: { ids: pool.map(ids) }, train: encode(train), dev: encode(dataset.dev), test: encode(dataset.test) } };
+  return {
+    tokenizer,
+    encoding: { labelNames: dataset.labelNames, pretrain: { ids: pool.map(ids) }, train: encode(train), dev: encode(dataset.dev), test: encode(dataset.test) },
+  };
 }
 
 /**
@@ -218,7 +259,9 @@ function checkTokenizerFitsModel(modelDir: string, maxLength: number): void {
   // RoBERTa-style positions start after the padding index: a model with P positions takes P - 2 tokens.
   const positions = config.max_position_embeddings - 2;
   if (maxLength > positions) {
-    throw new Error(`--max-length ${maxLength} is beyond what --model ${modelDir} can read: ${configFile} has max_position_embeddings ${config.max_position_embeddings}, i.e. at most ${positions} tokens`);
+    throw new Error(
+      `--max-length ${maxLength} is beyond what --model ${modelDir} can read: ${configFile} has max_position_embeddings ${config.max_position_embeddings}, i.e. at most ${positions} tokens`,
+    );
   }
   const tokenizer = loadTokenizer(modelDir);
   if (tokenizer.vocabSize > config.vocab_size) {
@@ -242,7 +285,9 @@ async function prepare(config: Record<string, JsonValue>, context: { cacheDir: s
           `classes ${documents.labelNames.map((l) => JSON.stringify(l)).join(", ")}, max length ${options.maxLength}`,
       );
     } else {
-      context.log(`preparing SpamAssassin: ${options.trainExamples} train (of a pool of ${options.pretrainExamples}) / ${options.devExamples} dev / ${options.testExamples} test e-mails, max length ${options.maxLength}`);
+      context.log(
+        `preparing SpamAssassin: ${options.trainExamples} train (of a pool of ${options.pretrainExamples}) / ${options.devExamples} dev / ${options.testExamples} test e-mails, max length ${options.maxLength}`,
+      );
       documents = loadSpamDocuments(options);
     }
     if (options.modelDir) checkClassCount(options.modelDir, documents.labelNames.length);
@@ -252,7 +297,8 @@ async function prepare(config: Record<string, JsonValue>, context: { cacheDir: s
     writeJsonAtomic(path.join(folder, "encoded.json"), encoding);
   }
   const pretraining = pretrainingOptions(config);
-  if (pretraining && !fs.existsSync(path.join(pretrainedDir(folder, config, pretraining), "model.safetensors"))) await pretrain(config, folder, pretraining, context.log);
+  if (pretraining && !fs.existsSync(path.join(pretrainedDir(folder, config, pretraining), "model.safetensors")))
+    await pretrain(config, folder, pretraining, context.log);
 }
 
 /** A checkpoint's classification head must have one output per class of the data (its config's num_labels). */
@@ -260,7 +306,9 @@ function checkClassCount(modelDir: string, classes: number): void {
   const configFile = path.join(modelDir, "config.json");
   const config = LongformerConfig.fromJSON(fs.readFileSync(configFile, "utf8"), configFile);
   if (config.num_labels !== classes) {
-    throw new Error(`--model ${modelDir}: ${configFile} has num_labels ${config.num_labels} but the data has ${classes} classes; use a checkpoint with ${classes} labels (or the small model trained from scratch)`);
+    throw new Error(
+      `--model ${modelDir}: ${configFile} has num_labels ${config.num_labels} but the data has ${classes} classes; use a checkpoint with ${classes} labels (or the small model trained from scratch)`,
+    );
   }
 }
 
@@ -303,7 +351,10 @@ function smallModelConfig(config: Record<string, JsonValue>, tokenizer: BpeToken
 /** Folder of the pretrained encoder: named by everything that decides it (model size and pretraining options). */
 function pretrainedDir(folder: string, config: Record<string, JsonValue>, pretraining: PretrainingOptions): string {
   const model = ["hiddenSize", "layers", "heads", "intermediateSize", "attentionWindow", "dropout"].map((k) => config[k] ?? null);
-  const key = createHash("sha256").update(JSON.stringify({ recipe: "mlm+global-from-local", model, pretraining })).digest("hex").slice(0, 12);
+  const key = createHash("sha256")
+    .update(JSON.stringify({ recipe: "mlm+global-from-local", model, pretraining }))
+    .digest("hex")
+    .slice(0, 12);
   return path.join(folder, `pretrained-mlm-e${pretraining.epochs}-${key}`);
 }
 
@@ -332,7 +383,14 @@ async function pretrain(config: Record<string, JsonValue>, folder: string, pretr
   const modelConfig = smallModelConfig(config, tokenizer, encoding.labelNames?.length ?? 2);
   const data = maskedLanguageModelingData(
     encoding.pretrain.ids.map((ids) => Int32Array.from(ids)),
-    { maskTokenId: tokenizer.maskId, vocabSize: tokenizer.vocabSize, specialTokenIds: tokenizer.specialTokenIds, padId: tokenizer.padId, padToMultipleOf: modelConfig.maxWindow, seed: pretraining.seed },
+    {
+      maskTokenId: tokenizer.maskId,
+      vocabSize: tokenizer.vocabSize,
+      specialTokenIds: tokenizer.specialTokenIds,
+      padId: tokenizer.padId,
+      padToMultipleOf: modelConfig.maxWindow,
+      seed: pretraining.seed,
+    },
   );
   const tokens = encoding.pretrain.ids.reduce((n, ids) => n + ids.length, 0);
   log(
@@ -344,7 +402,15 @@ async function pretrain(config: Record<string, JsonValue>, folder: string, pretr
   const trainer = new Trainer({
     model: model.asTrainableModel(),
     trainData: data,
-    args: { perDeviceBatchSize: pretraining.batchSize, learningRate: pretraining.learningRate, epochs: pretraining.epochs, warmupRatio: 0.1, loggingSteps: 1, seed: pretraining.seed, progress: "none" },
+    args: {
+      perDeviceBatchSize: pretraining.batchSize,
+      learningRate: pretraining.learningRate,
+      epochs: pretraining.epochs,
+      warmupRatio: 0.1,
+      loggingSteps: 1,
+      seed: pretraining.seed,
+      progress: "none",
+    },
     callbacks: [tensorBoardCallback(path.join(dir, "tensorboard"))],
   });
   try {
@@ -400,14 +466,14 @@ async function build(config: Record<string, JsonValue>, context: TaskContext): P
   const { model, classifier, splits } = loadModelAndData(config, folder, context.seed);
   const { train, dev, test } = splits;
   return {
-    model: classifier as ExperimentSetup<unknown>["model"],
+    model: classifier,
     train,
     dev,
     test,
     tokensIn: (indices) => indices.reduce((sum, i) => sum + train.length(i), 0),
     batchPlanner: longformerBatchPlanner(model.config, dataOptions(config).maxLength),
     dispose: () => model.dispose(),
-  } as ExperimentSetup<unknown>;
+  };
 }
 
 /** The registered "spam-longformer" task (see the file comment for its options). */

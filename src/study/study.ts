@@ -6,7 +6,20 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { DataFrame } from "danfojs-node";
-import { collectProvenance, readGridDevPredictions, readGridHistories, runGrid, RUN_FILES, type GridRunOptions, type GridRunSummary, type GridSpec, type JsonValue, type Provenance, type RunResult, type RunTraining } from "../experiments";
+import {
+  collectProvenance,
+  readGridDevPredictions,
+  readGridHistories,
+  runGrid,
+  RUN_FILES,
+  type GridRunOptions,
+  type GridRunSummary,
+  type GridSpec,
+  type JsonValue,
+  type Provenance,
+  type RunResult,
+  type RunTraining,
+} from "../experiments";
 import { maskQueueArguments, maskRedisUrl, queueExecutor } from "../queue";
 import { ensureWritableFolder, requirePathComponent } from "../io";
 import { concludeStudy, summarizeConfigurations, type ConfigurationSummary, type StudyFinding } from "./conclusion";
@@ -153,7 +166,18 @@ const OWN_DATA_SIZES: Record<StudySize, Record<string, JsonValue>> = {
 const SPAM_GRID: StudyPreset["grid"] = {
   default: { perDeviceBatch: [1, 8], accumulation: [1, 8], learningRates: [3e-4, 1e-3, 3e-3], seeds: 3, budget: { epochs: 2 } },
   quick: { perDeviceBatch: [1, 8], accumulation: [1, 8], learningRates: [3e-4, 1e-3, 3e-3], seeds: 2, budget: { epochs: 1 } },
-  small: { configurations: [{ perDeviceBatch: 8, accumulation: 1 }, { perDeviceBatch: 8, accumulation: 4 }, { perDeviceBatch: 8, accumulation: 8 }, { perDeviceBatch: 1, accumulation: 1 }, { perDeviceBatch: 1, accumulation: 8 }], learningRates: [1e-3], seeds: 1, budget: { epochs: 1 } },
+  small: {
+    configurations: [
+      { perDeviceBatch: 8, accumulation: 1 },
+      { perDeviceBatch: 8, accumulation: 4 },
+      { perDeviceBatch: 8, accumulation: 8 },
+      { perDeviceBatch: 1, accumulation: 1 },
+      { perDeviceBatch: 1, accumulation: 8 },
+    ],
+    learningRates: [1e-3],
+    seeds: 1,
+    budget: { epochs: 1 },
+  },
 };
 
 const PRESETS: Record<string, StudyPreset> = {
@@ -161,7 +185,18 @@ const PRESETS: Record<string, StudyPreset> = {
     taskConfig: {
       default: { ...SPAM_SIZES },
       quick: { ...SPAM_SIZES },
-      small: { trainExamples: 16, devExamples: 8, testExamples: 8, maxLength: 128, attentionWindow: 32, hiddenSize: 32, layers: 1, vocabSize: 400, pretrainEpochs: 1, pretrainLearningRate: 3e-3 },
+      small: {
+        trainExamples: 16,
+        devExamples: 8,
+        testExamples: 8,
+        maxLength: 128,
+        attentionWindow: 32,
+        hiddenSize: 32,
+        layers: 1,
+        vocabSize: 400,
+        pretrainEpochs: 1,
+        pretrainLearningRate: 3e-3,
+      },
     },
     training: {
       default: { loggingSteps: 1, saveSteps: 64 },
@@ -198,7 +233,18 @@ const PRESETS: Record<string, StudyPreset> = {
     grid: {
       default: { perDeviceBatch: [1, 8], accumulation: [1, 8], learningRates: [0.005, 0.05, 0.5], seeds: 3, budget: { epochs: 2 } },
       quick: { perDeviceBatch: [1, 8], accumulation: [1, 8], learningRates: [0.005, 0.05, 0.5], seeds: 2, budget: { epochs: 2 } },
-      small: { configurations: [{ perDeviceBatch: 8, accumulation: 1 }, { perDeviceBatch: 8, accumulation: 4 }, { perDeviceBatch: 8, accumulation: 8 }, { perDeviceBatch: 1, accumulation: 1 }, { perDeviceBatch: 1, accumulation: 8 }], learningRates: [0.05], seeds: 1, budget: { epochs: 1 } },
+      small: {
+        configurations: [
+          { perDeviceBatch: 8, accumulation: 1 },
+          { perDeviceBatch: 8, accumulation: 4 },
+          { perDeviceBatch: 8, accumulation: 8 },
+          { perDeviceBatch: 1, accumulation: 1 },
+          { perDeviceBatch: 1, accumulation: 8 },
+        ],
+        learningRates: [0.05],
+        seeds: 1,
+        budget: { epochs: 1 },
+      },
     },
   },
 };
@@ -209,7 +255,9 @@ export function studyTasks(): string[] {
 }
 
 /** The grid options of a study: the preset of its size with the caller's fields on top (seeds: `options.seeds` first). */
-export function studyGridOptions(options: Pick<StudyOptions, "size" | "task" | "data" | "grid" | "seeds"> = {}): Required<Pick<StudyGridOptions, "learningRates" | "seeds" | "budget" | "devices">> & StudyGridOptions {
+export function studyGridOptions(
+  options: Pick<StudyOptions, "size" | "task" | "data" | "grid" | "seeds"> = {},
+): Required<Pick<StudyGridOptions, "learningRates" | "seeds" | "budget" | "devices">> & StudyGridOptions {
   const task = options.task ?? (options.data ? "text-longformer" : "spam-longformer");
   const preset = PRESETS[task];
   if (!preset) throw new Error(`no study preset for task "${task}"; tasks with a preset: ${studyTasks().join(", ")}`);
@@ -271,7 +319,7 @@ export function studyGrid(options: Pick<StudyOptions, "size" | "task" | "data" |
   if (budgetKeys.length !== 1 || !["epochs", "examples", "steps"].includes(budgetKeys[0])) {
     throw new Error(`study grid: budget must be exactly one of {"epochs": N}, {"examples": N}, {"steps": N}, got ${JSON.stringify(grid.budget)}`);
   }
-  requirePositiveInteger(budget[budgetKeys[0]] as number, `study grid: budget.${budgetKeys[0]}`);
+  requirePositiveInteger(budget[budgetKeys[0]], `study grid: budget.${budgetKeys[0]}`);
   const dataConfig: Record<string, JsonValue> = options.data
     ? {
         trainFile: path.resolve(options.data.train),
@@ -291,7 +339,8 @@ export function studyGrid(options: Pick<StudyOptions, "size" | "task" | "data" |
   // A budget shared by all runs is a training argument; equal examples in steps differ per effective batch.
   const perBatch = "examples" in grid.budget;
   // A dev F1 target needs dev evaluations during training: one every DEV_TARGET_EVAL_EXAMPLES examples, whatever the batch.
-  const evalEvery = (effectiveBatch: number): RunTraining => (grid.target?.devF1 !== undefined ? { evalSteps: Math.max(1, Math.round(DEV_TARGET_EVAL_EXAMPLES / effectiveBatch)) } : {});
+  const evalEvery = (effectiveBatch: number): RunTraining =>
+    grid.target?.devF1 !== undefined ? { evalSteps: Math.max(1, Math.round(DEV_TARGET_EVAL_EXAMPLES / effectiveBatch)) } : {};
   const variants: RunTraining[] = pairs.flatMap((p) =>
     grid.learningRates.map((learningRate) => ({
       perDeviceBatchSize: p.perDeviceBatch * grid.devices,
@@ -320,17 +369,26 @@ export function studySizes(spec: GridSpec): string {
         : `model: Longformer with ${t.layers ?? 1} layer(s), hidden ${t.hiddenSize ?? 64}, attention window ${t.attentionWindow ?? 64}`,
     );
     if (!t.modelDir && Number(t.pretrainEpochs ?? 0) > 0) {
-      parts.push(`masked-LM pretraining on ${pretrain} e-mails for ${t.pretrainEpochs} epoch(s) (batch ${t.pretrainBatchSize ?? 8}, lr ${t.pretrainLearningRate ?? 1e-3}), then fine-tuning with a fresh classification head`);
+      parts.push(
+        `masked-LM pretraining on ${pretrain} e-mails for ${t.pretrainEpochs} epoch(s) (batch ${t.pretrainBatchSize ?? 8}, lr ${t.pretrainLearningRate ?? 1e-3}), then fine-tuning with a fresh classification head`,
+      );
     }
   } else if (spec.task === "text-longformer") {
     parts.push(
       `your documents: ${t.trainFile}${t.devFile ? `, dev ${t.devFile}` : ", dev: 10% held out"}${t.testFile ? `, test ${t.testFile}` : ", test: 10% held out"} (text column "${t.textColumn}", label column "${t.labelColumn}"), truncated to ${t.maxLength} tokens`,
-      t.modelDir ? `model: ${t.modelDir}` : `model: Longformer with ${t.layers ?? 1} layer(s), hidden ${t.hiddenSize ?? 64}, masked-LM pretrained on the training documents for ${t.pretrainEpochs ?? 0} epoch(s)`,
+      t.modelDir
+        ? `model: ${t.modelDir}`
+        : `model: Longformer with ${t.layers ?? 1} layer(s), hidden ${t.hiddenSize ?? 64}, masked-LM pretrained on the training documents for ${t.pretrainEpochs ?? 0} epoch(s)`,
     );
   } else {
     parts.push(`task ${spec.task}: ${JSON.stringify(t)}`);
   }
-  const budget = spec.training.maxSteps !== undefined ? `${spec.training.maxSteps} optimizer steps` : spec.training.epochs !== undefined ? `${spec.training.epochs} epoch(s)` : "equal examples (maxSteps per batch)";
+  const budget =
+    spec.training.maxSteps !== undefined
+      ? `${spec.training.maxSteps} optimizer steps`
+      : spec.training.epochs !== undefined
+        ? `${spec.training.epochs} epoch(s)`
+        : "equal examples (maxSteps per batch)";
   parts.push(`fine-tuning for ${budget}; ${configurations} configurations x ${seeds} seed(s) = ${configurations * seeds} runs`);
   return `Sizes: ${parts.join("; ")}.`;
 }
@@ -362,7 +420,7 @@ export function studyCommand(options: StudyOptions): string {
     ["--accumulation", list(g.accumulation)],
     ["--devices", g.devices],
     ["--lr", list(g.learningRates)],
-    [budget ? `--${budget[0]}` : "", budget?.[1] as number | undefined],
+    [budget ? `--${budget[0]}` : "", budget?.[1]],
     ["--target-loss", g.target?.loss],
     ["--target-dev-f1", g.target?.devF1],
     ["--seeds", options.seeds ?? g.seeds],

@@ -44,7 +44,10 @@ export interface LockOwner {
 
 /** Thrown when another live process holds the folder's lock. */
 export class FolderLockedError extends Error {
-  constructor(readonly dir: string, readonly owner: LockOwner) {
+  constructor(
+    readonly dir: string,
+    readonly owner: LockOwner,
+  ) {
     super(
       `${dir} is in use by another process: pid ${owner.pid} (${owner.purpose}) on ${owner.hostname}, since ${owner.acquiredAt}. ` +
         `Wait for it to finish or stop it (kill ${owner.pid}); the lock is released as soon as that process ends.`,

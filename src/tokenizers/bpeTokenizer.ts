@@ -91,8 +91,16 @@ function escapeRegExp(s: string): string {
 /** HF's `clean_up_tokenization`: removes the spaces a word-level detokenizer would have left. */
 function cleanUpTokenization(text: string): string {
   const rules: Array<[string, string]> = [
-    [" .", "."], [" ?", "?"], [" !", "!"], [" ,", ","], [" ' ", "'"],
-    [" n't", "n't"], [" 'm", "'m"], [" 's", "'s"], [" 've", "'ve"], [" 're", "'re"],
+    [" .", "."],
+    [" ?", "?"],
+    [" !", "!"],
+    [" ,", ","],
+    [" ' ", "'"],
+    [" n't", "n't"],
+    [" 'm", "'m"],
+    [" 's", "'s"],
+    [" 've", "'ve"],
+    [" 're", "'re"],
   ];
   return rules.reduce((s, [from, to]) => s.split(from).join(to), text);
 }
@@ -118,7 +126,11 @@ export class BpeTokenizer {
       const left = config.vocab.get(a);
       const right = config.vocab.get(b);
       const merged = config.vocab.get(a + b);
-      for (const [part, id] of [[a, left], [b, right], [a + b, merged]] as const) {
+      for (const [part, id] of [
+        [a, left],
+        [b, right],
+        [a + b, merged],
+      ] as const) {
         if (id === undefined) {
           throw new Error(`${config.source}: ${where} ("${a} ${b}") uses ${JSON.stringify(part)}, which is not in the vocabulary`);
         }
@@ -222,7 +234,7 @@ export class BpeTokenizer {
       symbols += token;
     }
     const text = symbolsToText(symbols);
-    return options.cleanUpTokenizationSpaces ?? true ? cleanUpTokenization(text) : text;
+    return (options.cleanUpTokenizationSpaces ?? true) ? cleanUpTokenization(text) : text;
   }
 
   /** Token strings of a text without special tokens (e.g. `["Hello", "Ġworld"]`). */
@@ -245,17 +257,28 @@ export class BpeTokenizer {
       truncation: null,
       padding: null,
       added_tokens: c.addedTokens.map((t) => ({
-        id: t.id, content: t.content, single_word: false, lstrip: t.lstrip, rstrip: t.rstrip, normalized: false, special: t.special,
+        id: t.id,
+        content: t.content,
+        single_word: false,
+        lstrip: t.lstrip,
+        rstrip: t.rstrip,
+        normalized: false,
+        special: t.special,
       })),
       normalizer: null,
       pre_tokenizer: byteLevel,
-      post_processor: c.cls && c.sep
-        ? { type: "RobertaProcessing", sep: c.sep, cls: c.cls, trim_offsets: true, add_prefix_space: c.addPrefixSpace }
-        : null,
+      post_processor: c.cls && c.sep ? { type: "RobertaProcessing", sep: c.sep, cls: c.cls, trim_offsets: true, add_prefix_space: c.addPrefixSpace } : null,
       decoder: byteLevel,
       model: {
-        type: "BPE", dropout: null, unk_token: c.unkToken ?? null, continuing_subword_prefix: null, end_of_word_suffix: null,
-        fuse_unk: false, byte_fallback: false, vocab: Object.fromEntries(c.vocab), merges: c.merges.map(([a, b]) => `${a} ${b}`),
+        type: "BPE",
+        dropout: null,
+        unk_token: c.unkToken ?? null,
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: false,
+        byte_fallback: false,
+        vocab: Object.fromEntries(c.vocab),
+        merges: c.merges.map(([a, b]) => `${a} ${b}`),
       },
     };
   }

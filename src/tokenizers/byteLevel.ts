@@ -10,10 +10,7 @@
 const WS = "\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 
 /** GPT-2 / RoBERTa pre-tokenization: contractions, letter runs, digit runs, other symbols, whitespace. */
-const PRE_TOKENIZE = new RegExp(
-  `'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^${WS}\\p{L}\\p{N}]+|[${WS}]+(?![^${WS}])|[${WS}]+`,
-  "gu",
-);
+const PRE_TOKENIZE = new RegExp(`'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^${WS}\\p{L}\\p{N}]+|[${WS}]+(?![^${WS}])|[${WS}]+`, "gu");
 
 /** Characters Python's `str.isspace()` accepts (used where HF's slow tokenizer calls strip/isspace). */
 export const PY_SPACE = `${WS}\\x1c-\\x1f`;
@@ -25,7 +22,11 @@ export function preTokenize(text: string): string[] {
 
 function buildByteTable(): { byteToChar: string[]; charToByte: Map<string, number> } {
   const printable: number[] = [];
-  const ranges: Array<[number, number]> = [[0x21, 0x7e], [0xa1, 0xac], [0xae, 0xff]];
+  const ranges: Array<[number, number]> = [
+    [0x21, 0x7e],
+    [0xa1, 0xac],
+    [0xae, 0xff],
+  ];
   for (const [lo, hi] of ranges) for (let b = lo; b <= hi; b++) printable.push(b);
   const byteToChar: string[] = new Array(256);
   let extra = 0;

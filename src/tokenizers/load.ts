@@ -88,7 +88,8 @@ function parseAddedTokens(value: unknown, file: string): TokenizerAddedToken[] {
   return value.map((t, i) => {
     const where = `added_tokens[${i}]`;
     if (!isObject(t)) throw new Error(`${file}: ${where} must be an object, got ${describe(t)}`);
-    if (typeof t.id !== "number" || !Number.isInteger(t.id) || t.id < 0) throw new Error(`${file}: ${where}.id is ${describe(t.id)}, expected a non-negative integer`);
+    if (typeof t.id !== "number" || !Number.isInteger(t.id) || t.id < 0)
+      throw new Error(`${file}: ${where}.id is ${describe(t.id)}, expected a non-negative integer`);
     if (typeof t.content !== "string" || t.content === "") throw new Error(`${file}: ${where}.content is ${describe(t.content)}, expected a non-empty string`);
     return {
       id: t.id,
@@ -134,7 +135,8 @@ export function tokenizerFromJson(root: unknown, source: string, options: LoadTo
   for (const key of ["continuing_subword_prefix", "end_of_word_suffix"]) {
     if (model[key]) throw new Error(`${source}: model.${key} is ${describe(model[key])}; byte-level BPE expects null`);
   }
-  if (componentType(root, "normalizer", source) !== null) throw new Error(`${source}: normalizer ${describe(root.normalizer)} is not supported (byte-level BPE uses none)`);
+  if (componentType(root, "normalizer", source) !== null)
+    throw new Error(`${source}: normalizer ${describe(root.normalizer)} is not supported (byte-level BPE uses none)`);
   const pre = componentType(root, "pre_tokenizer", source);
   if (pre !== "ByteLevel") throw new Error(`${source}: pre_tokenizer.type is ${describe(pre)}; only "ByteLevel" is supported`);
   const decoder = componentType(root, "decoder", source);
@@ -172,7 +174,15 @@ function readSpecialTokens(folder: string, vocab: Map<string, number>, vocabFile
         if (!isObject(m)) throw new Error(`${mapFile}: expected a JSON object`);
         return m;
       })()
-    : { bos_token: "<s>", eos_token: "</s>", unk_token: "<unk>", sep_token: "</s>", pad_token: "<pad>", cls_token: "<s>", mask_token: { content: "<mask>", lstrip: true } };
+    : {
+        bos_token: "<s>",
+        eos_token: "</s>",
+        unk_token: "<unk>",
+        sep_token: "</s>",
+        pad_token: "<pad>",
+        cls_token: "<s>",
+        mask_token: { content: "<mask>", lstrip: true },
+      };
   const byRole = new Map<string, TokenizerAddedToken>();
   for (const [role, spec] of Object.entries(roles)) {
     if (role === "additional_special_tokens") continue;

@@ -95,7 +95,9 @@ export function trainBpeTokenizer(texts: Iterable<string>, options: TrainBpeOpti
   const minFrequency = options.minFrequency ?? 2;
   const alphabet = byteAlphabet().sort((a, b) => a.charCodeAt(0) - b.charCodeAt(0));
   if (!Number.isInteger(options.vocabSize) || options.vocabSize < specials.length + alphabet.length) {
-    throw new Error(`trainBpeTokenizer: vocabSize ${options.vocabSize} must be an integer >= ${specials.length + alphabet.length} (special tokens + 256 bytes)`);
+    throw new Error(
+      `trainBpeTokenizer: vocabSize ${options.vocabSize} must be an integer >= ${specials.length + alphabet.length} (special tokens + 256 bytes)`,
+    );
   }
   const tokens: string[] = [...specials, ...alphabet];
   const vocab = new Map(tokens.map((t, i) => [t, i] as [string, number]));

@@ -149,12 +149,29 @@ function updateOnBackend(param: tf.Variable, g: tf.Tensor, moments: { first: tf.
  * too, as tfjs makes them float32 tensors), so both give the same bits: as one SIMD kernel where the backend has
  * it (WASM: src/backend/optimizerKernels.ts), else in JavaScript.
  */
-function updateOnHost(param: tf.Variable, gradient: tf.Tensor, moments: { first: Float32Array; second: Float32Array }, decays: boolean, s: UpdateScalars): void {
+function updateOnHost(
+  param: tf.Variable,
+  gradient: tf.Tensor,
+  moments: { first: Float32Array; second: Float32Array },
+  decays: boolean,
+  s: UpdateScalars,
+): void {
   const f = Math.fround;
   const [b1, c1, b2, c2] = [f(s.beta1), f(1 - s.beta1), f(s.beta2), f(1 - s.beta2)];
   const [eps, stepSize, correction, decay] = [f(s.epsilon), f(s.stepSize), f(s.sqrtCorrection2), f(s.decayFactor)];
   if (tf.getKernel(ADAMW_HOST_STEP_KERNEL, tf.getBackend())) {
-    const attrs: AdamWHostStepAttrs = { ...moments, beta1: b1, oneMinusBeta1: c1, beta2: b2, oneMinusBeta2: c2, epsilon: eps, stepSize, sqrtCorrection2: correction, decayFactor: decay, decays };
+    const attrs: AdamWHostStepAttrs = {
+      ...moments,
+      beta1: b1,
+      oneMinusBeta1: c1,
+      beta2: b2,
+      oneMinusBeta2: c2,
+      epsilon: eps,
+      stepSize,
+      sqrtCorrection2: correction,
+      decayFactor: decay,
+      decays,
+    };
     tf.tidy(() => param.assign(tf.engine().runKernel(ADAMW_HOST_STEP_KERNEL, { param, gradient }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor));
     return;
   }

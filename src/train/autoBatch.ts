@@ -39,7 +39,10 @@ export type JsonTrainingArguments = Omit<TrainingArgumentsInput, "noDecayPattern
 export const BATCH_PLAN_FILE = "batch-plan.json";
 
 /** Replaces "auto" by the planner's numbers; returns plain arguments and the choice (undefined without "auto"). */
-export function resolveAutoBatch(input: TrainingArgumentsInput, planner: BatchSizePlanner | undefined): { args: Partial<TrainingArguments>; choice?: BatchSizeChoice } {
+export function resolveAutoBatch(
+  input: TrainingArgumentsInput,
+  planner: BatchSizePlanner | undefined,
+): { args: Partial<TrainingArguments>; choice?: BatchSizeChoice } {
   const { perDeviceBatchSize, ...rest } = input;
   if (perDeviceBatchSize !== "auto") {
     if (input.targetEffectiveBatch !== undefined) throw new Error('TrainingArguments.targetEffectiveBatch is used only with perDeviceBatchSize "auto"');
@@ -47,15 +50,22 @@ export function resolveAutoBatch(input: TrainingArgumentsInput, planner: BatchSi
   }
   const target = input.targetEffectiveBatch;
   if (!isPositiveInteger(target)) {
-    throw new Error(`TrainingArguments.perDeviceBatchSize "auto" needs targetEffectiveBatch, a positive integer (examples per optimizer step), got ${JSON.stringify(target)}`);
+    throw new Error(
+      `TrainingArguments.perDeviceBatchSize "auto" needs targetEffectiveBatch, a positive integer (examples per optimizer step), got ${JSON.stringify(target)}`,
+    );
   }
-  if (input.gradientAccumulationSteps !== undefined) throw new Error('TrainingArguments: with perDeviceBatchSize "auto" the Trainer chooses gradientAccumulationSteps; do not give it');
-  if (!planner) throw new Error('TrainingArguments.perDeviceBatchSize "auto" needs a batchPlanner in the Trainer options (src/plan: longformerBatchPlanner(config, sequenceLength))');
+  if (input.gradientAccumulationSteps !== undefined)
+    throw new Error('TrainingArguments: with perDeviceBatchSize "auto" the Trainer chooses gradientAccumulationSteps; do not give it');
+  if (!planner)
+    throw new Error(
+      'TrainingArguments.perDeviceBatchSize "auto" needs a batchPlanner in the Trainer options (src/plan: longformerBatchPlanner(config, sequenceLength))',
+    );
   const recorded = input.resumeFrom && input.outputDir ? path.join(input.outputDir, BATCH_PLAN_FILE) : undefined;
   let choice: BatchSizeChoice;
   if (recorded && fs.existsSync(recorded)) {
     choice = JSON.parse(fs.readFileSync(recorded, "utf8")) as BatchSizeChoice;
-    if (!(Number.isInteger(choice.perDeviceBatchSize) && Number.isInteger(choice.gradientAccumulationSteps))) throw new Error(`${recorded}: perDeviceBatchSize and gradientAccumulationSteps must be integers`);
+    if (!(Number.isInteger(choice.perDeviceBatchSize) && Number.isInteger(choice.gradientAccumulationSteps)))
+      throw new Error(`${recorded}: perDeviceBatchSize and gradientAccumulationSteps must be integers`);
   } else {
     choice = planner.plan({ targetEffectiveBatch: target, memoryBudget: input.memoryBudget, checkpointing: input.gradientCheckpointing === true });
     if (!choice.fits) throw new Error(`TrainingArguments.perDeviceBatchSize "auto": ${choice.explanation}`);

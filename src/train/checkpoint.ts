@@ -52,13 +52,7 @@ function float32Entries(prefix: string, names: string[], shapes: number[][], arr
 }
 
 /** Writes checkpoint-<step>, updates last-checkpoint, and keeps only the newest `keepLast` checkpoints. */
-export function saveCheckpoint(
-  outputDir: string,
-  variables: tf.Variable[],
-  optimizer: AdamW,
-  state: TrainerState,
-  keepLast?: number,
-): string {
+export function saveCheckpoint(outputDir: string, variables: tf.Variable[], optimizer: AdamW, state: TrainerState, keepLast?: number): string {
   const names = variables.map((v) => v.name);
   if (new Set(names).size !== names.length) throw new Error(`saveCheckpoint: variable names are not unique: ${names.join(", ")}`);
   const shapes = variables.map((v) => v.shape);
@@ -84,7 +78,9 @@ export function saveCheckpoint(
     // E.g. a full disk: the partial checkpoint goes, the previous one (and last-checkpoint) stays as it was.
     fs.rmSync(tempDir, { recursive: true, force: true });
     const kept = readLastCheckpoint(outputDir);
-    throw new Error(`checkpoint of step ${state.globalStep} not saved: ${(e as Error).message}; ${kept ? `${kept.dir} is still the last checkpoint` : "no earlier checkpoint exists"}`);
+    throw new Error(
+      `checkpoint of step ${state.globalStep} not saved: ${(e as Error).message}; ${kept ? `${kept.dir} is still the last checkpoint` : "no earlier checkpoint exists"}`,
+    );
   }
   fs.rmSync(finalDir, { recursive: true, force: true });
   fs.renameSync(tempDir, finalDir);
@@ -158,7 +154,10 @@ function readVariableArrays(parsed: SafetensorsFile, file: string, prefix: strin
     }
     const values = toFloat32Array(entry, `${file}:${prefix}${name}`);
     const bad = values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new Error(`${file}: "${prefix}${name}" holds ${values[bad]} at index ${bad}; the checkpoint is damaged (training saves only finite values), resume from an older one`);
+    if (bad >= 0)
+      throw new Error(
+        `${file}: "${prefix}${name}" holds ${values[bad]} at index ${bad}; the checkpoint is damaged (training saves only finite values), resume from an older one`,
+      );
     return values;
   });
 }
@@ -169,7 +168,9 @@ function readTrainerState(file: string): TrainerState {
   try {
     state = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message}); the checkpoint is damaged, delete its folder to resume from an older one or from the start`);
+    throw new Error(
+      `${file}: not valid JSON (${(e as Error).message}); the checkpoint is damaged, delete its folder to resume from an older one or from the start`,
+    );
   }
   if (typeof state !== "object" || state === null || !Number.isInteger((state as TrainerState).globalStep)) {
     throw new Error(`${file}: expected a trainer state object with an integer "globalStep"`);
@@ -183,19 +184,24 @@ function readTrainerState(file: string): TrainerState {
  * accumulation) before anything is assigned.
  */
 export function loadCheckpoint(dir: string, variables: tf.Variable[], optimizer: AdamW, expected: CheckpointExpectations = {}): TrainerState {
-  if (!fs.existsSync(dir)) throw new Error(`checkpoint ${dir}: no such folder (resumeFrom names a checkpoint folder such as <outputDir>/checkpoint-8, or "last")`);
+  if (!fs.existsSync(dir))
+    throw new Error(`checkpoint ${dir}: no such folder (resumeFrom names a checkpoint folder such as <outputDir>/checkpoint-8, or "last")`);
   for (const f of [MODEL_FILE, OPTIMIZER_FILE, STATE_FILE]) {
     if (!fs.existsSync(path.join(dir, f))) throw new Error(`checkpoint ${dir}: ${f} is missing`);
   }
   const state = readTrainerState(path.join(dir, STATE_FILE));
   const named = /^checkpoint-(\d+)$/.exec(path.basename(dir));
   if (named && Number(named[1]) !== state.globalStep) {
-    throw new Error(`checkpoint ${dir}: ${STATE_FILE} says step ${state.globalStep}, the folder name says step ${named[1]}; the checkpoint is not consistent, delete it to resume from an older one`);
+    throw new Error(
+      `checkpoint ${dir}: ${STATE_FILE} says step ${state.globalStep}, the folder name says step ${named[1]}; the checkpoint is not consistent, delete it to resume from an older one`,
+    );
   }
   for (const key of ["seed", "perDeviceBatchSize", "gradientAccumulationSteps"] as const) {
     const want = expected[key];
     if (want !== undefined && state[key] !== undefined && state[key] !== want) {
-      throw new Error(`checkpoint ${dir}: trained with ${key} ${state[key]}, the arguments say ${key} ${want}; resume with the same ${key} or use another output folder`);
+      throw new Error(
+        `checkpoint ${dir}: trained with ${key} ${state[key]}, the arguments say ${key} ${want}; resume with the same ${key} or use another output folder`,
+      );
     }
   }
   const modelFile = path.join(dir, MODEL_FILE);

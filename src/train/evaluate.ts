@@ -27,7 +27,10 @@ export function evaluateClassifier<B>(model: TrainableModel<B>, data: TrainingDa
   let lossSum = 0;
   let count = 0;
   let numClasses = 0;
-  for (const indices of chunk(Array.from({ length: data.size }, (_, i) => i), batchSize)) {
+  for (const indices of chunk(
+    Array.from({ length: data.size }, (_, i) => i),
+    batchSize,
+  )) {
     const batch = data.collate(indices);
     try {
       const out = tf.tidy(() => {

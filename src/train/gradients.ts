@@ -43,7 +43,11 @@ export function frugalGradients(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Ten
   if (engine.state.gradientDepth !== 0) throw new Error("frugalGradients: cannot be called while a gradient is being recorded");
   const outerTape = engine.state.activeTape; // set when called from a gradient function of an outer backward pass
   try {
-    const y = engine.scopedRun(() => engine.startTape(), () => engine.endTape(), () => engine.tidy("forward", f));
+    const y = engine.scopedRun(
+      () => engine.startTape(),
+      () => engine.endTape(),
+      () => engine.tidy("forward", f),
+    );
     const tape = engine.state.activeTape ?? [];
     const nodes = nodesFromXsToY(tape, xs, y);
     const xIds = new Set(xs.map((x) => x.id));

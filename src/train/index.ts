@@ -8,12 +8,26 @@ export * from "./noiseScale";
 export * from "./smoothing";
 export * from "./trainer";
 export { AdamW, defaultMomentStorage, type AdamWConfig, type AdamWMomentStorage, type AdamWState } from "./adamw";
-export { BATCH_PLAN_FILE, resolveAutoBatch, type BatchSizeChoice, type BatchSizePlanner, type JsonTrainingArguments, type TrainingArgumentsInput } from "./autoBatch";
+export {
+  BATCH_PLAN_FILE,
+  resolveAutoBatch,
+  type BatchSizeChoice,
+  type BatchSizePlanner,
+  type JsonTrainingArguments,
+  type TrainingArgumentsInput,
+} from "./autoBatch";
 export { accumulateGradients, type AccumulatedGradients } from "./accumulate";
 export { clipByGlobalNorm, globalNorm } from "./clip";
 export {
-  listCheckpoints, loadCheckpoint, readLastCheckpoint, removeAbandonedCheckpointWrites, saveCheckpoint, resolveCheckpointDir, LAST_CHECKPOINT_FILE,
-  type CheckpointExpectations, type TrainerState,
+  listCheckpoints,
+  loadCheckpoint,
+  readLastCheckpoint,
+  removeAbandonedCheckpointWrites,
+  saveCheckpoint,
+  resolveCheckpointDir,
+  LAST_CHECKPOINT_FILE,
+  type CheckpointExpectations,
+  type TrainerState,
 } from "./checkpoint";
 export { evaluateClassifier, type EvaluationResult } from "./evaluate";
 export { historyToFrame, TrainingHistory, type TrainingLogRecord } from "./history";

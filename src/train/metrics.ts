@@ -74,11 +74,6 @@ export function metricsFromConfusion(matrix: number[][], positiveClass = 1): Cla
 }
 
 /** Metrics from labels and predicted class ids. */
-export function classificationMetrics(
-  labels: ArrayLike<number>,
-  predictions: ArrayLike<number>,
-  numClasses: number,
-  positiveClass = 1,
-): ClassificationMetrics {
+export function classificationMetrics(labels: ArrayLike<number>, predictions: ArrayLike<number>, numClasses: number, positiveClass = 1): ClassificationMetrics {
   return metricsFromConfusion(confusionMatrix(labels, predictions, numClasses), positiveClass);
 }

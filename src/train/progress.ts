@@ -24,7 +24,9 @@ export interface ProgressReporter {
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`
+    : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
 }
 
 /** One line such as `[#####-----] 50/100 50% | epoch 0.50 | loss 0.4321 | lr 1.0e-4 | 123.4 ex/s | 0m10s<0m10s`. */
@@ -58,7 +60,10 @@ class Throttled {
   private last = -Infinity;
   private pending: ProgressInfo | undefined;
 
-  constructor(private readonly intervalMs: number, private readonly show: (info: ProgressInfo) => Promise<void>) {}
+  constructor(
+    private readonly intervalMs: number,
+    private readonly show: (info: ProgressInfo) => Promise<void>,
+  ) {}
 
   async offer(info: ProgressInfo): Promise<void> {
     this.pending = info;

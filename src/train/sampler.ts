@@ -22,5 +22,11 @@ export function shuffledSampler(size: number): BatchSampler {
 
 /** A sampler that keeps the examples in their original order every epoch. */
 export function sequentialSampler(size: number): BatchSampler {
-  return { epochBatches: (_epoch, _seed, microBatchSize) => chunk(Array.from({ length: size }, (_, i) => i), microBatchSize) };
+  return {
+    epochBatches: (_epoch, _seed, microBatchSize) =>
+      chunk(
+        Array.from({ length: size }, (_, i) => i),
+        microBatchSize,
+      ),
+  };
 }

@@ -56,7 +56,11 @@ export interface TrainResult {
 
 /** Thrown when a step's loss or gradient is NaN/Inf; the model is left as it was before that step. */
 export class TrainingDivergedError extends Error {
-  constructor(readonly step: number, readonly value: number, readonly lastFinite: { step: number; loss: number } | undefined) {
+  constructor(
+    readonly step: number,
+    readonly value: number,
+    readonly lastFinite: { step: number; loss: number } | undefined,
+  ) {
     super(
       `training diverged at step ${step}: loss or gradient norm is ${value}; ` +
         (lastFinite ? `last finite loss ${lastFinite.loss} at step ${lastFinite.step}` : "no finite loss before it") +
@@ -111,7 +115,9 @@ export class Trainer<B> {
     this.batchPlan = auto.choice;
     this.batchPlanner = options.batchPlanner;
     if (auto.choice && this.args.progress !== "none") {
-      process.stderr.write(`Trainer: perDeviceBatchSize "auto" -> ${this.args.perDeviceBatchSize} x gradientAccumulationSteps ${this.args.gradientAccumulationSteps}. ${auto.choice.explanation}\n`);
+      process.stderr.write(
+        `Trainer: perDeviceBatchSize "auto" -> ${this.args.perDeviceBatchSize} x gradientAccumulationSteps ${this.args.gradientAccumulationSteps}. ${auto.choice.explanation}\n`,
+      );
     }
     this.model = options.model;
     this.trainData = options.trainData;

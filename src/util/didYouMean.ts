@@ -17,4 +17,3 @@ export function didYouMean(name: string, known: readonly string[], prefix = ""):
   const best = ranked[0];
   return best && best.d <= Math.max(2, Math.floor(name.length / 3)) && best.d < name.length ? `; did you mean ${prefix}${best.k}?` : "";
 }
-

@@ -7,5 +7,6 @@ export function isPositiveInteger(value: unknown): value is number {
 
 /** Throws "`name` must be a positive integer, got `value`" unless `value` is an integer >= 1. */
 export function requirePositiveInteger(value: unknown, name: string): asserts value is number {
-  if (!isPositiveInteger(value)) throw new Error(`${name} must be a positive integer, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
+  if (!isPositiveInteger(value))
+    throw new Error(`${name} must be a positive integer, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
 }

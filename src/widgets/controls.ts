@@ -27,7 +27,18 @@ export interface LayoutOptions {
   visibility?: string;
 }
 
-const LAYOUT_FIELDS: (keyof LayoutOptions)[] = ["width", "height", "margin", "padding", "border", "display", "flex", "justifyContent", "alignItems", "visibility"];
+const LAYOUT_FIELDS: (keyof LayoutOptions)[] = [
+  "width",
+  "height",
+  "margin",
+  "padding",
+  "border",
+  "display",
+  "flex",
+  "justifyContent",
+  "alignItems",
+  "visibility",
+];
 
 /** A widget's layout model, referenced by the widget's `layout` field. */
 export interface Layout extends Required<{ [K in keyof LayoutOptions]: string | null }> {}
@@ -174,7 +185,11 @@ export class FloatLogSlider extends Widget {
     const min = options.min ?? 0;
     const max = options.max ?? 4;
     const value = clamp(options.value ?? base ** min, base ** min, base ** max);
-    super(controlSpec("FloatLogSlider"), { ...sliderFields({ ...options, value: min }, { min, max, step: 0.1, readoutFormat: ".3g" }), value, base }, DOM_STATE);
+    super(
+      controlSpec("FloatLogSlider"),
+      { ...sliderFields({ ...options, value: min }, { min, max, step: 0.1, readoutFormat: ".3g" }), value, base },
+      DOM_STATE,
+    );
   }
 
   protected override coerce(name: string, value: unknown): unknown {
@@ -241,7 +256,11 @@ export class Checkbox extends Widget {
   constructor(options: CheckboxOptions = {}) {
     super(
       controlSpec("Checkbox"),
-      { ...controlFields(options, "CheckboxStyleModel", { descriptionWidth: "", background: null }), value: options.value ?? false, indent: options.indent ?? true },
+      {
+        ...controlFields(options, "CheckboxStyleModel", { descriptionWidth: "", background: null }),
+        value: options.value ?? false,
+        indent: options.indent ?? true,
+      },
       DOM_STATE,
     );
   }
@@ -266,7 +285,16 @@ export class Button extends Widget {
     super(
       controlSpec("Button"),
       {
-        ...controlFields(options, "ButtonStyleModel", { buttonColor: null, fontFamily: null, fontSize: null, fontStyle: null, fontVariant: null, fontWeight: null, textColor: null, textDecoration: null }),
+        ...controlFields(options, "ButtonStyleModel", {
+          buttonColor: null,
+          fontFamily: null,
+          fontSize: null,
+          fontStyle: null,
+          fontVariant: null,
+          fontWeight: null,
+          textColor: null,
+          textDecoration: null,
+        }),
         buttonStyle: options.buttonStyle ?? "",
         icon: options.icon ?? "",
       },
@@ -300,7 +328,12 @@ export class Text extends Widget {
   constructor(options: TextOptions = {}) {
     super(
       controlSpec("Text"),
-      { ...controlFields(options, "TextStyleModel", { descriptionWidth: "", background: null, fontSize: null, textColor: null }), value: options.value ?? "", placeholder: options.placeholder ?? "", continuousUpdate: options.continuousUpdate ?? true },
+      {
+        ...controlFields(options, "TextStyleModel", { descriptionWidth: "", background: null, fontSize: null, textColor: null }),
+        value: options.value ?? "",
+        placeholder: options.placeholder ?? "",
+        continuousUpdate: options.continuousUpdate ?? true,
+      },
       DOM_STATE,
     );
   }
@@ -313,7 +346,17 @@ export class Text extends Widget {
   }
 }
 
-const TEXT_STYLE = { descriptionWidth: "", background: null, fontFamily: null, fontSize: null, fontStyle: null, fontVariant: null, fontWeight: null, textColor: null, textDecoration: null };
+const TEXT_STYLE = {
+  descriptionWidth: "",
+  background: null,
+  fontFamily: null,
+  fontSize: null,
+  fontStyle: null,
+  fontVariant: null,
+  fontWeight: null,
+  textColor: null,
+  textDecoration: null,
+};
 
 /** A line of text. */
 export interface Label extends ControlFields {
@@ -333,7 +376,11 @@ export interface HTML extends ControlFields {
 export class HTML extends Widget {
   /** A widget showing the HTML `value`. */
   constructor(value = "", options: ControlOptions = {}) {
-    super(controlSpec("HTML"), { ...controlFields(options, "HTMLStyleModel", { descriptionWidth: "", background: null, fontSize: null, textColor: null }), value }, { ...DOM_STATE, placeholder: "" });
+    super(
+      controlSpec("HTML"),
+      { ...controlFields(options, "HTMLStyleModel", { descriptionWidth: "", background: null, fontSize: null, textColor: null }), value },
+      { ...DOM_STATE, placeholder: "" },
+    );
   }
 }
 

@@ -50,7 +50,14 @@ export class TrainingDashboard extends VBox implements TrainerCallback {
 
   constructor(options: TrainingDashboardOptions = {}) {
     const stopButton = new Button({ description: "Stop", buttonStyle: "danger", icon: "stop", tooltip: "End training after the running step" });
-    const smoothing = new FloatSlider({ value: options.smoothing ?? 0.6, min: 0, max: 0.99, step: SMOOTHING_STEP, description: "smoothing", readoutFormat: ".2f" });
+    const smoothing = new FloatSlider({
+      value: options.smoothing ?? 0.6,
+      min: 0,
+      max: 0.99,
+      step: SMOOTHING_STEP,
+      description: "smoothing",
+      readoutFormat: ".2f",
+    });
     const status = new Label("waiting for the first step").addClass("tsml-dashboard-status");
     const progress = new IntProgress({ value: 0, min: 0, max: 1, description: "step" });
     const chart = new Output({ layout: { width: "100%" } });
@@ -96,7 +103,12 @@ export class TrainingDashboard extends VBox implements TrainerCallback {
     const steps = info.step - this.start.step;
     const rate = seconds > 0 && steps > 0 ? (info.examplesSeen - this.start.examples) / seconds : undefined;
     const eta = seconds > 0 && steps > 0 ? ((info.totalSteps - info.step) * seconds) / steps : undefined;
-    this.status.value = [`step ${info.step}/${info.totalSteps}`, `loss ${info.loss.toPrecision(4)}`, rate === undefined ? "… examples/s" : `${rate.toFixed(1)} examples/s`, `ETA ${eta === undefined ? "…" : formatDuration(eta)}`].join(" · ");
+    this.status.value = [
+      `step ${info.step}/${info.totalSteps}`,
+      `loss ${info.loss.toPrecision(4)}`,
+      rate === undefined ? "… examples/s" : `${rate.toFixed(1)} examples/s`,
+      `ETA ${eta === undefined ? "…" : formatDuration(eta)}`,
+    ].join(" · ");
     if (this.stopRequested) control.stop(`stopped from the dashboard's Stop button after step ${info.step}`);
   }
 

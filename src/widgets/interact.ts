@@ -34,7 +34,10 @@ export class Interactive<S extends Record<string, Abbreviation>> extends VBox {
   readonly output: Output;
   private running: Promise<void> = Promise.resolve();
 
-  constructor(private readonly fn: (values: InteractValues<S>) => unknown, spec: S) {
+  constructor(
+    private readonly fn: (values: InteractValues<S>) => unknown,
+    spec: S,
+  ) {
     const controls = Object.fromEntries(Object.entries(spec).map(([name, abbreviation]) => [name, controlFor(name, abbreviation)]));
     const output = new Output();
     super([...Object.values(controls), output]);
@@ -89,15 +92,19 @@ function controlFor(name: string, abbreviation: Abbreviation): Widget & { value:
   if (typeof abbreviation === "number") {
     const v = abbreviation;
     const [min, max] = v > 0 ? [-v, 3 * v] : v < 0 ? [3 * v, -v] : [-1, 1];
-    return Number.isInteger(v) ? new IntSlider({ value: v, min, max, description }) : new FloatSlider({ value: v, min, max, step: (max - min) / 100, description });
+    return Number.isInteger(v)
+      ? new IntSlider({ value: v, min, max, description })
+      : new FloatSlider({ value: v, min, max, step: (max - min) / 100, description });
   }
   if (abbreviation.every((item) => typeof item === "string")) {
     if (abbreviation.length === 0) throw new Error(`interact: ${name} has an empty list of options`);
-    return new Dropdown({ options: abbreviation as readonly string[], description }) as unknown as Widget & { value: unknown };
+    return new Dropdown({ options: abbreviation, description });
   }
   const numbers = abbreviation as readonly number[];
   if (numbers.length < 2 || numbers.length > 3 || !numbers.every((n) => typeof n === "number" && Number.isFinite(n)) || !(numbers[0] < numbers[1])) {
-    throw new Error(`interact: ${name} is ${JSON.stringify(abbreviation)}; expected [min, max] or [min, max, step] with min < max, a list of strings, a boolean, a number or a string`);
+    throw new Error(
+      `interact: ${name} is ${JSON.stringify(abbreviation)}; expected [min, max] or [min, max, step] with min < max, a list of strings, a boolean, a number or a string`,
+    );
   }
   const [min, max, step] = numbers;
   if (min > 0 && max / min >= 100) {

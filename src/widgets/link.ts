@@ -30,7 +30,12 @@ export function dlink<A extends Widget, KA extends keyof A & string, B extends W
 }
 
 /** Keeps `a[aName]` and `b[bName]` equal both ways (b takes a's value first); returns a function that unlinks. */
-export function link<A extends Widget, KA extends keyof A & string, B extends Widget, KB extends keyof B & string>(a: A, aName: KA, b: B, bName: KB): () => void {
+export function link<A extends Widget, KA extends keyof A & string, B extends Widget, KB extends keyof B & string>(
+  a: A,
+  aName: KA,
+  b: B,
+  bName: KB,
+): () => void {
   const forward = dlink(a, aName, b, bName);
   const backward = b.observe(bName, (change) => {
     a[aName] = change.new as unknown as A[KA];

@@ -6,15 +6,7 @@
  */
 import { JUPYTER_DISPLAY, kernelComms } from "../display";
 import type { CommChannel, CommMessage, Displayable, MimeBundle } from "../display";
-import {
-  MODEL_REFERENCE_PREFIX,
-  putBuffers,
-  removeBuffers,
-  WIDGET_CONTROL_TARGET,
-  WIDGET_PROTOCOL_VERSION,
-  WIDGET_TARGET,
-  WIDGET_VIEW_MIME,
-} from "./protocol";
+import { MODEL_REFERENCE_PREFIX, putBuffers, removeBuffers, WIDGET_CONTROL_TARGET, WIDGET_PROTOCOL_VERSION, WIDGET_TARGET, WIDGET_VIEW_MIME } from "./protocol";
 
 /** Which front-end classes render a model: `_model_module`, `_model_name`, `_view_name`, ... */
 export interface ModelSpec {
@@ -82,10 +74,14 @@ export class Widget implements Displayable {
     const comms = kernelComms();
     if (comms) {
       const { state, buffer_paths, buffers } = this.wireState();
-      this.comm = comms.open(WIDGET_TARGET, { data: { state, buffer_paths }, metadata: { version: WIDGET_PROTOCOL_VERSION }, buffers }, {
-        onMessage: (message) => this.onMessage(message),
-        onClose: () => this.forget(),
-      });
+      this.comm = comms.open(
+        WIDGET_TARGET,
+        { data: { state, buffer_paths }, metadata: { version: WIDGET_PROTOCOL_VERSION }, buffers },
+        {
+          onMessage: (message) => this.onMessage(message),
+          onClose: () => this.forget(),
+        },
+      );
       this.modelId = this.comm.commId;
     } else {
       this.modelId = `local-${process.pid}-${++localIds}`;
@@ -98,8 +94,8 @@ export class Widget implements Displayable {
     if (!(toWireName(name) in this.state)) throw new Error(`${this.spec.modelName} has no field ${JSON.stringify(name)} to observe`);
     const set = this.observers.get(name) ?? new Set();
     this.observers.set(name, set);
-    set.add(handler as never);
-    return () => set.delete(handler as never);
+    set.add(handler);
+    return () => set.delete(handler);
   }
 
   /** Sends a custom message to the front-end model (ipywidgets' `Widget.send`). */
@@ -201,7 +197,7 @@ export class Widget implements Displayable {
   private onMessage(message: CommMessage): void {
     const method = message.data.method;
     if (method === "update") {
-      const state = (isObject(message.data.state) ? message.data.state : {}) as Record<string, unknown>;
+      const state = (isObject(message.data.state) ? message.data.state : {});
       putBuffers(state, message.data.buffer_paths, message.buffers);
       // As ipywidgets 8 does: echo the accepted state to every front-end, so other views of the model follow.
       const echo = removeBuffers(serialize(state) as Record<string, unknown>);

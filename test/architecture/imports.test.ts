@@ -26,7 +26,6 @@ const LAYERS: readonly (readonly string[])[] = [
   ["display", "io", "package", "random", "util"],
 ];
 
-
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
@@ -109,7 +108,17 @@ describe("architecture: imports run in one direction", () => {
   });
 
   it("detects a cycle (the check can fail)", () => {
-    assert.deepEqual(cycles(new Map([["a.ts", ["b.ts"]], ["b.ts", ["c.ts"]], ["c.ts", ["a.ts"]], ["d.ts", ["a.ts"]]])), [["a.ts", "b.ts", "c.ts"]]);
+    assert.deepEqual(
+      cycles(
+        new Map([
+          ["a.ts", ["b.ts"]],
+          ["b.ts", ["c.ts"]],
+          ["c.ts", ["a.ts"]],
+          ["d.ts", ["a.ts"]],
+        ]),
+      ),
+      [["a.ts", "b.ts", "c.ts"]],
+    );
   });
 
   it("every folder of src/ has a layer, and each imports only folders of lower layers", () => {

@@ -23,7 +23,17 @@ function userFacingTexts(): Map<string, string> {
 /** Names imported with `import { a, b as c, type D } from "<specifier>"` in `text` (module `specifier`). */
 function importedNames(text: string, specifier: string): string[] {
   const pattern = new RegExp(`import\\s*(?:type\\s*)?\\{([^}]*)\\}\\s*from\\s*["']${specifier.replace("/", "\\/")}["']`, "g");
-  return [...text.matchAll(pattern)].flatMap((m) => m[1].split(",").map((n) => n.trim().replace(/^type\s+/, "").split(/\s+as\s+/)[0].trim())).filter((n) => /^\w+$/.test(n));
+  return [...text.matchAll(pattern)]
+    .flatMap((m) =>
+      m[1].split(",").map((n) =>
+        n
+          .trim()
+          .replace(/^type\s+/, "")
+          .split(/\s+as\s+/)[0]
+          .trim(),
+      ),
+    )
+    .filter((n) => /^\w+$/.test(n));
 }
 
 describe("architecture: the public API", () => {

@@ -35,7 +35,13 @@ function assertClose(got: Float32Array, want: Float32Array, what: string): void 
 }
 
 /** Runs `f` on wasm and on cpu with the same inputs and compares values and gradients. */
-export async function compareWithCpu(what: string, f: (...xs: tf.Tensor[]) => tf.Tensor, samples: Sample[], upstreamSize: number | null, rng: SeededRng): Promise<void> {
+export async function compareWithCpu(
+  what: string,
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  samples: Sample[],
+  upstreamSize: number | null,
+  rng: SeededRng,
+): Promise<void> {
   const upstream = upstreamSize === null ? null : Float32Array.from({ length: upstreamSize }, () => rng.nextGaussian());
   const before = tf.memory().numTensors;
   const onWasm = valueAndGrads(f, samples, upstream);

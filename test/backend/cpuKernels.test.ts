@@ -23,9 +23,27 @@ describe("backend/cpu kernels: UnsortedSegmentSum", () => {
       const g = got.dataSync();
       assert.equal(g.length, expected.length);
       for (let i = 0; i < g.length; i++) assert.ok(Math.abs(g[i] - expected[i]) <= 1e-5, `${i}: ${g[i]} vs ${expected[i]}`);
-      const ints = tf.unsortedSegmentSum(tf.tensor2d(values.map((v) => Math.round(v * 10)), [rows, width], "int32"), tf.tensor1d(ids, "int32"), segments);
+      const ints = tf.unsortedSegmentSum(
+        tf.tensor2d(
+          values.map((v) => Math.round(v * 10)),
+          [rows, width],
+          "int32",
+        ),
+        tf.tensor1d(ids, "int32"),
+        segments,
+      );
       assert.equal(ints.dtype, "int32");
-      const intExpected = tf.matMul(oneHot, tf.tensor2d(values.map((v) => Math.round(v * 10)), [rows, width]), true, false).dataSync();
+      const intExpected = tf
+        .matMul(
+          oneHot,
+          tf.tensor2d(
+            values.map((v) => Math.round(v * 10)),
+            [rows, width],
+          ),
+          true,
+          false,
+        )
+        .dataSync();
       assert.deepEqual(Array.from(ints.dataSync()), Array.from(intExpected));
     });
     assert.equal(tf.memory().numTensors, before);
@@ -34,7 +52,10 @@ describe("backend/cpu kernels: UnsortedSegmentSum", () => {
   it("holds little more than its output (tfjs's kept a masked copy of the input per segment: numSegments × 9 bytes per element)", () => {
     const [rows, width, segments] = [64, 16, 1000];
     const x = tf.ones([rows, width]);
-    const ids = tf.tensor1d(Array.from({ length: rows }, (_, i) => (i * 37) % segments), "int32");
+    const ids = tf.tensor1d(
+      Array.from({ length: rows }, (_, i) => (i * 37) % segments),
+      "int32",
+    );
     const tracker = trackBackendMemory();
     try {
       tf.unsortedSegmentSum(x, ids, segments).dispose();

@@ -42,10 +42,22 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
       const n = 2 * w * (1 + Math.floor(rng.next() * 5));
       const q = floats([batch, n, heads * d], rng);
       const k = floats([batch, n, heads * d], rng);
-      await compareWithCpu(`scores b${batch} h${heads} n${n} d${d} w${w}`, (a, b) => slidingChunksQueryKeyMatmul(a, b, heads, w), [q, k], batch * heads * n * (2 * w + 1), rng);
+      await compareWithCpu(
+        `scores b${batch} h${heads} n${n} d${d} w${w}`,
+        (a, b) => slidingChunksQueryKeyMatmul(a, b, heads, w),
+        [q, k],
+        batch * heads * n * (2 * w + 1),
+        rng,
+      );
       const p = floats([batch, heads, n, 2 * w + 1], rng);
       const v = floats([batch, n, heads * d], rng);
-      await compareWithCpu(`context b${batch} h${heads} n${n} d${d} w${w}`, (a, b) => slidingChunksMatmulAttnProbsValue(a, b, heads, w), [p, v], batch * n * heads * d, rng);
+      await compareWithCpu(
+        `context b${batch} h${heads} n${n} d${d} w${w}`,
+        (a, b) => slidingChunksMatmulAttnProbsValue(a, b, heads, w),
+        [p, v],
+        batch * n * heads * d,
+        rng,
+      );
       checked += 2;
     }
     assert.equal(checked, 24);
@@ -53,16 +65,49 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
 
   it("Transpose: matrices (float32 and int32, size-1 axes around them) and a rank-4 permutation", async () => {
     const cases: [number[], number[]][] = [
-      [[7, 5], [1, 0]], [[64, 33], [1, 0]], [[1, 17, 1, 40], [0, 3, 2, 1]], [[1, 9], [1, 0]], [[2, 3, 4, 5], [0, 2, 1, 3]],
+      [
+        [7, 5],
+        [1, 0],
+      ],
+      [
+        [64, 33],
+        [1, 0],
+      ],
+      [
+        [1, 17, 1, 40],
+        [0, 3, 2, 1],
+      ],
+      [
+        [1, 9],
+        [1, 0],
+      ],
+      [
+        [2, 3, 4, 5],
+        [0, 2, 1, 3],
+      ],
     ];
     for (const [shape, perm] of cases) {
-      await compareWithCpu(`transpose [${shape}] by [${perm}]`, (x) => tf.transpose(x, perm), [floats(shape, rng)], shape.reduce((a, b) => a * b, 1), rng);
+      await compareWithCpu(
+        `transpose [${shape}] by [${perm}]`,
+        (x) => tf.transpose(x, perm),
+        [floats(shape, rng)],
+        shape.reduce((a, b) => a * b, 1),
+        rng,
+      );
       await compareWithCpu(`int32 transpose [${shape}]`, (x) => tf.transpose(x, perm).toFloat(), [ints(shape, 1000, rng)], null, rng);
     }
   });
 
   it("GatherV2 of rows and UnsortedSegmentSum (its gradient), values and gradients", async () => {
-    for (const [tableShape, indexShape] of [[[10, 4], [7]], [[50, 3, 2], [2, 6]], [[5], [9]], [[3, 8], [0]]] as [number[], number[]][]) {
+    for (const [tableShape, indexShape] of [
+      [[10, 4], [7]],
+      [
+        [50, 3, 2],
+        [2, 6],
+      ],
+      [[5], [9]],
+      [[3, 8], [0]],
+    ] as [number[], number[]][]) {
       const table = floats(tableShape, rng);
       const indices = ints(indexShape, tableShape[0], rng);
       const outSize = indexShape.reduce((a, b) => a * b, 1) * tableShape.slice(1).reduce((a, b) => a * b, 1);
@@ -75,7 +120,11 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
 
   it("exact GELU and its gradient (SIMD erf and exp), values and gradients over [-9, 9] and odd sizes", async () => {
     for (const size of [1, 7, 4096]) {
-      const x: Sample = { shape: [size], dtype: "float32", values: Float32Array.from({ length: size }, (_, i) => (size === 1 ? 0.3 : -9 + (18 * i) / (size - 1))) };
+      const x: Sample = {
+        shape: [size],
+        dtype: "float32",
+        values: Float32Array.from({ length: size }, (_, i) => (size === 1 ? 0.3 : -9 + (18 * i) / (size - 1))),
+      };
       await compareWithCpu(`gelu [${size}]`, (a) => geluOf(a), [x], size, rng);
     }
   });
@@ -85,20 +134,76 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
     await compareWithCpu("slice last axis", (a) => tf.slice(a, [0, 0, 0, 2], [-1, -1, -1, 5]), [x], 2 * 3 * 5 * 5, rng);
     await compareWithCpu("slice first column", (a) => tf.slice(a, [0, 0, 0, 0], [2, 3, 5, 1]), [x], 2 * 3 * 5, rng);
     await compareWithCpu("slice other axes", (a) => tf.slice(a, [1, 0, 2, 1], [1, 2, 3, 4]), [x], 1 * 2 * 3 * 4, rng);
-    await compareWithCpu("pad last axis", (a) => tf.pad(a, [[0, 0], [0, 0], [0, 0], [3, 1]]), [x], 2 * 3 * 5 * 13, rng);
-    await compareWithCpu("pad with a value", (a) => tf.pad(a, [[0, 0], [0, 0], [0, 0], [1, 1]], 2.5), [x], 2 * 3 * 5 * 11, rng);
-    await compareWithCpu("pad other axes", (a) => tf.pad(a, [[1, 0], [0, 0], [0, 2], [1, 1]]), [x], 3 * 3 * 7 * 11, rng);
+    await compareWithCpu(
+      "pad last axis",
+      (a) =>
+        tf.pad(a, [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [3, 1],
+        ]),
+      [x],
+      2 * 3 * 5 * 13,
+      rng,
+    );
+    await compareWithCpu(
+      "pad with a value",
+      (a) =>
+        tf.pad(
+          a,
+          [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [1, 1],
+          ],
+          2.5,
+        ),
+      [x],
+      2 * 3 * 5 * 11,
+      rng,
+    );
+    await compareWithCpu(
+      "pad other axes",
+      (a) =>
+        tf.pad(a, [
+          [1, 0],
+          [0, 0],
+          [0, 2],
+          [1, 1],
+        ]),
+      [x],
+      3 * 3 * 7 * 11,
+      rng,
+    );
     const y = floats([2, 3, 5, 1], rng);
     await compareWithCpu("concat last axis", (a, b) => tf.concat([a, b, a], 3), [x, y], 2 * 3 * 5 * 19, rng);
     await compareWithCpu("concat other axis", (a) => tf.concat([a, a], 1), [x], 2 * 6 * 5 * 9, rng);
-    await compareWithCpu("int32 concat and slice", (a, b) => tf.slice(tf.concat([a, b], 1), [0, 2], [-1, 4]).toFloat(), [ints([4, 3], 100, rng), ints([4, 5], 100, rng)], null, rng);
+    await compareWithCpu(
+      "int32 concat and slice",
+      (a, b) => tf.slice(tf.concat([a, b], 1), [0, 2], [-1, 4]).toFloat(),
+      [ints([4, 3], 100, rng), ints([4, 5], 100, rng)],
+      null,
+      rng,
+    );
   });
 
   it("LayerNorm (alone and of x + residual) and its gradient, values and gradients", async () => {
-    for (const [rows, width] of [[1, 1], [7, 5], [64, 128]]) {
+    for (const [rows, width] of [
+      [1, 1],
+      [7, 5],
+      [64, 128],
+    ]) {
       const [x, residual, gamma, beta] = [floats([rows, width], rng), floats([rows, width], rng), floats([width], rng), floats([width], rng)];
       await compareWithCpu(`layerNorm [${rows},${width}]`, (a, g, b) => layerNorm(a, g, b, 1e-5), [x, gamma, beta], rows * width, rng);
-      await compareWithCpu(`layerNorm of a sum [${rows},${width}]`, (a, g, b, r) => layerNorm(a.reshape([1, rows, width]), g, b, 1e-12, r.reshape([1, rows, width])), [x, gamma, beta, residual], rows * width, rng);
+      await compareWithCpu(
+        `layerNorm of a sum [${rows},${width}]`,
+        (a, g, b, r) => layerNorm(a.reshape([1, rows, width]), g, b, 1e-12, r.reshape([1, rows, width])),
+        [x, gamma, beta, residual],
+        rows * width,
+        rng,
+      );
     }
   });
 
@@ -111,7 +216,10 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
   });
 
   it("Identity (tf.clone, and every tensor saved for a backward pass) shares data and stays correct after the original is disposed", () => {
-    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
     const buffers = () => (tf.memory() as { numDataBuffers: number }).numDataBuffers;
     const before = buffers();
     const copy = tf.clone(x);

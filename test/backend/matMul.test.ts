@@ -17,13 +17,25 @@ describe(`matrix products on wasm (${process.env.TSML_NATIVE === "0" ? "TSML_NAT
   before(async function () {
     const info = await initBackend();
     if (info.name !== "wasm") this.skip();
-    if (process.env.TSML_REQUIRE_NATIVE === "1") assert.ok(nativeStatus().active, `TSML_REQUIRE_NATIVE=1 but the native BLAS is off: ${JSON.stringify(nativeStatus())}`);
+    if (process.env.TSML_REQUIRE_NATIVE === "1")
+      assert.ok(nativeStatus().active, `TSML_REQUIRE_NATIVE=1 but the native BLAS is off: ${JSON.stringify(nativeStatus())}`);
   });
 
   it("2-D products with every transpose flag, values and gradients, small to past the BLAS threshold", async () => {
     let checked = 0;
-    for (const [m, k, n] of [[1, 1, 1], [3, 5, 7], [17, 9, 33], [70, 80, 90], [130, 64, 65]]) {
-      for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [3, 5, 7],
+      [17, 9, 33],
+      [70, 80, 90],
+      [130, 64, 65],
+    ]) {
+      for (const [ta, tb] of [
+        [false, false],
+        [false, true],
+        [true, false],
+        [true, true],
+      ] as const) {
         const a = floats(ta ? [k, m] : [m, k], rng);
         const b = floats(tb ? [n, k] : [k, n], rng);
         await compareWithCpu(`matMul ${m}x${k}x${n} ta=${ta} tb=${tb}`, (x, y) => tf.matMul(x, y, ta, tb), [a, b], m * n, rng);
@@ -60,7 +72,11 @@ describe(`matrix products on wasm (${process.env.TSML_NATIVE === "0" ? "TSML_NAT
     const activations = ["linear", "relu", "relu6", "prelu", "leakyrelu", "sigmoid", "elu"] as const;
     let checked = 0;
     for (const activation of activations) {
-      for (const [ta, tb, biasShape] of [[false, true, [40]], [true, false, [1]], [false, false, null]] as const) {
+      for (const [ta, tb, biasShape] of [
+        [false, true, [40]],
+        [true, false, [1]],
+        [false, false, null],
+      ] as const) {
         const [m, k, n] = [70, 80, 40];
         const inputs = [floats(ta ? [1, k, m] : [1, m, k], rng), floats(tb ? [1, n, k] : [1, k, n], rng)];
         if (biasShape) inputs.push(floats([...biasShape], rng));
@@ -89,7 +105,10 @@ describe(`matrix products on wasm (${process.env.TSML_NATIVE === "0" ? "TSML_NAT
     const first = tf.tidy(() => tf.matMul(a, b, false, false).dataSync());
     const second = tf.tidy(() => tf.matMul(a, b, false, false).dataSync());
     assert.equal(first.length, 300 * 100);
-    assert.ok(first.every((v, i) => Object.is(v, second[i])), "bit-identical");
+    assert.ok(
+      first.every((v, i) => Object.is(v, second[i])),
+      "bit-identical",
+    );
     tf.dispose([a, b]);
   });
 });

@@ -59,7 +59,10 @@ describe("native addon: BLAS products in place on an ArrayBuffer", function () {
       const c = floatsInBuffer - sizeC + overhang;
       if (overhang > 0) {
         assert.throws(() => addon.sgemm(f.buffer, count, +ta, +tb, m, n, k, 4 * a, strideA, 4 * b, strideB, 4 * c, strideC), RangeError);
-        assert.ok(f.every((v, i) => Object.is(v, before[i])), "a refused product writes nothing");
+        assert.ok(
+          f.every((v, i) => Object.is(v, before[i])),
+          "a refused product writes nothing",
+        );
         refused++;
         continue;
       }
@@ -82,7 +85,10 @@ describe("native addon: BLAS products in place on an ArrayBuffer", function () {
 
   it("refuses misaligned operands, overlaps, overlapping products, bad dimensions and a non-buffer, writing nothing", () => {
     const f = new Float32Array(64).fill(1);
-    const call = (...args: number[]) => () => addon.sgemm(f.buffer, ...(args as [number, number, number, number, number, number, number, number, number, number, number, number]));
+    const call =
+      (...args: number[]) =>
+      () =>
+        addon.sgemm(f.buffer, ...(args as [number, number, number, number, number, number, number, number, number, number, number, number]));
     assert.throws(call(1, 0, 0, 2, 2, 2, 2, 0, 16, 0, 32, 0), /A is misaligned/);
     assert.throws(call(1, 0, 0, 2, 2, 2, 0, 0, 16, 0, 8, 0), /C overlaps A or B/);
     assert.throws(call(2, 0, 0, 2, 2, 2, 0, 4, 32, 4, 128, 3), /strideC must be at least M \* N/);
@@ -115,7 +121,10 @@ describe("native addon: BLAS products in place on an ArrayBuffer", function () {
           for (let j = 0; j < cols; j++) {
             const input = x[r * cols + j] + (biasSize === 0 ? 0 : f[bias + (biasSize === 1 ? 0 : j)]);
             const want = formula(Math.fround(input), f[prelu + j]);
-            assert.ok(Math.abs(f[r * cols + j] - want) <= 1e-6 * (1 + Math.abs(want)), `activation ${activation}, bias ${biasSize}: ${f[r * cols + j]} vs ${want}`);
+            assert.ok(
+              Math.abs(f[r * cols + j] - want) <= 1e-6 * (1 + Math.abs(want)),
+              `activation ${activation}, bias ${biasSize}: ${f[r * cols + j]} vs ${want}`,
+            );
           }
         }
         checked++;
@@ -145,7 +154,10 @@ describe("threads: TSML_THREADS and initBackend({ threads })", () => {
   for (const bad of ["0", "abc", "1000", "1.5", "-2"]) {
     it(`TSML_THREADS=${bad} is an error naming the variable`, () => {
       process.env.TSML_THREADS = bad;
-      assert.throws(() => resolveThreadCount(), new RegExp(`^Error: TSML_THREADS="${bad.replace(".", "\\.")}": expected a whole number of threads from 1 to \\d+`));
+      assert.throws(
+        () => resolveThreadCount(),
+        new RegExp(`^Error: TSML_THREADS="${bad.replace(".", "\\.")}": expected a whole number of threads from 1 to \\d+`),
+      );
     });
   }
 
@@ -166,7 +178,11 @@ describe("without a usable BLAS, tsml says why and computes on WebAssembly", fun
       console.log(JSON.stringify({ line: describeBackend(info), blas: info.blas, c }));
     });`;
   const run = (env: Record<string, string>) => {
-    const out = execFileSync(process.execPath, ["-e", script], { env: { ...process.env, TSML_BACKEND: "wasm", ...env }, encoding: "utf8", cwd: path.resolve(__dirname, "..", "..", "..") });
+    const out = execFileSync(process.execPath, ["-e", script], {
+      env: { ...process.env, TSML_BACKEND: "wasm", ...env },
+      encoding: "utf8",
+      cwd: path.resolve(__dirname, "..", "..", ".."),
+    });
     return JSON.parse(out.trim().split("\n").pop() ?? "{}") as { line: string; blas: { active: boolean; reason?: string }; c: number[][] };
   };
   const cases: [string, Record<string, string>, RegExp][] = [
@@ -181,7 +197,10 @@ describe("without a usable BLAS, tsml says why and computes on WebAssembly", fun
       assert.equal(result.blas.active, false);
       assert.match(result.line, reason);
       assert.match(result.line, /native BLAS off: .* \(fix: /);
-      assert.deepEqual(result.c, [[17, 23], [39, 53]]); // [[1,2],[3,4]] · [[5,6],[7,8]]ᵀ by hand
+      assert.deepEqual(result.c, [
+        [17, 23],
+        [39, 53],
+      ]); // [[1,2],[3,4]] · [[5,6],[7,8]]ᵀ by hand
     });
   }
 });

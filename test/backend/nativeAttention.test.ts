@@ -129,7 +129,17 @@ describe("native band attention: the same bits as the WebAssembly module, on eve
         const [sequence, band] = [batch * n * heads * d, batch * heads * n * (2 * w + 1)];
         const scratch = d * (n + 2 * w + 8);
         // Layout in floats: q, k, band (wasm), band (native), context (wasm), context (native), transposes, scratch.
-        const offsets = [0, sequence, 2 * sequence, 2 * sequence + band, 2 * sequence + 2 * band, 3 * sequence + 2 * band, 4 * sequence + 2 * band, 4 * sequence + 3 * band, 4 * sequence + 4 * band];
+        const offsets = [
+          0,
+          sequence,
+          2 * sequence,
+          2 * sequence + band,
+          2 * sequence + 2 * band,
+          3 * sequence + 2 * band,
+          4 * sequence + 2 * band,
+          4 * sequence + 3 * band,
+          4 * sequence + 4 * band,
+        ];
         const [q, k, bandWasm, bandNative, contextWasm, contextNative, transposeWasm, transposeNative, scratchAt] = offsets;
         const floats = scratchAt + scratch;
         const memory = new WebAssembly.Memory({ initial: Math.ceil((4 * floats) / 65536) + 1 });
@@ -168,7 +178,8 @@ describe("native band attention: the same bits as the WebAssembly module, on eve
       const { batch, heads, n, d, w } = shape;
       const [sequence, band] = [batch * n * heads * d, batch * heads * n * (2 * w + 1)];
       const kernel = ["scores", "context", "transpose"][below(3)];
-      const [firstSize, secondSize, outSize] = kernel === "scores" ? [sequence, sequence, band] : kernel === "context" ? [band, sequence, sequence] : [band, 0, band];
+      const [firstSize, secondSize, outSize] =
+        kernel === "scores" ? [sequence, sequence, band] : kernel === "context" ? [band, sequence, sequence] : [band, 0, band];
       const overhang = fuzz.next() < 0.4 ? 1 + below(3) : 0;
       const floats = firstSize + secondSize + outSize + below(5);
       const f = Float32Array.from({ length: floats }, () => fuzz.nextGaussian());
@@ -181,12 +192,20 @@ describe("native band attention: the same bits as the WebAssembly module, on eve
       };
       if (overhang > 0) {
         assert.throws(call, RangeError);
-        assert.ok(f.every((v, i) => Object.is(v, before[i])), `trial ${trial}: a refused call writes nothing`);
+        assert.ok(
+          f.every((v, i) => Object.is(v, before[i])),
+          `trial ${trial}: a refused call writes nothing`,
+        );
         refused++;
         continue;
       }
       call();
-      const want = kernel === "scores" ? referenceScores(before, x, y, shape) : kernel === "context" ? referenceContext(before, x, y, shape) : referenceTranspose(before, x, batch * heads, n, w);
+      const want =
+        kernel === "scores"
+          ? referenceScores(before, x, y, shape)
+          : kernel === "context"
+            ? referenceContext(before, x, y, shape)
+            : referenceTranspose(before, x, batch * heads, n, w);
       assertClose(f.subarray(out, out + outSize), want, `trial ${trial} (${kernel})`);
       for (let i = 0; i < out; i++) assert.ok(Object.is(f[i], before[i]), `trial ${trial}: float ${i} outside the output changed`);
       computed++;
@@ -203,8 +222,14 @@ describe("native band attention: the same bits as the WebAssembly module, on eve
     assert.throws(() => addon.bandTranspose(f.buffer, 0, 100, batch * heads, n, w), /bandTranspose: out overlaps p/);
     assert.throws(() => addon.bandScores(f.buffer, 2, 256, 2048, batch, heads, n, d, w), /bandScores: q is misaligned/);
     assert.throws(() => addon.bandScores(f.buffer, 0, 256, 2048, batch, 0, n, d, w), /bandScores: batch, heads, n and d must be in \[1, 2\^31\)/);
-    assert.throws(() => addon.bandContext(f.buffer, 0, 256, 2048, batch, heads, n, d, -1), /bandContext: every argument after the buffer must be a non-negative integer/);
+    assert.throws(
+      () => addon.bandContext(f.buffer, 0, 256, 2048, batch, heads, n, d, -1),
+      /bandContext: every argument after the buffer must be a non-negative integer/,
+    );
     assert.throws(() => addon.bandTranspose(new Float32Array(8) as unknown as ArrayBuffer, 0, 64, 1, 2, 1), /bandTranspose\(buffer: ArrayBuffer/);
-    assert.ok(f.every((v) => v === 0), "nothing was written");
+    assert.ok(
+      f.every((v) => v === 0),
+      "nothing was written",
+    );
   });
 });

@@ -39,7 +39,8 @@ describe("native dropout masks: the JavaScript formula's bits on every thread co
         assert.equal(buffer[0], -7, "the float before the mask is untouched");
         assert.equal(buffer[count + 1], -7, "the float after the mask is untouched");
         const got = buffer.subarray(1, count + 1);
-        for (let i = 0; i < count; i++) assert.ok(Object.is(got[i], want[i]), `count ${count}, key ${key}, rate ${rate}: element ${i} is ${got[i]}, expected ${want[i]}`);
+        for (let i = 0; i < count; i++)
+          assert.ok(Object.is(got[i], want[i]), `count ${count}, key ${key}, rate ${rate}: element ${i} is ${got[i]}, expected ${want[i]}`);
         checked++;
       }
       assert.equal(checked, cases.length);
@@ -53,6 +54,9 @@ describe("native dropout masks: the JavaScript formula's bits on every thread co
     assert.throws(() => addon.dropoutMask(buffer.buffer, 0, 4, 2 ** 32, 0.1), /dropoutMask: key must be in \[0, 2\^32\)/);
     assert.throws(() => addon.dropoutMask(buffer.buffer, 0, 4, 1, 1), /dropoutMask: rate must be in \[0, 1\)/);
     assert.throws(() => addon.dropoutMask(buffer.buffer, 0, 0, 1, 0.1), /dropoutMask: count must be in \[1, 2\^31\)/);
-    assert.ok(buffer.every((v) => v === 0), "nothing was written");
+    assert.ok(
+      buffer.every((v) => v === 0),
+      "nothing was written",
+    );
   });
 });

@@ -12,7 +12,12 @@ describe("TSML_NATIVE=0: the golden fixtures, matrix products and dropout on Web
 
   it("the Longformer golden, ops and determinism suites and the matMul suite pass with the native addon off", () => {
     const dist = path.resolve(__dirname, "..", "..");
-    const suites = ["test/models/longformer/golden.test.js", "test/models/longformer/ops.test.js", "test/models/longformer/determinism.test.js", "test/backend/matMul.test.js"].map((file) => path.join(dist, file));
+    const suites = [
+      "test/models/longformer/golden.test.js",
+      "test/models/longformer/ops.test.js",
+      "test/models/longformer/determinism.test.js",
+      "test/backend/matMul.test.js",
+    ].map((file) => path.join(dist, file));
     const mocha = require.resolve("mocha/bin/mocha.js");
     const env: NodeJS.ProcessEnv = { ...process.env, TSML_NATIVE: "0" };
     delete env.TSML_REQUIRE_NATIVE;

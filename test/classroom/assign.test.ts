@@ -41,7 +41,12 @@ describe("tsml classroom assign", () => {
   const { release, solutions } = makeAssignment(source, "functions.ipynb");
 
   it("replaces each solution region by the stub, indented, and keeps the code around it", () => {
-    assert.equal(cellSource(release.cells[2]), `function square(x: number): number {\n${CODE_STUB.split("\n").map((l) => "  " + l).join("\n")}\n}`);
+    assert.equal(
+      cellSource(release.cells[2]),
+      `function square(x: number): number {\n${CODE_STUB.split("\n")
+        .map((l) => "  " + l)
+        .join("\n")}\n}`,
+    );
     assert.equal(cellSource(solutions.cells[2]), cellSource(source.cells[2]));
   });
 
@@ -61,10 +66,20 @@ describe("tsml classroom assign", () => {
   it("records nbgrader's checksum (as Python computes it) and cell_type on every graded, answer and locked cell", () => {
     const marked = release.cells.filter((c) => c.metadata.nbgrader);
     assert.equal(marked.length, source.cells.length);
-    assert.deepEqual(marked.map((c) => meta(c).checksum), pythonChecksums(marked));
-    assert.deepEqual(marked.map((c) => meta(c).cell_type), marked.map((c) => c.cell_type));
+    assert.deepEqual(
+      marked.map((c) => meta(c).checksum),
+      pythonChecksums(marked),
+    );
+    assert.deepEqual(
+      marked.map((c) => meta(c).cell_type),
+      marked.map((c) => c.cell_type),
+    );
     // points that are not whole numbers, and non-ASCII text, hash as in Python too
-    const odd: NotebookCell = { cell_type: "code", metadata: { nbgrader: { schema_version: 3, grade: true, solution: false, locked: true, grade_id: "ü-test", points: 0.5 } }, source: ["check(\"π ≈ 3.14\", true);\n", "// ✓"] };
+    const odd: NotebookCell = {
+      cell_type: "code",
+      metadata: { nbgrader: { schema_version: 3, grade: true, solution: false, locked: true, grade_id: "ü-test", points: 0.5 } },
+      source: ['check("π ≈ 3.14", true);\n', "// ✓"],
+    };
     assert.deepEqual([computeChecksum(odd)], pythonChecksums([odd]));
   });
 
@@ -74,11 +89,26 @@ describe("tsml classroom assign", () => {
       edit(nb);
       return () => makeAssignment(nb, "functions.ipynb");
     };
-    assert.throws(broken((nb) => (nb.cells[2].source = "// BEGIN SOLUTION\nreturn 1;")), /functions.ipynb: cell 3: "BEGIN SOLUTION" without an "END SOLUTION"/);
-    assert.throws(broken((nb) => (nb.cells[1].source += "\n// BEGIN SOLUTION\n// END SOLUTION")), /cell 2: a "BEGIN SOLUTION" region in a cell that is not a solution cell/);
-    assert.throws(broken((nb) => (meta(nb.cells[5]).grade_id = "square-tests")), /cell 6: grade_id "square-tests" is also used by cell 4/);
-    assert.throws(broken((nb) => delete meta(nb.cells[3]).points), /cell 4 \(square-tests\): a grade cell needs nbgrader.points/);
-    assert.throws(broken((nb) => (nb.metadata.kernelspec = { name: "python3" })), /kernel "python3", not "tsml"/);
+    assert.throws(
+      broken((nb) => (nb.cells[2].source = "// BEGIN SOLUTION\nreturn 1;")),
+      /functions.ipynb: cell 3: "BEGIN SOLUTION" without an "END SOLUTION"/,
+    );
+    assert.throws(
+      broken((nb) => (nb.cells[1].source += "\n// BEGIN SOLUTION\n// END SOLUTION")),
+      /cell 2: a "BEGIN SOLUTION" region in a cell that is not a solution cell/,
+    );
+    assert.throws(
+      broken((nb) => (meta(nb.cells[5]).grade_id = "square-tests")),
+      /cell 6: grade_id "square-tests" is also used by cell 4/,
+    );
+    assert.throws(
+      broken((nb) => delete meta(nb.cells[3]).points),
+      /cell 4 \(square-tests\): a grade cell needs nbgrader.points/,
+    );
+    assert.throws(
+      broken((nb) => (nb.metadata.kernelspec = { name: "python3" })),
+      /kernel "python3", not "tsml"/,
+    );
   });
 });
 
@@ -94,7 +124,10 @@ describe("check and checkClose outside a kernel", () => {
       console.log = log;
     }
     assert.deepEqual(printed, ["✓ one is one", "✓ close enough"]);
-    assert.throws(() => check("two is three", false, "count again"), (err: unknown) => err instanceof CheckFailed && err.message === "two is three — hint: count again");
+    assert.throws(
+      () => check("two is three", false, "count again"),
+      (err: unknown) => err instanceof CheckFailed && err.message === "two is three — hint: count again",
+    );
     assert.throws(() => checkClose("pi", 3, Math.PI, 0.1, "more digits"), /pi — got 3, expected 3.14159 ± 0.1 — hint: more digits/);
     assert.throws(() => checkClose("nan", NaN, 0, 1), CheckFailed);
   });

@@ -26,11 +26,29 @@ export function sourceNotebook(): Notebook {
       cell("markdown", "# Three small functions", { grade: false, solution: false, locked: true, grade_id: "intro" }),
       cell("code", 'import { check, checkClose } from "tsml";', { grade: false, solution: false, locked: true, grade_id: "setup" }),
       answer("square", "function square(x: number): number {\n  // BEGIN SOLUTION\n  return x * x;\n  // END SOLUTION\n}"),
-      test("square-tests", POINTS["square-tests"], 'check("square(3) is 9", square(3) === 9, "multiply x by itself");\n// BEGIN HIDDEN TESTS\ncheck("square(-2) is 4", square(-2) === 4, "negative numbers too");\n// END HIDDEN TESTS'),
-      answer("mean", "function mean(values: number[]): number {\n  // BEGIN SOLUTION\n  return values.reduce((a, b) => a + b, 0) / values.length;\n  // END SOLUTION\n}"),
-      test("mean-tests", POINTS["mean-tests"], 'checkClose("mean([1, 2, 3]) is 2", mean([1, 2, 3]), 2, 1e-12, "add them up, divide by how many");\n// BEGIN HIDDEN TESTS\ncheckClose("mean([0.5]) is 0.5", mean([0.5]), 0.5, 1e-12, "one value is its own mean");\n// END HIDDEN TESTS'),
-      answer("fib", "function fib(n: number): number {\n  // BEGIN SOLUTION\n  let [a, b] = [0, 1];\n  for (let i = 0; i < n; i++) [a, b] = [b, a + b];\n  return a;\n  // END SOLUTION\n}"),
-      test("fib-tests", POINTS["fib-tests"], 'check("fib(10) is 55", fib(10) === 55, "fib(0) = 0, fib(1) = 1, then add the last two");\n// BEGIN HIDDEN TESTS\ncheck("fib(1) is 1", fib(1) === 1, "start from 0 and 1");\n// END HIDDEN TESTS'),
+      test(
+        "square-tests",
+        POINTS["square-tests"],
+        'check("square(3) is 9", square(3) === 9, "multiply x by itself");\n// BEGIN HIDDEN TESTS\ncheck("square(-2) is 4", square(-2) === 4, "negative numbers too");\n// END HIDDEN TESTS',
+      ),
+      answer(
+        "mean",
+        "function mean(values: number[]): number {\n  // BEGIN SOLUTION\n  return values.reduce((a, b) => a + b, 0) / values.length;\n  // END SOLUTION\n}",
+      ),
+      test(
+        "mean-tests",
+        POINTS["mean-tests"],
+        'checkClose("mean([1, 2, 3]) is 2", mean([1, 2, 3]), 2, 1e-12, "add them up, divide by how many");\n// BEGIN HIDDEN TESTS\ncheckClose("mean([0.5]) is 0.5", mean([0.5]), 0.5, 1e-12, "one value is its own mean");\n// END HIDDEN TESTS',
+      ),
+      answer(
+        "fib",
+        "function fib(n: number): number {\n  // BEGIN SOLUTION\n  let [a, b] = [0, 1];\n  for (let i = 0; i < n; i++) [a, b] = [b, a + b];\n  return a;\n  // END SOLUTION\n}",
+      ),
+      test(
+        "fib-tests",
+        POINTS["fib-tests"],
+        'check("fib(10) is 55", fib(10) === 55, "fib(0) = 0, fib(1) = 1, then add the last two");\n// BEGIN HIDDEN TESTS\ncheck("fib(1) is 1", fib(1) === 1, "start from 0 and 1");\n// END HIDDEN TESTS',
+      ),
     ],
   };
 }
@@ -50,7 +68,11 @@ export const WRONG = {
 };
 
 /** A submission: the release with the answer cells replaced, and `edit` applied to the notebook last. */
-export function submission(release: Notebook, answers: Partial<Record<"square" | "mean" | "fib", string>>, edit: (nb: Notebook) => void = () => undefined): Notebook {
+export function submission(
+  release: Notebook,
+  answers: Partial<Record<"square" | "mean" | "fib", string>>,
+  edit: (nb: Notebook) => void = () => undefined,
+): Notebook {
   const nb = JSON.parse(JSON.stringify(release)) as Notebook;
   for (const c of nb.cells) {
     const id = (c.metadata.nbgrader as { grade_id?: string } | undefined)?.grade_id as keyof typeof answers | undefined;

@@ -45,14 +45,28 @@ describe("tsml classroom grade: a class of synthetic submissions", function () {
       write("bob", submission(release, WRONG)),
       write("carol", submission(release, { ...CORRECT, mean: WRONG.mean })),
       write("dave", submission(release, { ...CORRECT, fib: "function fib(n: number): number {\n  while (true) {}\n}" })),
-      write("erin", submission(release, { ...CORRECT, square: WRONG.square }, (nb) => {
-        const tests = nb.cells.find((c) => (c.metadata.nbgrader as { grade_id?: string } | undefined)?.grade_id === "square-tests")!;
-        tests.source = 'check("square(3) is 9", true, "");';
-      })),
+      write(
+        "erin",
+        submission(release, { ...CORRECT, square: WRONG.square }, (nb) => {
+          const tests = nb.cells.find((c) => (c.metadata.nbgrader as { grade_id?: string } | undefined)?.grade_id === "square-tests")!;
+          tests.source = 'check("square(3) is 9", true, "");';
+        }),
+      ),
       write("frank", submission(release, { ...CORRECT, square: "function square(x: number): number {\n  return x * ;\n}" })),
-      write("grace", submission(release, { ...CORRECT, mean: "function mean(values: number[]): number {\n  const hog: number[][] = [];\n  for (;;) hog.push(new Array(1e6).fill(values.length));\n}" })),
+      write(
+        "grace",
+        submission(release, {
+          ...CORRECT,
+          mean: "function mean(values: number[]): number {\n  const hog: number[][] = [];\n  for (;;) hog.push(new Array(1e6).fill(values.length));\n}",
+        }),
+      ),
       write("heidi", submission(release, { ...CORRECT, fib: `process.kill(process.pid);\n${CORRECT.fib}` })),
-      write("ivan", { nbformat: 4, nbformat_minor: 4, metadata: { kernelspec: { name: "tsml", display_name: "TypeScript ML", language: "typescript" } }, cells: [] }),
+      write("ivan", {
+        nbformat: 4,
+        nbformat_minor: 4,
+        metadata: { kernelspec: { name: "tsml", display_name: "TypeScript ML", language: "typescript" } },
+        cells: [],
+      }),
       write("judy", { ...submission(release, CORRECT), metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } } }),
       write("kim", '{"cells": [{"cell_type": "code", "source": "square'),
       write("liam", submission(release, { ...CORRECT, square: "function square(x: number): number {\n  return x * Math.abs(x);\n}" })),
@@ -68,7 +82,12 @@ describe("tsml classroom grade: a class of synthetic submissions", function () {
 
   it("grades every submission, each test cell once", () => {
     assert.deepEqual([...byStudent.keys()].sort(), Object.keys(expectedPasses).sort());
-    for (const grade of result.grades) assert.deepEqual(grade.cells.map((c) => c.gradeId), Object.keys(POINTS), grade.student);
+    for (const grade of result.grades)
+      assert.deepEqual(
+        grade.cells.map((c) => c.gradeId),
+        Object.keys(POINTS),
+        grade.student,
+      );
   });
 
   it("gives each student the points of the tests they should pass, and 0 for the others", () => {
@@ -96,11 +115,17 @@ describe("tsml classroom grade: a class of synthetic submissions", function () {
   it("runs the hidden tests: an answer that passes the visible check and fails a hidden one loses the points", () => {
     assert.match(reason("liam", "square-tests"), /✗ square\(-2\) is 4 — hint: negative numbers too/);
     const liamTests = byStudent.get("liam")!.cells.find((c) => c.gradeId === "square-tests")!;
-    assert.deepEqual(liamTests.checks.map((c) => c.ok), [true, false]);
+    assert.deepEqual(
+      liamTests.checks.map((c) => c.ok),
+      [true, false],
+    );
   });
 
   it("restores an edited locked cell and says so, and notes the cells an empty notebook lacks", () => {
-    assert.ok(byStudent.get("erin")!.notes.some((n) => /locked cell "square-tests" was edited/.test(n)), byStudent.get("erin")!.notes.join("\n"));
+    assert.ok(
+      byStudent.get("erin")!.notes.some((n) => /locked cell "square-tests" was edited/.test(n)),
+      byStudent.get("erin")!.notes.join("\n"),
+    );
     assert.equal(byStudent.get("alice")!.notes.length, 0, byStudent.get("alice")!.notes.join("\n"));
     assert.ok(byStudent.get("ivan")!.notes.some((n) => /answer cell "fib" is missing/.test(n)));
   });

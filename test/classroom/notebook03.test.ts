@@ -11,7 +11,8 @@ import type { NotebookCell } from "../../src/notebook";
 import { repoRoot, tempDir } from "../helpers";
 
 const SOURCE = path.join(repoRoot(), "notebooks", "03-classroom-gradient-accumulation.ipynb");
-const nbgrader = (c: NotebookCell) => c.metadata.nbgrader as { grade?: boolean; solution?: boolean; grade_id?: string; points?: number; checksum?: string } | undefined;
+const nbgrader = (c: NotebookCell) =>
+  c.metadata.nbgrader as { grade?: boolean; solution?: boolean; grade_id?: string; points?: number; checksum?: string } | undefined;
 
 describe("notebook 03 as an assignment", function () {
   this.timeout(900_000);
@@ -37,11 +38,23 @@ describe("notebook 03 as an assignment", function () {
     assert.equal(text.split('throw new Error("write your solution here");').length - 1, 6); // exercises 1 and 3 have two functions each
     assert.ok(release.cells.every((c) => (c.outputs ?? []).length === 0));
     assert.deepEqual(release, makeAssignment(readNotebook(SOURCE), SOURCE).release);
-    const { grades } = await gradeClass(SOURCE, [solutionsFile, releaseFile], path.join(dir, "grades"), { jobs: 2, cellTimeoutMs: 300_000, env: { TSML_SMALL: "1" } });
+    const { grades } = await gradeClass(SOURCE, [solutionsFile, releaseFile], path.join(dir, "grades"), {
+      jobs: 2,
+      cellTimeoutMs: 300_000,
+      env: { TSML_SMALL: "1" },
+    });
     const [solutions, untouched] = grades as [SubmissionGrade, SubmissionGrade];
     assert.equal(solutions.student, "solutions");
     assert.equal(untouched.student, "release");
-    assert.deepEqual(solutions.cells.map((c) => [c.gradeId, c.points, c.reason]), [["ex1-tests", 3, undefined], ["ex2-tests", 3, undefined], ["ex3-tests", 2, undefined], ["ex4-tests", 2, undefined]]);
+    assert.deepEqual(
+      solutions.cells.map((c) => [c.gradeId, c.points, c.reason]),
+      [
+        ["ex1-tests", 3, undefined],
+        ["ex2-tests", 3, undefined],
+        ["ex3-tests", 2, undefined],
+        ["ex4-tests", 2, undefined],
+      ],
+    );
     assert.equal(solutions.total, 10);
     assert.deepEqual([solutions.notes, untouched.notes], [[], []]);
     assert.equal(untouched.total, 0);

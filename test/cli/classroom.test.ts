@@ -10,7 +10,8 @@ import { CORRECT, WRONG, sourceNotebook, submission, writeSubmission } from "../
 function tsml(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [path.join(repoRoot(), "dist", "src", "cli", "main.js"), "classroom", ...args], (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -31,9 +32,13 @@ describe("tsml classroom (command line)", function () {
   it("validate passes a correct notebook (exit 0) and lists the failures and edited locked cells of another (exit 1)", async () => {
     const release = readNotebook(path.join(dir, "release", "functions.ipynb"));
     const good = writeSubmission(dir, "good", submission(release, CORRECT));
-    const bad = writeSubmission(dir, "bad", submission(release, { ...CORRECT, mean: WRONG.mean }, (nb) => {
-      nb.cells[3].source = 'check("square(3) is 9", true, "");';
-    }));
+    const bad = writeSubmission(
+      dir,
+      "bad",
+      submission(release, { ...CORRECT, mean: WRONG.mean }, (nb) => {
+        nb.cells[3].source = 'check("square(3) is 9", true, "");';
+      }),
+    );
     const passed = await tsml("validate", good, "--timeout", "120");
     assert.equal(passed.code, 0, passed.stdout + passed.stderr);
     assert.match(passed.stdout, /3 of 3 tests passed/);
@@ -51,9 +56,14 @@ describe("tsml classroom (command line)", function () {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /kim: 0 \/ 10 \(.*not valid JSON/);
     assert.match(run.stderr, /judy: 0 \/ 10 \(.*python3/);
-    assert.deepEqual(fs.readFileSync(path.join(dir, "grades", "grades.csv"), "utf8").trim().split("\n").sort(), [
-      "judy,0,0,0,0,10", "kim,0,0,0,0,10", "student,square-tests,mean-tests,fib-tests,total,max",
-    ]);
+    assert.deepEqual(
+      fs
+        .readFileSync(path.join(dir, "grades", "grades.csv"), "utf8")
+        .trim()
+        .split("\n")
+        .sort(),
+      ["judy,0,0,0,0,10", "kim,0,0,0,0,10", "student,square-tests,mean-tests,fib-tests,total,max"],
+    );
     const bad = await tsml("grade", source, corrupt, "--out", path.join(dir, "grades"), "--timeout", "0");
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /--timeout must be a positive number/);

@@ -42,7 +42,10 @@ describe("tsml convert", function () {
     fs.copyFileSync(fixturePath("torch-checkpoints", "dtypes.bin"), path.join(source, "pytorch_model.bin"));
     const out = tempDir();
     assert.equal(tsml("convert", "--model", source, "--out", out).status, 0);
-    const expected = JSON.parse(fs.readFileSync(fixturePath("torch-checkpoints", "expected.json"), "utf8")).tensors as Record<string, { shape: number[]; hex: string }>;
+    const expected = JSON.parse(fs.readFileSync(fixturePath("torch-checkpoints", "expected.json"), "utf8")).tensors as Record<
+      string,
+      { shape: number[]; hex: string }
+    >;
     const converted = readSafetensorsFile(path.join(out, "model.safetensors"));
     assert.equal(converted.tensors.size, Object.keys(expected).length);
     for (const [name, want] of Object.entries(expected)) {

@@ -11,8 +11,12 @@ const REPO = "tiny-org/longformer-tiny";
 /** Runs the built CLI without blocking this process (the fake Hub answers from its event loop). */
 function tsml(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(repoRoot(), "dist", "src", "cli", "main.js"), ...args], { env: { ...process.env, HF_TOKEN: "", ...env } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      [path.join(repoRoot(), "dist", "src", "cli", "main.js"), ...args],
+      { env: { ...process.env, HF_TOKEN: "", ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -24,7 +28,10 @@ describe("CLI with a Hub repo id", function () {
 
   beforeEach(async () => {
     hub = new FakeHub();
-    hub.repos.set(REPO, { commit: "fedcba9876543210fedcba9876543210fedcba98", files: new Map(["config.json", "pytorch_model.bin"].map((f) => [f, fs.readFileSync(path.join(fixture, f))] as [string, Buffer])) });
+    hub.repos.set(REPO, {
+      commit: "fedcba9876543210fedcba9876543210fedcba98",
+      files: new Map(["config.json", "pytorch_model.bin"].map((f) => [f, fs.readFileSync(path.join(fixture, f))] as [string, Buffer])),
+    });
     await hub.start();
     env = { HF_ENDPOINT: hub.endpoint, HF_HOME: tempDir("tsml-hf-home-"), HF_HUB_CACHE: "", HUGGINGFACE_HUB_CACHE: "", HF_HUB_OFFLINE: "" };
   });

@@ -8,12 +8,26 @@ import { planBatch } from "../../src/plan";
 import { repoRoot, tempDir } from "../helpers";
 import { FakeHub } from "../hub/fakeHub";
 
-const CONFIG = { model_type: "longformer", vocab_size: 50265, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, attention_window: 512, max_position_embeddings: 4098, type_vocab_size: 1 };
+const CONFIG = {
+  model_type: "longformer",
+  vocab_size: 50265,
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
+  attention_window: 512,
+  max_position_embeddings: 4098,
+  type_vocab_size: 1,
+};
 
 function tsml(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(repoRoot(), "dist", "src", "cli", "main.js"), "plan", ...args], { env: { ...process.env, HF_TOKEN: "", ...env } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      [path.join(repoRoot(), "dist", "src", "cli", "main.js"), "plan", ...args],
+      { env: { ...process.env, HF_TOKEN: "", ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -24,12 +38,37 @@ describe("tsml plan", function () {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("prints the plan of planBatch for a local config.json (JSON and text)", async () => {
-    const args = ["--model", dir, "--max-length", "4096", "--memory", "16GiB", "--devices", "8", "--target-batch", "100", "--checkpointing", "--backend", "tensorflow"];
+    const args = [
+      "--model",
+      dir,
+      "--max-length",
+      "4096",
+      "--memory",
+      "16GiB",
+      "--devices",
+      "8",
+      "--target-batch",
+      "100",
+      "--checkpointing",
+      "--backend",
+      "tensorflow",
+    ];
     const json = await tsml({}, ...args, "--json");
     assert.equal(json.code, 0, json.stderr);
     const printed = JSON.parse(json.stdout);
-    const expected = planBatch({ config: new LongformerConfig(CONFIG), sequenceLength: 4096, memoryBytes: 16 * 1024 ** 3, devices: 8, targetEffectiveBatch: 100, checkpointing: true, backend: "tensorflow" });
-    assert.deepEqual([printed.perDeviceBatchSize, printed.gradientAccumulationSteps, printed.effectiveBatchSize], [expected.perDeviceBatchSize, expected.gradientAccumulationSteps, expected.effectiveBatchSize]);
+    const expected = planBatch({
+      config: new LongformerConfig(CONFIG),
+      sequenceLength: 4096,
+      memoryBytes: 16 * 1024 ** 3,
+      devices: 8,
+      targetEffectiveBatch: 100,
+      checkpointing: true,
+      backend: "tensorflow",
+    });
+    assert.deepEqual(
+      [printed.perDeviceBatchSize, printed.gradientAccumulationSteps, printed.effectiveBatchSize],
+      [expected.perDeviceBatchSize, expected.gradientAccumulationSteps, expected.effectiveBatchSize],
+    );
     assert.equal(printed.explanation, expected.explanation);
     const text = await tsml({}, ...args);
     assert.equal(text.code, 0, text.stderr);
@@ -52,7 +91,13 @@ describe("tsml plan", function () {
 
   it("reads only config.json of a Hub repo id", async () => {
     const hub = new FakeHub();
-    hub.repos.set("org/longformer-big", { commit: "0123456789abcdef0123456789abcdef01234567", files: new Map([["config.json", Buffer.from(JSON.stringify(CONFIG))], ["model.safetensors", Buffer.alloc(20_000)]]) });
+    hub.repos.set("org/longformer-big", {
+      commit: "0123456789abcdef0123456789abcdef01234567",
+      files: new Map([
+        ["config.json", Buffer.from(JSON.stringify(CONFIG))],
+        ["model.safetensors", Buffer.alloc(20_000)],
+      ]),
+    });
     await hub.start();
     try {
       const env = { HF_ENDPOINT: hub.endpoint, HF_HOME: tempDir("tsml-hf-home-"), HF_HUB_CACHE: "", HUGGINGFACE_HUB_CACHE: "", HF_HUB_OFFLINE: "" };
@@ -60,7 +105,10 @@ describe("tsml plan", function () {
       assert.equal(result.code, 0, result.stderr);
       assert.equal(JSON.parse(result.stdout).sequenceLength, 1024);
       assert.ok(hub.requests.length > 0);
-      assert.ok(hub.requests.every((r) => r.path.endsWith("/config.json")), hub.requests.map((r) => r.path).join(", "));
+      assert.ok(
+        hub.requests.every((r) => r.path.endsWith("/config.json")),
+        hub.requests.map((r) => r.path).join(", "),
+      );
     } finally {
       await hub.close();
     }

@@ -14,7 +14,8 @@ import { repoRoot, tempDir } from "../helpers";
 function tsml(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [path.join(repoRoot(), "dist", "src", "cli", "main.js"), "run", ...args], (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -26,7 +27,7 @@ const NOTEBOOK: Notebook = {
   metadata: { kernelspec: { name: "tsml", display_name: "TypeScript ML", language: "typescript" } },
   cells: [
     { cell_type: "markdown", metadata: {}, source: "# A parameterised notebook" },
-    code("const steps = 2;\nconst label = \"default\";", ["parameters"]),
+    code('const steps = 2;\nconst label = "default";', ["parameters"]),
     code("console.log(`label=${label} steps=${steps * 10}`);"),
     code('if (steps > 5) throw new Error(`steps = ${steps} is too many`);\nconsole.log("checked");'),
     code('console.log("after");'),
@@ -79,7 +80,10 @@ describe("tsml run", function () {
     assert.match(run.stderr, /cell 2 failed: TimeoutError: the cell ran longer than the time limit of 3 s/);
     const nb = readNotebook(out);
     assert.equal(textOf(nb, 0), "before\n");
-    assert.deepEqual((nb.cells[1].outputs ?? []).map((o) => o.output_type), ["error"]);
+    assert.deepEqual(
+      (nb.cells[1].outputs ?? []).map((o) => o.output_type),
+      ["error"],
+    );
     assert.deepEqual(nb.cells[2].outputs, []);
   });
 

@@ -39,7 +39,10 @@ describe("data/batching: sequence classification batches", () => {
       assert.deepEqual(ids[row], [...source, ...new Array(width - source.length).fill(1)]);
       assert.deepEqual(mask[row], [...source.map(() => 1), ...new Array(width - source.length).fill(0)]);
     });
-    assert.deepEqual(Array.from(batch.labels.dataSync()), indices.map((i) => encoded.labels[i]));
+    assert.deepEqual(
+      Array.from(batch.labels.dataSync()),
+      indices.map((i) => encoded.labels[i]),
+    );
     data.dispose(batch);
   });
 
@@ -60,7 +63,10 @@ describe("data/batching: sequence classification batches", () => {
       assert.deepEqual(e0, data.sampler.epochBatches(0, 42, 8));
       assert.notDeepEqual(e0, data.sampler.epochBatches(1, 42, 8));
       assert.notDeepEqual(e0, data.sampler.epochBatches(0, 43, 8));
-      assert.deepEqual(e0.flat().sort((a, b) => a - b), encoded.labels.map((_, i) => i));
+      assert.deepEqual(
+        e0.flat().sort((a, b) => a - b),
+        encoded.labels.map((_, i) => i),
+      );
       assert.equal(e0.length, Math.ceil(103 / 8));
       assert.equal(e0.filter((b) => b.length !== 8).length, 1, "only the batch holding the remainder is short");
     }
@@ -72,7 +78,10 @@ describe("data/batching: sequence classification batches", () => {
     const batches = bucketed.sampler.epochBatches(0, 7, 4);
     for (const b of batches) {
       const lengths = b.map((i) => encoded.inputIds[i].length);
-      assert.deepEqual(lengths, [...lengths].sort((x, y) => y - x));
+      assert.deepEqual(
+        lengths,
+        [...lengths].sort((x, y) => y - x),
+      );
     }
     const plainShare = plain.paddingStats(plain.sampler.epochBatches(0, 7, 4));
     const bucketShare = bucketed.paddingStats(batches);
@@ -89,7 +98,10 @@ describe("data/batching: sequence classification batches", () => {
 
   it("bucketing keeps equal lengths in shuffled order: no one-class batches when the file is sorted by label", () => {
     // 64 e-mails truncated to the same length, ham (0) first then spam (1): an index tie-break would give pure batches.
-    const sorted = { inputIds: Array.from({ length: 64 }, () => Int32Array.from({ length: 16 }, (_, k) => 5 + k)), labels: Array.from({ length: 64 }, (_, i) => (i < 32 ? 0 : 1)) };
+    const sorted = {
+      inputIds: Array.from({ length: 64 }, () => Int32Array.from({ length: 16 }, (_, k) => 5 + k)),
+      labels: Array.from({ length: 64 }, (_, i) => (i < 32 ? 0 : 1)),
+    };
     const data = sequenceClassificationData(sorted, { bucketByLength: true });
     const batches = data.sampler.epochBatches(0, 3, 8);
     assert.equal(batches.length, 8);

@@ -68,7 +68,11 @@ describe("data/dataset: loading and validation", () => {
     const e = validationError(() => loadTextDataset(csv));
     assert.deepEqual(
       e.issues.map((i) => [i.row, i.location]),
-      [[2, "line 3"], [3, "line 4"], [4, "line 6"]],
+      [
+        [2, "line 3"],
+        [3, "line 4"],
+        [4, "line 6"],
+      ],
     );
     assert.match(e.issues[0].problem, /text is empty/);
     assert.match(e.issues[1].problem, /label is missing/);
@@ -77,7 +81,10 @@ describe("data/dataset: loading and validation", () => {
 
     const jsonl = write(dir, "bad.jsonl", '{"text": 5, "label": "a"}\n{"text": "x", "label": 1.5}\nnot json\n[1]\n{"text": "y", "label": "b"}\n');
     const j = validationError(() => loadTextDataset(jsonl));
-    assert.deepEqual(j.issues.map((i) => i.location), ["line 1", "line 2", "line 3", "line 4"]);
+    assert.deepEqual(
+      j.issues.map((i) => i.location),
+      ["line 1", "line 2", "line 3", "line 4"],
+    );
     assert.match(j.issues[0].problem, /text is 5, expected a string/);
     assert.match(j.issues[1].problem, /label is 1.5, expected a string or an integer/);
     assert.match(j.issues[2].problem, /not valid JSON/);
@@ -87,7 +94,10 @@ describe("data/dataset: loading and validation", () => {
   it("flags labels outside the expected set, a wrong number of classes and duplicate ids", () => {
     const file = write(dir, "labels.csv", "id,text,label\n1,a,ham\n2,b,spam\n3,c,eggs\n2,d,ham\n");
     const e = validationError(() => loadTextDataset(file, { idColumn: "id", labels: ["ham", "spam"] }));
-    assert.deepEqual(e.issues.map((i) => i.row), [3, 4]);
+    assert.deepEqual(
+      e.issues.map((i) => i.row),
+      [3, 4],
+    );
     assert.match(e.issues[0].problem, /label "eggs" is not one of the expected labels "ham", "spam"/);
     assert.match(e.issues[1].problem, /id "2" duplicates row 2 \(line 3\)/);
     const binary = validationError(() => loadTextDataset(file, { numClasses: 2 }));
@@ -98,7 +108,13 @@ describe("data/dataset: loading and validation", () => {
     const file = write(dir, "drop.csv", "id,text,label\n1,a,ham\n2,,spam\n3,c,eggs\n4,d,spam\n");
     const ds = loadTextDataset(file, { idColumn: "id", labels: ["ham", "spam"], dropInvalid: true });
     assert.deepEqual(ds.ids, ["1", "4"]);
-    assert.deepEqual(ds.dropped.map((d) => [d.row, d.location]), [[2, "line 3"], [3, "line 4"]]);
+    assert.deepEqual(
+      ds.dropped.map((d) => [d.row, d.location]),
+      [
+        [2, "line 3"],
+        [3, "line 4"],
+      ],
+    );
     assert.equal(ds.size + ds.dropped.length, 4);
   });
 

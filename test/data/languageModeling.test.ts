@@ -65,12 +65,23 @@ describe("masked language modelling collator", () => {
   it("never selects padding beyond the real length, and honours custom probabilities", () => {
     const ids = Int32Array.from([0, 50, 60, 70, 2, 1, 1, 1]);
     for (let seed = 0; seed < 50; seed++) {
-      const out = maskTokensForLanguageModeling(ids, new SeededRng(seed), { ...OPTIONS, mlmProbability: 1, maskReplaceProbability: 1, randomReplaceProbability: 0 }, 5);
+      const out = maskTokensForLanguageModeling(
+        ids,
+        new SeededRng(seed),
+        { ...OPTIONS, mlmProbability: 1, maskReplaceProbability: 1, randomReplaceProbability: 0 },
+        5,
+      );
       assert.deepStrictEqual(Array.from(out.inputIds), [0, MASK, MASK, MASK, 2, 1, 1, 1]);
       assert.deepStrictEqual(Array.from(out.labels), [-100, 50, 60, 70, -100, -100, -100, -100]);
     }
-    assert.throws(() => maskTokensForLanguageModeling(ids, new SeededRng(0), { ...OPTIONS, mlmProbability: 1.5 }), /mlmProbability must be in \[0, 1\], got 1.5/);
-    assert.throws(() => maskTokensForLanguageModeling(ids, new SeededRng(0), { ...OPTIONS, maskReplaceProbability: 0.9, randomReplaceProbability: 0.2 }), /exceeds 1/);
+    assert.throws(
+      () => maskTokensForLanguageModeling(ids, new SeededRng(0), { ...OPTIONS, mlmProbability: 1.5 }),
+      /mlmProbability must be in \[0, 1\], got 1.5/,
+    );
+    assert.throws(
+      () => maskTokensForLanguageModeling(ids, new SeededRng(0), { ...OPTIONS, maskReplaceProbability: 0.9, randomReplaceProbability: 0.2 }),
+      /exceeds 1/,
+    );
   });
 
   it("batches: same (seed, epoch, example) => same mask whatever the batch; another epoch or seed => another mask; padding is -100", () => {
@@ -91,11 +102,20 @@ describe("masked language modelling collator", () => {
     assert.deepStrictEqual(rowOf(a.labels, 1, 53), rowOf(b.labels, 0, 53), "example 11's mask does not depend on its batch");
     assert.deepStrictEqual(rowOf(a.inputIds, 0, 29), rowOf(b.inputIds, 1, 29));
     assert.notDeepStrictEqual(rowOf(a.labels, 1, 53), rowOf(c.labels, 1, 53), "another seed, another mask");
-    const padded = (a.labels.arraySync())[0].slice(29);
+    const padded = a.labels.arraySync()[0].slice(29);
     assert.strictEqual(padded.length, 27);
-    assert.ok(padded.every((x) => x === -100), "padding is never labelled");
-    assert.ok((a.inputIds.arraySync())[0].slice(29).every((x) => x === 1), "padding id");
-    assert.deepStrictEqual((a.attentionMask.arraySync())[0].slice(28, 30), [1, 0]);
+    assert.ok(
+      padded.every((x) => x === -100),
+      "padding is never labelled",
+    );
+    assert.ok(
+      a.inputIds
+        .arraySync()[0]
+        .slice(29)
+        .every((x) => x === 1),
+      "padding id",
+    );
+    assert.deepStrictEqual(a.attentionMask.arraySync()[0].slice(28, 30), [1, 0]);
     data.sampler.epochBatches(1, 0, 4);
     const d = data.collate([3, 11, 5]);
     assert.notDeepStrictEqual(rowOf(a.labels, 1, 53), rowOf(d.labels, 1, 53), "epoch 1 masks differently (dynamic masking)");
@@ -108,8 +128,14 @@ describe("masked language modelling collator", () => {
     const sequences = Array.from({ length: 10 }, () => Int32Array.from([0, 20, 2]));
     const data = maskedLanguageModelingData(sequences, { ...OPTIONS, seed: 0 });
     const batches = data.sampler.epochBatches(2, 5, 3);
-    assert.deepStrictEqual(batches.map((b) => b.length), [3, 3, 3, 1]);
-    assert.deepStrictEqual(batches.flat().sort((x, y) => x - y), Array.from({ length: 10 }, (_, i) => i));
+    assert.deepStrictEqual(
+      batches.map((b) => b.length),
+      [3, 3, 3, 1],
+    );
+    assert.deepStrictEqual(
+      batches.flat().sort((x, y) => x - y),
+      Array.from({ length: 10 }, (_, i) => i),
+    );
     assert.deepStrictEqual(data.sampler.epochBatches(2, 5, 3), batches);
     assert.throws(() => maskedLanguageModelingData([new Int32Array(0)], { ...OPTIONS, seed: 0 }), /sequence 0 is empty/);
   });

@@ -10,7 +10,10 @@ describe("data/split: stratified train/dev/test", () => {
   it("divides every class 70/15/15 to within one example and partitions all indices", () => {
     const split = stratifiedSplit(labels, { seed: 5 });
     const all = [...split.train, ...split.dev, ...split.test].sort((a, b) => a - b);
-    assert.deepEqual(all, labels.map((_, i) => i));
+    assert.deepEqual(
+      all,
+      labels.map((_, i) => i),
+    );
     for (const c of [0, 1, 2]) {
       const n = labels.filter((l) => l === c).length;
       const counts = [split.train, split.dev, split.test].map((part) => part.filter((i) => labels[i] === c).length);
@@ -54,7 +57,13 @@ describe("data/stats: token-length statistics", () => {
     const frame = tokenLengthStats(lengths, { maxLength: [8, 512] });
     const rows = frame.values as Array<[string, number, number, number, number, number, number, number]>;
     assert.deepEqual(frame.columns, ["group", "maxLength", "count", "mean", "median", "p90", "max", "truncatedShare"]);
-    assert.deepEqual(rows.map((r) => r.slice(0, 3)), [["all", 8, n], ["all", 512, n]]);
+    assert.deepEqual(
+      rows.map((r) => r.slice(0, 3)),
+      [
+        ["all", 8, n],
+        ["all", 512, n],
+      ],
+    );
     const [, , , mean, median, p90, max, truncated8] = rows[0];
     assert.ok(Math.abs(mean - (n + 1) / 2) < 1e-12);
     assert.ok(Math.abs(median - (1 + 0.5 * (n - 1))) < 1e-12);
@@ -67,6 +76,13 @@ describe("data/stats: token-length statistics", () => {
   it("adds one row per group", () => {
     const frame = tokenLengthStats([5, 1, 9, 3], { maxLength: 4, groups: ["x", "y", "x", "y"] });
     const rows = frame.values as Array<[string, number, number, number, number, number, number, number]>;
-    assert.deepEqual(rows.map((r) => [r[0], r[2], r[4], r[6], r[7]]), [["all", 4, 4, 9, 0.5], ["x", 2, 7, 9, 1], ["y", 2, 2, 3, 0]]);
+    assert.deepEqual(
+      rows.map((r) => [r[0], r[2], r[4], r[6], r[7]]),
+      [
+        ["all", 4, 4, 9, 0.5],
+        ["x", 2, 7, 9, 1],
+        ["y", 2, 2, 3, 0],
+      ],
+    );
   });
 });

@@ -35,7 +35,10 @@ function examplesOf(file: string, root: string): DocExample[] {
       if (!lines[i].startsWith("@example")) continue;
       const body: string[] = [];
       for (let j = i + 1; j < lines.length && !/^@\w/.test(lines[j]); j++) body.push(lines[j]);
-      const code = body.filter((line) => !/^```/.test(line.trim())).join("\n").trim();
+      const code = body
+        .filter((line) => !/^```/.test(line.trim()))
+        .join("\n")
+        .trim();
       examples.push({ where: `${path.relative(root, file)}:${firstLine + i}`, code });
     }
   }

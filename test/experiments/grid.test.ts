@@ -3,7 +3,11 @@ import { expandGrid, RunTraining } from "../../src/experiments";
 
 describe("experiments: grid expansion", () => {
   it("combines every variant with every point of the axes, overriding the base arguments", () => {
-    const variants: RunTraining[] = [{ perDeviceBatchSize: 8 }, { perDeviceBatchSize: 8, gradientAccumulationSteps: 4 }, { perDeviceBatchSize: 1, gradientAccumulationSteps: 8 }];
+    const variants: RunTraining[] = [
+      { perDeviceBatchSize: 8 },
+      { perDeviceBatchSize: 8, gradientAccumulationSteps: 4 },
+      { perDeviceBatchSize: 1, gradientAccumulationSteps: 8 },
+    ];
     const learningRates = [1e-4, 1e-5];
     const seeds = [0, 1];
     const runs = expandGrid({
@@ -13,7 +17,9 @@ describe("experiments: grid expansion", () => {
       variants,
       axes: { learningRate: learningRates, seed: seeds },
     });
-    const expected = variants.flatMap((v) => learningRates.flatMap((lr) => seeds.map((seed) => ({ epochs: 2, gradientAccumulationSteps: 1, ...v, learningRate: lr, seed }))));
+    const expected = variants.flatMap((v) =>
+      learningRates.flatMap((lr) => seeds.map((seed) => ({ epochs: 2, gradientAccumulationSteps: 1, ...v, learningRate: lr, seed }))),
+    );
     assert.equal(runs.length, expected.length);
     runs.forEach((run, i) => {
       assert.deepEqual(run.training, { ...expected[i], seed: expected[i].seed }, `run ${i}`);

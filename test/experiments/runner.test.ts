@@ -36,7 +36,11 @@ describe("experiments: grid runner (forked workers)", function () {
 
   before(async () => {
     const one = await runGrid(grid, { runsDir: root, name: "serial", workers: 1 });
-    assert.deepEqual(one.runs.map((r) => r.status), ["finished", "finished", "finished"], JSON.stringify(one.runs));
+    assert.deepEqual(
+      one.runs.map((r) => r.status),
+      ["finished", "finished", "finished"],
+      JSON.stringify(one.runs),
+    );
     serial = one.results;
     gridFrame = one.frame;
   });
@@ -44,7 +48,11 @@ describe("experiments: grid runner (forked workers)", function () {
 
   it("serial and parallel execution of the same grid give identical numbers", async () => {
     const two = await runGrid(grid, { runsDir: root, name: "parallel", workers: 2 });
-    assert.deepEqual(two.runs.map((r) => r.status), ["finished", "finished", "finished"], JSON.stringify(two.runs));
+    assert.deepEqual(
+      two.runs.map((r) => r.status),
+      ["finished", "finished", "finished"],
+      JSON.stringify(two.runs),
+    );
     const parallel = readGridResults(two.gridDir);
     assert.deepEqual(parallel, two.results);
     assert.equal(serial.length, 3);
@@ -94,7 +102,10 @@ describe("experiments: grid runner (forked workers)", function () {
     const metricsFile = path.join(root, "serial", serial[0].runId, "metrics.json");
     const before = fs.readFileSync(metricsFile, "utf8");
     const again = await runGrid(grid, { runsDir: root, name: "serial", workers: 2 });
-    assert.deepEqual(again.runs.map((r) => r.status), ["skipped", "skipped", "skipped"]);
+    assert.deepEqual(
+      again.runs.map((r) => r.status),
+      ["skipped", "skipped", "skipped"],
+    );
     assert.equal(fs.readFileSync(metricsFile, "utf8"), before);
   });
 

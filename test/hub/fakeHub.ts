@@ -84,7 +84,12 @@ export class FakeHub {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? "/", "http://fake");
-    this.requests.push({ method: req.method ?? "", path: decodeURIComponent(url.pathname), range: req.headers.range, authorization: req.headers.authorization });
+    this.requests.push({
+      method: req.method ?? "",
+      path: decodeURIComponent(url.pathname),
+      range: req.headers.range,
+      authorization: req.headers.authorization,
+    });
     const blob = /^\/blobs\/([0-9a-f]{64})$/.exec(url.pathname);
     if (blob) return this.serveBlob(blob[1], req, res);
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
@@ -111,7 +116,12 @@ export class FakeHub {
       });
       return void res.end();
     }
-    res.writeHead(200, { "X-Repo-Commit": repo.commit, ETag: `"${gitBlobSha1(content)}"`, "Content-Length": String(content.length), "Content-Type": "application/octet-stream" });
+    res.writeHead(200, {
+      "X-Repo-Commit": repo.commit,
+      ETag: `"${gitBlobSha1(content)}"`,
+      "Content-Length": String(content.length),
+      "Content-Type": "application/octet-stream",
+    });
     res.end(req.method === "HEAD" ? undefined : this.bytesOf(file, content));
   }
 

@@ -40,11 +40,11 @@ function listing(dir: string): string[] {
 /** Runs `body` with environment variables set, restoring them afterwards. */
 async function withEnv<T>(vars: Record<string, string | undefined>, body: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(vars)) (v === undefined ? delete process.env[k] : (process.env[k] = v));
+  for (const [k, v] of Object.entries(vars)) v === undefined ? delete process.env[k] : (process.env[k] = v);
   try {
     return await body();
   } finally {
-    for (const [k, v] of Object.entries(saved)) (v === undefined ? delete process.env[k] : (process.env[k] = v));
+    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
   }
 }
 
@@ -66,7 +66,13 @@ describe("Hugging Face Hub: fromPretrained(org/name) through huggingface_hub's c
 
   beforeEach(async () => {
     hub = new FakeHub();
-    hub.repos.set(REPO, { commit: COMMIT, files: new Map([["config.json", caseFile("config.json")], ["pytorch_model.bin", caseFile("pytorch_model.bin")]]) });
+    hub.repos.set(REPO, {
+      commit: COMMIT,
+      files: new Map([
+        ["config.json", caseFile("config.json")],
+        ["pytorch_model.bin", caseFile("pytorch_model.bin")],
+      ]),
+    });
     await hub.start();
     cacheDir = tempDir("tsml-hub-");
     options = { cacheDir, endpoint: hub.endpoint, token: false, progress: false };
@@ -82,20 +88,27 @@ describe("Hugging Face Hub: fromPretrained(org/name) through huggingface_hub's c
     assert.equal(tf.memory().numTensors, before);
     const bin = sha256(caseFile("pytorch_model.bin"));
     const config = gitBlobSha1(caseFile("config.json"));
-    assert.deepEqual(listing(path.join(cacheDir, "models--tiny-org--longformer-tiny")), [
-      `.no_exist/${COMMIT}/model.safetensors`,
-      `blobs/${bin}`,
-      `blobs/${config}`,
-      "refs/main",
-      `snapshots/${COMMIT}/config.json -> ../../blobs/${config}`,
-      `snapshots/${COMMIT}/pytorch_model.bin -> ../../blobs/${bin}`,
-    ].sort());
+    assert.deepEqual(
+      listing(path.join(cacheDir, "models--tiny-org--longformer-tiny")),
+      [
+        `.no_exist/${COMMIT}/model.safetensors`,
+        `blobs/${bin}`,
+        `blobs/${config}`,
+        "refs/main",
+        `snapshots/${COMMIT}/config.json -> ../../blobs/${config}`,
+        `snapshots/${COMMIT}/pytorch_model.bin -> ../../blobs/${bin}`,
+      ].sort(),
+    );
     assert.equal(fs.readFileSync(path.join(cacheDir, "models--tiny-org--longformer-tiny", "refs", "main"), "utf8"), COMMIT);
     // HEAD config.json (pins the commit), HEAD model.safetensors (404), HEAD pytorch_model.bin; then the two GETs.
-    assert.deepEqual(hub.fileRequests("HEAD").map((r) => r.path), [
-      `/${REPO}/resolve/main/config.json`, `/${REPO}/resolve/${COMMIT}/model.safetensors`, `/${REPO}/resolve/${COMMIT}/pytorch_model.bin`,
-    ]);
-    assert.deepEqual(hub.fileRequests("GET").map((r) => r.path), [`/${REPO}/resolve/main/config.json`, `/blobs/${bin}`]);
+    assert.deepEqual(
+      hub.fileRequests("HEAD").map((r) => r.path),
+      [`/${REPO}/resolve/main/config.json`, `/${REPO}/resolve/${COMMIT}/model.safetensors`, `/${REPO}/resolve/${COMMIT}/pytorch_model.bin`],
+    );
+    assert.deepEqual(
+      hub.fileRequests("GET").map((r) => r.path),
+      [`/${REPO}/resolve/main/config.json`, `/blobs/${bin}`],
+    );
   });
 
   it("second load downloads nothing (one HEAD to resolve main); offline (HF_HUB_OFFLINE=1) makes no request at all", async () => {
@@ -103,7 +116,10 @@ describe("Hugging Face Hub: fromPretrained(org/name) through huggingface_hub's c
     const first = hub.requests.length;
     (await LongformerForSequenceClassification.fromPretrained(REPO, options)).dispose();
     const second = hub.requests.slice(first);
-    assert.deepEqual(second.map((r) => `${r.method} ${r.path}`), [`HEAD /${REPO}/resolve/main/config.json`]);
+    assert.deepEqual(
+      second.map((r) => `${r.method} ${r.path}`),
+      [`HEAD /${REPO}/resolve/main/config.json`],
+    );
     const beforeOffline = hub.requests.length;
     await withEnv({ HF_HUB_OFFLINE: "1" }, async () => (await LongformerForSequenceClassification.fromPretrained(REPO, options)).dispose());
     (await LongformerForSequenceClassification.fromPretrained(REPO, { ...options, localFilesOnly: true })).dispose();
@@ -119,7 +135,9 @@ describe("Hugging Face Hub: fromPretrained(org/name) through huggingface_hub's c
       (await LongformerForSequenceClassification.fromPretrained(REPO, { progress: false })).dispose();
       assert.ok(fs.existsSync(path.join(home, "hub", "models--tiny-org--longformer-tiny", "refs", "main")));
     });
-    await withEnv({ HF_HUB_CACHE: path.join(home, "elsewhere"), HF_HOME: home }, async () => assert.equal(hubSettings().cacheDir, path.join(home, "elsewhere")));
+    await withEnv({ HF_HUB_CACHE: path.join(home, "elsewhere"), HF_HOME: home }, async () =>
+      assert.equal(hubSettings().cacheDir, path.join(home, "elsewhere")),
+    );
   });
 
   it("a connection dropped mid-file resumes with a Range request; a partial file from an earlier run is resumed too", async () => {
@@ -130,9 +148,15 @@ describe("Hugging Face Hub: fromPretrained(org/name) through huggingface_hub's c
     const file = await repo.file("pytorch_model.bin");
     assert.equal(sha256(fs.readFileSync(file)), sha256(content));
     const gets = hub.fileRequests("GET").filter((r) => r.path.startsWith("/blobs/"));
-    assert.deepEqual(gets.map((r) => r.range), [undefined, "bytes=50000-"]);
+    assert.deepEqual(
+      gets.map((r) => r.range),
+      [undefined, "bytes=50000-"],
+    );
     assert.equal(progress[progress.length - 1], content.length);
-    assert.ok(progress.every((v, i) => i === 0 || v >= progress[i - 1] || v === 50_000), "progress grows (restarting at the resume point)");
+    assert.ok(
+      progress.every((v, i) => i === 0 || v >= progress[i - 1] || v === 50_000),
+      "progress grows (restarting at the resume point)",
+    );
 
     // An earlier run left 70,000 bytes in blobs/<sha256>.incomplete: the next run asks only for the rest.
     const otherCache = tempDir("tsml-hub-");
@@ -142,14 +166,25 @@ describe("Hugging Face Hub: fromPretrained(org/name) through huggingface_hub's c
     const before = hub.requests.length;
     const resumed = await new HubRepo(REPO, { ...options, cacheDir: otherCache }).file("pytorch_model.bin");
     assert.equal(sha256(fs.readFileSync(resumed)), sha256(content));
-    assert.deepEqual(hub.requests.slice(before).filter((r) => r.method === "GET").map((r) => r.range), ["bytes=70000-"]);
+    assert.deepEqual(
+      hub.requests
+        .slice(before)
+        .filter((r) => r.method === "GET")
+        .map((r) => r.range),
+      ["bytes=70000-"],
+    );
     assert.deepEqual(fs.readdirSync(blobs), [sha256(content)], "no .incomplete left");
   });
 
   it("bytes that do not match the announced sha256 are rejected and nothing corrupt is left in the cache", async () => {
     hub.corrupt.add("pytorch_model.bin");
     await assert.rejects(LongformerForSequenceClassification.fromPretrained(REPO, options), (e: Error) => {
-      assert.match(e.message, new RegExp(`${REPO}: pytorch_model.bin at revision ${COMMIT}: download failed verification \\(sha256 is [0-9a-f]{64}, the Hub says ${sha256(caseFile("pytorch_model.bin"))}\\)`));
+      assert.match(
+        e.message,
+        new RegExp(
+          `${REPO}: pytorch_model.bin at revision ${COMMIT}: download failed verification \\(sha256 is [0-9a-f]{64}, the Hub says ${sha256(caseFile("pytorch_model.bin"))}\\)`,
+        ),
+      );
       return true;
     });
     const folder = path.join(cacheDir, "models--tiny-org--longformer-tiny");
@@ -158,12 +193,22 @@ describe("Hugging Face Hub: fromPretrained(org/name) through huggingface_hub's c
     // A corrupted small (git) file is caught by its git blob sha1.
     hub.corrupt.clear();
     hub.corrupt.add("config.json");
-    await assert.rejects(new HubRepo(REPO, { ...options, cacheDir: tempDir() }).file("config.json"), /config\.json at revision main: download failed verification \(git sha1 is/);
+    await assert.rejects(
+      new HubRepo(REPO, { ...options, cacheDir: tempDir() }).file("config.json"),
+      /config\.json at revision main: download failed verification \(git sha1 is/,
+    );
   });
 
   it("401 and 404 name the repo and the file; a token is sent only to the Hub and never printed", async () => {
     const secret = "hf_SECRETtoken123";
-    hub.repos.set("tiny-org/private", { commit: COMMIT, token: secret, files: new Map([["config.json", caseFile("config.json")], ["pytorch_model.bin", caseFile("pytorch_model.bin")]]) });
+    hub.repos.set("tiny-org/private", {
+      commit: COMMIT,
+      token: secret,
+      files: new Map([
+        ["config.json", caseFile("config.json")],
+        ["pytorch_model.bin", caseFile("pytorch_model.bin")],
+      ]),
+    });
     const messages: string[] = [];
     const expectError = async (promise: Promise<unknown>, pattern: RegExp) =>
       assert.rejects(promise, (e: Error) => {
@@ -171,19 +216,32 @@ describe("Hugging Face Hub: fromPretrained(org/name) through huggingface_hub's c
         assert.match(e.message, pattern);
         return true;
       });
-    await expectError(LongformerForSequenceClassification.fromPretrained("tiny-org/private", options),
-      /tiny-org\/private: config\.json at revision main: repository not found or private \(HTTP 401 RepoNotFound\).*no token was given \(pass \{ token \} or set HF_TOKEN\)/);
-    await expectError(LongformerForSequenceClassification.fromPretrained("tiny-org/private", { ...options, token: "hf_wrong" }), /HTTP 401 RepoNotFound.*the token given has no access/);
+    await expectError(
+      LongformerForSequenceClassification.fromPretrained("tiny-org/private", options),
+      /tiny-org\/private: config\.json at revision main: repository not found or private \(HTTP 401 RepoNotFound\).*no token was given \(pass \{ token \} or set HF_TOKEN\)/,
+    );
+    await expectError(
+      LongformerForSequenceClassification.fromPretrained("tiny-org/private", { ...options, token: "hf_wrong" }),
+      /HTTP 401 RepoNotFound.*the token given has no access/,
+    );
     await expectError(new HubRepo(REPO, options).file("nope.json"), new RegExp(`${REPO}: the repo has no nope\\.json at revision main`));
-    await expectError(new HubRepo(REPO, { ...options, revision: "v9" }).file("config.json"), /config\.json at revision v9: revision v9 does not exist \(HTTP 404 RevisionNotFound\)/);
+    await expectError(
+      new HubRepo(REPO, { ...options, revision: "v9" }).file("config.json"),
+      /config\.json at revision v9: revision v9 does not exist \(HTTP 404 RevisionNotFound\)/,
+    );
     hub.repos.get(REPO)!.files.delete("pytorch_model.bin");
-    await expectError(LongformerForSequenceClassification.fromPretrained(REPO, options), /the repo has no any of model\.safetensors, pytorch_model\.bin at revision main/);
+    await expectError(
+      LongformerForSequenceClassification.fromPretrained(REPO, options),
+      /the repo has no any of model\.safetensors, pytorch_model\.bin at revision main/,
+    );
 
     const stderr: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true));
+    process.stderr.write = (chunk: string | Uint8Array) => (stderr.push(String(chunk)), true);
     try {
-      await withEnv({ HF_TOKEN: secret }, async () => (await LongformerForSequenceClassification.fromPretrained("tiny-org/private", { ...options, token: undefined, progress: true })).dispose());
+      await withEnv({ HF_TOKEN: secret }, async () =>
+        (await LongformerForSequenceClassification.fromPretrained("tiny-org/private", { ...options, token: undefined, progress: true })).dispose(),
+      );
     } finally {
       process.stderr.write = write;
     }
@@ -195,27 +253,46 @@ describe("Hugging Face Hub: fromPretrained(org/name) through huggingface_hub's c
 
   it("offline without a cache says what is missing; an unreachable Hub falls back to the cache", async () => {
     await assert.rejects(LongformerForSequenceClassification.fromPretrained(REPO, { ...options, localFilesOnly: true }), (e: Error) => {
-      assert.match(e.message, new RegExp(`${REPO}: config\\.json at revision main is not cached: offline mode \\(HF_HUB_OFFLINE=1 or localFilesOnly\\) allows no download, and the cache .*models--tiny-org--longformer-tiny has no refs/main`));
+      assert.match(
+        e.message,
+        new RegExp(
+          `${REPO}: config\\.json at revision main is not cached: offline mode \\(HF_HUB_OFFLINE=1 or localFilesOnly\\) allows no download, and the cache .*models--tiny-org--longformer-tiny has no refs/main`,
+        ),
+      );
       return true;
     });
     assert.equal(hub.requests.length, 0);
     const repo = new HubRepo(REPO, options);
     await repo.file("config.json");
-    await assert.rejects(new HubRepo(REPO, { ...options, localFilesOnly: true }).file("pytorch_model.bin"), new RegExp(`pytorch_model\\.bin at revision main is not cached: offline mode .*snapshot ${COMMIT} in the cache .* has no pytorch_model\\.bin`));
+    await assert.rejects(
+      new HubRepo(REPO, { ...options, localFilesOnly: true }).file("pytorch_model.bin"),
+      new RegExp(`pytorch_model\\.bin at revision main is not cached: offline mode .*snapshot ${COMMIT} in the cache .* has no pytorch_model\\.bin`),
+    );
     const endpoint = hub.endpoint;
     await hub.close();
     const cached = await new HubRepo(REPO, { ...options, endpoint }).file("config.json");
     assert.equal(fs.readFileSync(cached, "utf8"), caseFile("config.json").toString());
-    await assert.rejects(new HubRepo(REPO, { ...options, endpoint }).file("pytorch_model.bin"), /pytorch_model\.bin at revision main is not cached: Hugging Face Hub: cannot reach http:\/\/127\.0\.0\.1:\d+/);
+    await assert.rejects(
+      new HubRepo(REPO, { ...options, endpoint }).file("pytorch_model.bin"),
+      /pytorch_model\.bin at revision main is not cached: Hugging Face Hub: cannot reach http:\/\/127\.0\.0\.1:\d+/,
+    );
     hub = new FakeHub();
     await hub.start();
   });
 
   it("tokenizerFromPretrained: vocab.json + merges.txt or tokenizer.json from the Hub encode as the local files do", async () => {
     const dir = fixturePath("longformer-hf", "tokenizer");
-    const files = new Map(["vocab.json", "merges.txt", "special_tokens_map.json", "tokenizer_config.json"].map((f) => [f, fs.readFileSync(path.join(dir, f))] as [string, Buffer]));
+    const files = new Map(
+      ["vocab.json", "merges.txt", "special_tokens_map.json", "tokenizer_config.json"].map((f) => [f, fs.readFileSync(path.join(dir, f))] as [string, Buffer]),
+    );
     hub.repos.set("tiny-org/tok-slow", { commit: COMMIT, files });
-    hub.repos.set("tiny-org/tok-fast", { commit: COMMIT, files: new Map([["tokenizer.json", zlib.gunzipSync(fs.readFileSync(path.join(dir, "tokenizer.json.gz")))], ["tokenizer_config.json", files.get("tokenizer_config.json")!]]) });
+    hub.repos.set("tiny-org/tok-fast", {
+      commit: COMMIT,
+      files: new Map([
+        ["tokenizer.json", zlib.gunzipSync(fs.readFileSync(path.join(dir, "tokenizer.json.gz")))],
+        ["tokenizer_config.json", files.get("tokenizer_config.json")!],
+      ]),
+    });
     const text = "Hello world, this is tsml's Longformer tokenizer.";
     const slow = await tokenizerFromPretrained("tiny-org/tok-slow", options);
     assert.deepEqual(slow.encode(text).ids, loadTokenizer(path.join(dir, "vocab.json")).encode(text).ids);

@@ -37,7 +37,9 @@ describe("cache layout: the real Python huggingface_hub reads tsml's cache and t
   this.timeout(60_000);
   const pythonPath = huggingfaceHubPath();
   let hub: FakeHub;
-  const files = new Map(["config.json", "pytorch_model.bin"].map((f) => [f, fs.readFileSync(fixturePath("longformer-hf", "a_default_global", f))] as [string, Buffer]));
+  const files = new Map(
+    ["config.json", "pytorch_model.bin"].map((f) => [f, fs.readFileSync(fixturePath("longformer-hf", "a_default_global", f))] as [string, Buffer]),
+  );
 
   before(function () {
     if (pythonPath === undefined) this.skip();
@@ -60,7 +62,8 @@ describe("cache layout: the real Python huggingface_hub reads tsml's cache and t
     const repo = new HubRepo(REPO, { cacheDir, endpoint: hub.endpoint, token: false, progress: false });
     const ours = { config: await repo.file("config.json"), missing: await repo.fileIfPresent("model.safetensors"), bin: await repo.file("pytorch_model.bin") };
     assert.equal(ours.missing, undefined);
-    const report = await python(`
+    const report = await python(
+      `
 import json
 from huggingface_hub import hf_hub_download, try_to_load_from_cache, scan_cache_dir
 from huggingface_hub.file_download import _CACHED_NO_EXIST
@@ -75,7 +78,9 @@ print(json.dumps({
   "repos": len(info.repos), "repo_id": repo.repo_id, "size": repo.size_on_disk, "refs": sorted(repo.refs),
   "revisions": [r.commit_hash for r in repo.revisions],
   "files": sorted(f.file_name for r in repo.revisions for f in r.files),
-}))`, { HF_HUB_OFFLINE: "1" });
+}))`,
+      { HF_HUB_OFFLINE: "1" },
+    );
     assert.equal(report.config, ours.config);
     assert.equal(report.bin, ours.bin);
     assert.equal(report.no_exist, true);
@@ -90,12 +95,14 @@ print(json.dumps({
 
   it("tsml (offline) resolves the files Python downloaded from the same Hub into a fresh cache", async () => {
     const cacheDir = tempDir("tsml-hub-");
-    const report = await python(`
+    const report = await python(
+      `
 import json
 from huggingface_hub import hf_hub_download
 c = ${JSON.stringify(cacheDir)}
 print(json.dumps({f: hf_hub_download(${JSON.stringify(REPO)}, f, cache_dir=c) for f in ["config.json", "pytorch_model.bin"]}))`,
-    { HF_ENDPOINT: hub.endpoint, HF_HUB_DISABLE_TELEMETRY: "1", HF_HUB_DISABLE_PROGRESS_BARS: "1" });
+      { HF_ENDPOINT: hub.endpoint, HF_HUB_DISABLE_TELEMETRY: "1", HF_HUB_DISABLE_PROGRESS_BARS: "1" },
+    );
     const requests = hub.requests.length;
     const repo = new HubRepo(REPO, { cacheDir, localFilesOnly: true, progress: false });
     const bin = await repo.file("pytorch_model.bin");

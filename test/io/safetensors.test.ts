@@ -1,9 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import {
-  parseSafetensors, readSafetensorsFile, serializeSafetensors, toFloat32Array, toInt32Array, writeSafetensorsFile,
-} from "../../src/io";
+import { parseSafetensors, readSafetensorsFile, serializeSafetensors, toFloat32Array, toInt32Array, writeSafetensorsFile } from "../../src/io";
 import { SeededRng } from "../../src/random";
 import { fixturePath, tempDir } from "../helpers";
 
@@ -36,9 +34,7 @@ describe("safetensors", () => {
 
   it("round-trips byte for byte: serialize(parse(serialize(x))) === serialize(x), values unchanged", () => {
     const file = readSafetensorsFile(fixture);
-    const tensors = Object.fromEntries(
-      [...file.tensors].map(([name, e]) => [name, { dtype: "F32" as const, shape: e.shape, data: toFloat32Array(e) }]),
-    );
+    const tensors = Object.fromEntries([...file.tensors].map(([name, e]) => [name, { dtype: "F32" as const, shape: e.shape, data: toFloat32Array(e) }]));
     const once = serializeSafetensors(tensors, file.metadata);
     const reparsed = parseSafetensors(once);
     const twice = serializeSafetensors(
@@ -68,11 +64,17 @@ describe("safetensors", () => {
     });
     const n = values.length;
     const file = parseSafetensors(
-      withHeader({ a: { dtype: "F16", shape: [n], data_offsets: [0, 2 * n] }, b: { dtype: "BF16", shape: [n], data_offsets: [2 * n, 4 * n] } },
-        new Uint8Array([...f16, ...bf16])),
+      withHeader(
+        { a: { dtype: "F16", shape: [n], data_offsets: [0, 2 * n] }, b: { dtype: "BF16", shape: [n], data_offsets: [2 * n, 4 * n] } },
+        new Uint8Array([...f16, ...bf16]),
+      ),
     );
     assert.deepEqual([...toFloat32Array(file.tensors.get("a")!)], values);
-    const bfExpected = values.map((v) => { f32.setFloat32(0, v); f32.setUint32(0, f32.getUint32(0) & 0xffff0000); return f32.getFloat32(0); });
+    const bfExpected = values.map((v) => {
+      f32.setFloat32(0, v);
+      f32.setUint32(0, f32.getUint32(0) & 0xffff0000);
+      return f32.getFloat32(0);
+    });
     assert.deepEqual([...toFloat32Array(file.tensors.get("b")!)], bfExpected);
     // F16 subnormals, infinities and NaN from their bit patterns: 0x0001 = 2^-24, 0x8200 = -2^-15.
     const special = new Uint8Array(8);
@@ -101,17 +103,52 @@ describe("safetensors", () => {
   describe("untrusted input gives a clear error naming the problem", () => {
     const cases: Array<[string, Uint8Array, RegExp]> = [
       ["too short", new Uint8Array(4), /shorter than the 8-byte header length/],
-      ["header length beyond the file", (() => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 1n << 60n, true); return b; })(), /header length \d+ exceeds the file size/],
-      ["malformed JSON", (() => { const j = Buffer.from("{not json"); const b = new Uint8Array(8 + j.length); new DataView(b.buffer).setBigUint64(0, BigInt(j.length), true); b.set(j, 8); return b; })(), /not valid UTF-8 JSON/],
+      [
+        "header length beyond the file",
+        (() => {
+          const b = new Uint8Array(16);
+          new DataView(b.buffer).setBigUint64(0, 1n << 60n, true);
+          return b;
+        })(),
+        /header length \d+ exceeds the file size/,
+      ],
+      [
+        "malformed JSON",
+        (() => {
+          const j = Buffer.from("{not json");
+          const b = new Uint8Array(8 + j.length);
+          new DataView(b.buffer).setBigUint64(0, BigInt(j.length), true);
+          b.set(j, 8);
+          return b;
+        })(),
+        /not valid UTF-8 JSON/,
+      ],
       ["unknown dtype", withHeader({ t: { dtype: "Q7", shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1)), /tensor "t": unknown dtype "Q7"/],
-      ["offsets past the end", withHeader({ t: { dtype: "F32", shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8)), /tensor "t": data_offsets \[0, 16\] out of range \(data section is 8 bytes\)/],
-      ["shape and offsets disagree", withHeader({ t: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), /needs 12 bytes but data_offsets span 8/],
-      ["overlapping tensors", withHeader({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)), /"a" and "b" overlap/],
+      [
+        "offsets past the end",
+        withHeader({ t: { dtype: "F32", shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8)),
+        /tensor "t": data_offsets \[0, 16\] out of range \(data section is 8 bytes\)/,
+      ],
+      [
+        "shape and offsets disagree",
+        withHeader({ t: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)),
+        /needs 12 bytes but data_offsets span 8/,
+      ],
+      [
+        "overlapping tensors",
+        withHeader({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)),
+        /"a" and "b" overlap/,
+      ],
       ["huge shape", withHeader({ t: { dtype: "F64", shape: [1e9, 1e9, 1e9], data_offsets: [0, 8] } }, new Uint8Array(8)), /too large/],
       ["negative dimension", withHeader({ t: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)), /not a list of non-negative integers/],
     ];
     for (const [name, bytes, pattern] of cases) {
-      it(name, () => assert.throws(() => parseSafetensors(bytes, "bad.safetensors"), (e: Error) => /^safetensors bad\.safetensors: /.test(e.message) && pattern.test(e.message)));
+      it(name, () =>
+        assert.throws(
+          () => parseSafetensors(bytes, "bad.safetensors"),
+          (e: Error) => /^safetensors bad\.safetensors: /.test(e.message) && pattern.test(e.message),
+        ),
+      );
     }
   });
 
@@ -129,7 +166,7 @@ describe("safetensors", () => {
         const kind = random();
         // Most mutations hit the length field and the JSON header, where the parser's checks live.
         const at = kind < 0.1 ? Math.floor(random() * 8) : kind < 0.9 ? 8 + Math.floor(random() * headerLength) : Math.floor(random() * bytes.length);
-        bytes[at] = kind < 0.5 ? Math.floor(random() * 256) : "0123456789[]{},:\"-e".charCodeAt(Math.floor(random() * 19));
+        bytes[at] = kind < 0.5 ? Math.floor(random() * 256) : '0123456789[]{},:"-e'.charCodeAt(Math.floor(random() * 19));
       }
       const cut = random() < 0.1 ? Math.floor(random() * bytes.length) : bytes.length;
       const input = bytes.subarray(0, cut);

@@ -17,10 +17,39 @@ import { arrayData, randomClassification, randomInit, softmaxRegression } from "
 /** The events of test/fixtures/tensorboard/golden.tfevents (see its README). */
 const GOLDEN: { wallTime: number; step: number; scalars: [string, number][] | null }[] = [
   { wallTime: 1700000000.25, step: 0, scalars: null },
-  { wallTime: 1700000001.5, step: 1, scalars: [["train/loss", 0.6931471805599453], ["train/learning_rate", 1e-4]] },
-  { wallTime: 1700000002.75, step: 2, scalars: [["train/loss", 0.5], ["train/grad_norm", 3.25], ["eval/f1", 0.875]] },
-  { wallTime: 1700000003.0, step: 3000000000, scalars: [["train/noise_scale", 1234.5678], ["train/smoothed_loss", -0.0]] },
-  { wallTime: 1700000004.125, step: 7, scalars: [["train/loss", 0.0], ["eval/accuracy", 1.0]] },
+  {
+    wallTime: 1700000001.5,
+    step: 1,
+    scalars: [
+      ["train/loss", 0.6931471805599453],
+      ["train/learning_rate", 1e-4],
+    ],
+  },
+  {
+    wallTime: 1700000002.75,
+    step: 2,
+    scalars: [
+      ["train/loss", 0.5],
+      ["train/grad_norm", 3.25],
+      ["eval/f1", 0.875],
+    ],
+  },
+  {
+    wallTime: 1700000003.0,
+    step: 3000000000,
+    scalars: [
+      ["train/noise_scale", 1234.5678],
+      ["train/smoothed_loss", -0.0],
+    ],
+  },
+  {
+    wallTime: 1700000004.125,
+    step: 7,
+    scalars: [
+      ["train/loss", 0.0],
+      ["eval/accuracy", 1.0],
+    ],
+  },
 ];
 
 /** A clock returning the given times in turn. */
@@ -61,7 +90,10 @@ describe("TensorBoard event files", () => {
         assert.equal(event.fileVersion, "brain.Event:2");
         assert.equal(event.scalars.length, 0);
       } else {
-        assert.deepEqual(event.scalars, GOLDEN[i].scalars.map(([tag, value]) => ({ tag, value: Math.fround(value) })));
+        assert.deepEqual(
+          event.scalars,
+          GOLDEN[i].scalars.map(([tag, value]) => ({ tag, value: Math.fround(value) })),
+        );
       }
     });
   });
@@ -117,7 +149,10 @@ describe("TensorBoard event files", () => {
         assert.equal(byTag.get("train/noise_scale"), record.noiseScale === null ? undefined : Math.fround(record.noiseScale));
         assert.equal(byTag.get("eval/f1"), record.eval_f1 === undefined ? undefined : Math.fround(record.eval_f1));
       });
-      assert.ok(records.some((r) => r.eval_f1 !== undefined), "an evaluation was logged");
+      assert.ok(
+        records.some((r) => r.eval_f1 !== undefined),
+        "an evaluation was logged",
+      );
     } finally {
       trainer.dispose();
       m.dispose();

@@ -47,7 +47,10 @@ describe("PyTorch checkpoints (pytorch_model.bin)", () => {
 
   for (const file of ["dtypes.bin", "dtypes_protocol4.bin", "legacy_format.bin"]) {
     it(`${file}: every dtype, strided view, storage offset, shared storage and _metadata BUILD read as torch wrote them`, () => {
-      const expected = JSON.parse(fs.readFileSync(fixturePath("torch-checkpoints", "expected.json"), "utf8")).tensors as Record<string, { dtype: string; shape: number[]; hex: string }>;
+      const expected = JSON.parse(fs.readFileSync(fixturePath("torch-checkpoints", "expected.json"), "utf8")).tensors as Record<
+        string,
+        { dtype: string; shape: number[]; hex: string }
+      >;
       const dtypes: Record<string, string> = { float32: "F32", float16: "F16", bfloat16: "BF16", float64: "F64", int64: "I64", bool: "BOOL" };
       const loaded = readTorchCheckpointFile(fixturePath("torch-checkpoints", file));
       assert.equal(loaded.tensors.size, Object.keys(expected).length);
@@ -79,11 +82,23 @@ describe("PyTorch checkpoints (pytorch_model.bin)", () => {
   describe("never runs code: a malicious pickle is refused, naming the global", () => {
     const marker = path.join(tempDir(), "pwned");
     const attacks: Array<[string, Uint8Array, RegExp]> = [
-      ["GLOBAL os system + REDUCE", pickle(0x80, 2, "cos\nsystem\n", unicode(`touch ${marker}`), 0x85, "R", "."), /refusing global os\.system: only collections\.OrderedDict, torch\._utils\._rebuild_tensor_v2/],
-      ["STACK_GLOBAL builtins eval (protocol 4)", pickle(0x80, 4, 0x8c, 8, "builtins", 0x8c, 4, "eval", 0x93, unicode(`open(${JSON.stringify(marker)}, "w")`), 0x85, "R", "."), /refusing global builtins\.eval/],
+      [
+        "GLOBAL os system + REDUCE",
+        pickle(0x80, 2, "cos\nsystem\n", unicode(`touch ${marker}`), 0x85, "R", "."),
+        /refusing global os\.system: only collections\.OrderedDict, torch\._utils\._rebuild_tensor_v2/,
+      ],
+      [
+        "STACK_GLOBAL builtins eval (protocol 4)",
+        pickle(0x80, 4, 0x8c, 8, "builtins", 0x8c, 4, "eval", 0x93, unicode(`open(${JSON.stringify(marker)}, "w")`), 0x85, "R", "."),
+        /refusing global builtins\.eval/,
+      ],
       ["INST opcode", pickle(0x80, 2, "(", "ios\nsystem\n", "."), /opcode INST is not allowed/],
       ["NEWOBJ on an allowed class", pickle(0x80, 2, "ccollections\nOrderedDict\n", ")", 0x81, "."), /opcode NEWOBJ is not allowed/],
-      ["a storage class called as a function", pickle(0x80, 2, "ctorch\nFloatStorage\n", ")R", "."), /REDUCE on torch\.FloatStorage, which is not callable here/],
+      [
+        "a storage class called as a function",
+        pickle(0x80, 2, "ctorch\nFloatStorage\n", ")R", "."),
+        /REDUCE on torch\.FloatStorage, which is not callable here/,
+      ],
       ["BUILD on a plain dict", pickle(0x80, 2, "}", "}", "b", "."), /BUILD is only allowed to set an OrderedDict's attributes/],
       ["persistent id naming os.system as its storage type", pickle(0x80, 2, "(", unicode("storage"), "cos\nsystem\n"), /refusing global os\.system/],
       ["persistent id that is not a storage", pickle(0x80, 2, unicode("x"), "Q", "."), /persistent id is not \("storage", type, key, location, size\)/],
@@ -104,9 +119,30 @@ describe("PyTorch checkpoints (pytorch_model.bin)", () => {
       ["truncated", good.subarray(0, good.length - 30), /no end-of-central-directory record/],
       ["storage smaller than the tensor", checkpoint(oneTensorPickle(4), [["0", new Uint8Array(8)]]), /storage 0 holds 8 bytes but 4 F32 elements need 16/],
       ["storage entry missing", checkpoint(oneTensorPickle(2)), /storage 0 is missing: no entry archive\/data\/0/],
-      ["unknown storage type", checkpoint(oneTensorPickle(2, "torch\nComplexFloatStorage\n"), [["0", new Uint8Array(8)]]), /refusing global torch\.ComplexFloatStorage/],
-      ["CRC mismatch", (() => { const b = Buffer.from(good); b[b.indexOf(Buffer.from("archive/data/0")) + 14] ^= 1; return b; })(), /entry "archive\/data\/0": CRC-32 mismatch/],
-      ["compressed entry", (() => { const b = Buffer.from(good); const at = b.lastIndexOf(Buffer.from([0x50, 0x4b, 1, 2])); b.writeUInt16LE(8, at + 10); return b; })(), /is compressed \(method 8\); PyTorch writes stored/],
+      [
+        "unknown storage type",
+        checkpoint(oneTensorPickle(2, "torch\nComplexFloatStorage\n"), [["0", new Uint8Array(8)]]),
+        /refusing global torch\.ComplexFloatStorage/,
+      ],
+      [
+        "CRC mismatch",
+        (() => {
+          const b = Buffer.from(good);
+          b[b.indexOf(Buffer.from("archive/data/0")) + 14] ^= 1;
+          return b;
+        })(),
+        /entry "archive\/data\/0": CRC-32 mismatch/,
+      ],
+      [
+        "compressed entry",
+        (() => {
+          const b = Buffer.from(good);
+          const at = b.lastIndexOf(Buffer.from([0x50, 0x4b, 1, 2]));
+          b.writeUInt16LE(8, at + 10);
+          return b;
+        })(),
+        /is compressed \(method 8\); PyTorch writes stored/,
+      ],
       ["no data.pkl", storedZip([["archive/version", Buffer.from("3\n")]]), /expected one <name>\/data\.pkl in the archive, found 0/],
       ["pickle without STOP", checkpoint(pickle(0x80, 2, "}")), /the pickle ends without a STOP opcode/],
       ["string running past the end", checkpoint(pickle(0x80, 2, "X", 0xff, 0xff, 0, 0, "ab")), /BINUNICODE needs 65535 more bytes/],
@@ -176,7 +212,11 @@ describe("PyTorch checkpoints (pytorch_model.bin)", () => {
       try {
         const file = parseTorchCheckpoint(input, "fuzz");
         loaded++;
-        for (const entry of file.tensors.values()) assert.equal(entry.data.length, entry.shape.reduce((a, b) => a * b, 1) * { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 }[entry.dtype]);
+        for (const entry of file.tensors.values())
+          assert.equal(
+            entry.data.length,
+            entry.shape.reduce((a, b) => a * b, 1) * { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 }[entry.dtype],
+          );
       } catch (e) {
         assert.ok(e instanceof Error && e.message.startsWith("torch checkpoint fuzz: "), `unexpected error: ${(e as Error).stack}`);
         messages.add(e.message.replace(/\d+/g, "N").slice(0, 80));

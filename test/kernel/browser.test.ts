@@ -40,7 +40,10 @@ async function waitForServer(url: string, server: ChildProcess, log: () => strin
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (server.exitCode !== null) throw new Error(`jupyter notebook exited with code ${server.exitCode}:\n${log()}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`jupyter notebook did not answer ${url} within ${timeoutMs} ms:\n${log()}`);
     await new Promise((r) => setTimeout(r, 250));
@@ -91,9 +94,18 @@ describe("kernel: the tour notebook in classic Jupyter Notebook, in headless Chr
     const token = randomBytes(16).toString("hex");
     server = spawn(
       "/usr/bin/python3",
-      ["-m", "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0", `--NotebookApp.token=${token}`, `--notebook-dir=${notebooks}`,
+      [
+        "-m",
+        "notebook",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        `--port=${port}`,
+        "--port-retries=0",
+        `--NotebookApp.token=${token}`,
+        `--notebook-dir=${notebooks}`,
         // CI containers run as root, which the server refuses without this flag.
-        ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
+        ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
+      ],
       {
         cwd: notebooks,
         env: {
@@ -124,13 +136,23 @@ describe("kernel: the tour notebook in classic Jupyter Notebook, in headless Chr
       await waitFor(page, done, 240_000);
     } catch (err) {
       const report = await page.evaluate<CellReport[]>(REPORT_CELLS).catch(() => []);
-      throw new Error(`${(err as Error).message}\ncells: ${JSON.stringify(report)}\npage errors: ${page.errors.join("\n")}\nserver log:\n${serverLog.slice(-3000)}`);
+      throw new Error(
+        `${(err as Error).message}\ncells: ${JSON.stringify(report)}\npage errors: ${page.errors.join("\n")}\nserver log:\n${serverLog.slice(-3000)}`,
+      );
     }
     const report = await page.evaluate<CellReport[]>(REPORT_CELLS);
     assert.strictEqual(report.length, codeCells);
     const prompts = report.map((c) => c.prompt);
-    assert.deepStrictEqual(prompts, Array.from({ length: codeCells }, (_, i) => i + 1), "one execution count per cell, in order, after the restart");
-    assert.deepStrictEqual(report.flatMap((c) => c.errors), [], "no cell shows an error");
+    assert.deepStrictEqual(
+      prompts,
+      Array.from({ length: codeCells }, (_, i) => i + 1),
+      "one execution count per cell, in order, after the restart",
+    );
+    assert.deepStrictEqual(
+      report.flatMap((c) => c.errors),
+      [],
+      "no cell shows an error",
+    );
     const charts = report.flatMap((c) => c.charts);
     assert.ok(charts.length >= 2, `the tour shows at least two charts (a chart result and a live chart), found ${charts.length}`);
     for (const chart of charts) {

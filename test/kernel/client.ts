@@ -135,7 +135,14 @@ export class KernelClient {
    * (the default, as in Jupyter's clients) a failure aborts the execute requests queued behind it.
    */
   async execute(code: string, timeoutMs = 60_000, options: { stopOnError?: boolean; allowStdin?: boolean } = {}): Promise<ExecuteResult> {
-    const content = { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: options.allowStdin ?? false, stop_on_error: options.stopOnError ?? true };
+    const content = {
+      code,
+      silent: false,
+      store_history: true,
+      user_expressions: {},
+      allow_stdin: options.allowStdin ?? false,
+      stop_on_error: options.stopOnError ?? true,
+    };
     const message = makeMessage("execute_request", content, undefined);
     const id = message.header.msg_id;
     const replied = new Promise<JupyterMessage>((resolve) => this.shellReplies.set(id, resolve));
@@ -275,10 +282,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 /** `count` distinct free TCP ports on 127.0.0.1. */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
-      const server = net.createServer();
-      server.listen(0, "127.0.0.1", () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve) => {
+          const server = net.createServer();
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));

@@ -21,6 +21,7 @@ describe("kernel: jupyter_kernel_test conformance", function () {
     assert.strictEqual(code, 0, output);
     assert.match(output, /\nOK \(skipped=\d+\)|\nOK\n/, output);
     assert.doesNotMatch(output, /FAIL|ERROR/, output);
-    for (const comms of ["test_comm_info_lists_open_comms", "test_comm_msg_updates_a_widget"]) assert.match(output, new RegExp(`${comms} .* ok\\n`), `${comms} ran and passed`);
+    for (const comms of ["test_comm_info_lists_open_comms", "test_comm_msg_updates_a_widget"])
+      assert.match(output, new RegExp(`${comms} .* ok\\n`), `${comms} ran and passed`);
   });
 });

@@ -30,7 +30,10 @@ describe("kernel: kernelspec installation", function () {
     assert.strictEqual(dir, path.join(prefix, "share", "jupyter", "kernels", "tsml-test"));
     const spec = JSON.parse(fs.readFileSync(path.join(dir, "kernel.json"), "utf8"));
     const [node, heapFlag, main, connection, ...rest] = spec.argv as string[];
-    assert.deepStrictEqual([node, main, connection, rest], [process.execPath, path.join(repoRoot(), "dist", "src", "kernel", "main.js"), "{connection_file}", []]);
+    assert.deepStrictEqual(
+      [node, main, connection, rest],
+      [process.execPath, path.join(repoRoot(), "dist", "src", "kernel", "main.js"), "{connection_file}", []],
+    );
     const heapMiB = Number(/^--max-old-space-size=(\d+)$/.exec(heapFlag)?.[1]);
     assert.ok(heapMiB >= v8.getHeapStatistics().heap_size_limit / 2 ** 20 - 1, `${heapFlag}: at least Node's default heap limit`);
     assert.ok(heapMiB < os.totalmem() / 2 ** 20, `${heapFlag}: less than the machine's ${os.totalmem()} bytes`);
@@ -59,7 +62,10 @@ describe("kernel: kernelspec installation", function () {
   it("without Jupyter, fails with how to get it and writes nothing", () => {
     const prefix = tempDir("tsml-install-nojupyter-");
     withEnv({ TSML_JUPYTER_PYTHON: path.join(prefix, "no-such-python") }, () => {
-      assert.throws(() => installKernelspec({ prefix }), (err: Error) => err.message.includes(JUPYTER_INSTALL_HINT) && /apt-get install|pip install jupyter/.test(err.message));
+      assert.throws(
+        () => installKernelspec({ prefix }),
+        (err: Error) => err.message.includes(JUPYTER_INSTALL_HINT) && /apt-get install|pip install jupyter/.test(err.message),
+      );
       assert.deepStrictEqual(installedKernelspecs(), []);
     });
     assert.deepStrictEqual(fs.readdirSync(prefix), []);

@@ -25,10 +25,19 @@ export async function startNotebookServer(spec: TestKernelspec, notebookDir: str
   let output = "";
   const server: ChildProcess = spawn(
     "/usr/bin/python3",
-    ["-m", "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0", `--NotebookApp.token=${token}`, `--notebook-dir=${notebookDir}`,
+    [
+      "-m",
+      "notebook",
+      "--no-browser",
+      "--ip=127.0.0.1",
+      `--port=${port}`,
+      "--port-retries=0",
+      `--NotebookApp.token=${token}`,
+      `--notebook-dir=${notebookDir}`,
       // CI containers run as root, which the server refuses without this flag.
       ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
-      ...extraArgs],
+      ...extraArgs,
+    ],
     {
       cwd: notebookDir,
       env: {
@@ -76,7 +85,10 @@ async function waitForServer(url: string, server: ChildProcess, log: () => strin
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (server.exitCode !== null) throw new Error(`jupyter notebook exited with code ${server.exitCode}:\n${log()}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`jupyter notebook did not answer ${url} within ${timeoutMs} ms:\n${log()}`);
     await new Promise((r) => setTimeout(r, 250));

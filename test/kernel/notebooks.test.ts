@@ -7,11 +7,25 @@ import { repoRoot, tempDir } from "../helpers";
 import { installTestKernelspec, TestKernelspec } from "./harness";
 
 const notebooksDir = path.join(repoRoot(), "notebooks");
-const notebooks = fs.existsSync(notebooksDir) ? fs.readdirSync(notebooksDir).filter((f) => f.endsWith(".ipynb")).sort() : [];
+const notebooks = fs.existsSync(notebooksDir)
+  ? fs
+      .readdirSync(notebooksDir)
+      .filter((f) => f.endsWith(".ipynb"))
+      .sort()
+  : [];
 
 function runNbconvert(spec: TestKernelspec, notebook: string, cwd: string): Promise<{ code: number | null; output: string }> {
-  const args = ["nbconvert", "--to", "notebook", "--execute", `--ExecutePreprocessor.kernel_name=${spec.name}`,
-    "--ExecutePreprocessor.timeout=600", "--output-dir", path.join(cwd, "executed"), notebook];
+  const args = [
+    "nbconvert",
+    "--to",
+    "notebook",
+    "--execute",
+    `--ExecutePreprocessor.kernel_name=${spec.name}`,
+    "--ExecutePreprocessor.timeout=600",
+    "--output-dir",
+    path.join(cwd, "executed"),
+    notebook,
+  ];
   const child = spawn("/usr/bin/jupyter", args, { cwd, env: { ...spec.env, TSML_SMALL: "1" } });
   let output = "";
   child.stdout.on("data", (chunk) => (output += String(chunk)));
@@ -36,7 +50,10 @@ describe("kernel: every notebook in notebooks/ runs without errors", function ()
     for (const name of notebooks) {
       const cells = JSON.parse(fs.readFileSync(path.join(notebooksDir, name), "utf8")).cells as { cell_type: string; source: string | string[] }[];
       // nbformat allows a cell's source as one string or as a list of lines.
-      const code = cells.filter((c) => c.cell_type === "code").map((c) => (Array.isArray(c.source) ? c.source.join("") : c.source)).join("\n");
+      const code = cells
+        .filter((c) => c.cell_type === "code")
+        .map((c) => (Array.isArray(c.source) ? c.source.join("") : c.source))
+        .join("\n");
       assert.doesNotMatch(code, /progress:\s*["']none["']/, name);
     }
   });
@@ -46,7 +63,9 @@ describe("kernel: every notebook in notebooks/ runs without errors", function ()
       const { code, output } = await runNbconvert(spec, name, copy);
       assert.strictEqual(code, 0, `nbconvert failed for ${name}:\n${output.slice(-4000)}`);
       const executed = JSON.parse(fs.readFileSync(path.join(copy, "executed", name), "utf8"));
-      const errors = executed.cells.flatMap((c: { outputs?: { output_type: string }[] }) => c.outputs ?? []).filter((o: { output_type: string }) => o.output_type === "error");
+      const errors = executed.cells
+        .flatMap((c: { outputs?: { output_type: string }[] }) => c.outputs ?? [])
+        .filter((o: { output_type: string }) => o.output_type === "error");
       assert.deepStrictEqual(errors, []);
     });
   }

@@ -51,8 +51,8 @@ describe("kernel: an orphaned kernel exits", function () {
     const parent = spawn(process.execPath, ["-e", PARENT_SCRIPT, clientModule, JSON.stringify(argv)], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     started.push(parent);
     let output = "";
-    parent.stdout!.on("data", (chunk) => (output += String(chunk)));
-    parent.stderr!.on("data", (chunk) => (output += String(chunk)));
+    parent.stdout.on("data", (chunk) => (output += String(chunk)));
+    parent.stderr.on("data", (chunk) => (output += String(chunk)));
     for (const start = Date.now(); !fs.existsSync(path.join(cwd, "looping")); await new Promise((r) => setTimeout(r, 50))) {
       assert.ok(Date.now() - start < 90_000 && parent.exitCode === null, `the kernel did not start looping:\n${output}`);
     }

@@ -64,7 +64,9 @@ describe("kernel: outputs", function () {
       'import * as vl from "vega-lite";\nawait new Promise((resolve) => setTimeout(resolve, 200));\nprocess.emitWarning("a warning of the cell\'s own", "ExperimentalWarning");\nawait new Promise((resolve) => setTimeout(resolve, 200));\ntypeof vl.compile',
     );
     assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
-    const text = ofType(outputs, "stream").map((m) => String(m.content.text)).join("");
+    const text = ofType(outputs, "stream")
+      .map((m) => String(m.content.text))
+      .join("");
     assert.doesNotMatch(text, /USE_MAIN_CONTEXT_DEFAULT_LOADER/);
     assert.match(text, /ExperimentalWarning: a warning of the cell's own/);
   });
@@ -78,7 +80,10 @@ describe("kernel: outputs", function () {
     const code = 'const who = await input("Your name: ");\nconst secret = await password("Token: ");\n`${who} ${secret.length}`';
     const { reply, outputs } = await kernel.execute(code, 60_000, { allowStdin: true });
     assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
-    assert.deepStrictEqual(asked, [["Your name: ", false], ["Token: ", true]]);
+    assert.deepStrictEqual(asked, [
+      ["Your name: ", false],
+      ["Token: ", true],
+    ]);
     const [result] = ofType(outputs, "execute_result");
     assert.strictEqual((result.content.data as Record<string, string>)["text/plain"], "'Ada 6'");
     const refused = await kernel.execute('await input("Your name: ")');
@@ -93,14 +98,24 @@ describe("kernel: outputs", function () {
     const { reply, outputs } = await kernel.execute(code, 120_000);
     assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
     const streams = ofType(outputs, "stream");
-    const stdout = streams.filter((m) => m.content.name === "stdout").map((m) => String(m.content.text)).join("").split("\n");
+    const stdout = streams
+      .filter((m) => m.content.name === "stdout")
+      .map((m) => String(m.content.text))
+      .join("")
+      .split("\n");
     assert.strictEqual(stdout.pop(), "", "the text ends with a line end");
     const expected = [...Array.from({ length: lines }, (_, i) => `line ${i}`), ...Array.from({ length: 1000 }, (_, i) => `late ${i}`)];
     assert.strictEqual(stdout.length, expected.length);
-    assert.ok(stdout.every((line, i) => line === expected[i]), "every line, in order");
+    assert.ok(
+      stdout.every((line, i) => line === expected[i]),
+      "every line, in order",
+    );
     const stderrAt = streams.findIndex((m) => m.content.name === "stderr");
     assert.strictEqual(streams[stderrAt].content.text, "to stderr\n");
-    assert.ok(streams.slice(0, stderrAt).every((m) => String(m.content.text).startsWith("line ")), "stderr comes after the first loop's lines");
+    assert.ok(
+      streams.slice(0, stderrAt).every((m) => String(m.content.text).startsWith("line ")),
+      "stderr comes after the first loop's lines",
+    );
     assert.ok(streams.length < 100, `coalesced: ${streams.length} stream messages`);
     const last = outputs[outputs.length - 1];
     assert.strictEqual(last.header.msg_type, "execute_result", "the result comes after all the text");

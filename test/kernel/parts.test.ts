@@ -72,7 +72,7 @@ describe("kernel parts", () => {
     delete g.__partsAsync;
   });
 
-  it("withTypesFromExports: vega-lite's types (declared only in exports) get a top-level \"types\"", () => {
+  it('withTypesFromExports: vega-lite\'s types (declared only in exports) get a top-level "types"', () => {
     const manifestPath = path.join(repoRoot(), "node_modules", "vega-lite", "package.json");
     const manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
     const patched = JSON.parse(withTypesFromExports(fs.readFileSync(manifestPath, "utf8")));
@@ -92,8 +92,14 @@ describe("kernel parts", () => {
   it("KernelHistory: tail, range and glob search", () => {
     const history = new KernelHistory();
     ["a = 1", "b = 2", "a = 1", "print(a)"].forEach((code, i) => history.record(i + 1, code, null));
-    assert.deepStrictEqual(history.query({ hist_access_type: "tail", n: 2 }).map((r) => r[2]), ["a = 1", "print(a)"]);
-    assert.deepStrictEqual(history.query({ hist_access_type: "range", session: 1, start: 2, stop: 4 }).map((r) => r[1]), [2, 3]);
+    assert.deepStrictEqual(
+      history.query({ hist_access_type: "tail", n: 2 }).map((r) => r[2]),
+      ["a = 1", "print(a)"],
+    );
+    assert.deepStrictEqual(
+      history.query({ hist_access_type: "range", session: 1, start: 2, stop: 4 }).map((r) => r[1]),
+      [2, 3],
+    );
     assert.strictEqual(history.query({ hist_access_type: "search", pattern: "a*" }).length, 2);
     assert.strictEqual(history.query({ hist_access_type: "search", pattern: "a*", unique: true }).length, 1);
     assert.deepStrictEqual(history.query({ hist_access_type: "tail", n: 1, output: true })[0][2], ["print(a)", null]);
@@ -107,16 +113,32 @@ describe("kernel parts", () => {
       throw new Error("the converter broke");
     };
     const executor = { complete: broken, inspect: broken, isComplete: broken };
-    const session = new KernelSession(sockets as unknown as KernelSockets, executor as unknown as CellExecutor<JupyterMessage>, new InterruptController<JupyterMessage>(), { version: "0", typescriptVersion: "0" }, () => undefined);
+    const session = new KernelSession(
+      sockets as unknown as KernelSockets,
+      executor as unknown as CellExecutor<JupyterMessage>,
+      new InterruptController<JupyterMessage>(),
+      { version: "0", typescriptVersion: "0" },
+      () => undefined,
+    );
     const requests = [
       makeMessage("complete_request", { code: "Math.ma", cursor_pos: 7 }, undefined, [Buffer.from("client")]),
       makeMessage("inspect_request", { code: "Math", cursor_pos: 2, detail_level: 0 }, undefined, [Buffer.from("client")]),
       makeMessage("is_complete_request", { code: "1 +" }, undefined, [Buffer.from("client")]),
     ];
     requests.forEach((r) => session.onShell(r));
-    for (let i = 0; i < 100 && published.filter((m) => m.content.execution_state === "idle").length < requests.length; i++) await new Promise((r) => setImmediate(r));
-    assert.deepStrictEqual(replies.map((m) => [m.header.msg_type, m.parent_header.msg_id, m.content.status, m.content.evalue]), requests.map((r) => [r.header.msg_type.replace("_request", "_reply"), r.header.msg_id, "error", "the converter broke"]));
-    assert.ok(replies.every((m) => m.identities.map(String).join() === "client"), "replies are routed to the client");
-    assert.deepStrictEqual(published.filter((m) => m.content.execution_state === "idle").map((m) => m.parent_header.msg_id), requests.map((r) => r.header.msg_id));
+    for (let i = 0; i < 100 && published.filter((m) => m.content.execution_state === "idle").length < requests.length; i++)
+      await new Promise((r) => setImmediate(r));
+    assert.deepStrictEqual(
+      replies.map((m) => [m.header.msg_type, m.parent_header.msg_id, m.content.status, m.content.evalue]),
+      requests.map((r) => [r.header.msg_type.replace("_request", "_reply"), r.header.msg_id, "error", "the converter broke"]),
+    );
+    assert.ok(
+      replies.every((m) => m.identities.map(String).join() === "client"),
+      "replies are routed to the client",
+    );
+    assert.deepStrictEqual(
+      published.filter((m) => m.content.execution_state === "idle").map((m) => m.parent_header.msg_id),
+      requests.map((r) => r.header.msg_id),
+    );
   });
 });

@@ -112,7 +112,6 @@ describe("kernel: help inside calls", function () {
   });
 });
 
-
 describe("kernel: a dying kernel says why", function () {
   this.timeout(180_000);
   const HEAP_MIB = 256;
@@ -132,7 +131,10 @@ describe("kernel: a dying kernel says why", function () {
 
   it("a kernel killed by a signal says which", async () => {
     kernel = await startKernel(installTestKernelspec(), tempDir("tsml-notebook-killed-"));
-    const { reply } = await kernel.execute('import { execSync } from "child_process";\nexecSync(`kill -9 ${process.pid}`);\nawait new Promise((resolve) => setTimeout(resolve, 10_000));', 120_000);
+    const { reply } = await kernel.execute(
+      'import { execSync } from "child_process";\nexecSync(`kill -9 ${process.pid}`);\nawait new Promise((resolve) => setTimeout(resolve, 10_000));',
+      120_000,
+    );
     assert.strictEqual(reply.content.ename, "KernelDied", JSON.stringify(reply.content));
     assert.match(String(reply.content.evalue), /killed by SIGKILL/);
   });

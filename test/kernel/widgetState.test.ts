@@ -40,7 +40,11 @@ describe("kernel: widget state saved by nbconvert --execute", function () {
       ],
     };
     fs.writeFileSync(path.join(dir, "widgets.ipynb"), JSON.stringify(notebook));
-    const executed = await nbconvert(spec.env, ["--to", "notebook", "--execute", `--ExecutePreprocessor.kernel_name=${spec.name}`, "--output", "executed.ipynb", "widgets.ipynb"], dir);
+    const executed = await nbconvert(
+      spec.env,
+      ["--to", "notebook", "--execute", `--ExecutePreprocessor.kernel_name=${spec.name}`, "--output", "executed.ipynb", "widgets.ipynb"],
+      dir,
+    );
     assert.strictEqual(executed.code, 0, executed.output.slice(-4000));
     const result = JSON.parse(fs.readFileSync(path.join(dir, "executed.ipynb"), "utf8"));
     const saved = result.metadata.widgets?.[STATE_MIME] as { version_major: number; version_minor: number; state: Record<string, SavedModel> } | undefined;
@@ -49,12 +53,19 @@ describe("kernel: widget state saved by nbconvert --execute", function () {
     const models = Object.values(saved.state);
     const sliders = models.filter((m) => m.model_name === "IntSliderModel");
     assert.strictEqual(sliders.length, 1);
-    assert.deepStrictEqual([sliders[0].model_module, sliders[0].model_module_version, sliders[0].state.value, sliders[0].state.description], ["@jupyter-widgets/controls", "2.0.0", 7, "layers"]);
+    assert.deepStrictEqual(
+      [sliders[0].model_module, sliders[0].model_module_version, sliders[0].state.value, sliders[0].state.description],
+      ["@jupyter-widgets/controls", "2.0.0", 7, "layers"],
+    );
     const layoutId = String(sliders[0].state.layout).replace(/^IPY_MODEL_/, "");
     assert.strictEqual(saved.state[layoutId]?.model_name, "LayoutModel", "the slider's layout model is saved too");
     const outputs = models.filter((m) => m.model_name === "OutputModel");
     assert.strictEqual(outputs.length, 1);
-    assert.deepStrictEqual(outputs[0].state.outputs, [{ output_type: "stream", name: "stdout", text: "captured line\n" }], "nbclient captured the Output's print into its state");
+    assert.deepStrictEqual(
+      outputs[0].state.outputs,
+      [{ output_type: "stream", name: "stdout", text: "captured line\n" }],
+      "nbclient captured the Output's print into its state",
+    );
     const sliderView = result.cells[0].outputs.find((o: { data?: Record<string, unknown> }) => o.data?.["application/vnd.jupyter.widget-view+json"]);
     assert.ok(saved.state[sliderView.data["application/vnd.jupyter.widget-view+json"].model_id], "the displayed view names a saved model");
 

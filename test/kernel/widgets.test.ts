@@ -62,24 +62,35 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
 
   /** Runs a cell that makes `const <name> = new IntSlider(...)`; returns its comm_open messages (layout, style, slider). */
   async function makeSlider(name: string): Promise<{ outputs: JupyterMessage[]; ids: string[] }> {
-    const { outputs } = await run(`import { IntSlider } from "tsml";\nconst ${name} = new IntSlider({ value: 3, min: 0, max: 10, description: "n" });\n${name}`);
+    const { outputs } = await run(
+      `import { IntSlider } from "tsml";\nconst ${name} = new IntSlider({ value: 3, min: 0, max: 10, description: "n" });\n${name}`,
+    );
     return { outputs, ids: openedModels(outputs).map((o) => o.commId) };
   }
 
   it("a cell's slider opens its comm (with its layout and style first) and displays as a widget view", async () => {
     const { outputs } = await makeSlider("shown");
     const opened = openedModels(outputs);
-    assert.deepStrictEqual(opened.map((o) => o.state._model_name), ["LayoutModel", "SliderStyleModel", "IntSliderModel"]);
+    assert.deepStrictEqual(
+      opened.map((o) => o.state._model_name),
+      ["LayoutModel", "SliderStyleModel", "IntSliderModel"],
+    );
     const [layout, style, slider] = opened;
     assert.ok(opened.every((o) => o.target === "jupyter.widget"));
-    assert.ok(opened.every((o) => (o.message.metadata as { version?: string }).version === "2.1.0"), "comm_open metadata carries the protocol version");
+    assert.ok(
+      opened.every((o) => (o.message.metadata as { version?: string }).version === "2.1.0"),
+      "comm_open metadata carries the protocol version",
+    );
     assert.strictEqual(slider.state._model_module, "@jupyter-widgets/controls");
     assert.strictEqual(slider.state._model_module_version, "2.0.0");
     assert.strictEqual(slider.state._view_name, "IntSliderView");
     assert.strictEqual(layout.state._model_module, "@jupyter-widgets/base");
     assert.strictEqual(slider.state.layout, `IPY_MODEL_${layout.commId}`);
     assert.strictEqual(slider.state.style, `IPY_MODEL_${style.commId}`);
-    assert.deepStrictEqual([slider.state.value, slider.state.min, slider.state.max, slider.state.description, slider.state.readout_format], [3, 0, 10, "n", "d"]);
+    assert.deepStrictEqual(
+      [slider.state.value, slider.state.min, slider.state.max, slider.state.description, slider.state.readout_format],
+      [3, 0, 10, "n", "d"],
+    );
     const [result] = ofType(outputs, "execute_result");
     assert.deepStrictEqual((result.content.data as Record<string, unknown>)[VIEW_MIME], { version_major: 2, version_minor: 0, model_id: slider.commId });
   });
@@ -89,7 +100,10 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
     const all = await commInfo();
     assert.strictEqual(ids.length, 3);
     for (const id of ids) assert.deepStrictEqual(all[id], { target_name: "jupyter.widget" });
-    assert.ok(Object.values(all).every((c) => c.target_name === "jupyter.widget"), JSON.stringify(all));
+    assert.ok(
+      Object.values(all).every((c) => c.target_name === "jupyter.widget"),
+      JSON.stringify(all),
+    );
     assert.deepStrictEqual(Object.keys(await commInfo("jupyter.widget")).sort(), Object.keys(all).sort());
     assert.deepStrictEqual(await commInfo("jupyter.widget.control"), {});
   });
@@ -134,10 +148,16 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
     assert.deepStrictEqual(await commInfo("jupyter.widget.control"), { [controlId]: { target_name: "jupyter.widget.control" } });
     const requestId = await sendComm(controlId, { method: "request_states" });
     const [states] = kernel.iopubReceived((m) => m.parent_header.msg_id === requestId && m.header.msg_type === "comm_msg");
-    const content = states.content.data as { method: string; states: Record<string, { model_name: string; model_module: string; state: Record<string, unknown> }> };
+    const content = states.content.data as {
+      method: string;
+      states: Record<string, { model_name: string; model_module: string; state: Record<string, unknown> }>;
+    };
     assert.strictEqual(content.method, "update_states");
     assert.deepStrictEqual(Object.keys(content.states).sort(), Object.keys(await commInfo("jupyter.widget")).sort(), "every open widget");
-    assert.deepStrictEqual([content.states[sliderId].model_name, content.states[sliderId].model_module, content.states[sliderId].state.value], ["IntSliderModel", "@jupyter-widgets/controls", 10]);
+    assert.deepStrictEqual(
+      [content.states[sliderId].model_name, content.states[sliderId].model_module, content.states[sliderId].state.value],
+      ["IntSliderModel", "@jupyter-widgets/controls", 10],
+    );
     await kernel.sendShell("comm_close", { comm_id: controlId, data: {} });
     assert.deepStrictEqual(await commInfo("jupyter.widget.control"), {});
   });
@@ -164,8 +184,14 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
     assert.deepStrictEqual([...new Float32Array(new Uint8Array(open.buffers[1]).buffer)], [0.5]);
 
     const blobId = String(open.content.comm_id);
-    await sendComm(blobId, { method: "update", state: { meta: { nested: [2, null] } }, buffer_paths: [["data"], ["meta", "nested", 1]] }, [Buffer.from([4, 5, 6, 7]), Buffer.from([8])]);
-    assert.strictEqual(await valueOf("JSON.stringify([Array.from(blob.data), blob.meta.nested[0], Array.from(blob.meta.nested[1] as Uint8Array)])"), "'[[4,5,6,7],2,[8]]'");
+    await sendComm(blobId, { method: "update", state: { meta: { nested: [2, null] } }, buffer_paths: [["data"], ["meta", "nested", 1]] }, [
+      Buffer.from([4, 5, 6, 7]),
+      Buffer.from([8]),
+    ]);
+    assert.strictEqual(
+      await valueOf("JSON.stringify([Array.from(blob.data), blob.meta.nested[0], Array.from(blob.meta.nested[1] as Uint8Array)])"),
+      "'[[4,5,6,7],2,[8]]'",
+    );
 
     const customId = await sendComm(blobId, { method: "custom", content: { kind: "bytes" } }, [Buffer.from([9, 10])]);
     const [reply] = kernel.iopubReceived((m) => m.parent_header.msg_id === customId && m.header.msg_type === "comm_msg");
@@ -175,11 +201,17 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
   });
 
   it("a comm_msg arriving while a cell awaits is handled at once: a button click ends a cell that waits for it", async () => {
-    const { outputs } = await run('import { Button } from "tsml";\nconst stop = new Button({ description: "Stop" });\nlet clicks = 0;\nstop.onClick(() => clicks++);\nstop');
+    const { outputs } = await run(
+      'import { Button } from "tsml";\nconst stop = new Button({ description: "Stop" });\nlet clicks = 0;\nstop.onClick(() => clicks++);\nstop',
+    );
     const buttonId = openedModels(outputs).find((o) => o.state._model_name === "ButtonModel")!.commId;
-    const { msgId, done } = await kernel.startExecute('let turns = 0;\nconsole.log("waiting for a click");\nwhile (clicks === 0) { turns++; await new Promise((r) => setTimeout(r, 5)); }\n`clicked after ${turns > 0 ? "waiting" : "no wait"}`');
+    const { msgId, done } = await kernel.startExecute(
+      'let turns = 0;\nconsole.log("waiting for a click");\nwhile (clicks === 0) { turns++; await new Promise((r) => setTimeout(r, 5)); }\n`clicked after ${turns > 0 ? "waiting" : "no wait"}`',
+    );
     // Click once the cell runs its loop (it printed before entering it).
-    await kernel.waitForIopub((m) => m.parent_header.msg_id === msgId && m.header.msg_type === "stream" && String(m.content.text).includes("waiting for a click"));
+    await kernel.waitForIopub(
+      (m) => m.parent_header.msg_id === msgId && m.header.msg_type === "stream" && String(m.content.text).includes("waiting for a click"),
+    );
     const clickId = await kernel.sendShell("comm_msg", { comm_id: buttonId, data: { method: "custom", content: { event: "click" } } });
     const { reply, outputs: cellOutputs } = await done;
     assert.strictEqual(reply.content.status, "ok");
@@ -203,17 +235,27 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
       .map((m) => (m.header.msg_type === "stream" ? `stream:${m.content.text}` : `msg_id:${(m.content.data as { state: { msg_id: string } }).state.msg_id}`));
     assert.deepStrictEqual(order, [`msg_id:${cellId}`, "stream:inside\n", "msg_id:"]);
 
-    const made = await run('import { interact } from "tsml";\nconst ui = interact(({ n, lr, mode }) => `${n} ${lr.toExponential(0)} ${mode}`, { n: [1, 5], lr: [1e-5, 1e-3], mode: ["adamw", "sgd"] });\nawait ui.settled();');
+    const made = await run(
+      'import { interact } from "tsml";\nconst ui = interact(({ n, lr, mode }) => `${n} ${lr.toExponential(0)} ${mode}`, { n: [1, 5], lr: [1e-5, 1e-3], mode: ["adamw", "sgd"] });\nawait ui.settled();',
+    );
     const models = openedModels(made.outputs).map((o) => o.state._model_name);
-    for (const model of ["IntSliderModel", "FloatLogSliderModel", "DropdownModel", "OutputModel", "VBoxModel"]) assert.ok(models.includes(model), `interact made a ${model}: ${models}`);
+    for (const model of ["IntSliderModel", "FloatLogSliderModel", "DropdownModel", "OutputModel", "VBoxModel"])
+      assert.ok(models.includes(model), `interact made a ${model}: ${models}`);
     const first = ofType(made.outputs, "display_data").map((m) => (m.content.data as Record<string, string>)["text/plain"]);
     assert.deepStrictEqual(first, ["3 1e-4 adamw"]);
     const nId = JSON.parse((await valueOf("JSON.stringify(ui.controls.n.modelId)")).slice(1, -1));
     const changeId = await kernel.sendShell("comm_msg", { comm_id: nId, data: { method: "update", state: { value: 5 }, buffer_paths: [] } });
     await run("await ui.settled();");
     const rerun = kernel.iopubReceived((m) => m.parent_header.msg_id === changeId && m.header.msg_type === "display_data");
-    assert.deepStrictEqual(rerun.map((m) => (m.content.data as Record<string, string>)["text/plain"]), ["5 1e-4 adamw"], "the rerun's output belongs to the comm_msg (the Output captures it)");
-    const outputMsgIds = kernel.iopubReceived((m) => m.parent_header.msg_id === changeId && m.header.msg_type === "comm_msg").map((m) => (m.content.data as { state?: { msg_id?: string } }).state?.msg_id).filter((v) => v !== undefined);
+    assert.deepStrictEqual(
+      rerun.map((m) => (m.content.data as Record<string, string>)["text/plain"]),
+      ["5 1e-4 adamw"],
+      "the rerun's output belongs to the comm_msg (the Output captures it)",
+    );
+    const outputMsgIds = kernel
+      .iopubReceived((m) => m.parent_header.msg_id === changeId && m.header.msg_type === "comm_msg")
+      .map((m) => (m.content.data as { state?: { msg_id?: string } }).state?.msg_id)
+      .filter((v) => v !== undefined);
     assert.deepStrictEqual(outputMsgIds, [changeId, ""]);
   });
 
@@ -235,7 +277,7 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
     const { msgId, done } = await kernel.startExecute(
       [
         "const tensorsAtStep: number[] = [];",
-        "const trainer = new Trainer({ model, trainData, args: { perDeviceBatchSize: 2, maxSteps: 1_000_000, progress: \"none\" },",
+        'const trainer = new Trainer({ model, trainData, args: { perDeviceBatchSize: 2, maxSteps: 1_000_000, progress: "none" },',
         '  callbacks: [dashboard, { onStepEnd: (info) => { tensorsAtStep.push(tf.memory().numTensors); if (info.step === 3) console.log("training runs"); } }] });',
         "const result = await trainer.train();",
         "const flat = tensorsAtStep.every((n) => n === tensorsAtStep[0]);",
@@ -248,7 +290,13 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
     const { reply, outputs: cellOutputs } = await done;
     assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
     const [result] = ofType(cellOutputs, "execute_result");
-    const summary = JSON.parse(String((result.content.data as Record<string, string>)["text/plain"]).slice(1, -1)) as { reason: string; steps: number; logged: number; flat: boolean; button: string };
+    const summary = JSON.parse(String((result.content.data as Record<string, string>)["text/plain"]).slice(1, -1)) as {
+      reason: string;
+      steps: number;
+      logged: number;
+      flat: boolean;
+      button: string;
+    };
     assert.match(summary.reason, new RegExp(`stopped from the dashboard's Stop button after step ${summary.steps}$`));
     assert.ok(summary.steps > 3 && summary.steps < 1_000_000, `stopped part way: ${summary.steps}`);
     assert.strictEqual(summary.logged, summary.steps, "the stopping step is in the history");
@@ -257,7 +305,9 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
   });
 
   it("link keeps two sliders equal in the kernel, jslink makes a LinkModel; a front-end comm_close and an unknown target close the comm", async () => {
-    const { outputs } = await run('import { link, IntSlider } from "tsml";\nconst a = new IntSlider({ value: 1 });\nconst b = new IntSlider({ value: 2 });\nlink(a, "value", b, "value");\nJSON.stringify([a.value, b.value])');
+    const { outputs } = await run(
+      'import { link, IntSlider } from "tsml";\nconst a = new IntSlider({ value: 1 });\nconst b = new IntSlider({ value: 2 });\nlink(a, "value", b, "value");\nJSON.stringify([a.value, b.value])',
+    );
     assert.strictEqual((ofType(outputs, "execute_result")[0].content.data as Record<string, string>)["text/plain"], "'[1,1]'");
     const aId = openedModels(outputs).filter((o) => o.state._model_name === "IntSliderModel")[0].commId;
     await sendComm(aId, { method: "update", state: { value: 42 }, buffer_paths: [] });
@@ -266,7 +316,10 @@ describe("kernel: comms and widgets (ipywidgets 8 protocol over ZeroMQ)", functi
     const js = await run('import { jslink } from "tsml";\njslink(a, "value", b, "value");');
     const [linkModel] = openedModels(js.outputs);
     const bId = openedModels(outputs).filter((o) => o.state._model_name === "IntSliderModel")[1].commId;
-    assert.deepStrictEqual([linkModel.state._model_name, linkModel.state._model_module, linkModel.state.source, linkModel.state.target], ["LinkModel", "@jupyter-widgets/controls", [`IPY_MODEL_${aId}`, "value"], [`IPY_MODEL_${bId}`, "value"]]);
+    assert.deepStrictEqual(
+      [linkModel.state._model_name, linkModel.state._model_module, linkModel.state.source, linkModel.state.target],
+      ["LinkModel", "@jupyter-widgets/controls", [`IPY_MODEL_${aId}`, "value"], [`IPY_MODEL_${bId}`, "value"]],
+    );
 
     await kernel.sendShell("comm_close", { comm_id: aId, data: {} });
     assert.strictEqual(await valueOf("a.closed"), "true");

@@ -116,7 +116,9 @@ describe("kernel: widgets in ipywidgets' own front-end (html-manager in headless
 
   /** The centre and right edge of `selector` in page coordinates (scrolled into view first). */
   async function centre(selector: string): Promise<{ x: number; y: number; right: number }> {
-    return page!.evaluate(`(() => { const el = document.querySelector(${JSON.stringify(selector)}); el.scrollIntoView({ block: "center" }); const r = el.getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2, right: r.right }; })()`);
+    return page!.evaluate(
+      `(() => { const el = document.querySelector(${JSON.stringify(selector)}); el.scrollIntoView({ block: "center" }); const r = el.getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2, right: r.right }; })()`,
+    );
   }
 
   /** The text of `selector` in the page, or null when it is not there. */
@@ -129,7 +131,9 @@ describe("kernel: widgets in ipywidgets' own front-end (html-manager in headless
   }
 
   it("a slider renders; a mouse drag and a key press move it and the kernel sees the values; value = 7 in the kernel moves it", async () => {
-    const { cell } = await run('import { IntSlider } from "tsml";\nconst slider = new IntSlider({ value: 3, min: 0, max: 10, description: "layers" });\nslider');
+    const { cell } = await run(
+      'import { IntSlider } from "tsml";\nconst slider = new IntSlider({ value: 3, min: 0, max: 10, description: "layers" });\nslider',
+    );
     const at = (selector: string) => `#cell-${cell} ${selector}`;
     const readout = async () => textOf(at(".widget-readout"));
     await waitFor(page!, `document.querySelector(${JSON.stringify(at(".widget-slider .widget-readout"))}) !== null`);
@@ -179,7 +183,11 @@ describe("kernel: widgets in ipywidgets' own front-end (html-manager in headless
       `tsmlPage.start_run(${JSON.stringify('const trainer = new Trainer({ model, trainData, args: { perDeviceBatchSize: 8, maxSteps: 1_000_000, loggingSteps: 5, learningRate: 0.1, progress: "none" }, callbacks: [dashboard] });\nconst result = await trainer.train();\ntrainer.dispose();\nresult.stoppedReason')})`,
     );
     // Training runs: the status label counts steps and the chart is drawn (its SVG: this front-end has no Vega renderer).
-    await waitFor(page!, `(() => { const label = document.querySelector(${JSON.stringify(at(".tsml-dashboard-status"))}); return /^step [0-9]{2,}\\//.test(label ? label.textContent : "") && document.querySelector(${JSON.stringify(at(".widget-output .jp-RenderedSVG img"))}) !== null; })()`, 120_000).catch(async (err: Error) => {
+    await waitFor(
+      page!,
+      `(() => { const label = document.querySelector(${JSON.stringify(at(".tsml-dashboard-status"))}); return /^step [0-9]{2,}\\//.test(label ? label.textContent : "") && document.querySelector(${JSON.stringify(at(".widget-output .jp-RenderedSVG img"))}) !== null; })()`,
+      120_000,
+    ).catch(async (err: Error) => {
       await page!.screenshot(path.join(screenshots, "widgets-dashboard-failed.png"));
       const shown = await page!.evaluate<string>(`document.querySelector("#cell-${cell}").innerHTML.slice(0, 3000)`);
       throw new Error(`${err.message}\nthe dashboard: ${shown}\npage errors: ${page!.errors.join("\n")}`);
@@ -201,9 +209,16 @@ describe("kernel: widgets in ipywidgets' own front-end (html-manager in headless
     assert.strictEqual(result.texts.length, 1, result.texts.join("\n"));
     assert.match(result.texts[0], /^"stopped from the dashboard's Stop button after step [0-9]+"$/);
     const stoppedAt = Number(/after step ([0-9]+)/.exec(result.texts[0])![1]);
-    await waitFor(page!, `(() => { const b = document.querySelector(${JSON.stringify(at(".widget-button"))}); return b.disabled && b.textContent.trim() === "Stopped"; })()`);
+    await waitFor(
+      page!,
+      `(() => { const b = document.querySelector(${JSON.stringify(at(".widget-button"))}); return b.disabled && b.textContent.trim() === "Stopped"; })()`,
+    );
     assert.match(String(await textOf(at(".tsml-dashboard-status"))), new RegExp(`^step ${stoppedAt}/1000000 · .* · stopped$`));
-    const smoothing = JSON.parse((await run('JSON.stringify([dashboard.smoothing.value, (dashboard.chart.outputs[0].data as any)["application/vnd.vegalite.v5+json"].params[0].value])')).texts[0].slice(1, -1)) as number[];
+    const smoothing = JSON.parse(
+      (
+        await run('JSON.stringify([dashboard.smoothing.value, (dashboard.chart.outputs[0].data as any)["application/vnd.vegalite.v5+json"].params[0].value])')
+      ).texts[0].slice(1, -1),
+    ) as number[];
     assert.ok(Math.abs(smoothing[0] - 0.66) < 1e-9, `the kernel got both slider moves: ${smoothing[0]}`);
     assert.strictEqual(smoothing[1], 0.66, "the chart was re-smoothed with the slider's value");
     await page!.screenshot(path.join(screenshots, "widgets-dashboard.png"));

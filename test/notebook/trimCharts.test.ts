@@ -19,7 +19,13 @@ describe("notebook: trimChartOutputs", () => {
     assert.ok(JSON.stringify(big).length > DEFAULT_MAX_CHART_DATA_BYTES && JSON.stringify(small).length < DEFAULT_MAX_CHART_DATA_BYTES);
     const nb: Notebook = {
       cells: [
-        { cell_type: "code", id: "big", metadata: {}, source: "", outputs: [chartOutput({ [VEGA_LITE_MIME]: big, "image/svg+xml": "<svg/>", "text/plain": "chart" })] },
+        {
+          cell_type: "code",
+          id: "big",
+          metadata: {},
+          source: "",
+          outputs: [chartOutput({ [VEGA_LITE_MIME]: big, "image/svg+xml": "<svg/>", "text/plain": "chart" })],
+        },
         { cell_type: "code", id: "small", metadata: {}, source: "", outputs: [chartOutput({ [VEGA_LITE_MIME]: small, "image/svg+xml": "<svg/>" })] },
         { cell_type: "code", id: "no-image", metadata: {}, source: "", outputs: [chartOutput({ [VEGA_LITE_MIME]: big })] },
         { cell_type: "markdown", metadata: {}, source: "text" },

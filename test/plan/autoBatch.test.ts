@@ -23,7 +23,14 @@ function fakePlanner(fits: number): BatchSizePlanner & { requests: unknown[] } {
       requests.push(request);
       let b = Math.min(fits, request.targetEffectiveBatch);
       while (request.targetEffectiveBatch % b !== 0) b--;
-      return { perDeviceBatchSize: b, gradientAccumulationSteps: request.targetEffectiveBatch / b, fits: fits > 0, predictedPeakBytes: 1000 * b, memoryBytes: 5000, explanation: `fits ${fits}` };
+      return {
+        perDeviceBatchSize: b,
+        gradientAccumulationSteps: request.targetEffectiveBatch / b,
+        fits: fits > 0,
+        predictedPeakBytes: 1000 * b,
+        memoryBytes: 5000,
+        explanation: `fits ${fits}`,
+      };
     },
     advise: (noiseScale) => `plan for ${Math.round(noiseScale)}`,
   };
@@ -39,7 +46,15 @@ describe("plan/auto batch: the Trainer", function () {
     const m = softmaxRegression(randomInit(4, 2, 32));
     const outputDir = tempDir("tsml-auto-");
     const planner = fakePlanner(5);
-    const args = { perDeviceBatchSize: "auto" as const, targetEffectiveBatch: 12, maxSteps: 2, saveSteps: 2, outputDir, progress: "none" as const, memoryBudget: "1GiB" };
+    const args = {
+      perDeviceBatchSize: "auto" as const,
+      targetEffectiveBatch: 12,
+      maxSteps: 2,
+      saveSteps: 2,
+      outputDir,
+      progress: "none" as const,
+      memoryBudget: "1GiB",
+    };
     const trainer = new Trainer({ model: m.model, trainData: arrayData(x, y), args, batchPlanner: planner });
     assert.deepEqual([trainer.args.perDeviceBatchSize, trainer.args.gradientAccumulationSteps], [4, 3]);
     assert.deepEqual(planner.requests, [{ targetEffectiveBatch: 12, memoryBudget: "1GiB", checkpointing: false }]);
@@ -60,7 +75,12 @@ describe("plan/auto batch: the Trainer", function () {
 
   it("ends the noise-scale advice with the plan", async () => {
     const m = softmaxRegression(randomInit(4, 2, 33));
-    const trainer = new Trainer({ model: m.model, trainData: arrayData(x, y), args: { perDeviceBatchSize: 4, gradientAccumulationSteps: 3, maxSteps: 8, progress: "none", learningRate: 0.05 }, batchPlanner: fakePlanner(4) });
+    const trainer = new Trainer({
+      model: m.model,
+      trainData: arrayData(x, y),
+      args: { perDeviceBatchSize: 4, gradientAccumulationSteps: 3, maxSteps: 8, progress: "none", learningRate: 0.05 },
+      batchPlanner: fakePlanner(4),
+    });
     await trainer.train();
     const noise = trainer.noiseScale;
     assert.ok(noise !== undefined && noise > 0, `noise scale ${noise}`);
@@ -76,24 +96,50 @@ describe("plan/auto batch: the Trainer", function () {
       new Trainer({ model: m.model, trainData: arrayData(x, y), args: { progress: "none", ...args }, batchPlanner: planner ?? undefined });
     assert.throws(() => make({ perDeviceBatchSize: "auto" }), /"auto" needs targetEffectiveBatch, a positive integer .*got undefined/);
     assert.throws(() => make({ perDeviceBatchSize: "auto", targetEffectiveBatch: 8 }, null), /needs a batchPlanner in the Trainer options/);
-    assert.throws(() => make({ perDeviceBatchSize: "auto", targetEffectiveBatch: 8, gradientAccumulationSteps: 2 }), /chooses gradientAccumulationSteps; do not give it/);
+    assert.throws(
+      () => make({ perDeviceBatchSize: "auto", targetEffectiveBatch: 8, gradientAccumulationSteps: 2 }),
+      /chooses gradientAccumulationSteps; do not give it/,
+    );
     assert.throws(() => make({ perDeviceBatchSize: "auto", targetEffectiveBatch: 8 }, fakePlanner(0)), /"auto": fits 0/);
     assert.throws(() => make({ perDeviceBatchSize: 4, targetEffectiveBatch: 8 }), /targetEffectiveBatch is used only with perDeviceBatchSize "auto"/);
-    assert.throws(() => make({ perDeviceBatchSize: "auto", targetEffectiveBatch: 8, memoryBudget: -5 }), /memoryBudget must be a number of bytes > 0 or a size such as "16GiB", got -5/);
+    assert.throws(
+      () => make({ perDeviceBatchSize: "auto", targetEffectiveBatch: 8, memoryBudget: -5 }),
+      /memoryBudget must be a number of bytes > 0 or a size such as "16GiB", got -5/,
+    );
     m.dispose();
   });
 
   it("with longformerBatchPlanner: a Longformer's batch is the largest divisor of the target under the budget", async () => {
-    const config = new LongformerConfig({ vocab_size: 200, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, attention_window: 16, max_position_embeddings: 130 });
+    const config = new LongformerConfig({
+      vocab_size: 200,
+      hidden_size: 16,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      attention_window: 16,
+      max_position_embeddings: 130,
+    });
     const length = 64;
     // A budget (after the 10% margin) between the predicted peaks of batch 3 and 4: the target 8 then needs b = 2, k = 4.
-    const at = (b: number) => estimateTrainingMemory({ config, sequenceLength: length, batchSize: b, accumulationSteps: 2, backend: tf.getBackend() === "wasm" ? "wasm" : "cpu" }).totalBytes;
+    const at = (b: number) =>
+      estimateTrainingMemory({ config, sequenceLength: length, batchSize: b, accumulationSteps: 2, backend: tf.getBackend() === "wasm" ? "wasm" : "cpu" })
+        .totalBytes;
     const memoryBudget = Math.floor((at(3) + at(4)) / 2 / 0.9);
     const model = LongformerForSequenceClassification.create(config, { seed: 3 });
     const ids = Array.from({ length }, (_, i) => 3 + (i % 150));
     const data: TrainingData<LongformerLabelledBatch> = {
       size: 16,
-      collate: (indices) => ({ inputIds: tf.tensor2d(indices.flatMap(() => ids), [indices.length, length], "int32"), labels: tf.tensor1d(indices.map((i) => i % 2), "int32") }),
+      collate: (indices) => ({
+        inputIds: tf.tensor2d(
+          indices.flatMap(() => ids),
+          [indices.length, length],
+          "int32",
+        ),
+        labels: tf.tensor1d(
+          indices.map((i) => i % 2),
+          "int32",
+        ),
+      }),
     };
     const before = tf.memory().numTensors;
     const trainer = new Trainer({
@@ -121,7 +167,10 @@ describe("plan/auto batch: the Trainer", function () {
     const config = JSON.parse(fs.readFileSync(path.join(runDir, "config.json"), "utf8")) as { batchPlan: BatchSizeChoice; run: unknown };
     assert.equal(config.batchPlan.perDeviceBatchSize * config.batchPlan.gradientAccumulationSteps, 8);
     assert.ok(config.batchPlan.predictedPeakBytes <= 0.9 * 256 * 1024 ** 2);
-    assert.deepEqual([metrics.perDeviceBatchSize, metrics.gradientAccumulationSteps], [config.batchPlan.perDeviceBatchSize, config.batchPlan.gradientAccumulationSteps]);
+    assert.deepEqual(
+      [metrics.perDeviceBatchSize, metrics.gradientAccumulationSteps],
+      [config.batchPlan.perDeviceBatchSize, config.batchPlan.gradientAccumulationSteps],
+    );
     assert.equal(metrics.effectiveBatchSize, 8);
     fs.rmSync(runDir, { recursive: true, force: true });
   });

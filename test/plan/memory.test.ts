@@ -5,7 +5,16 @@ import { estimateTrainingMemory, longformerParameterCount, measureTrainingStepPe
 import { restoresBackend } from "../backends";
 
 const small = (over: Record<string, unknown> = {}) =>
-  new LongformerConfig({ vocab_size: 500, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 96, attention_window: 16, max_position_embeddings: 600, ...over });
+  new LongformerConfig({
+    vocab_size: 500,
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    intermediate_size: 96,
+    attention_window: 16,
+    max_position_embeddings: 600,
+    ...over,
+  });
 
 describe("plan/memory: the memory model", () => {
   const [V, H, L, I, P, T, C] = [500, 32, 2, 96, 600, 2, 2];
@@ -24,7 +33,10 @@ describe("plan/memory: the memory model", () => {
       assert.equal(at(b).forwardBackwardBytes - at(1).forwardBackwardBytes, (b - 1) * at(1).activationBytes);
     }
     // 100 tokens are padded to 112 = 7 windows of 16: the same as asking for 112.
-    assert.equal(estimateTrainingMemory({ config, sequenceLength: 100, batchSize: 2 }).totalBytes, estimateTrainingMemory({ config, sequenceLength: 112, batchSize: 2 }).totalBytes);
+    assert.equal(
+      estimateTrainingMemory({ config, sequenceLength: 100, batchSize: 2 }).totalBytes,
+      estimateTrainingMemory({ config, sequenceLength: 112, batchSize: 2 }).totalBytes,
+    );
     assert.equal(at(2).accumulatorBytes, 4 * parameters);
     assert.equal(at(2, { accumulationSteps: 1 }).accumulatorBytes, 0);
     assert.equal(at(2).forwardBackwardBytes - at(2, { accumulationSteps: 1 }).forwardBackwardBytes, 4 * parameters);

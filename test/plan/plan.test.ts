@@ -3,7 +3,15 @@ import { LongformerConfig } from "../../src/models/longformer";
 import { compileVegaLite } from "../../src/plots";
 import { batchPlanChart, estimateTrainingMemory, formatBytes, parseMemorySize, planBatch, planSummary } from "../../src/plan";
 
-const config = new LongformerConfig({ vocab_size: 500, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 256, attention_window: 64, max_position_embeddings: 4100 });
+const config = new LongformerConfig({
+  vocab_size: 500,
+  hidden_size: 64,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  intermediate_size: 256,
+  attention_window: 64,
+  max_position_embeddings: 4100,
+});
 const sequenceLength = 4096;
 
 /** Bytes at which exactly `fits` examples fit under a 10% margin: halfway between fits and fits + 1, over 0.9. */
@@ -78,7 +86,10 @@ describe("plan/plan: planBatch", () => {
     const shown = Math.max(8, 2 * plan.perDeviceBatchSize);
     assert.equal(layers[0].data.values.length, 2 * shown);
     assert.equal(plan.curve.length, 2 * shown);
-    assert.deepEqual(layers[2].data.values.map((v) => v.batchSize), [2]);
+    assert.deepEqual(
+      layers[2].data.values.map((v) => v.batchSize),
+      [2],
+    );
     const compiled = await compileVegaLite(chart.spec);
     assert.ok(Array.isArray(compiled.marks) && compiled.marks.length >= 3);
   });
@@ -95,7 +106,11 @@ describe("plan/plan: memory sizes", () => {
 
   it("rejects anything else with the value and the expected form", () => {
     for (const bad of ["16 gigs", "", "-1GB", "0", "GiB", "1e9", "16GiB extra"]) {
-      assert.throws(() => parseMemorySize(bad, "--memory"), (e: Error) => e.message.startsWith(`--memory: ${JSON.stringify(bad)} is not a memory size`) && /16GiB, 500MB/.test(e.message), bad);
+      assert.throws(
+        () => parseMemorySize(bad, "--memory"),
+        (e: Error) => e.message.startsWith(`--memory: ${JSON.stringify(bad)} is not a memory size`) && /16GiB, 500MB/.test(e.message),
+        bad,
+      );
     }
   });
 

@@ -53,7 +53,18 @@ describe("plots: every builder yields a spec valid against the installed vega-li
     ["metricComparison std", () => metricComparisonChart(results, { spread: "std", metrics: ["testF1"] })],
     ["fluctuation", () => fluctuationChart(results)],
     ["noiseScale", () => noiseScaleChart(runs)],
-    ["confusion", () => confusionMatrixChart([[5, 1, 0], [2, 7, 1], [0, 0, 9]], { labels: ["a", "b", "c"] })],
+    [
+      "confusion",
+      () =>
+        confusionMatrixChart(
+          [
+            [5, 1, 0],
+            [2, 7, 1],
+            [0, 0, 9],
+          ],
+          { labels: ["a", "b", "c"] },
+        ),
+    ],
     ["lengthHistogram", () => lengthHistogramChart([3, 10, 17, 17, 40, 80, 130], { maxLength: 64 })],
     ["lengthHistogram without cut", () => lengthHistogramChart([{ length: 4 }, { length: 9 }])],
     ["no data", () => lossCurveChart([])],
@@ -110,13 +121,19 @@ describe("plots: lossCurveChart", () => {
 
   it("shows a visible no-data chart for an empty or all-NaN history", () => {
     assert.ok(isNoData(lossCurveChart([])));
-    const allNaN = lossCurveChart([{ step: 1, loss: NaN }, { step: 2, loss: NaN }]);
+    const allNaN = lossCurveChart([
+      { step: 1, loss: NaN },
+      { step: 2, loss: NaN },
+    ]);
     assert.ok(isNoData(allNaN));
     assert.match(JSON.stringify(allNaN.spec.data), /no data/);
   });
 
   it("rejects unknown fields and off-grid smoothing with messages naming them", () => {
-    assert.throws(() => lossCurveChart(history, { lossField: "trainLoss" }), /field "trainLoss" \(option lossField\) not found.*available fields: examplesSeen, loss, noiseScale, step/);
+    assert.throws(
+      () => lossCurveChart(history, { lossField: "trainLoss" }),
+      /field "trainLoss" \(option lossField\) not found.*available fields: examplesSeen, loss, noiseScale, step/,
+    );
     assert.throws(() => lossCurveChart(history, { smoothing: 0.61 }), /smoothing 0.61 is not on the slider grid/);
     assert.throws(() => lossCurveChart({ rows: 3 } as never), /expected an array of records or a danfojs DataFrame/);
   });
@@ -176,20 +193,46 @@ describe("plots: metric, fluctuation, noise-scale, confusion and length charts",
   });
 
   it("fluctuationChart joins the per-batch means from small to large batch, whatever the row order", async () => {
-    const rows = [[8, 0.27], [32, 0.125], [64, 0.094], [1, 0.674], [8, 0.135]].map(([b, v]) => ({ effectiveBatchSize: b, lossStd: v }));
+    const rows = [
+      [8, 0.27],
+      [32, 0.125],
+      [64, 0.094],
+      [1, 0.674],
+      [8, 0.135],
+    ].map(([b, v]) => ({ effectiveBatchSize: b, lossStd: v }));
     const svg = await fluctuationChart(rows).toSVG();
     const meanLine = /<g class="mark-line role-mark layer_3[^"]*"[^>]*><path[^>]* d="([^"]+)"/.exec(svg);
     assert.ok(meanLine, "the mean line is drawn");
     const xs = [...meanLine[1].matchAll(/[ML](-?[\d.]+),/g)].map((m) => Number(m[1]));
     assert.strictEqual(xs.length, 4, "one vertex per distinct batch size");
-    assert.deepStrictEqual(xs, [...xs].sort((a, b) => a - b), `vertices in x order: ${xs.join(", ")}`);
+    assert.deepStrictEqual(
+      xs,
+      [...xs].sort((a, b) => a - b),
+      `vertices in x order: ${xs.join(", ")}`,
+    );
   });
 
   it("fluctuationChart draws the mean and 95% t-interval over the runs of each batch size (none for a single run)", () => {
-    const rows = [[8, 0.3], [8, 0.2], [8, 0.25], [32, 0.1], [32, 0.14], [64, 0.05]].map(([b, v]) => ({ effectiveBatchSize: b, lossStd: v }));
-    const layers = layersOf<{ data: { values: { batch: number; value: number; low: number | null; high: number | null; runs: number }[] } }>(fluctuationChart(rows));
+    const rows = [
+      [8, 0.3],
+      [8, 0.2],
+      [8, 0.25],
+      [32, 0.1],
+      [32, 0.14],
+      [64, 0.05],
+    ].map(([b, v]) => ({ effectiveBatchSize: b, lossStd: v }));
+    const layers = layersOf<{ data: { values: { batch: number; value: number; low: number | null; high: number | null; runs: number }[] } }>(
+      fluctuationChart(rows),
+    );
     const means = layers[3].data.values;
-    assert.deepStrictEqual(means.map((m) => [m.batch, m.runs]), [[8, 3], [32, 2], [64, 1]]);
+    assert.deepStrictEqual(
+      means.map((m) => [m.batch, m.runs]),
+      [
+        [8, 3],
+        [32, 2],
+        [64, 1],
+      ],
+    );
     // Batch 8: mean 0.25, s = 0.05, half-width t_{0.975,2}·s/√3 with t_{0.975,2} = 0.95/√(2·0.975·0.025) (closed form for 2 df).
     const half8 = (0.95 / Math.sqrt(2 * 0.975 * 0.025)) * (0.05 / Math.sqrt(3));
     assert.ok(Math.abs(means[0].value - 0.25) < 1e-12);
@@ -199,13 +242,20 @@ describe("plots: metric, fluctuation, noise-scale, confusion and length charts",
     assert.strictEqual(means[1].low, 0.005);
     assert.strictEqual(means[2].low, null, "one run: no interval");
     const bars = layers[2].data.values;
-    assert.deepStrictEqual(bars.map((b) => b.batch), [8, 32], "a bar per batch size with at least two runs");
+    assert.deepStrictEqual(
+      bars.map((b) => b.batch),
+      [8, 32],
+      "a bar per batch size with at least two runs",
+    );
   });
 
   it("noiseScaleChart puts each run's effective batch size beside its noise scale", () => {
     const layers = layersOf<{ data: { values: Record<string, unknown>[] } }>(noiseScaleChart(runs));
     assert.strictEqual(layers[0].data.values.length, 6 * 6);
-    assert.deepStrictEqual(layers[1].data.values.map((r) => r.batch), [8, 8, 8, 32, 32, 32]);
+    assert.deepStrictEqual(
+      layers[1].data.values.map((r) => r.batch),
+      [8, 8, 8, 32, 32, 32],
+    );
     const withoutBatch = testHistory(20).map(({ step, noiseScale }) => ({ step, noiseScale }));
     assert.throws(() => noiseScaleChart(withoutBatch), /field "effectiveBatchSize" \(option batchField \(or give "examplesSeen"/);
     const single = layersOf<{ data: { values: Record<string, unknown>[] } }>(noiseScaleChart(withoutBatch, { effectiveBatchSize: 64 }));
@@ -215,18 +265,39 @@ describe("plots: metric, fluctuation, noise-scale, confusion and length charts",
   });
 
   it("confusionMatrixChart keeps counts and row shares, and rejects non-square input", () => {
-    const cells = (confusionMatrixChart([[3, 1], [0, 4]]).spec.data as { values: { count: number; share: number }[] }).values;
-    assert.deepStrictEqual(cells.map((c) => c.count), [3, 1, 0, 4]);
-    assert.deepStrictEqual(cells.map((c) => c.share), [0.75, 0.25, 0, 1]);
+    const cells = (
+      confusionMatrixChart([
+        [3, 1],
+        [0, 4],
+      ]).spec.data as { values: { count: number; share: number }[] }
+    ).values;
+    assert.deepStrictEqual(
+      cells.map((c) => c.count),
+      [3, 1, 0, 4],
+    );
+    assert.deepStrictEqual(
+      cells.map((c) => c.share),
+      [0.75, 0.25, 0, 1],
+    );
     assert.throws(() => confusionMatrixChart([[1, 2], [3]]), /row 1 must have 2 entries/);
-    assert.throws(() => confusionMatrixChart([[1, NaN], [0, 1]]), /entry \[0\]\[1\] must be a finite count/);
+    assert.throws(
+      () =>
+        confusionMatrixChart([
+          [1, NaN],
+          [0, 1],
+        ]),
+      /entry \[0\]\[1\] must be a finite count/,
+    );
   });
 
   it("lengthHistogramChart bins every length, aligns a bin edge with the cut and counts truncation", () => {
     const lengths = Array.from({ length: 500 }, (_, i) => (i * 37) % 700);
     const histogram = lengthHistogramChart(lengths, { maxLength: 512 });
     const bins = layersOf<{ data: { values: { start: number; count: number; part: string }[] } }>(histogram)[0].data.values;
-    assert.strictEqual(bins.reduce((s, b) => s + b.count, 0), 500);
+    assert.strictEqual(
+      bins.reduce((s, b) => s + b.count, 0),
+      500,
+    );
     assert.ok(bins.some((b) => b.start === 512));
     const truncatedInBins = bins.filter((b) => b.part === "truncated").reduce((s, b) => s + b.count, 0);
     assert.strictEqual(truncatedInBins, lengths.filter((n) => n >= 512).length);

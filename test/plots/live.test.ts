@@ -54,7 +54,10 @@ describe("plots: liveChart", () => {
     const final = published[published.length - 1].bundle;
     assert.strictEqual((final[VEGA_LITE_MIME] as { data: { values: unknown[] } }).data.values.length, 50);
     assert.match(final["image/svg+xml"] as string, /^<svg/);
-    assert.ok(published.slice(0, -1).every((p) => "image/svg+xml" in p.bundle), "svgUpdates: true renders SVG on updates");
+    assert.ok(
+      published.slice(0, -1).every((p) => "image/svg+xml" in p.bundle),
+      "svgUpdates: true renders SVG on updates",
+    );
   });
 
   it("uses the trainer's own history, honours everySteps and leaves SVG out of updates with svgUpdates: false", async () => {
@@ -131,11 +134,21 @@ describe("plots: liveChart", () => {
     trainer.dispose();
     tiny.dispose();
     assert.strictEqual(published[0].kind, "display");
-    assert.ok(published.slice(1).every((p) => p.kind === "update" && p.id === published[0].id), "one display, updated in place");
+    assert.ok(
+      published.slice(1).every((p) => p.kind === "update" && p.id === published[0].id),
+      "one display, updated in place",
+    );
     const final = published[published.length - 1].bundle;
-    assert.strictEqual((final[VEGA_LITE_MIME] as { data: { values: Array<{ x: number }> } }).data.values.map((v) => v.x).pop(), 12, "the last point is step 12");
+    assert.strictEqual(
+      (final[VEGA_LITE_MIME] as { data: { values: Array<{ x: number }> } }).data.values.map((v) => v.x).pop(),
+      12,
+      "the last point is step 12",
+    );
     assert.match(final["image/svg+xml"] as string, /^<svg/, "onTrainEnd draws the final chart with its SVG");
     assert.ok(published.length >= 3, "updates during training");
-    assert.ok(published.every((p) => /^<svg/.test(String(p.bundle["image/svg+xml"]))), "by default every update carries the SVG fallback");
+    assert.ok(
+      published.every((p) => /^<svg/.test(String(p.bundle["image/svg+xml"]))),
+      "by default every update carries the SVG fallback",
+    );
   });
 });

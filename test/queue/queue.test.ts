@@ -7,8 +7,29 @@ import * as fs from "fs";
 import * as path from "path";
 import { Queue } from "bullmq";
 import type { KernelDisplayHook, MimeBundle } from "../../src/display";
-import { collectProvenance, expandGrid, readGridResults, RESULT_COLUMNS, runGrid, TIMING_COLUMNS, workerTaskModules, type GridSpec, type RunJob, type RunResult } from "../../src/experiments";
-import { checkRedisUrl, localTrialJob, maskRedisUrl, queueExecutor, runTrialsOnQueue, trialEnvironment, TRIAL_QUEUE, trialJobId, tsmlSourceDir } from "../../src/queue";
+import {
+  collectProvenance,
+  expandGrid,
+  readGridResults,
+  RESULT_COLUMNS,
+  runGrid,
+  TIMING_COLUMNS,
+  workerTaskModules,
+  type GridSpec,
+  type RunJob,
+  type RunResult,
+} from "../../src/experiments";
+import {
+  checkRedisUrl,
+  localTrialJob,
+  maskRedisUrl,
+  queueExecutor,
+  runTrialsOnQueue,
+  trialEnvironment,
+  TRIAL_QUEUE,
+  trialJobId,
+  tsmlSourceDir,
+} from "../../src/queue";
 import { tsmlPackageVersion } from "../../src/package";
 import { tempDir } from "../helpers";
 import { childPids, isRunning, runCli, startCli, type CliProcess } from "../reliability/support";
@@ -32,7 +53,11 @@ function modelNumbers(rows: RunResult[]): Record<string, unknown>[] {
 
 /** results.csv without the columns that measure the machine, as rows of cells. */
 function modelColumns(csvFile: string): string[][] {
-  const [header, ...rows] = fs.readFileSync(csvFile, "utf8").trim().split("\n").map((line) => line.split(","));
+  const [header, ...rows] = fs
+    .readFileSync(csvFile, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => line.split(","));
   assert.deepEqual(header, RESULT_COLUMNS);
   const keep = RESULT_COLUMNS.map((c, i) => (TIMING_COLUMNS.includes(c) ? -1 : i)).filter((i) => i >= 0);
   return rows.map((cells) => keep.map((i) => cells[i]));
@@ -40,12 +65,21 @@ function modelColumns(csvFile: string): string[][] {
 
 /** The text of every file below `dir` (binary files as latin1). */
 function filesBelow(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "latin1"));
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "latin1"));
 }
 
 /** How often each worker's log says trial `jobId` did `what` ("started", "failed"). */
 function linesOf(workers: CliProcess[], jobId: string, what = "started"): number[] {
-  return workers.map((w) => w.output().split("\n").filter((line) => line.includes(`trial ${jobId}: ${what}`)).length);
+  return workers.map(
+    (w) =>
+      w
+        .output()
+        .split("\n")
+        .filter((line) => line.includes(`trial ${jobId}: ${what}`)).length,
+  );
 }
 
 /**
@@ -118,7 +152,11 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     } finally {
       delete (globalThis as { __tsmlKernel?: KernelDisplayHook }).__tsmlKernel;
     }
-    assert.deepEqual(summary.runs.map((r) => r.status), Array(6).fill("finished"), JSON.stringify(summary.runs));
+    assert.deepEqual(
+      summary.runs.map((r) => r.status),
+      Array(6).fill("finished"),
+      JSON.stringify(summary.runs),
+    );
     assert.deepEqual(modelNumbers(summary.results), modelNumbers(local));
     assert.deepEqual(modelNumbers(readGridResults(summary.gridDir)), modelNumbers(local), "results.csv holds the same numbers");
     const busy = new Set<number>();
@@ -126,7 +164,11 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
       assert.ok((progress.get(run.id) ?? 0) > 0, `progress of ${run.id} reached the coordinator through the job`);
       await logged(workers, trialJobId(run.runDir), "finished");
       const starts = linesOf(workers, trialJobId(run.runDir));
-      assert.equal(starts.reduce((a, b) => a + b, 0), 1, `${run.id} started once: ${starts}`);
+      assert.equal(
+        starts.reduce((a, b) => a + b, 0),
+        1,
+        `${run.id} started once: ${starts}`,
+      );
       busy.add(starts.indexOf(1));
       assert.equal(JSON.parse(fs.readFileSync(path.join(run.runDir, "metrics.json"), "utf8")).resumedFromStep, null);
     }
@@ -148,7 +190,10 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     }));
     const options = { url: redis.url, runsDir };
     const [first, second] = await Promise.all([runTrialsOnQueue(jobs, options), runTrialsOnQueue(jobs, options)]);
-    assert.deepEqual([...first, ...second].map((o) => o.status), Array(4).fill("finished"));
+    assert.deepEqual(
+      [...first, ...second].map((o) => o.status),
+      Array(4).fill("finished"),
+    );
     const queue = new Queue(TRIAL_QUEUE, { connection: { url: redis.url } });
     try {
       const ids = (await queue.getJobs(["completed", "waiting", "active", "delayed", "failed"])).map((j) => j.id).filter((id) => id?.startsWith("twice."));
@@ -158,7 +203,11 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     }
     for (const job of jobs) {
       await logged(workers, trialJobId(job.runDir), "finished");
-      assert.deepEqual(linesOf(workers, trialJobId(job.runDir)).reduce((a, b) => a + b, 0), 1, job.run.id);
+      assert.deepEqual(
+        linesOf(workers, trialJobId(job.runDir)).reduce((a, b) => a + b, 0),
+        1,
+        job.run.id,
+      );
     }
   });
 
@@ -187,9 +236,16 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
       },
     });
     await restarted;
-    assert.deepEqual(summary.runs.map((r) => r.status), Array(6).fill("finished"), JSON.stringify(summary.runs));
+    assert.deepEqual(
+      summary.runs.map((r) => r.status),
+      Array(6).fill("finished"),
+      JSON.stringify(summary.runs),
+    );
     assert.equal(finishedAt.length, 6);
-    assert.ok(finishedAt.some((t) => t > restartedAt), "trials finished after the restart");
+    assert.ok(
+      finishedAt.some((t) => t > restartedAt),
+      "trials finished after the restart",
+    );
     assert.deepEqual(modelNumbers(summary.results), modelNumbers(local));
   });
 
@@ -207,7 +263,9 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     assert.ok(fs.existsSync(path.join(root, "reports", "study-queued", "report.html")));
     const written = [queued.output, ...filesBelow(path.join(runsDir, "study-queued")), ...filesBelow(path.join(root, "reports", "study-queued"))];
     assert.ok(written.length > 10);
-    const leaks = written.map((text) => text.split(PASSWORD).length - 1 > 0 ? text.slice(Math.max(0, text.indexOf(PASSWORD) - 300), text.indexOf(PASSWORD) + 50) : "").filter((t) => t !== "");
+    const leaks = written
+      .map((text) => (text.split(PASSWORD).length - 1 > 0 ? text.slice(Math.max(0, text.indexOf(PASSWORD) - 300), text.indexOf(PASSWORD) + 50) : ""))
+      .filter((t) => t !== "");
     assert.deepEqual(leaks, [], "the password was written somewhere");
   });
 
@@ -219,7 +277,11 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     assert.match(summary.runs[0].error ?? "", /features.*\(2 attempts\)$/);
     await logged(workers, trialJobId(summary.runs[0].runDir), "failed", 2);
     const starts = linesOf(workers, trialJobId(summary.runs[0].runDir), "failed");
-    assert.equal(starts.reduce((a, b) => a + b, 0), 2, `two attempts: ${starts}`);
+    assert.equal(
+      starts.reduce((a, b) => a + b, 0),
+      2,
+      `two attempts: ${starts}`,
+    );
   });
 
   it("a worker that cannot confirm its job lock (Redis frozen) stops its trial; the sweep then completes with the same numbers", async () => {
@@ -245,7 +307,10 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     assert.ok(!isRunning(stalledTrial!), "the worker ended its trial's process");
     assert.equal(summary.runs[0].status, "finished", JSON.stringify(summary.runs));
     const jobId = trialJobId(summary.runs[0].runDir);
-    assert.ok(workers.some((w) => w.output().includes(`trial ${jobId}: stopping (no job lock renewal confirmed by Redis`)), "the trial was stopped");
+    assert.ok(
+      workers.some((w) => w.output().includes(`trial ${jobId}: stopping (no job lock renewal confirmed by Redis`)),
+      "the trial was stopped",
+    );
     const metrics = JSON.parse(fs.readFileSync(path.join(summary.runs[0].runDir, "metrics.json"), "utf8"));
     assert.ok(metrics.resumedFromStep > 0, `resumed from ${metrics.resumedFromStep}`);
     assert.deepEqual(modelNumbers(summary.results), modelNumbers(localLong));
@@ -277,7 +342,10 @@ describe("queue: sweeps on Redis + BullMQ workers (redis-server, 3 tsml workers)
     assert.equal(resumer.length, 1, "another worker resumed it");
     assert.match(resumer[0].output(), new RegExp(`trial ${jobId}: finished`));
     const metrics = JSON.parse(fs.readFileSync(path.join(runDir, "metrics.json"), "utf8"));
-    assert.ok(metrics.resumedFromStep >= killedAt! && metrics.resumedFromStep < metrics.totalSteps, `resumed from ${metrics.resumedFromStep}, killed after checkpoint ${killedAt}: not trained to the end twice`);
+    assert.ok(
+      metrics.resumedFromStep >= killedAt! && metrics.resumedFromStep < metrics.totalSteps,
+      `resumed from ${metrics.resumedFromStep}, killed after checkpoint ${killedAt}: not trained to the end twice`,
+    );
     assert.deepEqual(modelNumbers(summary.results), modelNumbers(localLong));
     assert.ok(!fs.existsSync(path.join(runDir, ".tsml-lock")), "the run folder's lock was released");
   });
@@ -292,7 +360,10 @@ describe("queue: an unreachable or malformed queue URL", function () {
     const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
     const masked = url.replace("hunter2", "***");
     const started = Date.now();
-    await assert.rejects(runGrid(grid, { runsDir: root, name: "unreachable", executor: queueExecutor(url) }), (e: Error) => e.message.includes(`cannot reach Redis at ${masked}`) && !e.message.includes("hunter2"));
+    await assert.rejects(
+      runGrid(grid, { runsDir: root, name: "unreachable", executor: queueExecutor(url) }),
+      (e: Error) => e.message.includes(`cannot reach Redis at ${masked}`) && !e.message.includes("hunter2"),
+    );
     assert.ok(Date.now() - started < 10_000, `failed after ${Date.now() - started} ms`);
     const cli = await runCli(["worker", "--queue", url], { timeoutMs: 20_000 });
     assert.equal(cli.code, 1, cli.output);
@@ -303,7 +374,10 @@ describe("queue: an unreachable or malformed queue URL", function () {
     assert.equal(maskRedisUrl("rediss://user:pa55@cache.example:6380/2"), "rediss://user:***@cache.example:6380/2");
     assert.equal(maskRedisUrl("redis://localhost:6379"), "redis://localhost:6379");
     assert.throws(() => checkRedisUrl("http://localhost:6379"), /"http:\/\/localhost:6379" is not a Redis URL; expected redis:\/\//);
-    assert.throws(() => checkRedisUrl("redis://:secret@localhost:6379/x"), (e: Error) => /database after the port must be a number/.test(e.message) && !e.message.includes("secret"));
+    assert.throws(
+      () => checkRedisUrl("redis://:secret@localhost:6379/x"),
+      (e: Error) => /database after the port must be a number/.test(e.message) && !e.message.includes("secret"),
+    );
   });
 });
 
@@ -318,22 +392,37 @@ describe("queue: trial jobs", () => {
   it("move to a worker's own mount of the runs folder and its own tsml installation", () => {
     const [run] = expandGrid({ ...grid, axes: undefined, variants: [{ perDeviceBatchSize: 8 }] });
     const own = path.join(tsmlSourceDir(), "study", "registerTask.js");
-    const job: RunJob = { run, runDir: "/srv/runs/sweep/b8-s0", cacheDir: "/srv/runs/.cache", provenance: collectProvenance(), taskModules: ["/opt/old-tsml/dist/src/study/registerTask.js", "/srv/tasks/mine.js"] };
+    const job: RunJob = {
+      run,
+      runDir: "/srv/runs/sweep/b8-s0",
+      cacheDir: "/srv/runs/.cache",
+      provenance: collectProvenance(),
+      taskModules: ["/opt/old-tsml/dist/src/study/registerTask.js", "/srv/tasks/mine.js"],
+    };
     const data = { job, runsDir: "/srv/runs", env: {}, tsmlDir: "/opt/old-tsml/dist/src", tsmlVersion: tsmlPackageVersion() };
     const moved = localTrialJob(data, "/mnt/nfs/runs", ["/srv/tasks/mine.js"]);
     assert.equal(moved.runDir, "/mnt/nfs/runs/sweep/b8-s0");
     assert.equal(moved.cacheDir, "/mnt/nfs/runs/.cache");
     assert.deepEqual(moved.taskModules, [own, "/srv/tasks/mine.js"]);
-    assert.throws(() => localTrialJob({ ...data, job: { ...job, runDir: "/elsewhere/sweep/b8-s0" } }, "/mnt/nfs/runs", ["/srv/tasks/mine.js"]), /trial job: runDir "\/elsewhere\/sweep\/b8-s0" is not inside it \(it must stay inside \/srv\/runs\)/);
+    assert.throws(
+      () => localTrialJob({ ...data, job: { ...job, runDir: "/elsewhere/sweep/b8-s0" } }, "/mnt/nfs/runs", ["/srv/tasks/mine.js"]),
+      /trial job: runDir "\/elsewhere\/sweep\/b8-s0" is not inside it \(it must stay inside \/srv\/runs\)/,
+    );
   });
 
   it("load only the task modules the worker allows, and set only TSML_* variables", () => {
     const [run] = expandGrid({ ...grid, axes: undefined, variants: [{ perDeviceBatchSize: 8 }] });
     const job: RunJob = { run, runDir: "/srv/runs/sweep/b8-s0", cacheDir: "/srv/runs/.cache", provenance: collectProvenance(), taskModules: ["/tmp/evil.js"] };
     const data = { job, runsDir: "/srv/runs", env: { TSML_BACKEND: "cpu" }, tsmlDir: "/opt/old-tsml/dist/src", tsmlVersion: tsmlPackageVersion() };
-    assert.throws(() => localTrialJob(data, "/srv/runs"), /task module \/tmp\/evil\.js, which this worker does not allow; start the worker with --task-module \/tmp\/evil\.js/);
+    assert.throws(
+      () => localTrialJob(data, "/srv/runs"),
+      /task module \/tmp\/evil\.js, which this worker does not allow; start the worker with --task-module \/tmp\/evil\.js/,
+    );
     assert.deepEqual(localTrialJob(data, "/srv/runs", ["/tmp/evil.js"]).taskModules, ["/tmp/evil.js"]);
     assert.deepEqual(trialEnvironment(data.env), { TSML_BACKEND: "cpu" });
-    assert.throws(() => trialEnvironment({ TSML_BACKEND: "cpu", NODE_OPTIONS: "--require /tmp/evil.js" }), /environment variable\(s\) NODE_OPTIONS; a job may only set TSML_\* variables/);
+    assert.throws(
+      () => trialEnvironment({ TSML_BACKEND: "cpu", NODE_OPTIONS: "--require /tmp/evil.js" }),
+      /environment variable\(s\) NODE_OPTIONS; a job may only set TSML_\* variables/,
+    );
   });
 });

@@ -16,7 +16,11 @@ export class RedisServer {
   private child: ChildProcess | undefined;
   private output = "";
 
-  private constructor(readonly port: number, readonly dir: string, readonly password: string | undefined) {}
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+    readonly password: string | undefined,
+  ) {}
 
   /**
    * Starts redis-server on a free loopback port, persisting into `dir` (append-only file, fsync on every write),
@@ -35,7 +39,22 @@ export class RedisServer {
 
   /** Starts the server (again) and resolves once it accepts connections. */
   async start(): Promise<void> {
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"];
+    const args = [
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "always",
+      "--save",
+      "",
+      "--daemonize",
+      "no",
+    ];
     if (this.password) args.push("--requirepass", this.password);
     const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;

@@ -63,7 +63,10 @@ describe("reliability: files tsml writes, tsml reads (issue 24)", function () {
     const log = fs.readFileSync(path.join(dir, "log.jsonl"), "utf8");
     const error = await train({ outputDir: dir, maxSteps: 12, resumeFrom: "last" });
     assert.ok(error, "the resume was refused");
-    assert.equal(error.message, `checkpoint ${path.join(dir, "checkpoint-10")}: trainer_state.json says step 7, the folder name says step 10; the checkpoint is not consistent, delete it to resume from an older one`);
+    assert.equal(
+      error.message,
+      `checkpoint ${path.join(dir, "checkpoint-10")}: trainer_state.json says step 7, the folder name says step 10; the checkpoint is not consistent, delete it to resume from an older one`,
+    );
     assert.equal(fs.readFileSync(path.join(dir, "log.jsonl"), "utf8"), log);
   });
 
@@ -86,13 +89,25 @@ describe("reliability: files tsml writes, tsml reads (issue 24)", function () {
       } finally {
         fs.closeSync(filler);
       }
-      assert.throws(() => trainer.saveCheckpoint(), (e: Error) => {
-        assert.match(e.message, /^checkpoint of step 5 not saved: cannot write .*\/\.checkpoint-5\.\d+\.tmp\/model\.safetensors: ENOSPC: no space left on device, write; .*checkpoint-5 is still the last checkpoint$/);
-        return true;
-      });
+      assert.throws(
+        () => trainer.saveCheckpoint(),
+        (e: Error) => {
+          assert.match(
+            e.message,
+            /^checkpoint of step 5 not saved: cannot write .*\/\.checkpoint-5\.\d+\.tmp\/model\.safetensors: ENOSPC: no space left on device, write; .*checkpoint-5 is still the last checkpoint$/,
+          );
+          return true;
+        },
+      );
       const report = path.join(mount, "report.html");
-      assert.throws(() => writeFileAtomic(report, Buffer.alloc(100_000)), new RegExp(`^Error: cannot write ${report.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: ENOSPC`));
-      const leftovers = fs.readdirSync(mount, { recursive: true }).map(String).filter((f) => f.includes(".tmp"));
+      assert.throws(
+        () => writeFileAtomic(report, Buffer.alloc(100_000)),
+        new RegExp(`^Error: cannot write ${report.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: ENOSPC`),
+      );
+      const leftovers = fs
+        .readdirSync(mount, { recursive: true })
+        .map(String)
+        .filter((f) => f.includes(".tmp"));
       assert.deepEqual(leftovers, [], "no temporary file or folder is left");
       trainer.dispose();
       net.dispose();
@@ -107,7 +122,10 @@ describe("reliability: files tsml writes, tsml reads (issue 24)", function () {
 
   describe("16. unclear messages about files and arguments", () => {
     it("learningRate: Infinity says Infinity, not null", () => {
-      assert.throws(() => resolveTrainingArguments({ learningRate: Infinity }), /^Error: TrainingArguments\.learningRate must be a finite number >= 0, got Infinity$/);
+      assert.throws(
+        () => resolveTrainingArguments({ learningRate: Infinity }),
+        /^Error: TrainingArguments\.learningRate must be a finite number >= 0, got Infinity$/,
+      );
     });
 
     it("resumeFrom a missing folder says the folder does not exist, not that model.safetensors is missing", async () => {
@@ -121,12 +139,17 @@ describe("reliability: files tsml writes, tsml reads (issue 24)", function () {
       assert.equal(await train({ outputDir: dir }), undefined);
       const file = path.join(dir, "checkpoint-10", "model.safetensors");
       const saved = readSafetensorsFile(file);
-      const tensors = Object.fromEntries([...saved.tensors].map(([name, entry]) => [name, { dtype: entry.dtype, shape: entry.shape, data: toFloat32Array(entry, name) }]));
+      const tensors = Object.fromEntries(
+        [...saved.tensors].map(([name, entry]) => [name, { dtype: entry.dtype, shape: entry.shape, data: toFloat32Array(entry, name) }]),
+      );
       const [first] = Object.keys(tensors).sort();
       tensors[first].data[1] = NaN;
       writeSafetensorsFile(file, tensors, saved.metadata);
       const error = await train({ outputDir: dir, maxSteps: 12, resumeFrom: "last" });
-      assert.equal(error?.message, `${file}: "${first}" holds NaN at index 1; the checkpoint is damaged (training saves only finite values), resume from an older one`);
+      assert.equal(
+        error?.message,
+        `${file}: "${first}" holds NaN at index 1; the checkpoint is damaged (training saves only finite values), resume from an older one`,
+      );
     });
 
     it("a label column named __proto__ is read from the row, not from Object.prototype", () => {

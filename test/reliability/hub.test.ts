@@ -23,7 +23,7 @@ async function withEnv<T>(vars: Record<string, string>, body: () => Promise<T>):
   try {
     return await body();
   } finally {
-    for (const [k, v] of Object.entries(saved)) (v === undefined ? delete process.env[k] : (process.env[k] = v));
+    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
   }
 }
 
@@ -36,7 +36,10 @@ describe("reliability: the Hub client confines its paths and bounds its waits (i
 
   beforeEach(async () => {
     hub = new FakeHub();
-    hub.repos.set(REPO, { commit: COMMIT, files: new Map(["config.json", "model.safetensors"].map((f) => [f, fs.readFileSync(path.join(CASE, f))] as [string, Buffer])) });
+    hub.repos.set(REPO, {
+      commit: COMMIT,
+      files: new Map(["config.json", "model.safetensors"].map((f) => [f, fs.readFileSync(path.join(CASE, f))] as [string, Buffer])),
+    });
     await hub.start();
     root = tempDir("tsml-hub-reliability-");
     cacheDir = path.join(root, "home", "hub");
@@ -70,7 +73,10 @@ describe("reliability: the Hub client confines its paths and bounds its waits (i
     const proc = await runCli(["predict", "--model", REPO, "--inputs", INPUTS], { env: { ...env, HF_HUB_CACHE: "/proc/x" }, timeoutMs: 60_000 });
     assert.equal(proc.signal, null, `killed after hanging:\n${proc.output}`);
     assert.notEqual(proc.code, 0);
-    assert.match(proc.output, /Hugging Face Hub cache \(cacheDir, HF_HUB_CACHE or HF_HOME\) \/proc\/x\/models--tiny-org--longformer-tiny: cannot create the folder \/proc\/x/);
+    assert.match(
+      proc.output,
+      /Hugging Face Hub cache \(cacheDir, HF_HUB_CACHE or HF_HOME\) \/proc\/x\/models--tiny-org--longformer-tiny: cannot create the folder \/proc\/x/,
+    );
     const file = path.join(root, "a-file");
     fs.writeFileSync(file, "");
     await assert.rejects(new HubRepo(REPO, { ...options(), cacheDir: file }).file("config.json"), /Hugging Face Hub cache .*a-file is a file, not a folder/);
@@ -79,7 +85,10 @@ describe("reliability: the Hub client confines its paths and bounds its waits (i
   it("6. a download that stalls after 1,000 bytes ends with an error naming HF_HUB_DOWNLOAD_TIMEOUT; a HEAD without answer, HF_HUB_ETAG_TIMEOUT", async () => {
     hub.stallAfter.set("model.safetensors", 1000);
     await withEnv({ HF_HUB_DOWNLOAD_TIMEOUT: "0.5" }, async () => {
-      await assert.rejects(new HubRepo(REPO, options()).file("model.safetensors"), /model\.safetensors at revision main: no data from http:\/\/127\.0\.0\.1:\d+ within 0\.5 s \(HF_HUB_DOWNLOAD_TIMEOUT=0\.5; set it higher/);
+      await assert.rejects(
+        new HubRepo(REPO, options()).file("model.safetensors"),
+        /model\.safetensors at revision main: no data from http:\/\/127\.0\.0\.1:\d+ within 0\.5 s \(HF_HUB_DOWNLOAD_TIMEOUT=0\.5; set it higher/,
+      );
     });
     const partial = fs.readdirSync(path.join(cacheDir, "models--tiny-org--longformer-tiny", "blobs")).filter((f) => f.endsWith(".incomplete"));
     assert.equal(partial.length, 1, "the partial file is kept for the next run to resume");
@@ -93,8 +102,14 @@ describe("reliability: the Hub client confines its paths and bounds its waits (i
 
     hub.stallHead.add("config.json");
     await withEnv({ HF_HUB_ETAG_TIMEOUT: "0.5" }, async () => {
-      await assert.rejects(new HubRepo(REPO, { ...options(), cacheDir: path.join(root, "empty") }).file("config.json"), /no answer from http:\/\/127\.0\.0\.1:\d+ within 0\.5 s \(HF_HUB_ETAG_TIMEOUT=0\.5/);
-      await assert.rejects(withEnv({ HF_HUB_ETAG_TIMEOUT: "soon" }, async () => new HubRepo(REPO, options())), /HF_HUB_ETAG_TIMEOUT must be a positive number of seconds, got "soon"/);
+      await assert.rejects(
+        new HubRepo(REPO, { ...options(), cacheDir: path.join(root, "empty") }).file("config.json"),
+        /no answer from http:\/\/127\.0\.0\.1:\d+ within 0\.5 s \(HF_HUB_ETAG_TIMEOUT=0\.5/,
+      );
+      await assert.rejects(
+        withEnv({ HF_HUB_ETAG_TIMEOUT: "soon" }, async () => new HubRepo(REPO, options())),
+        /HF_HUB_ETAG_TIMEOUT must be a positive number of seconds, got "soon"/,
+      );
     });
   });
 

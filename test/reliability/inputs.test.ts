@@ -36,7 +36,16 @@ function errorOf(fn: () => unknown): string {
 }
 
 /** A tiny Longformer classifier config (HF field names). */
-const TINY = { vocab_size: 40, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 34, attention_window: 4, num_labels: 2 };
+const TINY = {
+  vocab_size: 40,
+  hidden_size: 8,
+  num_hidden_layers: 1,
+  num_attention_heads: 2,
+  intermediate_size: 16,
+  max_position_embeddings: 34,
+  attention_window: 4,
+  num_labels: 2,
+};
 
 describe("reliability: bad inputs are refused clearly (issue 16 catalogue)", function () {
   this.timeout(60_000);
@@ -48,10 +57,19 @@ describe("reliability: bad inputs are refused clearly (issue 16 catalogue)", fun
 
   describe("5. labels outside the model's classes", () => {
     it("the losses refuse a label >= numLabels or < 0 instead of returning 0", () => {
-      const logits = tf.tensor2d([[0.3, -0.2], [1, 2]]);
-      for (const bad of [[0, 2], [-1, 0]]) {
+      const logits = tf.tensor2d([
+        [0.3, -0.2],
+        [1, 2],
+      ]);
+      for (const bad of [
+        [0, 2],
+        [-1, 0],
+      ]) {
         const labels = tf.tensor1d(bad, "int32");
-        assert.throws(() => softmaxCrossEntropySum(logits, labels), new RegExp(`softmaxCrossEntropySum: label ${bad.find((v) => v < 0 || v > 1)} \\(item \\d of the batch\\) is not a class id in \\[0, 2\\)`));
+        assert.throws(
+          () => softmaxCrossEntropySum(logits, labels),
+          new RegExp(`softmaxCrossEntropySum: label ${bad.find((v) => v < 0 || v > 1)} \\(item \\d of the batch\\) is not a class id in \\[0, 2\\)`),
+        );
         assert.throws(() => longformerClassificationLoss(logits, labels), /label -?\d \(item \d of the batch\) is not a class id in \[0, 2\)/);
         labels.dispose();
       }
@@ -67,7 +85,14 @@ describe("reliability: bad inputs are refused clearly (issue 16 catalogue)", fun
     it("the Trainer stops at the first step on a data set whose labels are outside the classes, before training", async () => {
       const { x } = randomClassification(8, 3, 2, 1);
       const net = softmaxRegression(randomInit(3, 2, 1));
-      const trainer = new Trainer({ model: net.model, trainData: arrayData(x, x.map(() => 2)), args: { perDeviceBatchSize: 4, epochs: 1, progress: "none" } });
+      const trainer = new Trainer({
+        model: net.model,
+        trainData: arrayData(
+          x,
+          x.map(() => 2),
+        ),
+        args: { perDeviceBatchSize: 4, epochs: 1, progress: "none" },
+      });
       const weightBefore = net.weight.arraySync();
       await assert.rejects(trainer.train(), /label 2 .* not a class id in \[0, 2\)/);
       assert.deepEqual(net.weight.arraySync(), weightBefore, "no update was applied");
@@ -92,14 +117,22 @@ describe("reliability: bad inputs are refused clearly (issue 16 catalogue)", fun
       const train = write(dir, "6b/train.csv", "text,label\na,ham\nb,spam\n");
       const dev = write(dir, "6b/dev.csv", "text,label\nd,spam\ne,eggs\n");
       const message = errorOf(() => loadTextDatasets({ train, dev }));
-      assert.match(message, new RegExp(`^${dev.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: 1 invalid row\\n  row 2 \\(line 3\\): label "eggs" is not one of the expected labels "ham", "spam"`));
+      assert.match(
+        message,
+        new RegExp(
+          `^${dev.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: 1 invalid row\\n  row 2 \\(line 3\\): label "eggs" is not one of the expected labels "ham", "spam"`,
+        ),
+      );
     });
   });
 
   describe("7. mixed and odd label kinds", () => {
     it("names and integers mixed in one file are an error naming both", () => {
       const file = write(dir, "7/mixed.csv", "text,label\na,spam\nb,ham\nc,0\nd,1\n");
-      assert.match(errorOf(() => loadTextDataset(file)), /label mixes integer class ids \("0" at row 3 \(line 4\)\) and label names \("spam" at row 1 \(line 2\)\)/);
+      assert.match(
+        errorOf(() => loadTextDataset(file)),
+        /label mixes integer class ids \("0" at row 3 \(line 4\)\) and label names \("spam" at row 1 \(line 2\)\)/,
+      );
     });
 
     it('"1" and "1.0" are one class; "NaN" is a missing label, not a class; 0.5 is not a class id', () => {
@@ -117,14 +150,23 @@ describe("reliability: bad inputs are refused clearly (issue 16 catalogue)", fun
   describe("8. encodings and headers", () => {
     it("Latin-1 bytes are an error naming the file and line, not silent U+FFFD", () => {
       const file = write(dir, "8/latin1.csv", Buffer.concat([Buffer.from("text,label\nfine,ham\ncaf"), Buffer.from([0xe9]), Buffer.from(",spam\n")]));
-      assert.match(errorOf(() => loadTextDataset(file)), /latin1\.csv: line 3: bytes that are not valid UTF-8/);
+      assert.match(
+        errorOf(() => loadTextDataset(file)),
+        /latin1\.csv: line 3: bytes that are not valid UTF-8/,
+      );
       const jsonl = write(dir, "8/latin1.jsonl", Buffer.concat([Buffer.from('{"text": "caf'), Buffer.from([0xe9]), Buffer.from('", "label": "a"}\n')]));
-      assert.match(errorOf(() => loadTextDataset(jsonl)), /latin1\.jsonl: line 1: bytes that are not valid UTF-8/);
+      assert.match(
+        errorOf(() => loadTextDataset(jsonl)),
+        /latin1\.jsonl: line 1: bytes that are not valid UTF-8/,
+      );
     });
 
     it("a header naming a column twice is an error naming the column and both positions", () => {
       const file = write(dir, "8/dup.csv", "label,text,label\nham,a,spam\n");
-      assert.match(errorOf(() => loadTextDataset(file)), /dup\.csv: line 1: the header names column "label" twice \(columns 1 and 3\)/);
+      assert.match(
+        errorOf(() => loadTextDataset(file)),
+        /dup\.csv: line 1: the header names column "label" twice \(columns 1 and 3\)/,
+      );
     });
   });
 
@@ -181,7 +223,11 @@ describe("reliability: bad inputs are refused clearly (issue 16 catalogue)", fun
     const { x, y } = randomClassification(32, 3, 2, 4);
     async function train(outputDir: string, args: Partial<TrainingArguments>): Promise<void> {
       const net = softmaxRegression(randomInit(3, 2, 2));
-      const trainer = new Trainer({ model: net.model, trainData: arrayData(x, y), args: { perDeviceBatchSize: 4, epochs: 1, saveSteps: 4, progress: "none", outputDir, ...args } });
+      const trainer = new Trainer({
+        model: net.model,
+        trainData: arrayData(x, y),
+        args: { perDeviceBatchSize: 4, epochs: 1, saveSteps: 4, progress: "none", outputDir, ...args },
+      });
       try {
         await trainer.train();
       } finally {
@@ -193,8 +239,14 @@ describe("reliability: bad inputs are refused clearly (issue 16 catalogue)", fun
     it("11. resuming with another batch size or accumulation is refused like another seed", async () => {
       const out = path.join(dir, "11");
       await train(out, { maxSteps: 4 });
-      await assert.rejects(train(out, { maxSteps: 8, resumeFrom: "last", perDeviceBatchSize: 2 }), /checkpoint-4: trained with perDeviceBatchSize 4, the arguments say perDeviceBatchSize 2/);
-      await assert.rejects(train(out, { maxSteps: 8, resumeFrom: "last", gradientAccumulationSteps: 2 }), /trained with gradientAccumulationSteps 1, the arguments say gradientAccumulationSteps 2/);
+      await assert.rejects(
+        train(out, { maxSteps: 8, resumeFrom: "last", perDeviceBatchSize: 2 }),
+        /checkpoint-4: trained with perDeviceBatchSize 4, the arguments say perDeviceBatchSize 2/,
+      );
+      await assert.rejects(
+        train(out, { maxSteps: 8, resumeFrom: "last", gradientAccumulationSteps: 2 }),
+        /trained with gradientAccumulationSteps 1, the arguments say gradientAccumulationSteps 2/,
+      );
       await train(out, { maxSteps: 8, resumeFrom: "last" });
     });
 
@@ -207,7 +259,10 @@ describe("reliability: bad inputs are refused clearly (issue 16 catalogue)", fun
       await assert.rejects(train(out, { maxSteps: 8, resumeFrom: "last" }), new RegExp(`${state.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: not valid JSON`));
       fs.writeFileSync(state, text);
       fs.writeFileSync(path.join(out, LAST_CHECKPOINT_FILE), "");
-      await assert.rejects(train(out, { maxSteps: 8, resumeFrom: "last" }), /last-checkpoint: the pointer file is empty; .*checkpoint folders present: checkpoint-4/);
+      await assert.rejects(
+        train(out, { maxSteps: 8, resumeFrom: "last" }),
+        /last-checkpoint: the pointer file is empty; .*checkpoint folders present: checkpoint-4/,
+      );
     });
 
     it("19. temporary folders of interrupted checkpoint writes are removed on resume (those of live processes kept)", async () => {
@@ -292,7 +347,13 @@ console.log(JSON.stringify({ records: table.records.length, grew: peak - before 
       const table = readCsv(file);
       assert.equal(table.records.length, 3);
       assert.equal(table.records[0].values.text, `${long}"`);
-      assert.deepEqual(table.records.slice(1).map((r) => [r.values.text, r.values.label, r.location]), [["multi\r\nline \"q\"", "b", "line 3"], ["plain", "a", "line 5"]]);
+      assert.deepEqual(
+        table.records.slice(1).map((r) => [r.values.text, r.values.label, r.location]),
+        [
+          ['multi\r\nline "q"', "b", "line 3"],
+          ["plain", "a", "line 5"],
+        ],
+      );
     });
   });
 });

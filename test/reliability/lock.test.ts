@@ -34,7 +34,10 @@ describe("reliability: the folder lock", function () {
   it("admits one owner; a second is refused with a message naming the owner's pid; release lets the next in", () => {
     const dir = path.join(root, "a");
     const lock = acquireFolderLock(dir, { purpose: "first" });
-    assert.throws(() => acquireFolderLock(dir), (e: Error) => e instanceof FolderLockedError && e.message.includes(`pid ${process.pid} (first)`) && e.message.includes(dir));
+    assert.throws(
+      () => acquireFolderLock(dir),
+      (e: Error) => e instanceof FolderLockedError && e.message.includes(`pid ${process.pid} (first)`) && e.message.includes(dir),
+    );
     lock.release();
     assert.ok(!fs.existsSync(path.join(dir, FOLDER_LOCK_FILE)), "release removes the lock file");
     acquireFolderLock(dir).release();
@@ -86,16 +89,30 @@ describe("reliability: the folder lock", function () {
     const dir = path.join(root, "g");
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, FOLDER_LOCK_FILE);
-    const foreign = { pid: process.pid, startTime: null, hostname: `${os.hostname()}-elsewhere`, purpose: "run r on another machine", acquiredAt: "", lease: { subject: "job-r", grant: "token-1" } };
+    const foreign = {
+      pid: process.pid,
+      startTime: null,
+      hostname: `${os.hostname()}-elsewhere`,
+      purpose: "run r on another machine",
+      acquiredAt: "",
+      lease: { subject: "job-r", grant: "token-1" },
+    };
     fs.writeFileSync(file, JSON.stringify(foreign));
-    assert.throws(() => acquireFolderLock(dir), (e: Error) => e instanceof FolderLockedError && e.message.includes("-elsewhere"));
+    assert.throws(
+      () => acquireFolderLock(dir),
+      (e: Error) => e instanceof FolderLockedError && e.message.includes("-elsewhere"),
+    );
     assert.throws(() => acquireFolderLock(dir, { lease: { subject: "job-other", grant: "token-2" } }), FolderLockedError);
     assert.throws(() => acquireFolderLock(dir, { lease: { subject: "job-r", grant: "token-1" } }), FolderLockedError, "the same grant is not newer");
     const lock = acquireFolderLock(dir, { lease: { subject: "job-r", grant: "token-2" } });
     assert.deepEqual(JSON.parse(fs.readFileSync(file, "utf8")).lease, { subject: "job-r", grant: "token-2" });
     lock.release();
     fs.writeFileSync(file, JSON.stringify({ ...foreign, lease: undefined }));
-    assert.throws(() => acquireFolderLock(dir, { lease: { subject: "job-r", grant: "token-2" } }), FolderLockedError, "a lock taken without a lease is never superseded");
+    assert.throws(
+      () => acquireFolderLock(dir, { lease: { subject: "job-r", grant: "token-2" } }),
+      FolderLockedError,
+      "a lock taken without a lease is never superseded",
+    );
     fs.rmSync(file);
   });
 
@@ -103,7 +120,10 @@ describe("reliability: the folder lock", function () {
     const dir = path.join(root, "f");
     fs.mkdirSync(dir, { recursive: true });
     // A stale lock of a dead process, so every racer also goes through the takeover.
-    fs.writeFileSync(path.join(dir, FOLDER_LOCK_FILE), JSON.stringify({ pid: deadPid(), startTime: null, hostname: os.hostname(), purpose: "dead", acquiredAt: "" }));
+    fs.writeFileSync(
+      path.join(dir, FOLDER_LOCK_FILE),
+      JSON.stringify({ pid: deadPid(), startTime: null, hostname: os.hostname(), purpose: "dead", acquiredAt: "" }),
+    );
     const script = `const { acquireFolderLock } = require(${JSON.stringify(SUPERVISION)});
 const start = Number(process.argv[1]); while (Date.now() < start) {}
 try { acquireFolderLock(${JSON.stringify(dir)}); console.log("won"); setTimeout(() => {}, 1500); } catch (e) { console.log("refused"); }`;

@@ -22,7 +22,11 @@ describe("reliability: names and output folders from input (issue 24)", function
 
   it("the path helper: one component, or a path inside its root", () => {
     assert.equal(requirePathComponent("b8-s0", "run"), "b8-s0");
-    for (const bad of ["", ".", "..", "../x", "a/b", "/abs", "a\\b"]) assert.throws(() => requirePathComponent(bad, "run"), new RegExp(`^Error: run ${JSON.stringify(bad).replace(/[\\.()[\]]/g, "\\$&")} must be one folder or file name`));
+    for (const bad of ["", ".", "..", "../x", "a/b", "/abs", "a\\b"])
+      assert.throws(
+        () => requirePathComponent(bad, "run"),
+        new RegExp(`^Error: run ${JSON.stringify(bad).replace(/[\\.()[\]]/g, "\\$&")} must be one folder or file name`),
+      );
     assert.equal(pathInside("/r", "a/b", "ref"), "/r/a/b");
     assert.equal(pathInside("/r", "/r/a", "ref"), "/r/a");
     assert.throws(() => pathInside("/r", "/r/a", "ref", true), /ref "\/r\/a" is an absolute path \(it must stay inside \/r\)/);
@@ -37,7 +41,9 @@ describe("reliability: names and output folders from input (issue 24)", function
     const names = ["../escape-grid", path.join(root, "4", "absolute"), "", "."];
     const results = [];
     for (const name of names) {
-      results.push(await runCli(["study", "--task", "synthetic-logreg", "--runs-dir", runs, "--reports-dir", reports, `--name=${name}`], { env: { TSML_SMALL: "1" } }));
+      results.push(
+        await runCli(["study", "--task", "synthetic-logreg", "--runs-dir", runs, "--reports-dir", reports, `--name=${name}`], { env: { TSML_SMALL: "1" } }),
+      );
     }
     assert.equal(results.length, names.length);
     results.forEach((run, i) => {
@@ -75,7 +81,12 @@ describe("reliability: names and output folders from input (issue 24)", function
     const longest = config.max_position_embeddings - config.pad_token_id - 1;
     const over = await runCli(["plan", "--model", MODEL, "--max-length", "100000"]);
     assert.equal(over.code, 1, over.output);
-    assert.ok(over.output.includes(`a sequence length of 100000 tokens (--max-length) is more than the model takes: max_position_embeddings ${config.max_position_embeddings} leaves ${longest} token positions`), over.output);
+    assert.ok(
+      over.output.includes(
+        `a sequence length of 100000 tokens (--max-length) is more than the model takes: max_position_embeddings ${config.max_position_embeddings} leaves ${longest} token positions`,
+      ),
+      over.output,
+    );
     assert.ok(!over.output.includes("per-device batch"), over.output);
     const cfg = LongformerConfig.fromJSON(fs.readFileSync(path.join(MODEL, "config.json"), "utf8"), "config.json");
     assert.equal(planBatch({ config: cfg, sequenceLength: longest, memoryBytes: 2 ** 34 }).fits, true, "the longest length the model takes is planned");

@@ -53,7 +53,13 @@ describe("reliability: a worker confines hand-written jobs to its runs folder (i
     const queue = new Queue<TrialJobData>(TRIAL_QUEUE, { connection: { url: redis.url } });
     try {
       for (const [i, { runDir, tsmlVersion }] of bad.entries()) {
-        const job: RunJob = { run, runDir, provenance: collectProvenance(), taskModules: workerTaskModules(run.task), cacheDir: path.join(coordinatorRuns, ".cache") };
+        const job: RunJob = {
+          run,
+          runDir,
+          provenance: collectProvenance(),
+          taskModules: workerTaskModules(run.task),
+          cacheDir: path.join(coordinatorRuns, ".cache"),
+        };
         await queue.add(run.id, { job, runsDir: coordinatorRuns, env: {}, tsmlDir: tsmlSourceDir(), tsmlVersion }, { jobId: `bad-${i}`, attempts: 1 });
       }
       const reasons: string[] = [];
@@ -65,7 +71,10 @@ describe("reliability: a worker confines hand-written jobs to its runs folder (i
       assert.equal(reasons[0], `trial job: runDir ${JSON.stringify(outside)} is not inside it (it must stay inside ${coordinatorRuns})`);
       assert.equal(reasons[1], `trial job: runDir "../../../x" contains ".." (it must stay inside ${coordinatorRuns})`);
       assert.equal(reasons[2], `trial job: runDir "/proc/x" is not inside it (it must stay inside ${coordinatorRuns})`);
-      assert.equal(reasons[3], `trial job comes from a coordinator running tsml 0.0.1-other, this worker runs tsml ${tsmlPackageVersion()}; run the same tsml version on the coordinator and every worker`);
+      assert.equal(
+        reasons[3],
+        `trial job comes from a coordinator running tsml 0.0.1-other, this worker runs tsml ${tsmlPackageVersion()}; run the same tsml version on the coordinator and every worker`,
+      );
     } finally {
       await queue.close();
     }

@@ -16,11 +16,27 @@ import { childPids, isRunning, runCli, startCli, waitFor } from "./support";
 
 /** The smallest study: the synthetic task at size "small" (5 runs, a few seconds). */
 const SMALL_ENV = { TSML_SMALL: "1" };
-const studyArgs = (root: string, name: string) => ["study", "--task", "synthetic-logreg", "--workers", "2", "--runs-dir", path.join(root, "runs"), "--reports-dir", path.join(root, "reports"), "--name", name];
+const studyArgs = (root: string, name: string) => [
+  "study",
+  "--task",
+  "synthetic-logreg",
+  "--workers",
+  "2",
+  "--runs-dir",
+  path.join(root, "runs"),
+  "--reports-dir",
+  path.join(root, "reports"),
+  "--name",
+  name,
+];
 
 /** results.csv without the columns that measure the machine (time, memory), as rows of cells. */
 function modelColumns(csvFile: string): string[][] {
-  const [header, ...rows] = fs.readFileSync(csvFile, "utf8").trim().split("\n").map((line) => line.split(","));
+  const [header, ...rows] = fs
+    .readFileSync(csvFile, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => line.split(","));
   assert.deepEqual(header, RESULT_COLUMNS);
   const keep = RESULT_COLUMNS.map((c, i) => (TIMING_COLUMNS.includes(c) ? -1 : i)).filter((i) => i >= 0);
   return rows.map((cells) => keep.map((i) => cells[i]));
@@ -42,16 +58,27 @@ describe("reliability: a study survives faults (issue 16)", function () {
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it("1. a run killed after its last checkpoint but before metrics.json is evaluated on resume; the report never crashes", async () => {
-    const options: StudyOptions = { size: "small", task: "synthetic-logreg", workers: 2, runsDir: path.join(root, "runs"), reportsDir: path.join(root, "reports"), name: "reference" };
+    const options: StudyOptions = {
+      size: "small",
+      task: "synthetic-logreg",
+      workers: 2,
+      runsDir: path.join(root, "runs"),
+      reportsDir: path.join(root, "reports"),
+      name: "reference",
+    };
     const runDir = path.join(root, "runs", "reference", "b8-a4-lr0.05-s0");
     const metricsFile = path.join(runDir, "metrics.json");
     const original = JSON.parse(fs.readFileSync(metricsFile, "utf8"));
     fs.rmSync(metricsFile);
     const again = await runStudy(options);
-    assert.deepEqual(again.grid.runs.map((r) => r.status), ["skipped", "finished", "skipped", "skipped", "skipped"]);
+    assert.deepEqual(
+      again.grid.runs.map((r) => r.status),
+      ["skipped", "finished", "skipped", "skipped", "skipped"],
+    );
     const resumed = JSON.parse(fs.readFileSync(metricsFile, "utf8"));
     assert.equal(resumed.resumedFromStep, original.steps, "it resumed at its last step");
-    for (const key of ["steps", "totalSteps", "dev", "test", "fluctuation", "smoothedFinalLoss", "noiseScale"]) assert.deepEqual(resumed[key], original[key], key);
+    for (const key of ["steps", "totalSteps", "dev", "test", "fluctuation", "smoothedFinalLoss", "noiseScale"])
+      assert.deepEqual(resumed[key], original[key], key);
     assert.equal(resumed.examplesPerSecond, null, "nothing trained: no throughput rather than 0/0");
     assert.deepEqual(modelColumns(again.report.csv), reference);
 
@@ -69,8 +96,16 @@ describe("reliability: a study survives faults (issue 16)", function () {
     const broken = { ...row, runId: "r", task: "t", noiseScale: null, examplesPerSecond: null } as unknown as RunResult;
     const out = path.join(root, "report-missing");
     const files = await writeStudyReport(out, {
-      title: "t", question: "q", spec: { task: "t", training: {} }, results: [broken], histories: [], findings: [],
-      provenance: { tsmlVersion: null, backend: null, gitCommit: null } as never, failures: [], wallTimeSeconds: NaN, rerunCommand: "x",
+      title: "t",
+      question: "q",
+      spec: { task: "t", training: {} },
+      results: [broken],
+      histories: [],
+      findings: [],
+      provenance: { tsmlVersion: null, backend: null, gitCommit: null } as never,
+      failures: [],
+      wallTimeSeconds: NaN,
+      rerunCommand: "x",
     });
     const html = fs.readFileSync(files.html, "utf8");
     assert.equal((html.match(/<td>—<\/td>/g) ?? []).length, REPORT_COLUMNS.length - 1, "every missing cell of the report's columns");
@@ -88,13 +123,21 @@ describe("reliability: a study survives faults (issue 16)", function () {
     const done = await first.exited;
     assert.equal(done.code, 0, first.output());
     assert.deepEqual(modelColumns(path.join(root, "reports", "twice", "results.csv")), reference);
-    const steps = fs.readFileSync(path.join(root, "runs", "twice", "b8-a1-lr0.05-s0", "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).step);
+    const steps = fs
+      .readFileSync(path.join(root, "runs", "twice", "b8-a1-lr0.05-s0", "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).step);
     assert.deepEqual(steps, [...new Set(steps)], "every step logged once");
   });
 
   it("3. killing only the main grid process ends its workers too, within seconds", async () => {
     // One long run (thousands of batch-1 steps), so a worker left alive would still be training when checked.
-    const spec = { task: "synthetic-logreg", taskConfig: { trainExamples: 4096, devExamples: 64, testExamples: 64 }, training: { perDeviceBatchSize: 1, epochs: 4, saveSteps: 500 } };
+    const spec = {
+      task: "synthetic-logreg",
+      taskConfig: { trainExamples: 4096, devExamples: 64, testExamples: 64 },
+      training: { perDeviceBatchSize: 1, epochs: 4, saveSteps: 500 },
+    };
     const script = `require(${JSON.stringify(EXPERIMENTS)}).runGrid(${JSON.stringify(spec)}, { runsDir: ${JSON.stringify(path.join(root, "runs"))}, name: "orphans", workers: 1,
       onEvent: (e) => e.type === "progress" && console.log("progress " + e.step) });`;
     const grid = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
@@ -139,7 +182,18 @@ describe("reliability: a study survives faults (issue 16)", function () {
     const workersSeen = new Set<number>();
     // Kills are placed by training progress (steps in the runs' log.jsonl), not by time: every one hits a study
     // still training, however fast the machine. The points rise, so the study moves on between kills.
-    const runSteps = (dir: string): number[] => fs.readdirSync(dir).filter((run) => fs.existsSync(path.join(dir, run, "log.jsonl"))).map((run) => fs.readFileSync(path.join(dir, run, "log.jsonl"), "utf8").trim().split("\n").filter((l) => l !== "").length);
+    const runSteps = (dir: string): number[] =>
+      fs
+        .readdirSync(dir)
+        .filter((run) => fs.existsSync(path.join(dir, run, "log.jsonl")))
+        .map(
+          (run) =>
+            fs
+              .readFileSync(path.join(dir, run, "log.jsonl"), "utf8")
+              .trim()
+              .split("\n")
+              .filter((l) => l !== "").length,
+        );
     const totalSteps = runSteps(path.join(root, "runs", "reference")).reduce((a, b) => a + b, 0);
     const loggedSteps = () => (fs.existsSync(gridDir) ? runSteps(gridDir).reduce((a, b) => a + b, 0) : 0);
     const points = Array.from({ length: 10 }, () => Math.floor((0.05 + 0.85 * rng.next()) * totalSteps)).sort((a, b) => a - b);
@@ -176,9 +230,21 @@ describe("reliability: a study survives faults (issue 16)", function () {
     assert.equal(killedRuns.length, reference.length);
     for (const run of killedRuns) {
       const dir = path.join(root, "runs", "killed", run);
-      assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], `${run}: no temporary files left`);
-      const steps = fs.readFileSync(path.join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).step);
-      assert.deepEqual(steps, steps.map((_, i) => i + 1), `${run}: log.jsonl holds every step once, in order`);
+      assert.deepEqual(
+        fs.readdirSync(dir).filter((f) => f.endsWith(".tmp")),
+        [],
+        `${run}: no temporary files left`,
+      );
+      const steps = fs
+        .readFileSync(path.join(dir, "log.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).step);
+      assert.deepEqual(
+        steps,
+        steps.map((_, i) => i + 1),
+        `${run}: log.jsonl holds every step once, in order`,
+      );
     }
   });
 });
@@ -191,8 +257,31 @@ describe("reliability: a study on own data survives kill -9 and keeps one owner 
   const csv = path.join(root, "docs.csv");
   fs.writeFileSync(csv, "text,label\n" + Array.from({ length: 40 }, (_, i) => `"${words[i % 2]} number ${i}",${i % 2 ? "dog" : "cat"}`).join("\n") + "\n");
   const args = (name: string) => [
-    "study", "--train", csv, "--size", "small", "--max-length", "32", "--batch", "2", "--accumulation", "1,2", "--lr", "3e-3", "--seeds", "2", "--steps", "12",
-    "--workers", "2", "--runs-dir", path.join(root, "runs"), "--reports-dir", path.join(root, "reports"), "--name", name,
+    "study",
+    "--train",
+    csv,
+    "--size",
+    "small",
+    "--max-length",
+    "32",
+    "--batch",
+    "2",
+    "--accumulation",
+    "1,2",
+    "--lr",
+    "3e-3",
+    "--seeds",
+    "2",
+    "--steps",
+    "12",
+    "--workers",
+    "2",
+    "--runs-dir",
+    path.join(root, "runs"),
+    "--reports-dir",
+    path.join(root, "reports"),
+    "--name",
+    name,
   ];
 
   it("killed at random 4 times (study or worker), then resumed: the results of the uninterrupted study", async () => {
@@ -205,7 +294,10 @@ describe("reliability: a study on own data survives kill -9 and keeps one owner 
     for (let attempt = 0; kills < 4 && attempt < 20; attempt++) {
       const study = startCli(args("killed"));
       // The cache is shared with the reference study, so runs start within about a second.
-      const started = await Promise.race([waitFor(() => /started b/.test(study.output()), 60_000, "a run to start").then(() => true), study.exited.then(() => false)]);
+      const started = await Promise.race([
+        waitFor(() => /started b/.test(study.output()), 60_000, "a run to start").then(() => true),
+        study.exited.then(() => false),
+      ]);
       if (!started) break;
       if (kills === 0) {
         const second = await runCli(args("killed"));

@@ -62,7 +62,9 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
   let text = "";
   child.stdout.on("data", (d) => (text += d));
   child.stderr.on("data", (d) => (text += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal })),
+  );
   return { child, output: () => text, exited };
 }
 

@@ -29,7 +29,7 @@ describe("confidence intervals", () => {
     const three = tInterval([3, 1, 2]);
     close(three.high - three.mean, t2 / Math.sqrt(3), 1e-9, "half width, n = 3");
     const ninety = tInterval([3, 1, 2], 0.9);
-    close(ninety.high - ninety.mean, ((2 * 0.95 - 1) / Math.sqrt(2 * 0.95 * 0.05)) / Math.sqrt(3), 1e-9, "90% level");
+    close(ninety.high - ninety.mean, (2 * 0.95 - 1) / Math.sqrt(2 * 0.95 * 0.05) / Math.sqrt(3), 1e-9, "90% level");
     const one = tInterval([5, NaN]);
     assert.equal(one.mean, 5);
     assert.ok(Number.isNaN(one.low) && Number.isNaN(one.high) && one.n === 1, "one finite value: no interval");
@@ -40,7 +40,7 @@ describe("confidence intervals", () => {
   it("logTInterval: geometric mean and exp(mean(log) ± t·s/√n), positive values only", () => {
     // Logs 1, 2, 3: mean 2, s = 1, t for 2 degrees of freedom in closed form; -5 and NaN are left out.
     const ci = logTInterval([Math.E, -5, Math.exp(2), NaN, Math.exp(3)]);
-    const half = (0.95 / Math.sqrt(2 * 0.975 * 0.025)) / Math.sqrt(3);
+    const half = 0.95 / Math.sqrt(2 * 0.975 * 0.025) / Math.sqrt(3);
     assert.equal(ci.n, 3);
     close(ci.mean, Math.exp(2), 1e-9, "geometric mean");
     close(ci.low, Math.exp(2 - half), 1e-9, "low");

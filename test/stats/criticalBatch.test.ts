@@ -21,15 +21,33 @@ describe("stats/criticalBatch: S = S_min (1 + B_crit / B), E = E_min (1 + B / B_
     const points = batches.flatMap((batch) => Array.from({ length: 5 }, () => ({ batch, steps: exact(batch) * Math.exp(0.08 * rng.nextGaussian()) })));
     const fit = fitCriticalBatch(points, { seed: 3 })!;
     assert.equal(fit.batches.length, batches.length);
-    for (const [got, want] of [[fit.sMin, truth.sMin], [fit.bCrit, truth.bCrit], [fit.eMin, eMin]]) assert.ok(Math.abs(got - want) / want < 0.1, `${got} vs ${want}`);
+    for (const [got, want] of [
+      [fit.sMin, truth.sMin],
+      [fit.bCrit, truth.bCrit],
+      [fit.eMin, eMin],
+    ])
+      assert.ok(Math.abs(got - want) / want < 0.1, `${got} vs ${want}`);
     assert.ok(fit.bCritInterval[0] < truth.bCrit && truth.bCrit < fit.bCritInterval[1], `${fit.bCritInterval}`);
     assert.ok(fit.bCritInterval[0] > 0, "a positive quantity has a positive interval");
     assert.deepEqual(fitCriticalBatch(points, { seed: 3 }), fit);
   });
 
   it("gives no fit when steps do not fall with the batch, or with one batch size", () => {
-    assert.equal(fitCriticalBatch([{ batch: 1, steps: 10 }, { batch: 8, steps: 20 }, { batch: 64, steps: 30 }]), null);
-    assert.equal(fitCriticalBatch([{ batch: 8, steps: 10 }, { batch: 8, steps: 12 }]), null);
+    assert.equal(
+      fitCriticalBatch([
+        { batch: 1, steps: 10 },
+        { batch: 8, steps: 20 },
+        { batch: 64, steps: 30 },
+      ]),
+      null,
+    );
+    assert.equal(
+      fitCriticalBatch([
+        { batch: 8, steps: 10 },
+        { batch: 8, steps: 12 },
+      ]),
+      null,
+    );
     assert.equal(fitStepsLaw([{ batch: 4, steps: 3 }]), null);
   });
 });

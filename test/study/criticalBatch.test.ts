@@ -9,7 +9,11 @@ describe("study/criticalBatch: steps and examples to a target loss", () => {
   it("averages the loss over windows of equal examples, placed at the window's middle", () => {
     const history = [4, 2, 6, 0].map((loss, i) => record(i + 1, 2, loss));
     // Windows of 4 examples = 2 steps of batch 2: means 3, 4, 3, at the first step of each pair (its middle).
-    assert.deepEqual(windowedLoss(history, 4), [{ steps: 1, examples: 2, loss: 3 }, { steps: 2, examples: 4, loss: 4 }, { steps: 3, examples: 6, loss: 3 }]);
+    assert.deepEqual(windowedLoss(history, 4), [
+      { steps: 1, examples: 2, loss: 3 },
+      { steps: 2, examples: 4, loss: 4 },
+      { steps: 3, examples: 6, loss: 3 },
+    ]);
     assert.deepEqual(stepsToTarget(history, 3, 4), { steps: 1, examples: 2 });
     assert.equal(stepsToTarget(history, 2, 4), undefined);
   });
@@ -18,13 +22,40 @@ describe("study/criticalBatch: steps and examples to a target loss", () => {
   function study(batches: number[], rates: number[], seeds: number): { results: RunResult[]; histories: RunHistory[] } {
     const results: RunResult[] = [];
     const histories: RunHistory[] = [];
-    for (const b of batches) for (const lr of rates) for (let seed = 0; seed < seeds; seed++) {
-      const runId = `b${b}-lr${lr}-s${seed}`;
-      const speed = lr === 1e-3 ? 1 : 0.5; // the middle rate is best
-      const history = Array.from({ length: Math.ceil(400 / b) }, (_, i) => record(i + 1, b, 1 / (1 + (speed * (i + 1) * b * (1 + seed * 0.01)) / 40)));
-      histories.push({ run: runId, config: { runId, perDeviceBatchSize: b, gradientAccumulationSteps: 1, effectiveBatchSize: b, learningRate: lr, seed }, history: history as never });
-      results.push({ runId, task: "t", perDeviceBatchSize: b, gradientAccumulationSteps: 1, effectiveBatchSize: b, learningRate: lr, seed, steps: history.length, devAccuracy: 0.8, devF1: lr === 1e-3 ? 0.9 : 0.7, testAccuracy: 0.8, testF1: 0.8, lossStd: 0.1, lossCv: 0.1, smoothedFinalLoss: 0.2, noiseScale: NaN, examplesPerSecond: 10, tokensPerSecond: 10, wallTimeSeconds: 1, peakMemoryMB: 1 } as RunResult);
-    }
+    for (const b of batches)
+      for (const lr of rates)
+        for (let seed = 0; seed < seeds; seed++) {
+          const runId = `b${b}-lr${lr}-s${seed}`;
+          const speed = lr === 1e-3 ? 1 : 0.5; // the middle rate is best
+          const history = Array.from({ length: Math.ceil(400 / b) }, (_, i) => record(i + 1, b, 1 / (1 + (speed * (i + 1) * b * (1 + seed * 0.01)) / 40)));
+          histories.push({
+            run: runId,
+            config: { runId, perDeviceBatchSize: b, gradientAccumulationSteps: 1, effectiveBatchSize: b, learningRate: lr, seed },
+            history: history as never,
+          });
+          results.push({
+            runId,
+            task: "t",
+            perDeviceBatchSize: b,
+            gradientAccumulationSteps: 1,
+            effectiveBatchSize: b,
+            learningRate: lr,
+            seed,
+            steps: history.length,
+            devAccuracy: 0.8,
+            devF1: lr === 1e-3 ? 0.9 : 0.7,
+            testAccuracy: 0.8,
+            testF1: 0.8,
+            lossStd: 0.1,
+            lossCv: 0.1,
+            smoothedFinalLoss: 0.2,
+            noiseScale: NaN,
+            examplesPerSecond: 10,
+            tokensPerSecond: 10,
+            wallTimeSeconds: 1,
+            peakMemoryMB: 1,
+          });
+        }
     return { results, histories };
   }
 
@@ -48,7 +79,10 @@ describe("study/criticalBatch: steps and examples to a target loss", () => {
     const { results, histories } = study([1, 8], [1e-3], 2);
     const measured = measureCriticalBatch(results, histories, { targetLoss: 0.01, windowExamples: 8 });
     assert.equal(measured.fit, null);
-    assert.deepEqual(measured.batches.flatMap((b) => b.notReached), results.map((r) => r.runId));
+    assert.deepEqual(
+      measured.batches.flatMap((b) => b.notReached),
+      results.map((r) => r.runId),
+    );
     assert.match(measured.fitNote, /no fit was possible: runs of 0 effective batch size\(s\) reached the target loss 0\.01/);
     assert.match(measured.agreement, /B_crit could not be fitted/);
   });
@@ -60,7 +94,10 @@ describe("study/criticalBatch: steps and examples to a target loss", () => {
     short.history = short.history.slice(0, 1);
     const measured = measureCriticalBatch(results, histories, { targetLoss: 0.3, windowExamples: 8 });
     assert.ok(measured.fit, measured.fitNote);
-    assert.deepEqual(measured.batches.flatMap((b) => b.notReached), ["b64-lr0.001-s1"]);
+    assert.deepEqual(
+      measured.batches.flatMap((b) => b.notReached),
+      ["b64-lr0.001-s1"],
+    );
     assert.match(measured.fitNote, /fitted on 5 runs over effective batches 1, 8, 64; left out \(never reached the target\): b64-lr0.001-s1/);
   });
 

@@ -21,7 +21,10 @@ describe("study: own data (CSV, JSONL, a folder per class) end to end", function
   const common = { size: "small" as const, maxLength: 32, grid, runsDir: path.join(root, "runs"), reportsDir: path.join(root, "reports"), workers: 2 };
   const encodedOf = (gridName: string) => {
     const cache = path.join(root, "runs", ".cache");
-    const folders = fs.readdirSync(cache).filter((f) => f.startsWith("text-longformer-")).map((f) => path.join(cache, f, "encoded.json"));
+    const folders = fs
+      .readdirSync(cache)
+      .filter((f) => f.startsWith("text-longformer-"))
+      .map((f) => path.join(cache, f, "encoded.json"));
     const runConfig = JSON.parse(fs.readFileSync(path.join(root, "runs", gridName, "grid.json"), "utf8")).spec.taskConfig;
     return { folders, runConfig };
   };
@@ -32,12 +35,24 @@ describe("study: own data (CSV, JSONL, a folder per class) end to end", function
       fs.writeFileSync(file, "body,kind\n" + rows.map(([l, i]) => `"${doc(l, i)}",${l}`).join("\n") + "\n");
       return file;
     };
-    const train = csv("train.csv", Array.from({ length: 24 }, (_, i) => [i % 2 ? "cat" : "dog", i]));
-    const dev = csv("dev.csv", Array.from({ length: 6 }, (_, i) => ["dog", 100 + i])); // one class only: still dog's id
-    const test = csv("test.csv", Array.from({ length: 6 }, (_, i) => [i % 2 ? "cat" : "dog", 200 + i]));
+    const train = csv(
+      "train.csv",
+      Array.from({ length: 24 }, (_, i) => [i % 2 ? "cat" : "dog", i]),
+    );
+    const dev = csv(
+      "dev.csv",
+      Array.from({ length: 6 }, (_, i) => ["dog", 100 + i]),
+    ); // one class only: still dog's id
+    const test = csv(
+      "test.csv",
+      Array.from({ length: 6 }, (_, i) => [i % 2 ? "cat" : "dog", 200 + i]),
+    );
     const outcome = await runStudy({ ...common, name: "csv", data: { train, dev, test, textColumn: "body", labelColumn: "kind" } });
     assert.equal(outcome.results.length, 2, "2 configurations x 1 rate x 1 seed");
-    assert.ok(outcome.results.every((r) => r.steps === 3 && Number.isFinite(r.devF1) && Number.isFinite(r.testF1)), "equal steps, dev and test evaluated");
+    assert.ok(
+      outcome.results.every((r) => r.steps === 3 && Number.isFinite(r.devF1) && Number.isFinite(r.testF1)),
+      "equal steps, dev and test evaluated",
+    );
     const { folders } = encodedOf("csv");
     const encoded = folders.map((f) => JSON.parse(fs.readFileSync(f, "utf8"))).find((e) => e.dev.labels.length === 6)!;
     assert.deepEqual(encoded.labelNames, ["cat", "dog"]);
@@ -57,7 +72,10 @@ describe("study: own data (CSV, JSONL, a folder per class) end to end", function
     const { runConfig } = encodedOf("jsonl");
     assert.equal(runConfig.trainFile, jsonl);
     const cache = path.join(root, "runs", ".cache");
-    const encoded = fs.readdirSync(cache).map((f) => JSON.parse(fs.readFileSync(path.join(cache, f, "encoded.json"), "utf8"))).find((e) => e.labelNames?.length === 3)!;
+    const encoded = fs
+      .readdirSync(cache)
+      .map((f) => JSON.parse(fs.readFileSync(path.join(cache, f, "encoded.json"), "utf8")))
+      .find((e) => e.labelNames?.length === 3)!;
     assert.deepEqual(encoded.labelNames, ["bird", "cat", "dog"]);
     // 45 documents: 10% (at least one per class) each for dev and test, stratified; no document in two parts.
     assert.equal(encoded.dev.labels.length + encoded.test.labels.length + encoded.train.labels.length, 45);

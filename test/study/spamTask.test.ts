@@ -15,8 +15,17 @@ import { LongformerForMaskedLM } from "../../src/models/longformer";
 import { tempDir } from "../helpers";
 
 const config = {
-  trainExamples: 8, pretrainExamples: 16, devExamples: 4, testExamples: 4, maxLength: 64, attentionWindow: 16, hiddenSize: 16,
-  vocabSize: 300, pretrainEpochs: 1, pretrainBatchSize: 4, pretrainLearningRate: 3e-3,
+  trainExamples: 8,
+  pretrainExamples: 16,
+  devExamples: 4,
+  testExamples: 4,
+  maxLength: 64,
+  attentionWindow: 16,
+  hiddenSize: 16,
+  vocabSize: 300,
+  pretrainEpochs: 1,
+  pretrainBatchSize: 4,
+  pretrainLearningRate: 3e-3,
 };
 
 describe("experiments: spam-longformer masked-LM pretraining, then fine-tuning", function () {
@@ -33,7 +42,10 @@ describe("experiments: spam-longformer masked-LM pretraining, then fine-tuning",
     // A stratified split of 24 e-mails into 16/4/4 may round a class by one.
     const poolSize = encoded.pretrain.ids.length;
     assert.ok(Math.abs(poolSize - 16) <= 1, `pool of ${poolSize}`);
-    assert.ok(lines.some((l) => l.includes(`masked LM on ${poolSize} e-mails`)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => l.includes(`masked LM on ${poolSize} e-mails`)),
+      lines.join("\n"),
+    );
     assert.ok(Math.abs(encoded.train.ids.length - 8) <= 1);
     // The fine-tuning e-mails are among the pretraining pool; dev and test e-mails are not.
     const pool = new Set(encoded.pretrain.ids.map((ids: number[]) => ids.join(",")));
@@ -41,7 +53,10 @@ describe("experiments: spam-longformer masked-LM pretraining, then fine-tuning",
     assert.ok(encoded.dev.ids.length > 0 && encoded.test.ids.length > 0, "dev and test e-mails exist");
     assert.ok([...encoded.dev.ids, ...encoded.test.ids].every((ids: number[]) => !pool.has(ids.join(","))));
 
-    const pretrainedDir = fs.readdirSync(folder).filter((f) => f.startsWith("pretrained-mlm-")).map((f) => path.join(folder, f));
+    const pretrainedDir = fs
+      .readdirSync(folder)
+      .filter((f) => f.startsWith("pretrained-mlm-"))
+      .map((f) => path.join(folder, f));
     assert.equal(pretrainedDir.length, 1);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(pretrainedDir[0], "config.json"), "utf8")).architectures, ["LongformerForMaskedLM"]);
     const [events] = fs.readdirSync(path.join(pretrainedDir[0], "tensorboard"));
@@ -50,7 +65,10 @@ describe("experiments: spam-longformer masked-LM pretraining, then fine-tuning",
     const lmWeights = mlm.weights();
     mlm.dispose();
     // Pretraining uses no global attention: the global projections start as copies of the local ones.
-    assert.deepEqual(lmWeights.get("longformer.encoder.layer.0.attention.self.query_global.weight"), lmWeights.get("longformer.encoder.layer.0.attention.self.query.weight"));
+    assert.deepEqual(
+      lmWeights.get("longformer.encoder.layer.0.attention.self.query_global.weight"),
+      lmWeights.get("longformer.encoder.layer.0.attention.self.query.weight"),
+    );
 
     const stamp = fs.statSync(path.join(pretrainedDir[0], "model.safetensors")).mtimeMs;
     await task.prepare!(config, { cacheDir, log: () => {} });
@@ -60,7 +78,7 @@ describe("experiments: spam-longformer masked-LM pretraining, then fine-tuning",
     const a = await task.build(config, { cacheDir, seed: 1 });
     const b = await task.build(config, { cacheDir, seed: 2 });
     try {
-      const named = (setup: typeof a) => new Map((setup.model.trainableVariables()).map((v) => [v.name.replace(/_\d+$/, ""), Array.from(v.dataSync())]));
+      const named = (setup: typeof a) => new Map(setup.model.trainableVariables().map((v) => [v.name.replace(/_\d+$/, ""), Array.from(v.dataSync())]));
       const wa = named(a);
       const wb = named(b);
       const encoder = [...lmWeights].filter(([name]) => name.startsWith("longformer."));

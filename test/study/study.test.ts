@@ -9,9 +9,26 @@ import { tempDir } from "../helpers";
 /** A result row with the given arguments and loss std; everything else neutral. */
 function row(batch: number, accumulation: number, learningRate: number, lossStd: number, devF1 = 0.9, noiseScale = NaN, seed = 0): RunResult {
   return {
-    runId: `b${batch}-a${accumulation}-lr${learningRate}-s${seed}`, task: "t", perDeviceBatchSize: batch, gradientAccumulationSteps: accumulation,
-    effectiveBatchSize: batch * accumulation, learningRate, seed, steps: 10, devAccuracy: 0.9, devF1, testAccuracy: 0.9, testF1: 0.9,
-    lossStd, lossCv: lossStd, smoothedFinalLoss: 0.3, noiseScale, examplesPerSecond: 1, tokensPerSecond: 1, wallTimeSeconds: 1, peakMemoryMB: 1,
+    runId: `b${batch}-a${accumulation}-lr${learningRate}-s${seed}`,
+    task: "t",
+    perDeviceBatchSize: batch,
+    gradientAccumulationSteps: accumulation,
+    effectiveBatchSize: batch * accumulation,
+    learningRate,
+    seed,
+    steps: 10,
+    devAccuracy: 0.9,
+    devF1,
+    testAccuracy: 0.9,
+    testF1: 0.9,
+    lossStd,
+    lossCv: lossStd,
+    smoothedFinalLoss: 0.3,
+    noiseScale,
+    examplesPerSecond: 1,
+    tokensPerSecond: 1,
+    wallTimeSeconds: 1,
+    peakMemoryMB: 1,
   };
 }
 
@@ -23,8 +40,13 @@ function seeds(batch: number, accumulation: number, learningRate: number, lossSt
 describe("experiments: study conclusion over seeds", () => {
   const c = 0.8;
   const results = [
-    ...seeds(8, 1, 1e-4, c / Math.sqrt(8)), ...seeds(8, 4, 1e-4, c / Math.sqrt(32), 0.9, 120), ...seeds(8, 8, 1e-4, c / Math.sqrt(64), 0.88, 140),
-    ...seeds(1, 1, 1e-4, c), ...seeds(1, 8, 1e-4, (c / Math.sqrt(8)) * 1.01), ...seeds(1, 1, 1e-5, c * 0.995), ...seeds(1, 1, 1e-6, c * 1.005),
+    ...seeds(8, 1, 1e-4, c / Math.sqrt(8)),
+    ...seeds(8, 4, 1e-4, c / Math.sqrt(32), 0.9, 120),
+    ...seeds(8, 8, 1e-4, c / Math.sqrt(64), 0.88, 140),
+    ...seeds(1, 1, 1e-4, c),
+    ...seeds(1, 8, 1e-4, (c / Math.sqrt(8)) * 1.01),
+    ...seeds(1, 1, 1e-5, c * 0.995),
+    ...seeds(1, 1, 1e-6, c * 1.005),
   ];
   const findings = concludeStudy(results);
   const text = (topic: string) => findings.find((f) => f.topic === topic)?.text ?? "";
@@ -65,7 +87,10 @@ describe("experiments: study conclusion over seeds", () => {
     assert.match(text("noiseScale"), /about 130 examples/);
     assert.match(text("accumulation"), /behaves like the big batch, not like the small one/);
     assert.match(text("metrics"), /No detectable difference in dev F1 between configurations/);
-    assert.match(text("answer"), /cut the late-training loss std from 0\.8 \[[^\]]+\] to 0\.1 \[[^\]]+\] \(95% intervals over 3 seeds separate\), while changing the learning rate made no detectable difference/);
+    assert.match(
+      text("answer"),
+      /cut the late-training loss std from 0\.8 \[[^\]]+\] to 0\.1 \[[^\]]+\] \(95% intervals over 3 seeds separate\), while changing the learning rate made no detectable difference/,
+    );
     assert.match(text("answer"), /Dev F1 showed no detectable difference/);
   });
 
@@ -77,7 +102,7 @@ describe("experiments: study conclusion over seeds", () => {
     assert.doesNotMatch(text("noiseScale"), /seeds gave an estimate/);
   });
 
-  it("says \"no detectable difference\" when the seeds' intervals overlap, even if the means differ", () => {
+  it('says "no detectable difference" when the seeds\' intervals overlap, even if the means differ', () => {
     const noisy = [row(1, 1, 1e-4, 0.5, 0.9, NaN, 0), row(1, 1, 1e-4, 0.2, 0.9, NaN, 1), row(8, 1, 1e-4, 0.3, 0.9, NaN, 0), row(8, 1, 1e-4, 0.25, 0.9, NaN, 1)];
     const out = concludeStudy(noisy);
     assert.match(out.find((f) => f.topic === "fluctuation")!.text, /no detectable difference in loss std \(95% intervals overlap\)/);
@@ -89,7 +114,10 @@ describe("experiments: study conclusion over seeds", () => {
     const mixed = [...seeds(1, 1, 1e-4, 0.8, 0.85), ...seeds(8, 1, 1e-4, 0.28, 0.1)];
     const zero = [...seeds(1, 1, 1e-4, 0.8, 0.85), ...seeds(8, 1, 1e-4, 0.28, 0)];
     assert.match(concludeStudy(zero).find((f) => f.topic === "metrics")!.text, /dev F1 higher: 0\.85 vs 0 \(intervals separate\)/);
-    assert.match(concludeStudy(mixed).find((f) => f.topic === "answer")!.text, /Dev F1 is below 0\.5 in some of these configurations \(means from 0\.1 to 0\.85\): at this size and budget the model does not learn/);
+    assert.match(
+      concludeStudy(mixed).find((f) => f.topic === "answer")!.text,
+      /Dev F1 is below 0\.5 in some of these configurations \(means from 0\.1 to 0\.85\): at this size and budget the model does not learn/,
+    );
   });
 
   it("adds a seeded bootstrap interval of dev F1 over dev examples", () => {
@@ -118,7 +146,14 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it("writes a self-contained report and results.csv, and a rerun reproduces every number", async () => {
-    const options = { size: "small" as const, task: "synthetic-logreg", seeds: 2, runsDir: path.join(root, "runs"), reportsDir: path.join(root, "reports"), workers: 2 };
+    const options = {
+      size: "small" as const,
+      task: "synthetic-logreg",
+      seeds: 2,
+      runsDir: path.join(root, "runs"),
+      reportsDir: path.join(root, "reports"),
+      workers: 2,
+    };
     const first = await runStudy({ ...options, name: "first" });
     const second = await runStudy({ ...options, name: "second" });
     const spec = studyGrid({ size: "small", task: "synthetic-logreg", seeds: 2 });
@@ -142,15 +177,22 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
     assert.ok(!/<script[^>]+src=|<link[^>]+href="http/.test(html), "no external scripts or styles");
     assert.ok((html.match(/<svg/g) ?? []).length >= 5, "charts are inlined as SVG");
     assert.ok(first.findings.length > 0, "the study concludes something");
-    for (const finding of first.findings) assert.ok(html.includes(finding.text.slice(0, 40).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")), finding.topic);
+    for (const finding of first.findings)
+      assert.ok(html.includes(finding.text.slice(0, 40).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")), finding.topic);
     assert.ok(html.includes("npx tsml study --size small --task synthetic-logreg"), "the rerun command is recorded");
     // The answer comes first, then the recommendation, then the evidence.
     const order = ['<h2 id="answer">', '<h2 id="recommendation">', '<h2 id="evidence">', "<h2>Charts</h2>"].map((h) => html.indexOf(h));
-    assert.ok(order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1])), `sections in order: ${order}`);
+    assert.ok(
+      order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1])),
+      `sections in order: ${order}`,
+    );
     assert.match(html.slice(order[0], order[1]), /Why does the loss fluctuate\?.*Is it a problem\?/s);
     // Curves per effective batch: categorical colours, one group per configuration, bands of a positive loss stay positive.
     const charts = studyCharts(first.results, readGridHistories(first.grid.gridDir), first.criticalBatch);
-    const band = charts.find((c) => c.name === "loss-by-batch-examples")!.chart.spec as unknown as { data: { values: { group: string; low: number | null; high: number | null }[] }; layer: { encoding: { color: { scale: { scheme: string } } } }[] };
+    const band = charts.find((c) => c.name === "loss-by-batch-examples")!.chart.spec as unknown as {
+      data: { values: { group: string; low: number | null; high: number | null }[] };
+      layer: { encoding: { color: { scale: { scheme: string } } } }[];
+    };
     assert.equal(band.layer[1].encoding.color.scale.scheme, "tableau10");
     assert.equal(new Set(band.data.values.map((v) => v.group)).size, first.criticalBatch.batches.length);
     const lows = band.data.values.map((v) => v.low).filter((v): v is number => v !== null);
@@ -171,7 +213,11 @@ describe("experiments: the study end to end (synthetic task, small size)", funct
       assert.equal(cells[0], fromDisk[i].runId);
       assert.equal(Number(cells[RESULT_COLUMNS.indexOf("lossStd")]), fromDisk[i].lossStd, "numbers read back exactly");
     });
-    assert.equal(first.report.charts.length, 3 * studyCharts(first.results, readGridHistories(first.grid.gridDir), first.criticalBatch).length, "an SVG, a PNG and an HTML file per chart");
+    assert.equal(
+      first.report.charts.length,
+      3 * studyCharts(first.results, readGridHistories(first.grid.gridDir), first.criticalBatch).length,
+      "an SVG, a PNG and an HTML file per chart",
+    );
     for (const chart of first.report.charts) assert.ok(fs.statSync(chart).size > 1000, chart);
   });
 

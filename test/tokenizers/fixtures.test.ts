@@ -108,7 +108,10 @@ describe("tokenizer truncation and padding", () => {
     assert.ok(width >= Math.max(...lengths) && width < Math.max(...lengths) + 8);
     batch.inputIds.forEach((row, i) => {
       assert.equal(row.length, width);
-      assert.equal(batch.attentionMask[i].reduce((a, b) => a + b, 0), lengths[i]);
+      assert.equal(
+        batch.attentionMask[i].reduce((a, b) => a + b, 0),
+        lengths[i],
+      );
       assert.ok(row.slice(lengths[i]).every((id) => id === tok.padId));
     });
     const fixed = tok.encodeBatch(texts, { padding: "max_length", maxLength: 16 });

@@ -73,7 +73,10 @@ describe("tokenizers/train: byte-level BPE trainer", () => {
   });
 
   it("puts <s>=0 <pad>=1 </s>=2 <unk>=3 <mask>=4 first and wraps texts in <s> ... </s>", () => {
-    assert.deepEqual(specials.map((s) => trained.tokenToId(s)), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      specials.map((s) => trained.tokenToId(s)),
+      [0, 1, 2, 3, 4],
+    );
     const ids = trained.encode("hello <mask>").ids;
     assert.equal(ids[0], 0);
     assert.equal(ids[ids.length - 1], 2);

@@ -24,7 +24,11 @@ describe("train/accumulation: k micro-batches equal one batch of k*b", () => {
     const { model, weight, bias, dispose } = softmaxRegression(init);
     const data = arrayData(x, y);
     const before = tf.memory().numTensors;
-    const split = accumulateGradients(model, [weight, bias], data, [[0, 1, 2], [3, 4, 5], [6, 7]]);
+    const split = accumulateGradients(model, [weight, bias], data, [
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7],
+    ]);
     const whole = accumulateGradients(model, [weight, bias], data, [[0, 1, 2, 3, 4, 5, 6, 7]]);
     assert.equal(split.count, 8);
     assert.deepEqual(split.microCounts, [3, 3, 2]);
@@ -32,7 +36,11 @@ describe("train/accumulation: k micro-batches equal one batch of k*b", () => {
     assert.ok(exact < 1e-5, `accumulated vs one batch: relative difference ${exact}`);
     assert.ok(Math.abs(split.lossSum.dataSync()[0] - whole.lossSum.dataSync()[0]) < 1e-5);
     // The pre-2024 rule, computed independently here: mean over micro-batches of each micro-batch's mean gradient.
-    const perMicro = [[0, 1, 2], [3, 4, 5], [6, 7]].map((mb) => accumulateGradients(model, [weight, bias], data, [mb]));
+    const perMicro = [
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7],
+    ].map((mb) => accumulateGradients(model, [weight, bias], data, [mb]));
     const naive = tf.tidy(() => [0, 1].map((v) => tf.addN(perMicro.map((p) => p.grads[v])).div(3)));
     const wrong = relativeDifference(naive, whole.grads);
     assert.ok(wrong > 1e-2, `the test model must tell the two rules apart (difference ${wrong})`);
@@ -50,8 +58,14 @@ describe("train/accumulation: k micro-batches equal one batch of k*b", () => {
         model,
         trainData: arrayData(x, y, fixedSampler(microBatches)),
         args: {
-          perDeviceBatchSize: 3, gradientAccumulationSteps: k, learningRate: 0.05, weightDecay: 0.1, warmupSteps: 2,
-          maxGradNorm: 0.3, maxSteps: 8, progress: "none",
+          perDeviceBatchSize: 3,
+          gradientAccumulationSteps: k,
+          learningRate: 0.05,
+          weightDecay: 0.1,
+          warmupSteps: 2,
+          maxGradNorm: 0.3,
+          maxSteps: 8,
+          progress: "none",
         },
         callbacks: [{ onStepEnd: () => void trajectory.push([...weight.dataSync(), ...bias.dataSync()]) }],
       });
@@ -61,8 +75,24 @@ describe("train/accumulation: k micro-batches equal one batch of k*b", () => {
       dispose();
       return { trajectory, losses: trainer.stepLosses, norms };
     };
-    const accumulated = await run([[0, 1, 2], [3, 4, 5], [6, 7], [8, 9, 10], [11, 12, 13], [14, 15]], 3);
-    const single = await run([[0, 1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14, 15]], 1);
+    const accumulated = await run(
+      [
+        [0, 1, 2],
+        [3, 4, 5],
+        [6, 7],
+        [8, 9, 10],
+        [11, 12, 13],
+        [14, 15],
+      ],
+      3,
+    );
+    const single = await run(
+      [
+        [0, 1, 2, 3, 4, 5, 6, 7],
+        [8, 9, 10, 11, 12, 13, 14, 15],
+      ],
+      1,
+    );
     assert.equal(accumulated.trajectory.length, 8);
     accumulated.trajectory.forEach((params, s) => {
       const scale = Math.max(...single.trajectory[s].map(Math.abs));
@@ -70,6 +100,9 @@ describe("train/accumulation: k micro-batches equal one batch of k*b", () => {
       assert.ok(diff / scale < 1e-5, `step ${s + 1}: relative parameter difference ${diff / scale}`);
       assert.ok(Math.abs(accumulated.losses[s] - single.losses[s]) / single.losses[s] < 1e-5, `step ${s + 1} loss`);
     });
-    assert.ok(single.norms.some((n) => n > 0.3), "clipping must be active in this test");
+    assert.ok(
+      single.norms.some((n) => n > 0.3),
+      "clipping must be active in this test",
+    );
   });
 });

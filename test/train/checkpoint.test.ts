@@ -10,15 +10,30 @@ import { arrayData, randomClassification, randomInit, softmaxRegression } from "
 
 const { x, y } = randomClassification(40, 4, 3, 31);
 const args: Partial<TrainingArguments> = {
-  perDeviceBatchSize: 3, gradientAccumulationSteps: 2, maxSteps: 16, learningRate: 0.05, weightDecay: 0.01, warmupSteps: 2,
-  lrSchedule: "cosine", loggingSteps: 1, saveSteps: 5, saveTotalLimit: 3, seed: 9, progress: "none",
+  perDeviceBatchSize: 3,
+  gradientAccumulationSteps: 2,
+  maxSteps: 16,
+  learningRate: 0.05,
+  weightDecay: 0.01,
+  warmupSteps: 2,
+  lrSchedule: "cosine",
+  loggingSteps: 1,
+  saveSteps: 5,
+  saveTotalLimit: 3,
+  seed: 9,
+  progress: "none",
 };
 
 /** Runs a Trainer with `extra` arguments and returns its losses, dropout seeds, history and final parameters. */
 async function run(extra: Partial<TrainingArguments>, initSeed: number, callbacks: TrainerCallback[] = []) {
   const m = softmaxRegression(randomInit(4, 3, initSeed));
   const seeds: number[] = [];
-  const trainer = new Trainer({ model: { ...m.model, setRandomSeed: (s) => void seeds.push(s) }, trainData: arrayData(x, y), args: { ...args, ...extra }, callbacks });
+  const trainer = new Trainer({
+    model: { ...m.model, setRandomSeed: (s) => void seeds.push(s) },
+    trainData: arrayData(x, y),
+    args: { ...args, ...extra },
+    callbacks,
+  });
   try {
     await trainer.train();
     return { losses: trainer.stepLosses.slice(), seeds, records: trainer.history.records.slice(), params: [...m.weight.dataSync(), ...m.bias.dataSync()] };
@@ -42,9 +57,15 @@ describe("train/checkpoint: save, keep last K, resume exactly", function () {
     const m = softmaxRegression(randomInit(4, 3, 1));
     const trainer = new Trainer({ model: m.model, trainData: arrayData(x, y), args: { ...args, outputDir: dir } });
     await trainer.train();
-    assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [10, 15, 16]);
+    assert.deepEqual(
+      listCheckpoints(dir).map((c) => c.step),
+      [10, 15, 16],
+    );
     assert.equal(fs.readFileSync(path.join(dir, "last-checkpoint"), "utf8").trim(), "checkpoint-16");
-    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes("tmp")), []);
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((f) => f.includes("tmp")),
+      [],
+    );
     const last = path.join(dir, "checkpoint-16");
     assert.deepEqual(fs.readdirSync(last).sort(), ["model.safetensors", "optimizer.safetensors", "trainer_state.json"]);
     const weights = readSafetensorsFile(path.join(last, "model.safetensors"));
@@ -73,8 +94,15 @@ describe("train/checkpoint: save, keep last K, resume exactly", function () {
     assert.deepEqual(resumed.params, reference.params);
     assert.deepEqual([...interrupted.seeds, ...resumed.seeds], reference.seeds);
     assert.deepEqual(withoutTiming(resumed.records), withoutTiming(reference.records));
-    const logged = fs.readFileSync(path.join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).step);
-    assert.deepEqual(logged, Array.from({ length: 16 }, (_, i) => i + 1));
+    const logged = fs
+      .readFileSync(path.join(dir, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).step);
+    assert.deepEqual(
+      logged,
+      Array.from({ length: 16 }, (_, i) => i + 1),
+    );
   });
 
   it("resuming from an explicit earlier checkpoint (not the newest) also continues exactly", async () => {
@@ -91,7 +119,11 @@ describe("train/checkpoint: save, keep last K, resume exactly", function () {
     const other = tf.tidy(() => tf.variable(tf.zeros([5, 3]), true, "other_shape"));
     const bias = tf.tidy(() => tf.variable(tf.zeros([3]), true, "other_bias"));
     const model = softmaxRegression(randomInit(4, 3, 1)).model;
-    const wrongShape = new Trainer({ model: { ...model, trainableVariables: () => [other, bias] }, trainData: arrayData(x, y), args: { ...args, maxSteps: 5, outputDir: dir, resumeFrom: "last" } });
+    const wrongShape = new Trainer({
+      model: { ...model, trainableVariables: () => [other, bias] },
+      trainData: arrayData(x, y),
+      args: { ...args, maxSteps: 5, outputDir: dir, resumeFrom: "last" },
+    });
     await assert.rejects(wrongShape.train(), /model.safetensors: "weight_\d+" has shape \[4,3\], variable other_shape has \[5,3\]/);
     wrongShape.dispose();
     tf.dispose([other, bias, ...model.trainableVariables()]);

@@ -14,7 +14,17 @@ describe("train/gradients: frugalVariableGrads", () => {
   before(async () => {
     await initBackend();
     model = LongformerForSequenceClassification.create(
-      { vocab_size: 60, hidden_size: 32, num_hidden_layers: 3, num_attention_heads: 4, intermediate_size: 64, attention_window: 16, max_position_embeddings: 600, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 },
+      {
+        vocab_size: 60,
+        hidden_size: 32,
+        num_hidden_layers: 3,
+        num_attention_heads: 4,
+        intermediate_size: 64,
+        attention_window: 16,
+        max_position_embeddings: 600,
+        hidden_dropout_prob: 0.1,
+        attention_probs_dropout_prob: 0.1,
+      },
       { seed: 4 },
     );
     ids = tf.tensor2d([Array.from({ length: 512 }, (_, i) => (i === 0 ? 0 : i === 511 ? 2 : 4 + ((i * 7) % 50)))], [1, 512], "int32");

@@ -8,7 +8,10 @@ describe("train/metrics", () => {
     const labels = [1, 1, 1, 0, 0, 0, 0, 1];
     const preds = [1, 0, 1, 0, 1, 0, 0, 1];
     // true 0: predicted 0 three times, 1 once; true 1: predicted 0 once, 1 three times
-    assert.deepEqual(confusionMatrix(labels, preds, 2), [[3, 1], [1, 3]]);
+    assert.deepEqual(confusionMatrix(labels, preds, 2), [
+      [3, 1],
+      [1, 3],
+    ]);
     const m = classificationMetrics(labels, preds, 2);
     close(m.accuracy, 6 / 8);
     close(m.precision, 3 / 4); // TP 3, FP 1
@@ -21,7 +24,10 @@ describe("train/metrics", () => {
     const preds = [1, 0, 0, 0, 1, 0];
     // TP 1, FN 3, FP 1, TN 1 -> precision 1/2, recall 1/4, F1 = 2 * 1/8 / (3/4) = 1/3
     const m = classificationMetrics(labels, preds, 2);
-    assert.deepEqual(m.confusionMatrix, [[1, 1], [3, 1]]);
+    assert.deepEqual(m.confusionMatrix, [
+      [1, 1],
+      [3, 1],
+    ]);
     close(m.precision, 0.5);
     close(m.recall, 0.25);
     close(m.f1, 1 / 3);
@@ -32,7 +38,11 @@ describe("train/metrics", () => {
     const labels = [0, 0, 1, 1, 2, 2];
     const preds = [0, 1, 1, 1, 0, 0];
     const m = classificationMetrics(labels, preds, 3);
-    assert.deepEqual(m.confusionMatrix, [[1, 1, 0], [0, 2, 0], [2, 0, 0]]);
+    assert.deepEqual(m.confusionMatrix, [
+      [1, 1, 0],
+      [0, 2, 0],
+      [2, 0, 0],
+    ]);
     // class 0: P 1/3, R 1/2, F1 0.4; class 1: P 2/3, R 1, F1 0.8; class 2: P 0 (never predicted), R 0, F1 0
     close(m.perClass[0].f1, 0.4);
     close(m.perClass[1].f1, 0.8);

@@ -46,7 +46,12 @@ describe("train/noiseScale: McCandlish et al. gradient noise scale", () => {
     const estimate = trainer.noiseScale!;
     console.log(`      true noise scale ${trueNoiseScale.toFixed(2)}, estimate ${estimate.toFixed(2)}; ${trainer.advice()}`);
     assert.ok(Math.abs(estimate - trueNoiseScale) / trueNoiseScale < 0.1, `estimate ${estimate} vs ${trueNoiseScale}`);
-    assert.match(trainer.advice(), new RegExp(`noise scale ~${Math.round(estimate)} examples; your effective batch is 4\\*8 = 32; try gradientAccumulationSteps ~ ${Math.round(estimate / 4)}`));
+    assert.match(
+      trainer.advice(),
+      new RegExp(
+        `noise scale ~${Math.round(estimate)} examples; your effective batch is 4\\*8 = 32; try gradientAccumulationSteps ~ ${Math.round(estimate / 4)}`,
+      ),
+    );
     trainer.dispose();
     w.dispose();
   });
@@ -77,12 +82,40 @@ describe("train/noiseScale: McCandlish et al. gradient noise scale", () => {
     type Batch = { x: tf.Tensor2D; y: tf.Tensor1D };
     const model: TrainableModel<Batch> = {
       trainableVariables: () => [w],
-      lossSum: (batch) => ({ lossSum: tf.tidy(() => batch.x.matMul(w.reshape([d, 1])).reshape([-1]).sub(batch.y).square().sum().mul(0.5) as tf.Scalar), count: batch.x.shape[0] }),
+      lossSum: (batch) => ({
+        lossSum: tf.tidy(
+          () =>
+            batch.x
+              .matMul(w.reshape([d, 1]))
+              .reshape([-1])
+              .sub(batch.y)
+              .square()
+              .sum()
+              .mul(0.5) as tf.Scalar,
+        ),
+        count: batch.x.shape[0],
+      }),
       predictLogits: (batch) => tf.zeros([batch.x.shape[0], 2]),
       labels: (batch) => tf.zeros([batch.x.shape[0]], "int32"),
     };
-    const data: TrainingData<Batch> = { size: examples, collate: (idx) => ({ x: tf.tensor2d(idx.map((i) => xs[i])), y: tf.tensor1d(idx.map((i) => ys[i])) }), dispose: (b) => tf.dispose([b.x, b.y]) };
-    const trainer = new Trainer({ model, trainData: data, args: { perDeviceBatchSize: 4, gradientAccumulationSteps: 8, learningRate: 0, weightDecay: 0, maxSteps: 1000, noiseScaleEmaDecay: 0.998, progress: "none" } });
+    const data: TrainingData<Batch> = {
+      size: examples,
+      collate: (idx) => ({ x: tf.tensor2d(idx.map((i) => xs[i])), y: tf.tensor1d(idx.map((i) => ys[i])) }),
+      dispose: (b) => tf.dispose([b.x, b.y]),
+    };
+    const trainer = new Trainer({
+      model,
+      trainData: data,
+      args: {
+        perDeviceBatchSize: 4,
+        gradientAccumulationSteps: 8,
+        learningRate: 0,
+        weightDecay: 0,
+        maxSteps: 1000,
+        noiseScaleEmaDecay: 0.998,
+        progress: "none",
+      },
+    });
     const before = tf.memory().numTensors;
     await trainer.train();
     const estimate = trainer.noiseScale!;

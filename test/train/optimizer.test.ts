@@ -9,8 +9,18 @@ import { arrayData, fixedSampler, softmaxRegression } from "./tinyModels";
 
 interface TorchCase {
   case: {
-    name: string; lr: number; beta1: number; beta2: number; eps: number; weight_decay: number; schedule: LrScheduleName;
-    warmup_steps: number; steps: number; micro_batch: number; accumulation_steps: number; max_grad_norm: number;
+    name: string;
+    lr: number;
+    beta1: number;
+    beta2: number;
+    eps: number;
+    weight_decay: number;
+    schedule: LrScheduleName;
+    warmup_steps: number;
+    steps: number;
+    micro_batch: number;
+    accumulation_steps: number;
+    max_grad_norm: number;
   };
   x: number[][];
   y: number[];
@@ -98,18 +108,34 @@ describe("train/optimizer: AdamW, schedules, clipping, accumulation vs PyTorch",
       predictLogits: () => tf.zeros([1, 2]),
       labels: () => tf.zeros([1], "int32"),
     };
-    const lr = 0.1, wd = 0.5, b1 = 0.9, b2 = 0.999, eps = 1e-8, maxNorm = 0.5;
+    const lr = 0.1,
+      wd = 0.5,
+      b1 = 0.9,
+      b2 = 0.999,
+      eps = 1e-8,
+      maxNorm = 0.5;
     const trainer = new Trainer({
       model,
       trainData: data,
       args: {
-        perDeviceBatchSize: 2, gradientAccumulationSteps: 2, learningRate: lr, weightDecay: wd, lrSchedule: "constant",
-        maxGradNorm: maxNorm, maxSteps: 2, adamBeta1: b1, adamBeta2: b2, adamEpsilon: eps, progress: "none",
+        perDeviceBatchSize: 2,
+        gradientAccumulationSteps: 2,
+        learningRate: lr,
+        weightDecay: wd,
+        lrSchedule: "constant",
+        maxGradNorm: maxNorm,
+        maxSteps: 2,
+        adamBeta1: b1,
+        adamBeta2: b2,
+        adamEpsilon: eps,
+        progress: "none",
       },
     });
     await trainer.train();
     // By hand: g = w - 8/3 (mean over all three items, micro-batches of 2 and 1), clipped to norm 0.5 (+1e-6 as torch).
-    let p = 2, m = 0, v = 0;
+    let p = 2,
+      m = 0,
+      v = 0;
     for (let t = 1; t <= 2; t++) {
       const g = p - 8 / 3;
       const gc = Math.abs(g) > maxNorm ? (g * maxNorm) / (Math.abs(g) + 1e-6) : g;
@@ -131,7 +157,10 @@ describe("train/optimizer: AdamW, schedules, clipping, accumulation vs PyTorch",
     opt.apply([g], 0.01);
     const state = opt.getState();
     assert.equal(state.step, 1);
-    assert.deepEqual(Array.from(state.firstMoments[0]), [0.1, -0.2, 0.3].map((x) => Math.fround(Math.fround(x) * Math.fround(0.1))));
+    assert.deepEqual(
+      Array.from(state.firstMoments[0]),
+      [0.1, -0.2, 0.3].map((x) => Math.fround(Math.fround(x) * Math.fround(0.1))),
+    );
     assert.throws(() => opt.setState({ ...state, firstMoments: [new Float32Array(2)] }), /firstMoments\[0\] has 2 values, variable adam_state_roundtrip has 3/);
     opt.dispose();
     tf.dispose([v, g]);
@@ -139,7 +168,11 @@ describe("train/optimizer: AdamW, schedules, clipping, accumulation vs PyTorch",
 
   for (const storage of ["host", "backend"] as const) {
     it(`AdamW with ${storage} moments resumes from a saved state to the same bits as an uninterrupted run`, () => {
-      const grads = [[0.1, -0.2, 0.3, 4], [-0.5, 0.25, 0, 1e-3], [2, -3, 0.7, -0.01]].map((g) => tf.tensor1d(g));
+      const grads = [
+        [0.1, -0.2, 0.3, 4],
+        [-0.5, 0.25, 0, 1e-3],
+        [2, -3, 0.7, -0.01],
+      ].map((g) => tf.tensor1d(g));
       const config = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1, decays: () => true };
       const start = [1, -2, 0.5, 3];
       const straight = tf.variable(tf.tensor1d(start), true, `adam_straight_${storage}`);

@@ -39,7 +39,10 @@ describe("train/smoothing", () => {
   it("LossSmoother one point at a time equals smoothLoss on the whole series", () => {
     const values = [3, 2.5, 2.7, 1.9, 2.2];
     const s = new LossSmoother(0.8);
-    assert.deepEqual(values.map((v) => s.push(v)), smoothLoss(values, 0.8));
+    assert.deepEqual(
+      values.map((v) => s.push(v)),
+      smoothLoss(values, 0.8),
+    );
   });
 
   it("rolling std and coefficient of variation match a direct computation", () => {

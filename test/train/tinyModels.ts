@@ -50,8 +50,14 @@ export function arrayData(x: number[][], y: number[], sampler?: BatchSampler): T
     size: x.length,
     sampler,
     collate: (indices) => ({
-      x: tf.tensor2d(indices.map((i) => x[i]), [indices.length, x[0].length]),
-      y: tf.tensor1d(indices.map((i) => y[i]), "int32"),
+      x: tf.tensor2d(
+        indices.map((i) => x[i]),
+        [indices.length, x[0].length],
+      ),
+      y: tf.tensor1d(
+        indices.map((i) => y[i]),
+        "int32",
+      ),
     }),
   };
 }

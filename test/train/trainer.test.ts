@@ -60,7 +60,10 @@ describe("train/trainer", function () {
       { evalData: arrayData(x.slice(0, 10), y.slice(0, 10)), callbacks: [{ onStepEnd: () => void counts.push(tf.memory().numTensors) }] },
     );
     assert.equal(counts.length, 12);
-    assert.ok(counts.every((n) => n === counts[0]), `tensor counts per step: ${counts.join(",")}`);
+    assert.ok(
+      counts.every((n) => n === counts[0]),
+      `tensor counts per step: ${counts.join(",")}`,
+    );
     assert.equal(tf.memory().numTensors, before, "everything released after dispose");
   });
 
@@ -68,19 +71,38 @@ describe("train/trainer", function () {
     const dir = tempDir();
     const logged: number[] = [];
     const { trainer } = await trainTiny(
-      { perDeviceBatchSize: 4, gradientAccumulationSteps: 2, maxSteps: 10, loggingSteps: 2, evalSteps: 5, outputDir: dir, fluctuationWindow: 4, smoothingWeight: 0.5 },
+      {
+        perDeviceBatchSize: 4,
+        gradientAccumulationSteps: 2,
+        maxSteps: 10,
+        loggingSteps: 2,
+        evalSteps: 5,
+        outputDir: dir,
+        fluctuationWindow: 4,
+        smoothingWeight: 0.5,
+      },
       { evalData: arrayData(x, y), callbacks: [{ onLog: (r, h) => void logged.push(r.step, h.length) }] },
     );
     const records = trainer.history.records;
-    assert.deepEqual(records.map((r) => r.step), [2, 4, 5, 6, 8, 10]);
+    assert.deepEqual(
+      records.map((r) => r.step),
+      [2, 4, 5, 6, 8, 10],
+    );
     assert.deepEqual(logged, [2, 1, 4, 2, 5, 3, 6, 4, 8, 5, 10, 6]);
-    const lines = fs.readFileSync(path.join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(dir, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     assert.deepEqual(lines, JSON.parse(JSON.stringify(records)));
     // loss = mean raw step loss since the previous record; smoothed = TensorBoard EMA of the logged losses
     const raw = trainer.stepLosses;
     assert.ok(Math.abs(records[0].loss - (raw[0] + raw[1]) / 2) < 1e-12);
     assert.ok(Math.abs(records[2].loss - raw[4]) < 1e-12);
-    smoothLoss(records.map((r) => r.loss), 0.5).forEach((s, i) => assert.ok(Math.abs(records[i].smoothedLoss - s) < 1e-12));
+    smoothLoss(
+      records.map((r) => r.loss),
+      0.5,
+    ).forEach((s, i) => assert.ok(Math.abs(records[i].smoothedLoss - s) < 1e-12));
     // rolling std over the last 4 raw step losses at step 8
     const w = raw.slice(4, 8);
     const mean = w.reduce((a, b) => a + b, 0) / 4;
@@ -94,11 +116,14 @@ describe("train/trainer", function () {
     const lastNoise = trainer.noiseScale;
     assert.ok(lastNoise !== undefined && Number.isFinite(lastNoise), `a noise-scale estimate after 10 steps, got ${lastNoise}`);
     assert.equal(records[records.length - 1].noiseScale, lastNoise);
-    assert.ok(records.every((r) => r.noiseScale === null || Number.isFinite(r.noiseScale)), JSON.stringify(records.map((r) => r.noiseScale)));
+    assert.ok(
+      records.every((r) => r.noiseScale === null || Number.isFinite(r.noiseScale)),
+      JSON.stringify(records.map((r) => r.noiseScale)),
+    );
     assert.ok(records[2].eval_accuracy >= 0 && records[5].eval_f1 !== undefined && records[0].eval_loss === undefined);
     const frame = trainer.historyFrame();
     assert.deepEqual(frame.shape, [6, Object.keys(records[2]).length]);
-    assert.deepEqual((frame.column("step").values), [2, 4, 5, 6, 8, 10]);
+    assert.deepEqual(frame.column("step").values, [2, 4, 5, 6, 8, 10]);
     assert.ok(Number.isNaN((frame.column("eval_loss").values as number[])[0]));
   });
 
@@ -183,7 +208,10 @@ describe("train/trainer", function () {
     assert.ok(shown.slice(1).every((s) => s.kind === "update"));
     const gaps = shown.slice(1, -1).map((s, i) => s.at - shown[i].at); // the last one is the final flush
     assert.equal(gaps.length, shown.length - 2);
-    assert.ok(gaps.every((gap) => gap >= 500), `gaps between updates: ${gaps}`);
+    assert.ok(
+      gaps.every((gap) => gap >= 500),
+      `gaps between updates: ${gaps}`,
+    );
     const span = steps * stepMs;
     assert.ok(shown.length <= span / 500 + 2 && shown.length >= span / 500 - 1, `${shown.length} displays in ${span} ms of steps`);
     assert.match(shown.at(-1)!.text, /^\[#{24}\] 60\/60 100%/);
@@ -205,7 +233,10 @@ describe("train/trainer", function () {
   });
 
   it("formats a progress line", () => {
-    const line = formatProgressLine({ step: 5, totalSteps: 10, epoch: 0.5, loss: 0.43216, learningRate: 1e-4, examplesPerSecond: 12.34, elapsedSeconds: 65 }, 10);
+    const line = formatProgressLine(
+      { step: 5, totalSteps: 10, epoch: 0.5, loss: 0.43216, learningRate: 1e-4, examplesPerSecond: 12.34, elapsedSeconds: 65 },
+      10,
+    );
     assert.equal(line, "[#####-----] 5/10 50% | epoch 0.50 | loss 0.4322 | lr 1.0e-4 | 12.3 ex/s | 1m05s<1m05s");
   });
 
@@ -218,7 +249,11 @@ describe("train/trainer", function () {
           tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
         ],
       });
-      const trainer = new Trainer({ model: classifierFromLayersModel(model), trainData: arrayData(x, y), args: { perDeviceBatchSize: 4, maxSteps: 6, seed, learningRate: 0.01, progress: "none" } });
+      const trainer = new Trainer({
+        model: classifierFromLayersModel(model),
+        trainData: arrayData(x, y),
+        args: { perDeviceBatchSize: 4, maxSteps: 6, seed, learningRate: 0.01, progress: "none" },
+      });
       await trainer.train();
       trainer.dispose();
       model.dispose();
@@ -236,7 +271,11 @@ describe("train/trainer", function () {
     for (const run of [0, 1]) {
       const m = softmaxRegression(init);
       const data: TrainingData<ClassifierBatch> = arrayData(x, y);
-      const trainer = new Trainer({ model: { ...m.model, setRandomSeed: (s) => void seeds[run].push(s) }, trainData: data, args: { perDeviceBatchSize: 5, gradientAccumulationSteps: 2, maxSteps: 3, progress: "none" } });
+      const trainer = new Trainer({
+        model: { ...m.model, setRandomSeed: (s) => void seeds[run].push(s) },
+        trainData: data,
+        args: { perDeviceBatchSize: 5, gradientAccumulationSteps: 2, maxSteps: 3, progress: "none" },
+      });
       await trainer.train();
       trainer.dispose();
       m.dispose();

@@ -6,8 +6,14 @@ describe("util: isPositiveInteger / requirePositiveInteger", () => {
   it("accepts integers >= 1 and rejects everything else", () => {
     const accepted = [1, 2, 4096, Number.MAX_SAFE_INTEGER];
     const rejected: unknown[] = [0, -1, 1.5, NaN, Infinity, "3", null, undefined, [2]];
-    assert.deepStrictEqual(accepted.map(isPositiveInteger), accepted.map(() => true));
-    assert.deepStrictEqual(rejected.map(isPositiveInteger), rejected.map(() => false));
+    assert.deepStrictEqual(
+      accepted.map(isPositiveInteger),
+      accepted.map(() => true),
+    );
+    assert.deepStrictEqual(
+      rejected.map(isPositiveInteger),
+      rejected.map(() => false),
+    );
   });
 
   it("names the option and the value it got", () => {
@@ -19,10 +25,19 @@ describe("util: isPositiveInteger / requirePositiveInteger", () => {
 
 describe("util: groupBy", () => {
   it("groups by key in first-seen order and keeps each group's order", () => {
-    const items = [{ run: "b", i: 0 }, { run: "a", i: 1 }, { run: "b", i: 2 }, { run: "c", i: 3 }, { run: "a", i: 4 }];
+    const items = [
+      { run: "b", i: 0 },
+      { run: "a", i: 1 },
+      { run: "b", i: 2 },
+      { run: "c", i: 3 },
+      { run: "a", i: 4 },
+    ];
     const groups = groupBy(items, (x) => x.run);
     assert.deepStrictEqual([...groups.keys()], ["b", "a", "c"]);
-    assert.deepStrictEqual([...groups.values()].map((g) => g.map((x) => x.i)), [[0, 2], [1, 4], [3]]);
+    assert.deepStrictEqual(
+      [...groups.values()].map((g) => g.map((x) => x.i)),
+      [[0, 2], [1, 4], [3]],
+    );
     assert.strictEqual([...groups.values()].flat().length, items.length);
     assert.strictEqual(groupBy([], String).size, 0);
   });

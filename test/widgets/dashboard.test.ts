@@ -42,13 +42,20 @@ describe("widgets/dashboard", function () {
       // Pressed during step 3's callbacks: the dashboard sees it at step 4's end and training ends there.
       assert.equal(result.globalStep, 4);
       assert.match(result.stoppedReason!, /stopped from the dashboard's Stop button after step 4/);
-      assert.deepEqual(trainer.history.records.map((r) => r.step), [4], "the stopping step is logged");
+      assert.deepEqual(
+        trainer.history.records.map((r) => r.step),
+        [4],
+        "the stopping step is logged",
+      );
       assert.equal(fs.readFileSync(path.join(dir, "last-checkpoint"), "utf8").trim(), "checkpoint-4", "the stopping step is checkpointed");
       assert.deepEqual([dashboard.progress.value, dashboard.progress.max], [4, 20]);
       assert.match(dashboard.status.value, /^step 4\/20 · loss [0-9.]+ · [0-9.]+ examples\/s · stopped$/);
       assert.deepEqual([dashboard.stopButton.disabled, dashboard.stopButton.description], [true, "Stopped"]);
       assert.equal(tensorCounts.length, 4);
-      assert.ok(tensorCounts.every((n) => n === tensorCounts[0]), `tensor counts per step: ${tensorCounts.join(",")}`);
+      assert.ok(
+        tensorCounts.every((n) => n === tensorCounts[0]),
+        `tensor counts per step: ${tensorCounts.join(",")}`,
+      );
       assert.equal(tf.memory().numTensors, before, "the dashboard's training path leaks no tensor");
     } finally {
       trainer.dispose();
@@ -59,7 +66,12 @@ describe("widgets/dashboard", function () {
   it("shows the live loss chart (Vega-Lite and SVG) and re-smooths it in place when the slider moves", async () => {
     const m = softmaxRegression(randomInit(4, 2, 33));
     const dashboard = trainingDashboard({ smoothing: 0.6 });
-    const trainer = new Trainer({ model: m.model, trainData: arrayData(x, y), args: { perDeviceBatchSize: 4, maxSteps: 6, progress: "none" }, callbacks: [dashboard] });
+    const trainer = new Trainer({
+      model: m.model,
+      trainData: arrayData(x, y),
+      args: { perDeviceBatchSize: 4, maxSteps: 6, progress: "none" },
+      callbacks: [dashboard],
+    });
     try {
       await trainer.train();
       const outputs = dashboard.chart.outputs;

@@ -27,7 +27,10 @@ describe("widgets: models outside a kernel", () => {
     slider.value = 99;
     stop();
     slider.value = 1;
-    assert.deepEqual(changes, [[5, 8], [8, 10]]);
+    assert.deepEqual(changes, [
+      [5, 8],
+      [8, 10],
+    ]);
     assert.equal(slider.value, 1);
     assert.throws(() => slider.observe("nothing" as never, () => undefined), /IntSliderModel has no field "nothing"/);
     assert.throws(() => new FloatSlider({ min: 2, max: 1 }), /min <= max, got min 2 and max 1/);
@@ -47,7 +50,14 @@ describe("widgets: models outside a kernel", () => {
 
   it("interact picks controls as ipywidgets does: a log slider across decades, integers, options, booleans, text; reruns on change", async () => {
     const calls: string[] = [];
-    const ui = interact((v) => void calls.push(JSON.stringify(v)), { lr: [1e-5, 1e-3], layers: [1, 12], dropout: [0, 0.5], optimizer: ["adamw", "sgd"], warmup: true, name: "run" });
+    const ui = interact((v) => void calls.push(JSON.stringify(v)), {
+      lr: [1e-5, 1e-3],
+      layers: [1, 12],
+      dropout: [0, 0.5],
+      optimizer: ["adamw", "sgd"],
+      warmup: true,
+      name: "run",
+    });
     assert.ok(ui instanceof VBox);
     assert.ok(ui.controls.lr instanceof FloatLogSlider);
     assert.ok(ui.controls.layers instanceof IntSlider);

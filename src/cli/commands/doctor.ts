@@ -41,7 +41,9 @@ export async function doctorFindings(): Promise<Finding[]> {
   try {
     const backend = await initBackend();
     findings.push({ label: "backend", value: describeBackend(backend), ok: true });
-    const coreType = process.env.OPENBLAS_CORETYPE ? `; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set, which makes OpenBLAS use that CPU's kernels` : "";
+    const coreType = process.env.OPENBLAS_CORETYPE
+      ? `; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set, which makes OpenBLAS use that CPU's kernels`
+      : "";
     findings.push({
       label: "native BLAS",
       value: !backend.blas
@@ -60,7 +62,11 @@ export async function doctorFindings(): Promise<Finding[]> {
   for (const name of ["@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-wasm", "tfjs-node-native", "tslab", "danfojs-node", "vega", "vega-lite"]) {
     const version = packageVersion(name);
     const optional = name === "tfjs-node-native";
-    findings.push({ label: name, value: optional && version === "not installed" ? "not installed (optional: native backend, needs internet at install)" : version, ok: version !== "not installed" || optional });
+    findings.push({
+      label: name,
+      value: optional && version === "not installed" ? "not installed (optional: native backend, needs internet at install)" : version,
+      ok: version !== "not installed" || optional,
+    });
   }
   const jupyter = findJupyter();
   findings.push({

@@ -13,7 +13,7 @@ const HELP = `usage: tsml kernel <install|uninstall|list> [options]
 
 /** The `tsml kernel` command. */
 export const command: Command = {
-  summary: "install, uninstall or list the \"TypeScript ML\" Jupyter kernelspec",
+  summary: 'install, uninstall or list the "TypeScript ML" Jupyter kernelspec',
   run: async (argv) => {
     const { options, positional } = parseArgs(argv, { user: "boolean", prefix: "string", name: "string", help: "boolean" }, 1);
     const [action] = positional;
@@ -21,11 +21,11 @@ export const command: Command = {
       console.log(HELP);
       return action || options.help ? 0 : 2;
     }
-    const name = (options.name as string | undefined) ?? KERNELSPEC_NAME;
+    const name = (options.name) ?? KERNELSPEC_NAME;
     switch (action) {
       case "install": {
         if (options.user && options.prefix !== undefined) throw new Error("use either --user or --prefix DIR, not both");
-        const dir = installKernelspec({ user: options.user as boolean | undefined, prefix: options.prefix as string | undefined, name });
+        const dir = installKernelspec({ user: options.user, prefix: options.prefix, name });
         console.log(`Installed the "TypeScript ML" kernelspec "${name}" in ${dir}`);
         return 0;
       }

@@ -80,7 +80,7 @@ export const command: Command = {
     const sequenceLength = positiveInteger(options["max-length"], "max-length")!;
     const devices = positiveInteger(options.devices, "devices");
     const targetEffectiveBatch = positiveInteger(options["target-batch"], "target-batch");
-    const noiseScale = options["noise-scale"] as number | undefined;
+    const noiseScale = options["noise-scale"];
     if (noiseScale !== undefined && !(noiseScale > 0)) throw new Error(`--noise-scale must be a positive number, got ${noiseScale}`);
     if (noiseScale !== undefined && targetEffectiveBatch !== undefined) throw new Error("give --target-batch or --noise-scale, not both");
     const memoryBytes = typeof options.memory === "string" ? parseMemorySize(options.memory, "--memory") : defaultMemoryBudget(backend);
@@ -88,8 +88,15 @@ export const command: Command = {
     if (typeof options.chart === "string") ensureWritableFolder(path.dirname(path.resolve(options.chart)), "--chart");
     const config = await readConfig(options.model);
     const plan = planBatch({
-      config, sequenceLength, memoryBytes, devices, targetEffectiveBatch, noiseScale, backend,
-      checkpointing: options.checkpointing === true, safetyMargin: options.margin as number | undefined,
+      config,
+      sequenceLength,
+      memoryBytes,
+      devices,
+      targetEffectiveBatch,
+      noiseScale,
+      backend,
+      checkpointing: options.checkpointing === true,
+      safetyMargin: options.margin,
     });
     if (typeof options.chart === "string") await batchPlanChart(plan).save(options.chart);
     if (options.json) {
@@ -98,9 +105,12 @@ export const command: Command = {
     } else {
       console.log(`per-device batch:        ${plan.perDeviceBatchSize}${plan.fits ? "" : " (does NOT fit)"}`);
       console.log(`gradient accumulation:   ${plan.gradientAccumulationSteps}`);
-      console.log(`effective batch:         ${plan.effectiveBatchSize} (${plan.perDeviceBatchSize} x ${plan.gradientAccumulationSteps} x ${plan.devices} devices)`);
+      console.log(
+        `effective batch:         ${plan.effectiveBatchSize} (${plan.perDeviceBatchSize} x ${plan.gradientAccumulationSteps} x ${plan.devices} devices)`,
+      );
       console.log(`predicted peak:          ${formatBytes(plan.estimate.totalBytes)} of ${formatBytes(plan.memoryBytes)}`);
-      if (!plan.estimate.calibrated) console.log(`memory model:            NOT calibrated for the ${plan.backend} backend (the cpu backend's model, unmeasured)`);
+      if (!plan.estimate.calibrated)
+        console.log(`memory model:            NOT calibrated for the ${plan.backend} backend (the cpu backend's model, unmeasured)`);
       console.log(`\n${plan.explanation}`);
     }
     return plan.fits ? 0 : 1;

@@ -45,7 +45,8 @@ function readInputs(file: string): LongformerBatch {
   const obj = raw as Record<string, unknown>;
   const ids = intMatrix(obj.input_ids, "input_ids", file);
   const shape: [number, number] = [ids.length, ids[0].length];
-  const optional = (field: string) => (obj[field] === null || obj[field] === undefined ? null : tf.tensor2d(intMatrix(obj[field], field, file, shape), shape, "int32"));
+  const optional = (field: string) =>
+    obj[field] === null || obj[field] === undefined ? null : tf.tensor2d(intMatrix(obj[field], field, file, shape), shape, "int32");
   return {
     inputIds: tf.tensor2d(ids, shape, "int32"),
     attentionMask: optional("attention_mask"),
@@ -73,7 +74,10 @@ export const command: Command = {
     const batch = readInputs(options.inputs);
     const logits = model.forward(batch).arraySync();
     const row = logits.findIndex((r) => r.some((v) => !Number.isFinite(v)));
-    if (row >= 0) throw new Error(`${options.model}: the logits of input ${row} are not finite (${JSON.stringify(logits[row])}); the model's weights or inputs hold NaN or overflow`);
+    if (row >= 0)
+      throw new Error(
+        `${options.model}: the logits of input ${row} are not finite (${JSON.stringify(logits[row])}); the model's weights or inputs hold NaN or overflow`,
+      );
     process.stdout.write(JSON.stringify({ logits }) + "\n");
     return 0;
   },

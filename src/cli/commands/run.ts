@@ -4,7 +4,16 @@
  */
 import * as path from "path";
 import { writeFileAtomic } from "../../io";
-import { describeProgress, executeNotebook, injectParameters, notebookToHTML, parseParameter, readNotebook, requireTsmlKernel, writeNotebook } from "../../notebook";
+import {
+  describeProgress,
+  executeNotebook,
+  injectParameters,
+  notebookToHTML,
+  parseParameter,
+  readNotebook,
+  requireTsmlKernel,
+  writeNotebook,
+} from "../../notebook";
 import type { ParameterValue } from "../../notebook";
 import { parseArgs } from "../args";
 import type { Command } from "../command";
@@ -26,7 +35,11 @@ Prints one line per cell to stderr. Exit code 0 when every cell ran, 1 when one 
 export const command: Command = {
   summary: "execute a notebook headless (papermill-style parameters, -o OUT.ipynb, --html OUT.html)",
   run: async (argv) => {
-    const { options, positional } = parseArgs(argv, { parameter: "strings", output: "string", html: "string", timeout: "number", help: "boolean" }, 1, { p: "parameter", o: "output", h: "help" });
+    const { options, positional } = parseArgs(argv, { parameter: "strings", output: "string", html: "string", timeout: "number", help: "boolean" }, 1, {
+      p: "parameter",
+      o: "output",
+      h: "help",
+    });
     if (options.help) {
       console.log(USAGE);
       return 0;
@@ -36,10 +49,10 @@ export const command: Command = {
       console.error(`tsml run: which notebook?\n\n${USAGE}`);
       return 2;
     }
-    const timeout = options.timeout as number | undefined;
+    const timeout = options.timeout;
     if (timeout !== undefined && !(timeout > 0)) throw new Error(`--timeout must be a positive number of seconds, got ${timeout}`);
     const values: Record<string, ParameterValue> = {};
-    for (const text of (options.parameter as string[] | undefined) ?? []) {
+    for (const text of (options.parameter) ?? []) {
       const [name, value] = parseParameter(text);
       values[name] = value;
     }

@@ -211,7 +211,10 @@ export const command: Command = {
     if (options.seeds !== undefined) requirePositiveInteger(options.seeds, "--seeds");
     if (options["max-length"] !== undefined) requirePositiveInteger(options["max-length"], "--max-length");
     const size = studySize(options.size, options.quick);
-    const data = options.train === undefined ? undefined : { train: options.train, dev: options.dev, test: options.test, textColumn: options["text-column"], labelColumn: options["label-column"] };
+    const data =
+      options.train === undefined
+        ? undefined
+        : { train: options.train, dev: options.dev, test: options.test, textColumn: options["text-column"], labelColumn: options["label-column"] };
     for (const flag of ["dev", "test", "text-column", "label-column"] as const) {
       if (!data && options[flag] !== undefined) throw new Error(`--${flag} needs --train FILE (your training documents)`);
     }
@@ -219,10 +222,13 @@ export const command: Command = {
     const progress = new StudyProgress(process.stderr);
     const started = Date.now();
     const model = options.model;
-    const modelDir = model === undefined ? undefined : await pretrainedFolder(model, {}, async (repo) => {
-      await fetchLongformerCheckpoint(repo);
-      await fetchTokenizerFiles(repo);
-    });
+    const modelDir =
+      model === undefined
+        ? undefined
+        : await pretrainedFolder(model, {}, async (repo) => {
+            await fetchLongformerCheckpoint(repo);
+            await fetchTokenizerFiles(repo);
+          });
     const outcome = await runStudy({
       size,
       task: options.task,
@@ -242,7 +248,9 @@ export const command: Command = {
     });
     const failed = outcome.grid.runs.filter((r) => r.status === "failed");
     const skipped = outcome.grid.runs.filter((r) => r.status === "skipped").length;
-    console.log(`\n${outcome.results.length} runs finished${skipped ? ` (${skipped} from an earlier invocation)` : ""}, ${failed.length} failed; ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    console.log(
+      `\n${outcome.results.length} runs finished${skipped ? ` (${skipped} from an earlier invocation)` : ""}, ${failed.length} failed; ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    );
     console.log("\nAnswer:");
     for (const finding of outcome.findings) console.log(`- ${finding.text}`);
     console.log(`\nReport: ${path.relative(process.cwd(), outcome.report.html) || outcome.report.html}`);

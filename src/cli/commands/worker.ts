@@ -31,20 +31,29 @@ const CLOSE_SECONDS = 10;
 export const command: Command = {
   summary: "serve the trials of sweeps on a Redis queue (tsml study --queue) on this machine",
   run: async (argv) => {
-    const { options } = parseArgs(argv, { queue: "string", "queue-url-file": "string", concurrency: "number", "runs-dir": "string", "lock-seconds": "number", "task-module": "string", help: "boolean" });
+    const { options } = parseArgs(argv, {
+      queue: "string",
+      "queue-url-file": "string",
+      concurrency: "number",
+      "runs-dir": "string",
+      "lock-seconds": "number",
+      "task-module": "string",
+      help: "boolean",
+    });
     if (options.help) {
       console.log(USAGE);
       return 0;
     }
-    const url = resolveQueueUrl(options.queue as string | undefined, options["queue-url-file"] as string | undefined);
-    if (url === undefined) throw new Error(`no queue given: set ${QUEUE_URL_VARIABLE}, or pass --queue-url-file FILE or --queue URL (e.g. redis://localhost:6379)\n\n${USAGE}`);
-    const concurrency = options.concurrency as number | undefined;
+    const url = resolveQueueUrl(options.queue, options["queue-url-file"]);
+    if (url === undefined)
+      throw new Error(`no queue given: set ${QUEUE_URL_VARIABLE}, or pass --queue-url-file FILE or --queue URL (e.g. redis://localhost:6379)\n\n${USAGE}`);
+    const concurrency = options.concurrency;
     if (concurrency !== undefined) requirePositiveInteger(concurrency, "--concurrency");
-    const lockSeconds = options["lock-seconds"] as number | undefined;
+    const lockSeconds = options["lock-seconds"];
     if (lockSeconds !== undefined && !(lockSeconds >= 1)) throw new Error(`--lock-seconds must be at least 1, got ${lockSeconds}`);
     const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
-    const taskModules = ((options["task-module"] as string | undefined) ?? "").split(",").filter((module) => module !== "");
-    const worker = await startTrialWorker({ url, concurrency, runsDir: options["runs-dir"] as string | undefined, lockSeconds, taskModules, log });
+    const taskModules = ((options["task-module"]) ?? "").split(",").filter((module) => module !== "");
+    const worker = await startTrialWorker({ url, concurrency, runsDir: options["runs-dir"], lockSeconds, taskModules, log });
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once("SIGINT", () => resolve("SIGINT"));
       process.once("SIGTERM", () => resolve("SIGTERM"));

@@ -15,8 +15,11 @@ import type { LongformerModelOutputs } from "./model";
 import { ForwardContext, linear } from "./ops";
 import { LongformerPreTrainedModel, type LongformerForwardOptions } from "./pretrainedModel";
 import {
-  LONGFORMER_CLASSIFIER_PREFIX, LongformerLoadOptions, initLongformerWeights,
-  longformerWeightsFromCheckpoint, longformerWeightsToSafetensors,
+  LONGFORMER_CLASSIFIER_PREFIX,
+  LongformerLoadOptions,
+  initLongformerWeights,
+  longformerWeightsFromCheckpoint,
+  longformerWeightsToSafetensors,
 } from "./weights";
 
 /** Options of `run`: also collect per-layer hidden states and attention probabilities. */
@@ -57,7 +60,8 @@ export const LONGFORMER_WEIGHT_FILES = ["model.safetensors", "pytorch_model.bin"
 export function readLongformerFolder(dir: string, caller: string): { config: LongformerConfig; checkpoint: SafetensorsFile; weightsPath: string } {
   const configPath = path.join(dir, "config.json");
   const weightsPath = LONGFORMER_WEIGHT_FILES.map((name) => path.join(dir, name)).find((file) => fs.existsSync(file));
-  if (!fs.existsSync(configPath)) throw new Error(`${caller}: ${configPath} not found (expected config.json and ${LONGFORMER_WEIGHT_FILES.join(" or ")} in ${dir})`);
+  if (!fs.existsSync(configPath))
+    throw new Error(`${caller}: ${configPath} not found (expected config.json and ${LONGFORMER_WEIGHT_FILES.join(" or ")} in ${dir})`);
   if (!weightsPath) throw new Error(`${caller}: neither ${LONGFORMER_WEIGHT_FILES.join(" nor ")} found in ${dir}`);
   const config = LongformerConfig.fromJSON(fs.readFileSync(configPath, "utf-8"), configPath);
   const checkpoint = weightsPath.endsWith(".bin") ? readTorchCheckpointFile(weightsPath) : readSafetensorsFile(weightsPath);
@@ -138,7 +142,11 @@ export class LongformerForSequenceClassification extends LongformerPreTrainedMod
    */
   asTrainableModel(): TrainableModel<LongformerLabelledBatch> {
     return {
-      ...classifierFromFunction<LongformerLabelledBatch>(this.trainableVariables(), (batch, training) => this.forward(batch, { training }), (batch) => batch.labels),
+      ...classifierFromFunction<LongformerLabelledBatch>(
+        this.trainableVariables(),
+        (batch, training) => this.forward(batch, { training }),
+        (batch) => batch.labels,
+      ),
       setRandomSeed: (seed) => this.setRandomSeed(seed),
       setGradientCheckpointing: (enabled) => (enabled ? this.gradientCheckpointingEnable() : this.gradientCheckpointingDisable()),
     };

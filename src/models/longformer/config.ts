@@ -57,7 +57,13 @@ const DEFAULTS: LongformerConfigFields = {
 
 /** Keys a config.json must set: without them the defaults would build a model of another shape. */
 export const LONGFORMER_ARCHITECTURE_KEYS: readonly (keyof LongformerConfigFields)[] = [
-  "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings", "type_vocab_size",
+  "vocab_size",
+  "hidden_size",
+  "num_hidden_layers",
+  "num_attention_heads",
+  "intermediate_size",
+  "max_position_embeddings",
+  "type_vocab_size",
 ];
 
 /** Options accepted by `new LongformerConfig(...)`: HF fields plus `num_labels` (as in HF's constructor). */
@@ -132,7 +138,9 @@ export class LongformerConfig implements LongformerConfigFields {
     }
     const missing = LONGFORMER_ARCHITECTURE_KEYS.filter((key) => !(key in raw));
     if (missing.length > 0) {
-      throw new Error(`${source}: missing ${missing.join(", ")}; these keys set the model's architecture and weight shapes (Hugging Face writes them in every config.json)`);
+      throw new Error(
+        `${source}: missing ${missing.join(", ")}; these keys set the model's architecture and weight shapes (Hugging Face writes them in every config.json)`,
+      );
     }
     if (!("attention_window" in raw)) warn(`${source}: no attention_window; using Hugging Face's default ${DEFAULTS.attention_window}`);
     return new LongformerConfig(raw as LongformerConfigInit, source);
@@ -167,7 +175,15 @@ export class LongformerConfig implements LongformerConfigFields {
         throw new Error(`${source}: ${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
       }
     };
-    for (const name of ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings", "type_vocab_size"] as const) {
+    for (const name of [
+      "vocab_size",
+      "hidden_size",
+      "num_hidden_layers",
+      "num_attention_heads",
+      "intermediate_size",
+      "max_position_embeddings",
+      "type_vocab_size",
+    ] as const) {
       positiveInt(name);
     }
     for (const name of ["pad_token_id", "bos_token_id", "eos_token_id", "sep_token_id"] as const) positiveInt(name, 0);
@@ -175,7 +191,9 @@ export class LongformerConfig implements LongformerConfigFields {
       throw new Error(`${source}: pad_token_id = ${this.pad_token_id} must be < vocab_size = ${this.vocab_size}`);
     }
     if (this.pad_token_id >= this.max_position_embeddings) {
-      throw new Error(`${source}: pad_token_id = ${this.pad_token_id} is also the padding position id and must be < max_position_embeddings = ${this.max_position_embeddings}`);
+      throw new Error(
+        `${source}: pad_token_id = ${this.pad_token_id} is also the padding position id and must be < max_position_embeddings = ${this.max_position_embeddings}`,
+      );
     }
     if (this.hidden_size % this.num_attention_heads !== 0) {
       throw new Error(`${source}: hidden_size = ${this.hidden_size} is not divisible by num_attention_heads = ${this.num_attention_heads}`);

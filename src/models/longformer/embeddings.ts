@@ -15,7 +15,10 @@ function lookupWithFrozenRow(table: tf.Tensor, ids: Int32Array, frozenRow: numbe
     return {
       value: tf.gather(t, tf.tensor1d(ids, "int32")),
       gradFunc: (dy: tf.Tensor) => {
-        const keep = tf.tensor2d(Float32Array.from(ids, (id) => (id === frozenRow ? 0 : 1)), [ids.length, 1]);
+        const keep = tf.tensor2d(
+          Float32Array.from(ids, (id) => (id === frozenRow ? 0 : 1)),
+          [ids.length, 1],
+        );
         return tf.unsortedSegmentSum(tf.mul(dy, keep), tf.tensor1d(ids, "int32"), t.shape[0]);
       },
     };

@@ -32,7 +32,12 @@ export class LongformerEncoder {
   }
 
   /** Runs every layer on the padded embeddings; collects per-layer states/probabilities when asked. */
-  apply(embedded: tf.Tensor, batch: PreparedLongformerBatch, ctx: ForwardContext, collect: { hiddenStates: boolean; attentions: boolean }): LongformerEncoderOutputs {
+  apply(
+    embedded: tf.Tensor,
+    batch: PreparedLongformerBatch,
+    ctx: ForwardContext,
+    collect: { hiddenStates: boolean; attentions: boolean },
+  ): LongformerEncoderOutputs {
     const shared = sharedMaskTensors(batch);
     const bandBiasByWindow = new Map<number, tf.Tensor>();
     const outputs: LongformerEncoderOutputs = { hidden: embedded, hiddenStates: collect.hiddenStates ? [embedded] : [], attentions: [] };
@@ -45,9 +50,12 @@ export class LongformerEncoder {
       const masks = { ...shared, bandBias };
       // Like HF, per-layer outputs asked for by the caller come from the plain path. Each layer runs in its own
       // tidy: what its backward pass needs is kept by the ops themselves, the rest is freed before the next layer.
-      const { output, probs } = this.gradientCheckpointing && !collect.hiddenStates && !collect.attentions
-        ? { output: checkpointedLayer(layer, outputs.hidden, masks, ctx), probs: undefined }
-        : tf.tidy(() => layer.apply(outputs.hidden, masks, ctx, collect.attentions) as unknown as tf.TensorContainer) as unknown as ReturnType<LongformerLayer["apply"]>;
+      const { output, probs } =
+        this.gradientCheckpointing && !collect.hiddenStates && !collect.attentions
+          ? { output: checkpointedLayer(layer, outputs.hidden, masks, ctx), probs: undefined }
+          : (tf.tidy(() => layer.apply(outputs.hidden, masks, ctx, collect.attentions) as unknown as tf.TensorContainer) as unknown as ReturnType<
+              LongformerLayer["apply"]
+            >);
       outputs.hidden = output;
       if (collect.hiddenStates) outputs.hiddenStates.push(output);
       if (probs) outputs.attentions.push(probs);
@@ -56,7 +64,16 @@ export class LongformerEncoder {
   }
 }
 
-const MASK_TENSOR_KEYS = ["bandBias", "globalTokenFlatIndex", "globalSlotBias", "globalSlotValid", "positionGlobalSlot", "isGlobal", "keyBias", "queryKeep"] as const;
+const MASK_TENSOR_KEYS = [
+  "bandBias",
+  "globalTokenFlatIndex",
+  "globalSlotBias",
+  "globalSlotValid",
+  "positionGlobalSlot",
+  "isGlobal",
+  "keyBias",
+  "queryKeep",
+] as const;
 
 /** `layer` on `x`, recomputed in the backward pass with the same masks and dropout draws. */
 function checkpointedLayer(layer: LongformerLayer, x: tf.Tensor, masks: LongformerAttentionMasks, ctx: ForwardContext): tf.Tensor {
@@ -66,7 +83,12 @@ function checkpointedLayer(layer: LongformerLayer, x: tf.Tensor, masks: Longform
     MASK_TENSOR_KEYS.forEach((key, i) => (kept[key] = keep[i]));
     return layer.apply(input, kept, recomputing ? ctx.replayFrom(firstDropoutCall) : ctx, false).output;
   };
-  return checkpointed(run, x, layer.parameters(masks.globalCount > 0), MASK_TENSOR_KEYS.map((key) => masks[key]));
+  return checkpointed(
+    run,
+    x,
+    layer.parameters(masks.globalCount > 0),
+    MASK_TENSOR_KEYS.map((key) => masks[key]),
+  );
 }
 
 function sharedMaskTensors(batch: PreparedLongformerBatch): Omit<LongformerAttentionMasks, "bandBias"> {
@@ -77,7 +99,10 @@ function sharedMaskTensors(batch: PreparedLongformerBatch): Omit<LongformerAtten
     globalCount: G,
     globalTokenFlatIndex: tf.tensor1d(batch.globalTokenFlatIndex, "int32"),
     globalSlotBias: tf.tensor4d(batch.globalSlotBias, [B, 1, 1, G]),
-    globalSlotValid: tf.tensor2d(batch.globalSlotBias.map((bias) => (bias === 0 ? 1 : 0)), [B * G, 1]),
+    globalSlotValid: tf.tensor2d(
+      batch.globalSlotBias.map((bias) => (bias === 0 ? 1 : 0)),
+      [B * G, 1],
+    ),
     positionGlobalSlot: tf.tensor1d(batch.positionGlobalSlot, "int32"),
     isGlobal: tf.tensor3d(batch.isGlobal, [B, n, 1]),
     keyBias: tf.tensor4d(batch.keyBias, [B, 1, 1, n]),

@@ -17,8 +17,13 @@ import { LongformerBatch, prepareLongformerBatch } from "./masks";
 import { activation, layerNorm, linear } from "./ops";
 import { LongformerPreTrainedModel, type LongformerForwardOptions } from "./pretrainedModel";
 import {
-  LONGFORMER_CLASSIFIER_PREFIX, LONGFORMER_LM_HEAD_PREFIX, LongformerWeights, initLongformerWeights,
-  longformerMaskedLMParameterSpecs, longformerParameterSpecs, mapCheckpointWeights,
+  LONGFORMER_CLASSIFIER_PREFIX,
+  LONGFORMER_LM_HEAD_PREFIX,
+  LongformerWeights,
+  initLongformerWeights,
+  longformerMaskedLMParameterSpecs,
+  longformerParameterSpecs,
+  mapCheckpointWeights,
 } from "./weights";
 
 /** The label of positions that do not count in the masked-LM loss (HF's CrossEntropyLoss ignore_index). */
@@ -81,7 +86,9 @@ export function maskedLMLossSum(logits: tf.Tensor, labels: tf.Tensor): { lossSum
 export class LongformerForMaskedLM extends LongformerPreTrainedModel {
   /** Wraps `weights` (HF names, PyTorch layout, no `lm_head.decoder.*`); `seed` drives dropout. */
   constructor(config: LongformerConfig, weights: LongformerWeights, seed = 0) {
-    const absent = longformerMaskedLMParameterSpecs(config).map((s) => s.name).filter((name) => !weights.has(name));
+    const absent = longformerMaskedLMParameterSpecs(config)
+      .map((s) => s.name)
+      .filter((name) => !weights.has(name));
     if (absent.length > 0) throw new Error(`LongformerForMaskedLM: weights lack ${absent.join(", ")}`);
     super(config, weights, seed);
   }
@@ -165,7 +172,11 @@ export class LongformerForMaskedLM extends LongformerPreTrainedModel {
    * micro-batch; gradient checkpointing switchable.
    */
   asTrainableModel(): TrainableModel<LongformerMaskedLMBatch> {
-    const labelledPositions = (labels: tf.Tensor) => tf.tensor1d(Array.from(labels.dataSync()).flatMap((label, i) => (label === MASKED_LM_IGNORE_INDEX ? [] : [i])), "int32");
+    const labelledPositions = (labels: tf.Tensor) =>
+      tf.tensor1d(
+        Array.from(labels.dataSync()).flatMap((label, i) => (label === MASKED_LM_IGNORE_INDEX ? [] : [i])),
+        "int32",
+      );
     return {
       trainableVariables: () => this.trainableVariables(),
       lossSum: (batch, training) => this.lossSum(batch, batch.labels, { training }),
@@ -200,7 +211,11 @@ export class LongformerForMaskedLM extends LongformerPreTrainedModel {
     const config = new LongformerConfig(init);
     const seed = options.seed ?? 0;
     const specs = longformerParameterSpecs(config);
-    const head = initLongformerWeights(config, seed, specs.filter((s) => s.name.startsWith(LONGFORMER_CLASSIFIER_PREFIX)));
+    const head = initLongformerWeights(
+      config,
+      seed,
+      specs.filter((s) => s.name.startsWith(LONGFORMER_CLASSIFIER_PREFIX)),
+    );
     const own = this.weights();
     const weights: LongformerWeights = new Map();
     for (const spec of specs) weights.set(spec.name, spec.name.startsWith(LONGFORMER_CLASSIFIER_PREFIX) ? head.get(spec.name)! : own.get(spec.name)!);

@@ -72,11 +72,7 @@ function readMatrix(t: tf.Tensor | null | undefined, name: string, shape?: [numb
  * Applies HF's input semantics. `defaultGlobalFirstToken` is what LongformerForSequenceClassification
  * does when no global mask is passed: global attention on token 0.
  */
-export function prepareLongformerBatch(
-  config: LongformerConfig,
-  batch: LongformerBatch,
-  defaultGlobalFirstToken: boolean,
-): PreparedLongformerBatch {
+export function prepareLongformerBatch(config: LongformerConfig, batch: LongformerBatch, defaultGlobalFirstToken: boolean): PreparedLongformerBatch {
   const ids = readMatrix(batch.inputIds, "inputIds");
   if (!ids) throw new Error("Longformer: inputIds is required");
   const [batchSize, length] = batch.inputIds.shape as [number, number];
@@ -160,8 +156,21 @@ export function prepareLongformerBatch(
   }
   const effectiveGlobalMask = global ?? new Int32Array(batchSize * length);
   return {
-    batchSize, length, paddedLength, inputIds, tokenTypeIds, positionIds, merged, effectiveGlobalMask,
-    globalCount, globalTokenFlatIndex, globalSlotBias, positionGlobalSlot, isGlobal, keyBias, queryKeep,
+    batchSize,
+    length,
+    paddedLength,
+    inputIds,
+    tokenTypeIds,
+    positionIds,
+    merged,
+    effectiveGlobalMask,
+    globalCount,
+    globalTokenFlatIndex,
+    globalSlotBias,
+    positionGlobalSlot,
+    isGlobal,
+    keyBias,
+    queryKeep,
   };
 }
 

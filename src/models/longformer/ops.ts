@@ -19,7 +19,10 @@ export class LongformerParameters {
       // tf.Variable names are global to the engine: a second model gets Keras-style suffixes.
       let unique = name;
       for (let k = 1; isVariableNameTaken(unique); k++) unique = `${name}_${k}`;
-      this.byName.set(name, tf.tidy(() => tf.variable(tf.tensor(data, shape, "float32"), true, unique)));
+      this.byName.set(
+        name,
+        tf.tidy(() => tf.variable(tf.tensor(data, shape, "float32"), true, unique)),
+      );
     }
   }
 
@@ -187,7 +190,9 @@ const exactGelu = tf.customGrad((...args) => {
   save([x]);
   const kernels = tf.getKernel(GELU_KERNEL, tf.getBackend()) !== undefined;
   return {
-    value: kernels ? (tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor) : tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))),
+    value: kernels
+      ? (tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor)
+      : tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
       tf.tidy(() => {
         const [input] = saved;

@@ -32,7 +32,10 @@ export function slidingChunksQueryKeyMatmul(query: tf.Tensor, key: tf.Tensor, he
         tf.tidy(() => {
           const [savedQ, savedK] = saved;
           const dyTransposed = runBand(BAND_TRANSPOSE_KERNEL, { p: dy }, oneSided, heads);
-          return [runBand(BAND_CONTEXT_KERNEL, { p: dy, v: savedK }, oneSided, heads), runBand(BAND_CONTEXT_KERNEL, { p: dyTransposed, v: savedQ }, oneSided, heads)];
+          return [
+            runBand(BAND_CONTEXT_KERNEL, { p: dy, v: savedK }, oneSided, heads),
+            runBand(BAND_CONTEXT_KERNEL, { p: dyTransposed, v: savedQ }, oneSided, heads),
+          ];
         }),
     };
   });
@@ -51,7 +54,10 @@ export function slidingChunksMatmulAttnProbsValue(probs: tf.Tensor, value: tf.Te
         tf.tidy(() => {
           const [savedP, savedV] = saved;
           const probsTransposed = runBand(BAND_TRANSPOSE_KERNEL, { p: savedP }, oneSided, heads);
-          return [runBand(BAND_SCORES_KERNEL, { q: dy, k: savedV }, oneSided, heads), runBand(BAND_CONTEXT_KERNEL, { p: probsTransposed, v: dy }, oneSided, heads)];
+          return [
+            runBand(BAND_SCORES_KERNEL, { q: dy, k: savedV }, oneSided, heads),
+            runBand(BAND_CONTEXT_KERNEL, { p: probsTransposed, v: dy }, oneSided, heads),
+          ];
         }),
     };
   });
@@ -61,15 +67,27 @@ export function slidingChunksMatmulAttnProbsValue(probs: tf.Tensor, value: tf.Te
 /** `[batch, n, hidden]` -> `[batch·heads, n, headDim]`. */
 function splitHeads(t: tf.Tensor, heads: number): tf.Tensor {
   const [B, n, H] = t.shape;
-  return t.reshape([B, n, heads, H / heads]).transpose([0, 2, 1, 3]).reshape([B * heads, n, H / heads]);
+  return t
+    .reshape([B, n, heads, H / heads])
+    .transpose([0, 2, 1, 3])
+    .reshape([B * heads, n, H / heads]);
 }
 
 /** `[BH, n, d]` -> `[BH, n/w, 3w, d]`: for block i, the rows of blocks i-1, i, i+1 (zeros past the edges). */
 function blockWindows(t: tf.Tensor, w: number): tf.Tensor {
   const [BH, n, d] = t.shape;
   const blocks = n / w;
-  const padded = tf.pad(t, [[0, 0], [w, w], [0, 0]]).reshape([BH, blocks + 2, w, d]);
-  return tf.concat([0, 1, 2].map((s) => tf.slice(padded, [0, s, 0, 0], [BH, blocks, w, d])), 2);
+  const padded = tf
+    .pad(t, [
+      [0, 0],
+      [w, w],
+      [0, 0],
+    ])
+    .reshape([BH, blocks + 2, w, d]);
+  return tf.concat(
+    [0, 1, 2].map((s) => tf.slice(padded, [0, s, 0, 0], [BH, blocks, w, d])),
+    2,
+  );
 }
 
 function blockwiseQueryKeyMatmul(query: tf.Tensor, key: tf.Tensor, heads: number, w: number): tf.Tensor {
@@ -78,7 +96,11 @@ function blockwiseQueryKeyMatmul(query: tf.Tensor, key: tf.Tensor, heads: number
     const blocks = n / w;
     const blockScores = tf.matMul(splitHeads(query, heads).reshape([B * heads, blocks, w, H / heads]), blockWindows(splitHeads(key, heads), w), false, true);
     // Skew: flatten each block's [w, 3w] scores, pad w, view as rows of 3w + 1: row r now starts at its offset -w.
-    const flat = tf.pad(blockScores.reshape([B * heads, blocks, w * 3 * w]), [[0, 0], [0, 0], [0, w]]);
+    const flat = tf.pad(blockScores.reshape([B * heads, blocks, w * 3 * w]), [
+      [0, 0],
+      [0, 0],
+      [0, w],
+    ]);
     const band = tf.slice(flat.reshape([B * heads, blocks, w, 3 * w + 1]), [0, 0, 0, 0], [B * heads, blocks, w, 2 * w + 1]);
     return band.reshape([B, heads, n, 2 * w + 1]);
   });
@@ -89,9 +111,19 @@ function blockwiseProbsValueMatmul(probs: tf.Tensor, value: tf.Tensor, heads: nu
     const [B, n, H] = value.shape;
     const blocks = n / w;
     // Inverse skew: rows of 2w + 1 padded to 3w + 1, flattened, cut to w * 3w and viewed as [w, 3w] key windows.
-    const rows = tf.pad(probs.reshape([B * heads, blocks, w, 2 * w + 1]), [[0, 0], [0, 0], [0, 0], [0, w]]);
-    const windows = tf.slice(rows.reshape([B * heads, blocks, w * (3 * w + 1)]), [0, 0, 0], [B * heads, blocks, w * 3 * w]).reshape([B * heads, blocks, w, 3 * w]);
+    const rows = tf.pad(probs.reshape([B * heads, blocks, w, 2 * w + 1]), [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, w],
+    ]);
+    const windows = tf
+      .slice(rows.reshape([B * heads, blocks, w * (3 * w + 1)]), [0, 0, 0], [B * heads, blocks, w * 3 * w])
+      .reshape([B * heads, blocks, w, 3 * w]);
     const context = tf.matMul(windows, blockWindows(splitHeads(value, heads), w));
-    return context.reshape([B, heads, n, H / heads]).transpose([0, 2, 1, 3]).reshape([B, n, H]);
+    return context
+      .reshape([B, heads, n, H / heads])
+      .transpose([0, 2, 1, 3])
+      .reshape([B, n, H]);
   });
 }

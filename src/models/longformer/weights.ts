@@ -218,7 +218,8 @@ export function longformerWeightsFromCheckpoint(
     initialisablePrefix: LONGFORMER_CLASSIFIER_PREFIX,
     initialise: options.initClassifierHead,
     seed: options.seed,
-    headlessHint: "The checkpoint has no classification head (e.g. a base or masked-LM Longformer); pass { initClassifierHead: true } to initialise classifier.* as HF does.",
+    headlessHint:
+      "The checkpoint has no classification head (e.g. a base or masked-LM Longformer); pass { initClassifierHead: true } to initialise classifier.* as HF does.",
   });
 }
 

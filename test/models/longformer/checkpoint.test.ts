@@ -106,14 +106,17 @@ describe("Longformer checkpoints", () => {
     const good = tensors.get("longformer.embeddings.token_type_embeddings.weight")!;
     tensors.set("longformer.embeddings.token_type_embeddings.weight", { ...good, shape: [1, good.shape[0] * good.shape[1]] });
     const dir = checkpointWith(tensors);
-    assert.throws(() => LongformerForSequenceClassification.fromFolder(dir), (e: Error) => {
-      assert.match(e.message, /model\.safetensors: 4 weight problem/);
-      assert.match(e.message, /missing: longformer\.encoder\.layer\.1\.attention\.self\.key_global\.bias \[32\]/);
-      assert.match(e.message, /missing: classifier\.dense\.bias/);
-      assert.match(e.message, /unexpected: classifier\.dense\.bais/);
-      assert.match(e.message, /wrong shape: longformer\.embeddings\.token_type_embeddings\.weight is \[1,64\], the config needs \[2,32\]/);
-      return true;
-    });
+    assert.throws(
+      () => LongformerForSequenceClassification.fromFolder(dir),
+      (e: Error) => {
+        assert.match(e.message, /model\.safetensors: 4 weight problem/);
+        assert.match(e.message, /missing: longformer\.encoder\.layer\.1\.attention\.self\.key_global\.bias \[32\]/);
+        assert.match(e.message, /missing: classifier\.dense\.bias/);
+        assert.match(e.message, /unexpected: classifier\.dense\.bais/);
+        assert.match(e.message, /wrong shape: longformer\.embeddings\.token_type_embeddings\.weight is \[1,64\], the config needs \[2,32\]/);
+        return true;
+      },
+    );
   });
 
   it("a head-less checkpoint (bare LongformerModel names, pooler) needs initClassifierHead, then loads the encoder exactly", () => {
@@ -130,7 +133,10 @@ describe("Longformer checkpoints", () => {
       assert.strictEqual(maxAbsDiff(encoded(headless), encoded(full)), 0);
       const head = new Map(headless.namedParameters());
       const bias = head.get("classifier.dense.bias")!.dataSync();
-      assert.ok(bias.every((x) => x === 0), "HF init: zero biases");
+      assert.ok(
+        bias.every((x) => x === 0),
+        "HF init: zero biases",
+      );
       const weight = Array.from(head.get("classifier.out_proj.weight")!.dataSync());
       const std = Math.sqrt(weight.reduce((a, x) => a + x * x, 0) / weight.length);
       assert.ok(std > 0.01 && std < 0.03, `HF init: N(0, 0.02), got std ${std}`);
@@ -175,7 +181,19 @@ describe("Longformer checkpoints", () => {
   });
 
   it("a model created from a config saves and reloads to the same weights and logits", () => {
-    const model = LongformerForSequenceClassification.create({ vocab_size: 40, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, attention_window: [4], max_position_embeddings: 40, num_labels: 3 }, { seed: 5 });
+    const model = LongformerForSequenceClassification.create(
+      {
+        vocab_size: 40,
+        hidden_size: 16,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        intermediate_size: 32,
+        attention_window: [4],
+        max_position_embeddings: 40,
+        num_labels: 3,
+      },
+      { seed: 5 },
+    );
     const dir = tempDir();
     model.savePretrained(dir);
     const again = LongformerForSequenceClassification.fromFolder(dir);
@@ -194,7 +212,15 @@ describe("Longformer checkpoints", () => {
 });
 
 describe("savePretrained into a folder it cannot create", () => {
-  const config = { vocab_size: 40, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, attention_window: [4], max_position_embeddings: 40 };
+  const config = {
+    vocab_size: 40,
+    hidden_size: 16,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    intermediate_size: 32,
+    attention_window: [4],
+    max_position_embeddings: 40,
+  };
 
   it("names the folder and the level that failed, for the classifier and the masked LM (no endless mkdir on /proc)", () => {
     const blocker = path.join(tempDir(), "a-file");
@@ -205,8 +231,14 @@ describe("savePretrained into a folder it cannot create", () => {
       const targets = ["/proc/tsml-no-such-process/model", path.join(blocker, "model")];
       let refused = 0;
       for (const target of targets) {
-        assert.throws(() => classifier.savePretrained(target), (e: Error) => e.message.startsWith(`savePretrained: ${target}:`));
-        assert.throws(() => maskedLM.savePretrained(target), (e: Error) => e.message.startsWith(`savePretrained: ${target}:`));
+        assert.throws(
+          () => classifier.savePretrained(target),
+          (e: Error) => e.message.startsWith(`savePretrained: ${target}:`),
+        );
+        assert.throws(
+          () => maskedLM.savePretrained(target),
+          (e: Error) => e.message.startsWith(`savePretrained: ${target}:`),
+        );
         refused++;
       }
       assert.strictEqual(refused, targets.length);
@@ -229,6 +261,6 @@ function floatToHalf(value: number): number {
   if (exponent >= 31) return sign | 0x7c00;
   let half = sign | (exponent << 10) | (mantissa >>> 13);
   mantissa &= 0x1fff;
-  if (mantissa > 0x1000 || (mantissa === 0x1000 && (half & 1))) half++;
+  if (mantissa > 0x1000 || (mantissa === 0x1000 && half & 1)) half++;
   return half;
 }

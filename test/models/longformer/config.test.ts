@@ -5,7 +5,15 @@ import * as path from "path";
 import { LongformerConfig } from "../../../src/models/longformer";
 import { LONGFORMER_CASES, caseDir } from "./fixtures";
 
-const SMALL = { vocab_size: 50, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 32, attention_window: 8, max_position_embeddings: 64 };
+const SMALL = {
+  vocab_size: 50,
+  hidden_size: 16,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  intermediate_size: 32,
+  attention_window: 8,
+  max_position_embeddings: 64,
+};
 
 describe("LongformerConfig", () => {
   it("reads every fixture's config.json (int list windows, labels, eps) and writes the same object back", () => {
@@ -48,11 +56,14 @@ describe("LongformerConfig", () => {
       [{ num_labels: 3, id2label: { "0": "a" } }, /num_labels = 3 but id2label has 1 entries/],
     ];
     for (const [override, message] of bad) {
-      assert.throws(() => new LongformerConfig({ ...SMALL, ...override }, "my/config.json"), (e: Error) => {
-        assert.match(e.message, /^my\/config\.json: /);
-        assert.match(e.message, message);
-        return true;
-      });
+      assert.throws(
+        () => new LongformerConfig({ ...SMALL, ...override }, "my/config.json"),
+        (e: Error) => {
+          assert.match(e.message, /^my\/config\.json: /);
+          assert.match(e.message, message);
+          return true;
+        },
+      );
     }
     assert.throws(() => LongformerConfig.fromJSON("{not json", "x/config.json"), /x\/config\.json: not valid JSON/);
     assert.throws(() => LongformerConfig.fromJSON('{"model_type": "bert"}', "x/config.json"), /model_type is "bert", expected "longformer"/);

@@ -11,7 +11,17 @@ import { frugalVariableGrads } from "../../../src/train";
 /** Loss and gradients of one forward + backward of a fresh seeded model, as plain arrays. */
 function lossAndGradients(): { loss: number; gradients: Float32Array[] } {
   const model = LongformerForSequenceClassification.create(
-    { vocab_size: 300, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, attention_window: 16, max_position_embeddings: 300, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 },
+    {
+      vocab_size: 300,
+      hidden_size: 64,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      intermediate_size: 128,
+      attention_window: 16,
+      max_position_embeddings: 300,
+      hidden_dropout_prob: 0.1,
+      attention_probs_dropout_prob: 0.1,
+    },
     { seed: 3 },
   );
   try {
@@ -43,7 +53,12 @@ describe("Longformer: same seed, config, backend and threads give the same bits"
       assert.ok(Object.is(first.loss, second.loss), `loss ${first.loss} vs ${second.loss}`);
       assert.ok(first.gradients.length > 20, "every parameter has a gradient");
       assert.equal(first.gradients.length, second.gradients.length);
-      first.gradients.forEach((g, i) => assert.ok(g.every((v, j) => Object.is(v, second.gradients[i][j])), `gradient ${i} differs`));
+      first.gradients.forEach((g, i) =>
+        assert.ok(
+          g.every((v, j) => Object.is(v, second.gradients[i][j])),
+          `gradient ${i} differs`,
+        ),
+      );
     });
   }
 });

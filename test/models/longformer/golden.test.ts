@@ -49,10 +49,13 @@ function checkCase(name: string, checkpointing: boolean): void {
       const [B, H, N, G] = refGlobal.shape;
       const mine = global.dataSync();
       let worst = 0;
-      for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let j = 0; j < N; j++) for (let g = 0; g < globalCounts[b]; g++) {
-        const k = ((b * H + h) * N + j) * G + g;
-        worst = Math.max(worst, Math.abs(mine[k] - refGlobal.data[k]));
-      }
+      for (let b = 0; b < B; b++)
+        for (let h = 0; h < H; h++)
+          for (let j = 0; j < N; j++)
+            for (let g = 0; g < globalCounts[b]; g++) {
+              const k = ((b * H + h) * N + j) * G + g;
+              worst = Math.max(worst, Math.abs(mine[k] - refGlobal.data[k]));
+            }
       assert.ok(worst <= TOL.probs, `global_attentions.${i} differs by ${worst}`);
     });
     tf.dispose(out as unknown as tf.TensorContainer);
@@ -77,7 +80,10 @@ function checkCase(name: string, checkpointing: boolean): void {
     for (const table of ["word_embeddings", "position_embeddings"]) {
       const v = params.find(([n]) => n === `longformer.embeddings.${table}.weight`)![1];
       const row = grads[v.name].dataSync().slice(pad * hidden, (pad + 1) * hidden);
-      assert.ok(row.every((x) => x === 0), `${table} padding row gradient must be exactly 0`);
+      assert.ok(
+        row.every((x) => x === 0),
+        `${table} padding row gradient must be exactly 0`,
+      );
     }
     tf.dispose([value, ...Object.values(grads)]);
   } finally {

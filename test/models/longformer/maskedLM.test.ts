@@ -55,7 +55,10 @@ function checkAgainstHF(model: LongformerForMaskedLM): void {
       const got = grads[variable.name]?.dataSync() ?? new Float32Array(ref.data.length);
       if (!grads[variable.name]) {
         assert.match(hfName, /_global\./, `${hfName} got no gradient`);
-        assert.ok(ref.data.every((x) => x === 0), `${hfName}: HF gradient is not zero`);
+        assert.ok(
+          ref.data.every((x) => x === 0),
+          `${hfName}: HF gradient is not zero`,
+        );
         zeroGlobal++;
       }
       assert.strictEqual(got.length, ref.data.length, hfName);
@@ -95,7 +98,19 @@ describe("LongformerForMaskedLM equals Hugging Face's", () => {
 
   it("the loss ignores -100 positions: changing their logits changes nothing", () => {
     const logits = tf.randomNormal([1, 4, 5], 0, 1, "float32", 3);
-    const shifted = tf.tidy(() => tf.add(logits, tf.tensor3d([[[0, 0, 0, 0, 0], [9, 1, 2, 3, 4], [0, 0, 0, 0, 0], [5, 5, 1, 0, 2]]])));
+    const shifted = tf.tidy(() =>
+      tf.add(
+        logits,
+        tf.tensor3d([
+          [
+            [0, 0, 0, 0, 0],
+            [9, 1, 2, 3, 4],
+            [0, 0, 0, 0, 0],
+            [5, 5, 1, 0, 2],
+          ],
+        ]),
+      ),
+    );
     const labels = tf.tensor2d([[2, MASKED_LM_IGNORE_INDEX, 4, MASKED_LM_IGNORE_INDEX]], undefined, "int32");
     const a = maskedLMLossSum(logits, labels);
     const b = maskedLMLossSum(shifted, labels);
@@ -159,7 +174,8 @@ describe("LongformerForMaskedLM equals Hugging Face's", () => {
       fs.copyFileSync(path.join(caseDir(CASE), "config.json"), path.join(dir, "config.json"));
       const original = readSafetensorsFile(path.join(caseDir(CASE), "model.safetensors"));
       const tensors: Record<string, { dtype: "F32"; shape: number[]; data: Float32Array }> = {};
-      for (const [name, entry] of original.tensors) tensors[name] = { dtype: "F32", shape: entry.shape, data: loadFloatTensors(CASE, "model.safetensors").get(name)!.data };
+      for (const [name, entry] of original.tensors)
+        tensors[name] = { dtype: "F32", shape: entry.shape, data: loadFloatTensors(CASE, "model.safetensors").get(name)!.data };
       const embeddings = tensors["longformer.embeddings.word_embeddings.weight"];
       tensors["lm_head.decoder.weight"] = { ...embeddings, data: embeddings.data.slice() };
       writeSafetensorsFile(path.join(dir, "model.safetensors"), tensors);
@@ -167,12 +183,15 @@ describe("LongformerForMaskedLM equals Hugging Face's", () => {
       tensors["lm_head.decoder.weight"].data[7] += 1;
       tensors["lm_head.decoder.bias"] = { ...tensors["lm_head.bias"], data: tensors["lm_head.bias"].data.map((x) => x + 1) };
       writeSafetensorsFile(path.join(dir, "model.safetensors"), tensors);
-      assert.throws(() => LongformerForMaskedLM.fromFolder(dir), (e: Error) => {
-        assert.match(e.message, /model\.safetensors: 2 weight problem\(s\) for LongformerForMaskedLM/);
-        assert.match(e.message, /conflict: lm_head\.decoder\.weight and longformer\.embeddings\.word_embeddings\.weight are one tied parameter/);
-        assert.match(e.message, /conflict: lm_head\.bias and lm_head\.decoder\.bias are one tied parameter/);
-        return true;
-      });
+      assert.throws(
+        () => LongformerForMaskedLM.fromFolder(dir),
+        (e: Error) => {
+          assert.match(e.message, /model\.safetensors: 2 weight problem\(s\) for LongformerForMaskedLM/);
+          assert.match(e.message, /conflict: lm_head\.decoder\.weight and longformer\.embeddings\.word_embeddings\.weight are one tied parameter/);
+          assert.match(e.message, /conflict: lm_head\.bias and lm_head\.decoder\.bias are one tied parameter/);
+          return true;
+        },
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -198,18 +217,32 @@ describe("LongformerForMaskedLM equals Hugging Face's", () => {
       assert.deepStrictEqual(aWeights.get("classifier.out_proj.weight")!.shape, [3, 32]);
       assert.deepStrictEqual(aWeights.get("classifier.dense.weight"), b.weights().get("classifier.dense.weight"), "same seed, same head");
       assert.notDeepStrictEqual(aWeights.get("classifier.dense.weight"), c.weights().get("classifier.dense.weight"), "another seed, another head");
-      assert.ok(aWeights.get("classifier.dense.bias")!.data.every((x) => x === 0), "HF init: biases 0");
+      assert.ok(
+        aWeights.get("classifier.dense.bias")!.data.every((x) => x === 0),
+        "HF init: biases 0",
+      );
       // Training the classifier leaves the masked-LM model untouched (weights were copied).
       const v = a.namedParameters().find(([n]) => n === "longformer.embeddings.word_embeddings.weight")![1];
       v.assign(tf.zerosLike(v));
-      assert.deepStrictEqual(lm.weights().get("longformer.embeddings.word_embeddings.weight")!.data, lmWeights.get("longformer.embeddings.word_embeddings.weight")!.data);
+      assert.deepStrictEqual(
+        lm.weights().get("longformer.embeddings.word_embeddings.weight")!.data,
+        lmWeights.get("longformer.embeddings.word_embeddings.weight")!.data,
+      );
     } finally {
       [lm, a, b, c].forEach((m) => m.dispose());
     }
   });
 
   it("create() draws HF's init, seeded: LayerNorm 1/0, biases 0, padding row 0", () => {
-    const config = { vocab_size: 50, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, attention_window: 4, max_position_embeddings: 40 };
+    const config = {
+      vocab_size: 50,
+      hidden_size: 16,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      attention_window: 4,
+      max_position_embeddings: 40,
+    };
     const a = LongformerForMaskedLM.create(config, { seed: 1 });
     const b = LongformerForMaskedLM.create(config, { seed: 1 });
     try {
@@ -217,7 +250,12 @@ describe("LongformerForMaskedLM equals Hugging Face's", () => {
       assert.deepStrictEqual(w, b.weights());
       assert.ok(w.get("lm_head.layer_norm.weight")!.data.every((x) => x === 1));
       assert.ok(w.get("lm_head.bias")!.data.every((x) => x === 0));
-      assert.ok(w.get("longformer.embeddings.word_embeddings.weight")!.data.slice(16, 32).every((x) => x === 0));
+      assert.ok(
+        w
+          .get("longformer.embeddings.word_embeddings.weight")!
+          .data.slice(16, 32)
+          .every((x) => x === 0),
+      );
       assert.ok(!w.has("lm_head.decoder.weight"));
     } finally {
       a.dispose();

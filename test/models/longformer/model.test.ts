@@ -6,17 +6,34 @@
 import * as assert from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../../src/backend";
-import { LongformerConfig, LongformerConfigInit, LongformerForSequenceClassification, LongformerLabelledBatch, longformerClassificationLoss } from "../../../src/models/longformer";
+import {
+  LongformerConfig,
+  LongformerConfigInit,
+  LongformerForSequenceClassification,
+  LongformerLabelledBatch,
+  longformerClassificationLoss,
+} from "../../../src/models/longformer";
 import { Trainer } from "../../../src/train";
 
 const TINY: LongformerConfigInit = {
-  vocab_size: 60, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64,
-  attention_window: 16, max_position_embeddings: 2100, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0,
+  vocab_size: 60,
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  intermediate_size: 64,
+  attention_window: 16,
+  max_position_embeddings: 2100,
+  hidden_dropout_prob: 0,
+  attention_probs_dropout_prob: 0,
 };
 
 /** `[1, n]` ids: <s>, body tokens, </s>. */
 function idsOfLength(n: number): tf.Tensor2D {
-  return tf.tensor2d(Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i === n - 1 ? 2 : 4 + ((i * 7) % 50))), [1, n], "int32");
+  return tf.tensor2d(
+    Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i === n - 1 ? 2 : 4 + ((i * 7) % 50))),
+    [1, n],
+    "int32",
+  );
 }
 
 describe("LongformerForSequenceClassification", () => {
@@ -70,9 +87,30 @@ describe("LongformerForSequenceClassification", () => {
 
   it("keeps tf.memory().numTensors flat in inference, run, training forward and backward", () => {
     const model = LongformerForSequenceClassification.create({ ...TINY, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 }, { seed: 2 });
-    const ids = tf.tensor2d([[0, 5, 6, 7, 8, 9, 10, 2, 1, 1], [0, 11, 12, 13, 14, 15, 16, 17, 18, 2]], undefined, "int32");
-    const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]], undefined, "int32");
-    const global = tf.tensor2d([[1, 0, 0, 1, 0, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]], undefined, "int32");
+    const ids = tf.tensor2d(
+      [
+        [0, 5, 6, 7, 8, 9, 10, 2, 1, 1],
+        [0, 11, 12, 13, 14, 15, 16, 17, 18, 2],
+      ],
+      undefined,
+      "int32",
+    );
+    const mask = tf.tensor2d(
+      [
+        [1, 1, 1, 1, 1, 1, 1, 1, 0, 0],
+        [1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+      ],
+      undefined,
+      "int32",
+    );
+    const global = tf.tensor2d(
+      [
+        [1, 0, 0, 1, 0, 0, 0, 0, 0, 0],
+        [1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      ],
+      undefined,
+      "int32",
+    );
     const labels = tf.tensor1d([0, 1], "int32");
     const batch = { inputIds: ids, attentionMask: mask, globalAttentionMask: global };
     const step = () => {
@@ -100,8 +138,16 @@ describe("LongformerForSequenceClassification", () => {
     for (const [name, { data }] of wa) {
       assert.deepStrictEqual(data, wb.get(name)!.data, `same seed, same ${name}`);
       const values = Array.from(data);
-      if (name.endsWith("LayerNorm.weight")) assert.ok(values.every((x) => x === 1), name);
-      else if (name.endsWith(".bias")) assert.ok(values.every((x) => x === 0), name);
+      if (name.endsWith("LayerNorm.weight"))
+        assert.ok(
+          values.every((x) => x === 1),
+          name,
+        );
+      else if (name.endsWith(".bias"))
+        assert.ok(
+          values.every((x) => x === 0),
+          name,
+        );
       else {
         assert.notDeepStrictEqual(data, wc.get(name)!.data, `other seed, other ${name}`);
         const std = Math.sqrt(values.reduce((s, x) => s + x * x, 0) / values.length);
@@ -111,8 +157,14 @@ describe("LongformerForSequenceClassification", () => {
     const hidden = 32;
     for (const table of ["word", "position"]) {
       const data = wa.get(`longformer.embeddings.${table}_embeddings.weight`)!.data;
-      assert.ok(data.slice(hidden, 2 * hidden).every((x) => x === 0), `${table} padding row (pad_token_id 1) is zero`);
-      assert.ok(data.slice(0, hidden).some((x) => x !== 0), `${table} row 0 is random`);
+      assert.ok(
+        data.slice(hidden, 2 * hidden).every((x) => x === 0),
+        `${table} padding row (pad_token_id 1) is zero`,
+      );
+      assert.ok(
+        data.slice(0, hidden).some((x) => x !== 0),
+        `${table} row 0 is random`,
+      );
     }
     [a, b, c].forEach((m) => m.dispose());
   });
@@ -202,12 +254,22 @@ describe("LongformerForSequenceClassification", () => {
 
   it("gradient checkpointing: the Trainer's losses and weights equal those without it, with dropout on", async () => {
     const config = { ...TINY, hidden_dropout_prob: 0.2, attention_probs_dropout_prob: 0.1, num_hidden_layers: 3 };
-    const examples = Array.from({ length: 6 }, (_, i) => ({ ids: Array.from({ length: 40 }, (_, j) => (j === 0 ? 0 : j === 39 ? 2 : 4 + ((i * 13 + j * 7) % 50))), label: i % 2 }));
+    const examples = Array.from({ length: 6 }, (_, i) => ({
+      ids: Array.from({ length: 40 }, (_, j) => (j === 0 ? 0 : j === 39 ? 2 : 4 + ((i * 13 + j * 7) % 50))),
+      label: i % 2,
+    }));
     const data = {
       size: examples.length,
       collate: (indices: number[]): LongformerLabelledBatch => ({
-        inputIds: tf.tensor2d(indices.map((i) => examples[i].ids), [indices.length, 40], "int32"),
-        labels: tf.tensor1d(indices.map((i) => examples[i].label), "int32"),
+        inputIds: tf.tensor2d(
+          indices.map((i) => examples[i].ids),
+          [indices.length, 40],
+          "int32",
+        ),
+        labels: tf.tensor1d(
+          indices.map((i) => examples[i].label),
+          "int32",
+        ),
       }),
       dispose: (b: LongformerLabelledBatch) => tf.dispose([b.inputIds, b.labels]),
     };
@@ -216,8 +278,18 @@ describe("LongformerForSequenceClassification", () => {
       const model = LongformerForSequenceClassification.create(config, { seed: 3 });
       const before = tf.memory().numTensors;
       const trainer = new Trainer({
-        model: model.asTrainableModel(), trainData: data,
-        args: { perDeviceBatchSize: 2, gradientAccumulationSteps: 2, maxSteps: 3, loggingSteps: 1, learningRate: 1e-3, seed: 9, progress: "none", gradientCheckpointing },
+        model: model.asTrainableModel(),
+        trainData: data,
+        args: {
+          perDeviceBatchSize: 2,
+          gradientAccumulationSteps: 2,
+          maxSteps: 3,
+          loggingSteps: 1,
+          learningRate: 1e-3,
+          seed: 9,
+          progress: "none",
+          gradientCheckpointing,
+        },
       });
       assert.equal(model.isGradientCheckpointing, gradientCheckpointing);
       const result = await trainer.train();
@@ -240,10 +312,15 @@ describe("LongformerForSequenceClassification", () => {
     const ids = idsOfLength(512);
     const labels = tf.tensor1d([1], "int32");
     const peakOf = async () =>
-      (await tf.profile(() => {
-        const { value, grads } = tf.variableGrads(() => longformerClassificationLoss(model.forward({ inputIds: ids }, { training: true }), labels), model.trainableVariables());
-        tf.dispose([value, ...Object.values(grads)]);
-      })).peakBytes;
+      (
+        await tf.profile(() => {
+          const { value, grads } = tf.variableGrads(
+            () => longformerClassificationLoss(model.forward({ inputIds: ids }, { training: true }), labels),
+            model.trainableVariables(),
+          );
+          tf.dispose([value, ...Object.values(grads)]);
+        })
+      ).peakBytes;
     const plain = await peakOf();
     model.gradientCheckpointingEnable();
     const before = tf.memory().numTensors;
@@ -258,7 +335,10 @@ describe("LongformerForSequenceClassification", () => {
     const on = LongformerForSequenceClassification.create(new LongformerConfig({ ...TINY, gradient_checkpointing: true }));
     assert.equal(on.isGradientCheckpointing, true);
     on.dispose();
-    assert.throws(() => LongformerForSequenceClassification.create(new LongformerConfig({ ...TINY, gradient_checkpointing: "yes" })), /gradient_checkpointing must be true or false, got "yes"/);
+    assert.throws(
+      () => LongformerForSequenceClassification.create(new LongformerConfig({ ...TINY, gradient_checkpointing: "yes" })),
+      /gradient_checkpointing must be true or false, got "yes"/,
+    );
   });
 
   it("rejects bad inputs with clear errors", () => {

@@ -30,7 +30,10 @@ describe("Longformer ops: dropoutMask", () => {
     const first = draw("a:1");
     assert.deepEqual(draw("a:1"), first);
     const other = draw("a:2");
-    assert.ok(other.some((v, i) => v !== first[i]), "another seed gives another mask");
+    assert.ok(
+      other.some((v, i) => v !== first[i]),
+      "another seed gives another mask",
+    );
     const backend = tf.getBackend();
     await tf.setBackend("cpu");
     try {

@@ -42,7 +42,10 @@ describe("Longformer from pytorch_model.bin", () => {
     fs.copyFileSync(path.join(caseDir("a_default_global"), "config.json"), path.join(dir, "config.json"));
     fs.copyFileSync(fixturePath("torch-checkpoints", "longformer_a_legacy.bin"), path.join(dir, "pytorch_model.bin"));
     const batch = batchOf(loadCase("a_default_global").inputs);
-    const [legacy, reference] = [LongformerForSequenceClassification.fromFolder(dir), LongformerForSequenceClassification.fromFolder(caseDir("a_default_global"))];
+    const [legacy, reference] = [
+      LongformerForSequenceClassification.fromFolder(dir),
+      LongformerForSequenceClassification.fromFolder(caseDir("a_default_global")),
+    ];
     const [la, lb] = [legacy.forward(batch), reference.forward(batch)];
     assert.equal(la.size, 4);
     assert.deepEqual(Array.from(la.dataSync()), Array.from(lb.dataSync()));
