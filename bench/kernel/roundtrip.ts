@@ -56,8 +56,8 @@ function assertShowsTwo(outputs: string, argv: string[]): void {
 
 async function main(): Promise<void> {
   const { options } = parseArgs(process.argv.slice(2), { cells: "number", trials: "number" });
-  const cells = (options.cells) ?? 15;
-  const trials = (options.trials) ?? 3;
+  const cells = options.cells ?? 15;
+  const trials = options.trials ?? 3;
   const tsmlArgv = kernelspecJson().argv as string[];
   const tslabArgv = [process.execPath, path.join(tsmlPackageRoot(), "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", "{connection_file}"];
   const tsmlRuns: Timing[] = [];

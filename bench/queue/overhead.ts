@@ -39,8 +39,8 @@ async function startWorkers(url: string, count: number, runsDir: string): Promis
 
 async function main(): Promise<void> {
   const { options } = parseArgs(process.argv.slice(2), { workers: "number", runs: "number" });
-  const workers = (options.workers) ?? 2;
-  const runs = (options.runs) ?? 8;
+  const workers = options.workers ?? 2;
+  const runs = options.runs ?? 8;
   const spec: GridSpec = {
     task: "synthetic-logreg",
     taskConfig: { trainExamples: 1024, devExamples: 256, testExamples: 256, features: 32 },

@@ -65,24 +65,24 @@ function refuseProcessExitInCells(interrupts: InterruptController<unknown>): (co
       `${call} is refused in a notebook: it would end the kernel and lose every variable. ` +
         "Throw an error to stop a cell, or restart the kernel from the notebook (Kernel > Restart).",
     );
-  process.exit = ((code?: number) => {
+  process.exit = (code?: number) => {
     if (interrupts.contextTag() === undefined) return exit(code);
     throw refused(`process.exit(${code ?? ""})`);
-  });
+  };
   const abort = process.abort.bind(process);
-  process.abort = (() => {
+  process.abort = () => {
     if (interrupts.contextTag() === undefined) return abort();
     throw refused("process.abort()");
-  });
+  };
   const kill = process.kill.bind(process);
-  process.kill = ((pid: number, signal?: string | number) => {
+  process.kill = (pid: number, signal?: string | number) => {
     // Signal 0 only tests that a process exists; SIGINT is what the interrupt button sends.
     const ending = signal !== 0 && signal !== "SIGINT" && signal !== "SIGWINCH";
     if (interrupts.contextTag() !== undefined && ending && (pid === process.pid || pid === 0 || pid === -process.pid)) {
       throw refused(`process.kill(${pid === process.pid ? "process.pid" : pid}${signal === undefined ? "" : `, ${JSON.stringify(signal)}`})`);
     }
     return kill(pid, signal);
-  });
+  };
   return exit;
 }
 

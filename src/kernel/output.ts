@@ -90,13 +90,13 @@ export function captureProcessOutput(sink: OutputSink): (message: string) => voi
   const decoder = new TextDecoder();
   for (const name of ["stdout", "stderr"] as const) {
     const stream = process[name];
-    stream.write = ((chunk: string | Uint8Array, encoding?: unknown, callback?: unknown) => {
+    stream.write = (chunk: string | Uint8Array, encoding?: unknown, callback?: unknown) => {
       const text = typeof chunk === "string" ? chunk : decoder.decode(chunk);
       if (text) sink.stream(name, text);
       const done = typeof encoding === "function" ? encoding : callback;
       if (typeof done === "function") process.nextTick(done);
       return true;
-    });
+    };
   }
   return (message: string) => void realStderrWrite(`[tsml kernel] ${message}\n`);
 }
@@ -108,14 +108,14 @@ export function captureProcessOutput(sink: OutputSink): (message: string) => voi
  */
 export function dropKernelLoaderWarning(): void {
   const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+  process.emitWarning = (warning: unknown, ...rest: unknown[]) => {
     const text = typeof warning === "string" ? warning : warning instanceof Error ? warning.message : "";
     const option = rest[0];
     const type =
       typeof option === "string" ? option : ((option as { type?: unknown } | undefined)?.type ?? (warning instanceof Error ? warning.name : undefined));
     if (type === "ExperimentalWarning" && text.startsWith("vm.USE_MAIN_CONTEXT_DEFAULT_LOADER ")) return;
     emitWarning(warning, ...rest);
-  });
+  };
 }
 
 /** Installs `globalThis.__tsmlKernel` (the display contract of src/display) and globals `display(value)`, `clearOutput(wait)`. */

@@ -197,7 +197,7 @@ export class Widget implements Displayable {
   private onMessage(message: CommMessage): void {
     const method = message.data.method;
     if (method === "update") {
-      const state = (isObject(message.data.state) ? message.data.state : {});
+      const state = isObject(message.data.state) ? message.data.state : {};
       putBuffers(state, message.data.buffer_paths, message.buffers);
       // As ipywidgets 8 does: echo the accepted state to every front-end, so other views of the model follow.
       const echo = removeBuffers(serialize(state) as Record<string, unknown>);

@@ -21,7 +21,7 @@ export const command: Command = {
       console.log(HELP);
       return action || options.help ? 0 : 2;
     }
-    const name = (options.name) ?? KERNELSPEC_NAME;
+    const name = options.name ?? KERNELSPEC_NAME;
     switch (action) {
       case "install": {
         if (options.user && options.prefix !== undefined) throw new Error("use either --user or --prefix DIR, not both");

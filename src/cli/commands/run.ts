@@ -52,7 +52,7 @@ export const command: Command = {
     const timeout = options.timeout;
     if (timeout !== undefined && !(timeout > 0)) throw new Error(`--timeout must be a positive number of seconds, got ${timeout}`);
     const values: Record<string, ParameterValue> = {};
-    for (const text of (options.parameter) ?? []) {
+    for (const text of options.parameter ?? []) {
       const [name, value] = parseParameter(text);
       values[name] = value;
     }

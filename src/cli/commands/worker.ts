@@ -52,7 +52,7 @@ export const command: Command = {
     const lockSeconds = options["lock-seconds"];
     if (lockSeconds !== undefined && !(lockSeconds >= 1)) throw new Error(`--lock-seconds must be at least 1, got ${lockSeconds}`);
     const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
-    const taskModules = ((options["task-module"]) ?? "").split(",").filter((module) => module !== "");
+    const taskModules = (options["task-module"] ?? "").split(",").filter((module) => module !== "");
     const worker = await startTrialWorker({ url, concurrency, runsDir: options["runs-dir"], lockSeconds, taskModules, log });
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once("SIGINT", () => resolve("SIGINT"));
