@@ -24,6 +24,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend";
 import { LongformerConfig } from "../../src/models/longformer";
 import { estimateTrainingMemory, measureTrainingStepPeak, WASM_HEAP_FRAGMENTATION, type PeakMeasurement } from "../../src/plan";
+import { hfBenchDir, runHfScript } from "../hfReference";
 
 interface Point {
   hidden: number;
@@ -94,11 +95,7 @@ function measureInChild(point: Point): PeakMeasurement & { backend: string } {
 
 /** HF's peak RSS (bytes) for the same point, or null when the oracle is not set up. */
 function hfPeakRss(point: Point): number | null {
-  const hfDir = path.resolve(__dirname, "..", "..", "..", "..", "shared", "bench", "hf");
-  const root = process.env.HF_ORACLE_ROOT ?? "/tmp/hf-oracle";
-  if (!fs.existsSync(path.join(hfDir, "hf_fwdbwd_bench.py")) || !fs.existsSync(path.join(root, "src"))) return null;
   const args = [
-    path.join(hfDir, "hf_fwdbwd_bench.py"),
     "--threads",
     "1",
     "--repeats",
@@ -121,20 +118,9 @@ function hfPeakRss(point: Point): number | null {
     String(VOCAB),
     ...(point.checkpointing ? ["--checkpointing"] : []),
   ];
-  const env = {
-    ...process.env,
-    PYTHONPATH: [`${root}/src/src`, `${root}/hfhub/src`, `${root}/shims`].join(":"),
-    TRANSFORMERS_OFFLINE: "1",
-    HF_HUB_OFFLINE: "1",
-    TOKENIZERS_PARALLELISM: "false",
-  };
-  const out = execFileSync("/usr/bin/python3", args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  const line = out
-    .trim()
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .pop();
-  return line ? (JSON.parse(line) as { peak_rss_mb: number }).peak_rss_mb * 1024 ** 2 : null;
+  const lines = runHfScript<{ peak_rss_mb: number }>(path.join(hfBenchDir(), "hf_fwdbwd_bench.py"), args);
+  const last = lines?.pop();
+  return last ? last.peak_rss_mb * 1024 ** 2 : null;
 }
 
 const mib = (bytes: number) => (bytes / 1024 ** 2).toFixed(1);

@@ -8,6 +8,7 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import { NativeAddon, nativeStatus, resolveThreadCount } from "../../src/backend";
 import { SeededRng } from "../../src/random";
+import { requireNativeAddon } from "./nativeAddon";
 
 /** C = op(A) op(B) in float64 for one product, from the buffer's floats. */
 function referenceProduct(f: Float32Array, ta: boolean, tb: boolean, m: number, n: number, k: number, a: number, b: number): Float64Array {
@@ -27,12 +28,7 @@ describe("native addon: BLAS products in place on an ArrayBuffer", function () {
   let addon: NativeAddon;
 
   before(function () {
-    const status = nativeStatus();
-    if (!status.active) {
-      if (process.env.TSML_REQUIRE_NATIVE === "1") assert.fail(`TSML_REQUIRE_NATIVE=1 but the native BLAS is off: ${status.reason}`);
-      this.skip();
-    }
-    addon = status.addon;
+    addon = requireNativeAddon(this);
   });
 
   it("fuzz: 400 random products near the end of the buffer are exact where they fit and refused, untouched, where they do not", () => {

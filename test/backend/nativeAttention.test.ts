@@ -5,9 +5,10 @@
  * fuzzed near the end of a buffer: a refused call writes nothing.
  */
 import { strict as assert } from "assert";
-import { NativeAddon, nativeStatus, resolveThreadCount } from "../../src/backend";
+import { NativeAddon, resolveThreadCount } from "../../src/backend";
 import { bandWasmBase64 } from "../../src/backend/kernels/bandWasm";
 import { SeededRng } from "../../src/random";
+import { requireNativeAddon } from "./nativeAddon";
 
 declare const WebAssembly: {
   Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
@@ -96,12 +97,7 @@ describe("native band attention: the same bits as the WebAssembly module, on eve
   let threadsBefore: number;
 
   before(function () {
-    const status = nativeStatus();
-    if (!status.active) {
-      if (process.env.TSML_REQUIRE_NATIVE === "1") assert.fail(`TSML_REQUIRE_NATIVE=1 but the native addon is off: ${status.reason}`);
-      this.skip();
-    }
-    addon = status.addon;
+    addon = requireNativeAddon(this);
     threadsBefore = resolveThreadCount();
   });
 

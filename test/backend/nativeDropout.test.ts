@@ -4,19 +4,15 @@
  * mask outside the buffer or a bad key or rate, writing nothing.
  */
 import { strict as assert } from "assert";
-import { NativeAddon, fillDropoutMask, nativeStatus, resolveThreadCount } from "../../src/backend";
+import { NativeAddon, fillDropoutMask, resolveThreadCount } from "../../src/backend";
+import { requireNativeAddon } from "./nativeAddon";
 
 describe("native dropout masks: the JavaScript formula's bits on every thread count", function () {
   this.timeout(60_000);
   let addon: NativeAddon;
 
   before(function () {
-    const status = nativeStatus();
-    if (!status.active) {
-      if (process.env.TSML_REQUIRE_NATIVE === "1") assert.fail(`TSML_REQUIRE_NATIVE=1 but the native addon is off: ${status.reason}`);
-      this.skip();
-    }
-    addon = status.addon;
+    addon = requireNativeAddon(this);
   });
 
   after(() => addon?.setThreads(resolveThreadCount()));

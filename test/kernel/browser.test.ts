@@ -4,14 +4,12 @@
  * must run without an error output and every chart must be drawn.
  */
 import * as assert from "assert";
-import { ChildProcess, spawn } from "child_process";
-import { randomBytes } from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { openPage, PageSession, waitFor } from "../plots/chromium";
 import { repoRoot, tempDir } from "../helpers";
 import { installTestKernelspec } from "./harness";
+import { startNotebookServer, type NotebookServer } from "./notebookServer";
 
 const NOTEBOOK = "00-kernel-tour.ipynb";
 const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
@@ -22,32 +20,6 @@ interface CellReport {
   errors: string[];
   /** For each output that is a chart (carries Vega-Lite): the drawn SVG's size and its number of shapes. */
   charts: { width: number; height: number; shapes: number }[];
-}
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForServer(url: string, server: ChildProcess, log: () => string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`jupyter notebook exited with code ${server.exitCode}:\n${log()}`);
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`jupyter notebook did not answer ${url} within ${timeoutMs} ms:\n${log()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** Page-side: every code cell's prompt, error outputs and drawn charts (Jupyter 6's global `Jupyter.notebook`). */
@@ -70,19 +42,12 @@ const REPORT_CELLS = `(() => {
 
 describe("kernel: the tour notebook in classic Jupyter Notebook, in headless Chromium (Restart & Run All)", function () {
   this.timeout(300_000);
-  let server: ChildProcess | undefined;
+  let server: NotebookServer | undefined;
   let page: PageSession | undefined;
-  let serverLog = "";
 
   after(async () => {
     await page?.close();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((resolve) => server!.once("exit", resolve));
-      server.kill("SIGTERM");
-      const timer = setTimeout(() => server!.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await server?.stop();
   });
 
   it(`runs ${NOTEBOOK}: every cell without an error, every chart drawn`, async () => {
@@ -90,39 +55,8 @@ describe("kernel: the tour notebook in classic Jupyter Notebook, in headless Chr
     const home = tempDir("tsml-notebook-server-");
     const notebooks = path.join(home, "notebooks");
     fs.cpSync(path.join(repoRoot(), "notebooks"), notebooks, { recursive: true });
-    const port = await freePort();
-    const token = randomBytes(16).toString("hex");
-    server = spawn(
-      "/usr/bin/python3",
-      [
-        "-m",
-        "notebook",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        `--port=${port}`,
-        "--port-retries=0",
-        `--NotebookApp.token=${token}`,
-        `--notebook-dir=${notebooks}`,
-        // CI containers run as root, which the server refuses without this flag.
-        ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
-      ],
-      {
-        cwd: notebooks,
-        env: {
-          ...spec.env,
-          TSML_SMALL: "1",
-          HOME: home,
-          JUPYTER_CONFIG_DIR: path.join(home, "config"),
-          JUPYTER_RUNTIME_DIR: path.join(home, "runtime"),
-          IPYTHONDIR: path.join(home, "ipython"),
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    server.stdout!.on("data", (chunk) => (serverLog += String(chunk)));
-    server.stderr!.on("data", (chunk) => (serverLog += String(chunk)));
-    const base = `http://127.0.0.1:${port}`;
-    await waitForServer(`${base}/api/status?token=${token}`, server, () => serverLog);
+    server = await startNotebookServer({ ...spec, env: { ...spec.env, TSML_SMALL: "1" } }, notebooks, home);
+    const { base, token } = server;
 
     page = await openPage(`${base}/notebooks/${NOTEBOOK}?token=${token}`);
     await waitFor(page, "typeof Jupyter !== 'undefined' && Jupyter.notebook && Jupyter.notebook.kernel && Jupyter.notebook.kernel.is_connected()", 90_000);
@@ -137,7 +71,7 @@ describe("kernel: the tour notebook in classic Jupyter Notebook, in headless Chr
     } catch (err) {
       const report = await page.evaluate<CellReport[]>(REPORT_CELLS).catch(() => []);
       throw new Error(
-        `${(err as Error).message}\ncells: ${JSON.stringify(report)}\npage errors: ${page.errors.join("\n")}\nserver log:\n${serverLog.slice(-3000)}`,
+        `${(err as Error).message}\ncells: ${JSON.stringify(report)}\npage errors: ${page.errors.join("\n")}\nserver log:\n${server.log().slice(-3000)}`,
       );
     }
     const report = await page.evaluate<CellReport[]>(REPORT_CELLS);
