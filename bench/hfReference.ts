@@ -40,6 +40,27 @@ export function runHfScript<T>(script: string, args: string[]): T[] | null {
     .map((line) => JSON.parse(line) as T);
 }
 
+/** The sizes of a Longformer in the benches (HF's scripts take the same names as flags). */
+export interface LongformerBenchSizes {
+  hidden: number;
+  layers: number;
+  heads: number;
+  intermediate: number;
+  window: number;
+  vocab: number;
+}
+
+/** The benches' small configuration (hf_fwdbwd_bench.py's defaults). */
+export const BENCH_SIZES: LongformerBenchSizes = { hidden: 128, layers: 2, heads: 4, intermediate: 512, window: 64, vocab: 1000 };
+/** allenai/longformer-base-4096's sizes. */
+export const BASE_SIZES: LongformerBenchSizes = { hidden: 768, layers: 12, heads: 12, intermediate: 3072, window: 512, vocab: 50265 };
+
+/** `sizes` (and `--checkpointing` when on) as the flags HF's bench scripts read. */
+export function hfSizeFlags(sizes: LongformerBenchSizes, checkpointing: boolean): string[] {
+  const flags = (Object.keys(sizes) as (keyof LongformerBenchSizes)[]).flatMap((name) => [`--${name}`, String(sizes[name])]);
+  return checkpointing ? [...flags, "--checkpointing"] : flags;
+}
+
 /** The median of `values` (the upper one of an even count). */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

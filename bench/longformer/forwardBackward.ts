@@ -23,7 +23,7 @@ import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend } from "../../src/backend";
 import { LongformerForSequenceClassification, longformerClassificationLoss } from "../../src/models/longformer";
 import { frugalVariableGrads } from "../../src/train";
-import { hfBenchDir, median, runHfScript } from "../hfReference";
+import { BASE_SIZES, BENCH_SIZES, hfBenchDir, hfSizeFlags, median, runHfScript, type LongformerBenchSizes } from "../hfReference";
 
 interface Options {
   lengths: number[];
@@ -31,7 +31,7 @@ interface Options {
   threads: number[];
   checkpointing: boolean;
   hf: boolean;
-  sizes: { hidden: number; layers: number; heads: number; intermediate: number; window: number; vocab: number };
+  sizes: LongformerBenchSizes;
 }
 
 interface Measure {
@@ -49,9 +49,6 @@ function wasmHeapMb(): number | undefined {
   const memory = (tf.backend() as unknown as { wasm?: { asm?: { memory?: { buffer: ArrayBuffer } } } }).wasm?.asm?.memory;
   return memory ? memory.buffer.byteLength / 2 ** 20 : undefined;
 }
-
-const BENCH_SIZES = { hidden: 128, layers: 2, heads: 4, intermediate: 512, window: 64, vocab: 1000 };
-const BASE_SIZES = { hidden: 768, layers: 12, heads: 12, intermediate: 3072, window: 512, vocab: 50265 };
 
 const USAGE = `usage: node dist/bench/longformer/forwardBackward.js [--lengths N ...] [--repeats R] [--threads T ...]
     [--base] [--checkpointing] [--no-hf] [--hidden H --layers L --heads A --intermediate I --window W --vocab V]
@@ -149,19 +146,7 @@ function measureHf(options: Options, threads: number): Measure[] | null {
     String(options.repeats),
     "--lengths",
     ...options.lengths.map(String),
-    "--hidden",
-    String(s.hidden),
-    "--layers",
-    String(s.layers),
-    "--heads",
-    String(s.heads),
-    "--intermediate",
-    String(s.intermediate),
-    "--window",
-    String(s.window),
-    "--vocab",
-    String(s.vocab),
-    ...(options.checkpointing ? ["--checkpointing"] : []),
+    ...hfSizeFlags(s, options.checkpointing),
   ];
   const lines = runHfScript<{ n: number; ms: number; cpu_ms: number; peak_rss_mb: number }>(path.join(hfBenchDir(), "hf_fwdbwd_bench.py"), args);
   return lines?.map((r) => ({ n: r.n, threads, cpuMs: r.cpu_ms, wallMs: r.ms, peakRssMb: r.peak_rss_mb })) ?? null;

@@ -19,7 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import { describeBackend, initBackend } from "../../src/backend";
 import { LongformerForSequenceClassification, type LongformerLabelledBatch } from "../../src/models/longformer";
 import { Trainer, type TrainingData } from "../../src/train";
-import { median, runHfScript } from "../hfReference";
+import { BASE_SIZES, BENCH_SIZES, hfSizeFlags, median, runHfScript } from "../hfReference";
 
 const USAGE = `usage: node dist/bench/trainer/longformerStep.js [--length N] [--configs BxA,...] [--repeats R] [--threads T,...]
     [--base] [--checkpointing] [--no-hf]
@@ -30,9 +30,6 @@ const USAGE = `usage: node dist/bench/trainer/longformerStep.js [--length N] [--
   --base           longformer-base-4096's sizes (default: hidden 128, 2 layers, 4 heads, intermediate 512, window 64)
   --checkpointing  gradient checkpointing in both
   --no-hf          skip Hugging Face's PyTorch Longformer`;
-
-const BENCH_SIZES = { hidden: 128, layers: 2, heads: 4, intermediate: 512, window: 64, vocab: 1000 };
-const BASE_SIZES = { hidden: 768, layers: 12, heads: 12, intermediate: 3072, window: 512, vocab: 50265 };
 
 interface StepConfig {
   batch: number;
@@ -180,19 +177,7 @@ function measureHf(options: Options, threads: number): Measure[] {
     String(options.repeats),
     "--configs",
     ...options.configs.map((c) => `${c.batch}x${c.accumulation}`),
-    "--hidden",
-    String(s.hidden),
-    "--layers",
-    String(s.layers),
-    "--heads",
-    String(s.heads),
-    "--intermediate",
-    String(s.intermediate),
-    "--window",
-    String(s.window),
-    "--vocab",
-    String(s.vocab),
-    ...(options.checkpointing ? ["--checkpointing"] : []),
+    ...hfSizeFlags(s, options.checkpointing),
   ];
   const script = path.resolve(__dirname, "..", "..", "..", "bench", "trainer", "hf_step.py");
   const lines = runHfScript<{ config: string; ms: number; cpu_ms: number; peak_rss_mb: number }>(script, args);
