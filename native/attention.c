@@ -20,7 +20,6 @@
  *   - the output overlaps no input (the inputs are read while the output is written).
  */
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "../src/backend/kernels/band.h"
@@ -98,24 +97,6 @@ static int run_band(band_call *call, uint64_t sequence_heads, pool_task task) {
   atomic_store(&call->out_of_memory, 0);
   pool_run((unsigned int)(sequence_heads * call->units_per_head), task, call);
   return atomic_load(&call->out_of_memory) ? -1 : 0;
-}
-
-/* Reads argv[first ...] as `count` non-negative integers into v; 0 (after throwing) when one is not. */
-static int read_integers(napi_env env, napi_value *argv, size_t count, int64_t *v, const char *name) {
-  for (size_t i = 0; i < count; i++) {
-    if (!get_int64(env, argv[i], &v[i]) || v[i] < 0) {
-      char message[160];
-      snprintf(message, sizeof message, "%s: every argument after the buffer must be a non-negative integer", name);
-      throw_range(env, message);
-      return 0;
-    }
-  }
-  return 1;
-}
-
-/* The extent of `elements` floats at `offset`, or 0 when they number 2^31 or more or do not fit the buffer. */
-static int float_extent(uint64_t offset, uint64_t elements, uint64_t length, extent *out) {
-  return elements < ((uint64_t)1 << 31) && operand_extent(offset, 1, 0, 1, elements, length, out);
 }
 
 /* bandScores / bandContext(buffer, x, y, out, batch, heads, n, d, w): see the header. */

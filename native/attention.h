@@ -1,4 +1,4 @@
-/* The Node-API functions of tsml's own native kernels (attention.c, dropout.c), added to the addon's exports by blas.c's init. */
+/* The Node-API functions of tsml's own native kernels (attention.c, dropout.c, layers.c), added to the addon's exports by blas.c's init. */
 #ifndef TSML_ATTENTION_H
 #define TSML_ATTENTION_H
 
@@ -9,5 +9,8 @@ napi_status define_attention_functions(napi_env env, napi_value exports);
 
 /* Defines dropoutMask on `exports` (dropout.c). */
 napi_status define_dropout_functions(napi_env env, napi_value exports);
+
+/* Defines gelu, geluGrad, layerNorm and layerNormGrad on `exports` (layers.c). */
+napi_status define_layer_functions(napi_env env, napi_value exports);
 
 #endif

@@ -1,4 +1,4 @@
-/* Node-API helpers shared by the addon's functions (blas.c, attention.c): argument reading and the operand checks
+/* Node-API helpers shared by the addon's functions (blas.c, attention.c, dropout.c, layers.c): argument reading and the operand checks
  * every call makes before it touches memory (see blas.c's header for the rules). */
 #ifndef TSML_OPERANDS_H
 #define TSML_OPERANDS_H
@@ -7,6 +7,7 @@
 #include <node_api.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CHECK(call)                                                     \
   do {                                                                  \
@@ -67,6 +68,24 @@ static inline int get_buffer(napi_env env, napi_value value, uint8_t **data, uin
   *data = (uint8_t *)raw;
   *length = bytes;
   return 1;
+}
+
+/* Reads argv[first ...] as `count` non-negative integers into v; 0 (after throwing) when one is not. */
+static inline int read_integers(napi_env env, napi_value *argv, size_t count, int64_t *v, const char *name) {
+  for (size_t i = 0; i < count; i++) {
+    if (!get_int64(env, argv[i], &v[i]) || v[i] < 0) {
+      char message[160];
+      snprintf(message, sizeof message, "%s: every argument after the buffer must be a non-negative integer", name);
+      throw_range(env, message);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* The extent of `elements` floats at `offset`, or 0 when they number 2^31 or more or do not fit the buffer. */
+static inline int float_extent(uint64_t offset, uint64_t elements, uint64_t length, extent *out) {
+  return elements < ((uint64_t)1 << 31) && operand_extent(offset, 1, 0, 1, elements, length, out);
 }
 
 #endif

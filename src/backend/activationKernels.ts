@@ -1,10 +1,14 @@
 /**
- * HF's exact GELU and its gradient as SIMD kernels on the WASM backend (kernels/activations.c), replacing the
- * chain of stock ops around tfjs's scalar Erf and Exp. Backends without them use the stock ops.
+ * HF's exact GELU and its gradient, and LayerNorm with its gradient, as SIMD kernels on the WASM backend
+ * (kernels/activations.c), replacing the chain of stock ops around tfjs's scalar Erf and Exp. With the native addon
+ * active (native.ts) the host build of the same source runs them on every core (native/layers.c); otherwise the
+ * WebAssembly module built from it runs them on one. Both give the same bits (activations.c's header). Backends
+ * without them use the stock ops.
  */
 import * as tf from "@tensorflow/tfjs";
 import { activationsWasmBase64 } from "./kernels/activationsWasm";
-import { WasmBackendInternals, heapOffset, wasmModuleExports } from "./wasmModules";
+import { nativeAddon } from "./native";
+import { WasmBackendInternals, heapBuffer, heapOffset, wasmModuleExports } from "./wasmModules";
 
 /** Kernel names: `TsmlGelu(x)` = x Φ(x); `TsmlGeluGrad(x, dy)` = dy (Φ(x) + x φ(x)). float32, any shape. */
 export const GELU_KERNEL = "TsmlGelu";
@@ -53,8 +57,12 @@ export const wasmActivationKernels: tf.KernelConfig[] = [
       const { x } = inputs as { x: tf.TensorInfo };
       requireFloat(x, GELU_KERNEL);
       const be = backend as unknown as WasmBackendInternals;
-      const out = be.makeOutput(x.shape.slice(), "float32");
-      activations(be).gelu(heapOffset(be, x), heapOffset(be, out), tf.util.sizeFromShape(x.shape));
+      const out = be.makeOutput(x.shape.slice(), "float32"); // may grow the heap: read the buffer after it
+      const n = tf.util.sizeFromShape(x.shape);
+      if (n === 0) return out;
+      const addon = nativeAddon();
+      if (addon) addon.gelu(heapBuffer(be), heapOffset(be, x), heapOffset(be, out), n);
+      else activations(be).gelu(heapOffset(be, x), heapOffset(be, out), n);
       return out;
     },
   },
@@ -67,7 +75,11 @@ export const wasmActivationKernels: tf.KernelConfig[] = [
       requireFloat(dy, GELU_GRAD_KERNEL);
       const be = backend as unknown as WasmBackendInternals;
       const out = be.makeOutput(x.shape.slice(), "float32");
-      activations(be).gelu_grad(heapOffset(be, x), heapOffset(be, dy), heapOffset(be, out), tf.util.sizeFromShape(x.shape));
+      const n = tf.util.sizeFromShape(x.shape);
+      if (n === 0) return out;
+      const addon = nativeAddon();
+      if (addon) addon.geluGrad(heapBuffer(be), heapOffset(be, x), heapOffset(be, dy), heapOffset(be, out), n);
+      else activations(be).gelu_grad(heapOffset(be, x), heapOffset(be, dy), heapOffset(be, out), n);
       return out;
     },
   },
@@ -82,6 +94,12 @@ export const wasmActivationKernels: tf.KernelConfig[] = [
       const be = backend as unknown as WasmBackendInternals;
       const [out, xHat, invStd] = [be.makeOutput(x.shape.slice(), "float32"), be.makeOutput(x.shape.slice(), "float32"), be.makeOutput([rows], "float32")];
       const eps = (attrs as unknown as { eps: number }).eps;
+      const addon = nativeAddon();
+      if (addon && rows > 0) {
+        const [xAt, residualAt, gammaAt, betaAt] = [heapOffset(be, x), residual ? heapOffset(be, residual) : -1, heapOffset(be, gamma), heapOffset(be, beta)];
+        addon.layerNorm(heapBuffer(be), xAt, residualAt, gammaAt, betaAt, heapOffset(be, out), heapOffset(be, xHat), heapOffset(be, invStd), rows, width, eps);
+        return [out, xHat, invStd];
+      }
       activations(be).layer_norm(
         heapOffset(be, x),
         residual ? heapOffset(be, residual) : 0,
@@ -107,6 +125,12 @@ export const wasmActivationKernels: tf.KernelConfig[] = [
       const rows = tf.util.sizeFromShape(dy.shape) / width;
       const be = backend as unknown as WasmBackendInternals;
       const [dx, dGamma, dBeta] = [be.makeOutput(dy.shape.slice(), "float32"), be.makeOutput([width], "float32"), be.makeOutput([width], "float32")];
+      const addon = nativeAddon();
+      if (addon && rows > 0) {
+        const [dyAt, xHatAt, invStdAt, gammaAt] = [heapOffset(be, dy), heapOffset(be, xHat), heapOffset(be, invStd), heapOffset(be, gamma)];
+        addon.layerNormGrad(heapBuffer(be), dyAt, xHatAt, invStdAt, gammaAt, heapOffset(be, dx), heapOffset(be, dGamma), heapOffset(be, dBeta), rows, width);
+        return [dx, dGamma, dBeta];
+      }
       activations(be).layer_norm_grad(
         heapOffset(be, dy),
         heapOffset(be, xHat),

@@ -52,6 +52,37 @@ export interface NativeAddon {
   bandTranspose(buffer: ArrayBuffer, p: number, out: number, bh: number, n: number, w: number): void;
   /** native/dropout.c: an inverted-dropout mask on the pool. */
   dropoutMask(buffer: ArrayBuffer, out: number, count: number, key: number, rate: number): void;
+  /** native/layers.c: activations.c's exact GELU on the pool. */
+  gelu(buffer: ArrayBuffer, x: number, out: number, n: number): void;
+  /** native/layers.c: GELU's gradient on the pool. */
+  geluGrad(buffer: ArrayBuffer, x: number, dy: number, out: number, n: number): void;
+  /** native/layers.c: LayerNorm of the rows of x (+ residual; -1 for none) on the pool. */
+  layerNorm(
+    buffer: ArrayBuffer,
+    x: number,
+    residual: number,
+    gamma: number,
+    beta: number,
+    out: number,
+    xHat: number,
+    invStd: number,
+    rows: number,
+    width: number,
+    eps: number,
+  ): void;
+  /** native/layers.c: LayerNorm's gradient on the pool. */
+  layerNormGrad(
+    buffer: ArrayBuffer,
+    dy: number,
+    xHat: number,
+    invStd: number,
+    gamma: number,
+    dx: number,
+    dGamma: number,
+    dBeta: number,
+    rows: number,
+    width: number,
+  ): void;
 }
 
 /** The BLAS in use: where it was loaded from and what it says of itself. */
@@ -115,7 +146,7 @@ function loadStatus(): NativeStatus {
   } catch (e) {
     return { active: false, reason: `the native addon did not load (${(e as Error).message.split("\n")[0]})`, fix: `rebuild it for this Node: ${REBUILD}` };
   }
-  if (typeof addon.bandScores !== "function" || typeof addon.dropoutMask !== "function") {
+  if (typeof addon.bandScores !== "function" || typeof addon.dropoutMask !== "function" || typeof addon.layerNorm !== "function") {
     return { active: false, reason: `the native addon is older than this tsml (${file} lacks tsml's own kernels)`, fix: `rebuild it: ${REBUILD}` };
   }
   const failures: string[] = [];

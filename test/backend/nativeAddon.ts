@@ -1,4 +1,4 @@
-/** The native addon for the suites that test it: skipped where it is off, a failure where CI requires it. */
+/** The native addon for the suites that test it: skipped where it is off, a failure where CI requires it; bit-for-bit comparison. */
 import { strict as assert } from "assert";
 import { NativeAddon, nativeStatus } from "../../src/backend";
 
@@ -10,4 +10,11 @@ export function requireNativeAddon(suite: Mocha.Context): NativeAddon {
     suite.skip();
   }
   return status.addon;
+}
+
+/** Asserts that `a` and `b` hold the same float32 bits, element by element. */
+export function assertSameBits(a: Float32Array, b: Float32Array, what: string): void {
+  const [x, y] = [new Uint32Array(a.buffer, a.byteOffset, a.length), new Uint32Array(b.buffer, b.byteOffset, b.length)];
+  assert.equal(x.length, y.length, `${what}: length`);
+  for (let i = 0; i < x.length; i++) assert.equal(x[i], y[i], `${what}: element ${i} differs (${a[i]} vs ${b[i]})`);
 }

@@ -8,7 +8,7 @@ import { strict as assert } from "assert";
 import { NativeAddon, resolveThreadCount } from "../../src/backend";
 import { bandWasmBase64 } from "../../src/backend/kernels/bandWasm";
 import { SeededRng } from "../../src/random";
-import { requireNativeAddon } from "./nativeAddon";
+import { assertSameBits, requireNativeAddon } from "./nativeAddon";
 
 declare const WebAssembly: {
   Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
@@ -83,12 +83,6 @@ function assertClose(got: Float32Array, want: Float64Array, what: string): void 
   for (let i = 0; i < want.length; i++) {
     assert.ok(Math.abs(got[i] - want[i]) <= 1e-4 + 1e-5 * Math.abs(want[i]), `${what}: element ${i} is ${got[i]}, expected ${want[i]}`);
   }
-}
-
-function assertSameBits(a: Float32Array, b: Float32Array, what: string): void {
-  const [x, y] = [new Uint32Array(a.buffer, a.byteOffset, a.length), new Uint32Array(b.buffer, b.byteOffset, b.length)];
-  assert.equal(x.length, y.length, `${what}: length`);
-  for (let i = 0; i < x.length; i++) assert.equal(x[i], y[i], `${what}: element ${i} differs (${a[i]} vs ${b[i]})`);
 }
 
 describe("native band attention: the same bits as the WebAssembly module, on every thread count", function () {

@@ -1,106 +1,116 @@
 /*
- * HF's exact GELU, x * Phi(x) = x (1 + erf(x / sqrt 2)) / 2, and its derivative Phi(x) + x phi(x), four lanes at a
- * time, for tfjs's WASM backend (whose Erf and Exp are scalar library calls, the slowest ops of a transformer's
- * feed-forward block), and LayerNorm with its gradient in one pass each (instead of about ten elementwise ops).
- * Compiled to a module that imports the backend's memory; same rules as band.c.
+ * HF's exact GELU, x * Phi(x) = x (1 + erf(x / sqrt 2)) / 2, and its derivative Phi(x) + x phi(x), and LayerNorm with
+ * its gradient in one pass each (instead of about ten elementwise ops). One C source for two builds (vec.h), as
+ * band.c: a WebAssembly module that imports tfjs's WASM memory (scripts/build-wasm-kernels; its exports take whole
+ * tensors), and the host build inside the native addon (native/layers.c), which runs the range functions of
+ * activations.h on every core, in place on the same heap. tfjs's own Erf and Exp on WASM are scalar library calls,
+ * the slowest ops of a transformer's feed-forward block.
  *
- *   exp: 2^k * e^r with k = round(x / ln 2), |r| <= ln 2 / 2, e^r by its degree-6 Taylor polynomial (relative error < 2e-7).
+ *   exp: 2^k * e^r with k = round(x / ln 2) (to nearest, ties to even), |r| <= ln 2 / 2, e^r by its degree-6 Taylor
+ *        polynomial (relative error < 2e-7).
  *   erf: Abramowitz & Stegun 7.1.26, 1 - (a1 t + ... + a5 t^5) e^(-x^2) with t = 1 / (1 + p |x|) (absolute error < 1.5e-7).
+ *   LayerNorm over rows of `width` values (PyTorch: biased variance), of x + residual when a residual is given:
+ *        out = x_hat * gamma + beta with x_hat = (v - mean) / sqrt(var + eps); x_hat and 1 / sqrt(var + eps) are
+ *        written for the backward pass.
+ *   Its gradient, with g = dy * gamma: dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)) per row;
+ *        d_gamma = sum over rows of dy * x_hat and d_beta = sum over rows of dy.
+ *
+ * Every element is computed by the same sequence of lane-wise operations in both builds, and every sum over a row
+ * (mean, variance, mean(g), mean(g x_hat)) in vec.h's fixed VEC_SUM16 order; the column sums run over the rows in
+ * order. So WebAssembly and native agree bit for bit, for every split of elements, rows or columns over threads.
+ *
+ * Same rules as band.c: no data segments, no globals written, no shadow stack (scripts/build-wasm-kernels checks).
+ * Callers check bounds (native/layers.c for the host; the tfjs kernels' shapes for WebAssembly).
  */
-#include <wasm_simd128.h>
+#include "activations.h"
+#include "vec.h"
 
-#define EXPORT(name) __attribute__((export_name(#name)))
-
-typedef unsigned int u32;
-
-static inline v128_t splat(float v) { return wasm_f32x4_splat(v); }
-
-static inline v128_t exp4(v128_t x) {
-  x = wasm_f32x4_min(wasm_f32x4_max(x, splat(-87.0f)), splat(88.0f));
-  const v128_t k = wasm_f32x4_nearest(wasm_f32x4_mul(x, splat(1.44269504088896341f)));
-  const v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(x, wasm_f32x4_mul(k, splat(0.693145751953125f))), wasm_f32x4_mul(k, splat(1.428606765330187e-06f)));
-  v128_t p = splat(1.0f / 720.0f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f / 120.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f / 24.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f / 6.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(0.5f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f));
-  const v128_t two_k = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(k), wasm_i32x4_splat(127)), 23);
-  return wasm_f32x4_mul(p, two_k);
+static inline vec exp_vec(vec x) {
+  x = vec_pmin(vec_pmax(x, vec_splat(-87.0f)), vec_splat(88.0f));
+  /* round to nearest even: exact for |x / ln 2| < 2^22 (here <= 127) */
+  const vec k = vec_sub(vec_add(vec_mul(x, vec_splat(1.44269504088896341f)), vec_splat(12582912.0f)), vec_splat(12582912.0f));
+  const vec r = vec_sub(vec_sub(x, vec_mul(k, vec_splat(0.693145751953125f))), vec_mul(k, vec_splat(1.428606765330187e-06f)));
+  vec p = vec_splat(1.0f / 720.0f);
+  p = vec_add(vec_mul(p, r), vec_splat(1.0f / 120.0f));
+  p = vec_add(vec_mul(p, r), vec_splat(1.0f / 24.0f));
+  p = vec_add(vec_mul(p, r), vec_splat(1.0f / 6.0f));
+  p = vec_add(vec_mul(p, r), vec_splat(0.5f));
+  p = vec_add(vec_mul(p, r), vec_splat(1.0f));
+  p = vec_add(vec_mul(p, r), vec_splat(1.0f));
+  return vec_mul(p, vec_exp2_integral(k));
 }
 
-static inline v128_t erf4(v128_t x) {
-  const v128_t ax = wasm_f32x4_abs(x);
-  const v128_t t = wasm_f32x4_div(splat(1.0f), wasm_f32x4_add(splat(1.0f), wasm_f32x4_mul(splat(0.3275911f), ax)));
-  v128_t poly = splat(1.061405429f);
-  poly = wasm_f32x4_add(wasm_f32x4_mul(poly, t), splat(-1.453152027f));
-  poly = wasm_f32x4_add(wasm_f32x4_mul(poly, t), splat(1.421413741f));
-  poly = wasm_f32x4_add(wasm_f32x4_mul(poly, t), splat(-0.284496736f));
-  poly = wasm_f32x4_add(wasm_f32x4_mul(poly, t), splat(0.254829592f));
-  poly = wasm_f32x4_mul(poly, t);
-  const v128_t y = wasm_f32x4_sub(splat(1.0f), wasm_f32x4_mul(poly, exp4(wasm_f32x4_neg(wasm_f32x4_mul(ax, ax)))));
-  return wasm_v128_bitselect(wasm_f32x4_neg(y), y, wasm_f32x4_lt(x, splat(0.0f)));
+static inline vec erf_vec(vec x) {
+  const vec ax = vec_abs(x);
+  const vec t = vec_div(vec_splat(1.0f), vec_add(vec_splat(1.0f), vec_mul(vec_splat(0.3275911f), ax)));
+  vec poly = vec_splat(1.061405429f);
+  poly = vec_add(vec_mul(poly, t), vec_splat(-1.453152027f));
+  poly = vec_add(vec_mul(poly, t), vec_splat(1.421413741f));
+  poly = vec_add(vec_mul(poly, t), vec_splat(-0.284496736f));
+  poly = vec_add(vec_mul(poly, t), vec_splat(0.254829592f));
+  poly = vec_mul(poly, t);
+  const vec y = vec_sub(vec_splat(1.0f), vec_mul(poly, exp_vec(vec_neg(vec_mul(ax, ax)))));
+  return vec_select_negative(x, vec_neg(y), y);
 }
 
 /* Phi(x) = (1 + erf(x / sqrt 2)) / 2 */
-static inline v128_t normal_cdf4(v128_t x) {
-  return wasm_f32x4_mul(splat(0.5f), wasm_f32x4_add(splat(1.0f), erf4(wasm_f32x4_mul(x, splat(0.70710678118654752f)))));
+static inline vec normal_cdf_vec(vec x) {
+  return vec_mul(vec_splat(0.5f), vec_add(vec_splat(1.0f), erf_vec(vec_mul(x, vec_splat(0.70710678118654752f)))));
 }
 
-/* out = x Phi(x); the last n % 4 elements one lane at a time. */
-EXPORT(gelu)
-void gelu(const float *x, float *out, u32 n) {
-  u32 i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const v128_t v = wasm_v128_load(x + i);
-    wasm_v128_store(out + i, wasm_f32x4_mul(v, normal_cdf4(v)));
-  }
-  for (; i < n; i++) out[i] = x[i] * wasm_f32x4_extract_lane(normal_cdf4(splat(x[i])), 0);
+static inline vec gelu_vec(vec x) { return vec_mul(x, normal_cdf_vec(x)); }
+
+/* Phi(x) + x phi(x), phi(x) = e^(-x^2 / 2) / sqrt(2 pi) */
+static inline vec gelu_derivative_vec(vec x) {
+  const vec pdf = vec_mul(vec_splat(0.3989422804014327f), exp_vec(vec_mul(vec_splat(-0.5f), vec_mul(x, x))));
+  return vec_add(normal_cdf_vec(x), vec_mul(x, pdf));
 }
 
-/* out = dy * (Phi(x) + x phi(x)), phi(x) = e^(-x^2 / 2) / sqrt(2 pi) */
-static inline v128_t gelu_derivative4(v128_t v) {
-  const v128_t pdf = wasm_f32x4_mul(splat(0.3989422804014327f), exp4(wasm_f32x4_mul(splat(-0.5f), wasm_f32x4_mul(v, v))));
-  return wasm_f32x4_add(normal_cdf4(v), wasm_f32x4_mul(v, pdf));
+/* The vector loops stop VEC_LANES short of the end; the rest is computed one element at a time by the same vector
+ * functions (lane 0 of a splat), so each element's bits do not depend on where a range starts or ends. */
+HOT_LOOP
+void gelu_range(const float *x, float *out, u32 begin, u32 end) {
+  u32 i = begin;
+  for (; i + VEC_LANES <= end; i += VEC_LANES) vec_store(out + i, gelu_vec(vec_load(x + i)));
+  for (; i < end; i++) out[i] = vec_first(gelu_vec(vec_splat(x[i])));
 }
 
-EXPORT(gelu_grad)
-void gelu_grad(const float *x, const float *dy, float *out, u32 n) {
-  u32 i = 0;
-  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), gelu_derivative4(wasm_v128_load(x + i))));
-  for (; i < n; i++) out[i] = dy[i] * wasm_f32x4_extract_lane(gelu_derivative4(splat(x[i])), 0);
+HOT_LOOP
+void gelu_grad_range(const float *x, const float *dy, float *out, u32 begin, u32 end) {
+  u32 i = begin;
+  for (; i + VEC_LANES <= end; i += VEC_LANES) vec_store(out + i, vec_mul(vec_load(dy + i), gelu_derivative_vec(vec_load(x + i))));
+  for (; i < end; i++) out[i] = dy[i] * vec_first(gelu_derivative_vec(vec_splat(x[i])));
 }
 
-/*
- * LayerNorm over rows of `width` values (PyTorch: biased variance), of x + residual when `residual` is not 0:
- * out = x_hat * gamma + beta with x_hat = (v - mean) / sqrt(var + eps); x_hat and 1/sqrt(var + eps) are written
- * for the backward pass.
- */
-EXPORT(layer_norm)
-void layer_norm(const float *x, const float *residual, const float *gamma, const float *beta, float *out, float *x_hat, float *inv_std,
-                u32 rows, u32 width, float eps) {
-  for (u32 r = 0; r < rows; r++) {
+HOT_LOOP
+void layer_norm_rows(const float *x, const float *residual, const float *gamma, const float *beta, float *out, float *x_hat,
+                     float *inv_std, u32 r_begin, u32 r_end, u32 width, float eps) {
+  const u32 whole = width / VEC_LANES * VEC_LANES;
+  for (u32 r = r_begin; r < r_end; r++) {
     const float *xr = x + r * width;
     const float *rr = residual ? residual + r * width : 0;
     float *hr = x_hat + r * width;
-    float sum = 0.0f;
-    for (u32 j = 0; j < width; j++) {
-      const float v = rr ? xr[j] + rr[j] : xr[j];
-      hr[j] = v;
-      sum += v;
-    }
+    float *or = out + r * width;
+    /* v = x (+ residual), kept in x_hat */
+    for (u32 j = 0; j < whole; j += VEC_LANES) vec_store(hr + j, rr ? vec_add(vec_load(xr + j), vec_load(rr + j)) : vec_load(xr + j));
+    for (u32 j = whole; j < width; j++) hr[j] = rr ? xr[j] + rr[j] : xr[j];
+    float sum;
+    VEC_SUM16(sum, width, j, vec_load(hr + j), hr[j]);
     const float mean = sum / (float)width;
-    float squares = 0.0f;
-    for (u32 j = 0; j < width; j++) {
-      const float c = hr[j] - mean;
-      hr[j] = c;
-      squares += c * c;
-    }
+    const vec mean_v = vec_splat(mean);
+    for (u32 j = 0; j < whole; j += VEC_LANES) vec_store(hr + j, vec_sub(vec_load(hr + j), mean_v));
+    for (u32 j = whole; j < width; j++) hr[j] = hr[j] - mean;
+    float squares;
+    VEC_SUM16(squares, width, j, vec_mul(vec_load(hr + j), vec_load(hr + j)), hr[j] * hr[j]);
     const float rstd = 1.0f / __builtin_sqrtf(squares / (float)width + eps);
     inv_std[r] = rstd;
-    float *or = out + r * width;
-    for (u32 j = 0; j < width; j++) {
+    const vec rstd_v = vec_splat(rstd);
+    for (u32 j = 0; j < whole; j += VEC_LANES) {
+      const vec h = vec_mul(vec_load(hr + j), rstd_v);
+      vec_store(hr + j, h);
+      vec_store(or + j, vec_add(vec_mul(h, vec_load(gamma + j)), vec_load(beta + j)));
+    }
+    for (u32 j = whole; j < width; j++) {
       const float h = hr[j] * rstd;
       hr[j] = h;
       or[j] = h * gamma[j] + beta[j];
@@ -108,28 +118,68 @@ void layer_norm(const float *x, const float *residual, const float *gamma, const
   }
 }
 
-/*
- * Its gradient: with g = dy * gamma, dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)) per row;
- * d_gamma = sum over rows of dy * x_hat and d_beta = sum over rows of dy (both zeroed first).
- */
-EXPORT(layer_norm_grad)
-void layer_norm_grad(const float *dy, const float *x_hat, const float *inv_std, const float *gamma, float *dx, float *d_gamma, float *d_beta,
-                     u32 rows, u32 width) {
-  __builtin_memset(d_gamma, 0, width * 4);
-  __builtin_memset(d_beta, 0, width * 4);
+HOT_LOOP
+void layer_norm_grad_rows(const float *dy, const float *x_hat, const float *inv_std, const float *gamma, float *dx, u32 r_begin,
+                          u32 r_end, u32 width) {
+  const u32 whole = width / VEC_LANES * VEC_LANES;
+  for (u32 r = r_begin; r < r_end; r++) {
+    const float *dr = dy + r * width;
+    const float *hr = x_hat + r * width;
+    float *xr = dx + r * width;
+    float sum_g, sum_gh;
+    VEC_SUM16(sum_g, width, j, vec_mul(vec_load(dr + j), vec_load(gamma + j)), dr[j] * gamma[j]);
+    VEC_SUM16(sum_gh, width, j, vec_mul(vec_mul(vec_load(dr + j), vec_load(gamma + j)), vec_load(hr + j)), (dr[j] * gamma[j]) * hr[j]);
+    const float mean_g = sum_g / (float)width, mean_gh = sum_gh / (float)width, rstd = inv_std[r];
+    const vec mean_g_v = vec_splat(mean_g), mean_gh_v = vec_splat(mean_gh), rstd_v = vec_splat(rstd);
+    for (u32 j = 0; j < whole; j += VEC_LANES) {
+      const vec g = vec_mul(vec_load(dr + j), vec_load(gamma + j));
+      vec_store(xr + j, vec_mul(rstd_v, vec_sub(vec_sub(g, mean_g_v), vec_mul(vec_load(hr + j), mean_gh_v))));
+    }
+    for (u32 j = whole; j < width; j++) xr[j] = rstd * ((dr[j] * gamma[j] - mean_g) - hr[j] * mean_gh);
+  }
+}
+
+HOT_LOOP
+void layer_norm_grad_columns(const float *dy, const float *x_hat, float *d_gamma, float *d_beta, u32 rows, u32 c_begin, u32 c_end,
+                             u32 width) {
+  u32 whole = c_begin;
+  while (whole + VEC_LANES <= c_end) whole += VEC_LANES;
+  for (u32 j = c_begin; j < c_end; j++) d_gamma[j] = d_beta[j] = 0.0f;
   for (u32 r = 0; r < rows; r++) {
     const float *dr = dy + r * width;
     const float *hr = x_hat + r * width;
-    float sum_g = 0.0f, sum_gh = 0.0f;
-    for (u32 j = 0; j < width; j++) {
-      const float g = dr[j] * gamma[j];
-      sum_g += g;
-      sum_gh += g * hr[j];
+    for (u32 j = c_begin; j < whole; j += VEC_LANES) {
+      const vec d = vec_load(dr + j);
+      vec_store(d_gamma + j, vec_add(vec_load(d_gamma + j), vec_mul(d, vec_load(hr + j))));
+      vec_store(d_beta + j, vec_add(vec_load(d_beta + j), d));
+    }
+    for (u32 j = whole; j < c_end; j++) {
       d_gamma[j] += dr[j] * hr[j];
       d_beta[j] += dr[j];
     }
-    const float mean_g = sum_g / (float)width, mean_gh = sum_gh / (float)width, rstd = inv_std[r];
-    float *xr = dx + r * width;
-    for (u32 j = 0; j < width; j++) xr[j] = rstd * (dr[j] * gamma[j] - mean_g - hr[j] * mean_gh);
   }
 }
+
+#ifdef __wasm__
+/* The WebAssembly module's exports: each kernel over a whole tensor (src/backend/activationKernels.ts). */
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+EXPORT(gelu)
+void gelu(const float *x, float *out, u32 n) { gelu_range(x, out, 0, n); }
+
+EXPORT(gelu_grad)
+void gelu_grad(const float *x, const float *dy, float *out, u32 n) { gelu_grad_range(x, dy, out, 0, n); }
+
+EXPORT(layer_norm)
+void layer_norm(const float *x, const float *residual, const float *gamma, const float *beta, float *out, float *x_hat, float *inv_std,
+                u32 rows, u32 width, float eps) {
+  layer_norm_rows(x, residual, gamma, beta, out, x_hat, inv_std, 0, rows, width, eps);
+}
+
+EXPORT(layer_norm_grad)
+void layer_norm_grad(const float *dy, const float *x_hat, const float *inv_std, const float *gamma, float *dx, float *d_gamma, float *d_beta,
+                     u32 rows, u32 width) {
+  layer_norm_grad_rows(dy, x_hat, inv_std, gamma, dx, 0, rows, width);
+  layer_norm_grad_columns(dy, x_hat, d_gamma, d_beta, rows, 0, width, width);
+}
+#endif

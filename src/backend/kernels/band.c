@@ -30,14 +30,6 @@
 #include "band.h"
 #include "vec.h"
 
-/* Host build on x86-64 Linux: the hot loops are compiled twice, for AVX2 and for baseline SSE2, and the loader
- * picks one for the CPU (GCC / clang function multi-versioning); elsewhere the baseline for the target. */
-#if !defined(__wasm__) && defined(__x86_64__) && defined(__linux__)
-#define HOT_LOOP __attribute__((target_clones("avx2", "default")))
-#else
-#define HOT_LOOP
-#endif
-
 /* Padded key columns the scores of `rows` query rows read: the band's 2w + 1, plus 3 rows of a 4-row block and one
  * more group of 2 vectors of keys (so that the 2-vector key groups never read outside the scratch buffer). */
 static inline u32 key_window(u32 rows, u32 w) { return rows + 2 * w + 2 * VEC_LANES; }

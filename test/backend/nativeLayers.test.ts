@@ -1,0 +1,199 @@
+/**
+ * The native GELU and LayerNorm kernels (native/layers.c on the addon's thread pool) against the WebAssembly module
+ * compiled from the same activations.c: bit for bit, at 1, 2 and 3 threads, for sizes within one work unit and across
+ * several, odd widths and rows, with and without a residual; LayerNorm also within float32 rounding of a float64
+ * evaluation. Then the checks: an operand past the end of the buffer, misaligned or overlapping is refused, nothing
+ * written.
+ */
+import { strict as assert } from "assert";
+import { NativeAddon, resolveThreadCount } from "../../src/backend";
+import { activationsWasmBase64 } from "../../src/backend/kernels/activationsWasm";
+import { SeededRng } from "../../src/random";
+import { assertSameBits, requireNativeAddon } from "./nativeAddon";
+
+declare const WebAssembly: {
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+};
+
+interface ActivationsModule {
+  gelu(x: number, out: number, n: number): void;
+  gelu_grad(x: number, dy: number, out: number, n: number): void;
+  layer_norm(
+    x: number,
+    residual: number,
+    gamma: number,
+    beta: number,
+    out: number,
+    xHat: number,
+    invStd: number,
+    rows: number,
+    width: number,
+    eps: number,
+  ): void;
+  layer_norm_grad(dy: number, xHat: number, invStd: number, gamma: number, dx: number, dGamma: number, dBeta: number, rows: number, width: number): void;
+}
+
+/** A WebAssembly memory of at least `floats` floats with the activations module instantiated on it. */
+function instantiate(floats: number): { memory: { buffer: ArrayBuffer }; module: ActivationsModule; f: Float32Array } {
+  const memory = new WebAssembly.Memory({ initial: Math.ceil((4 * floats) / 65536) + 1 });
+  const module = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(activationsWasmBase64, "base64")), { env: { memory } })
+    .exports as ActivationsModule;
+  return { memory, module, f: new Float32Array(memory.buffer) };
+}
+
+/** LayerNorm's outputs in float64: x̂ = (v - mean) / sqrt(var + eps), out = x̂ γ + β, v = x (+ residual). */
+function referenceLayerNorm(v: Float64Array, gamma: Float32Array, beta: Float32Array, rows: number, width: number, eps: number): Float64Array {
+  const out = new Float64Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    let mean = 0;
+    for (let j = 0; j < width; j++) mean += v[r * width + j] / width;
+    let variance = 0;
+    for (let j = 0; j < width; j++) variance += (v[r * width + j] - mean) ** 2 / width;
+    for (let j = 0; j < width; j++) out[r * width + j] = ((v[r * width + j] - mean) / Math.sqrt(variance + eps)) * gamma[j] + beta[j];
+  }
+  return out;
+}
+
+describe("native GELU and LayerNorm: the same bits as the WebAssembly module, on every thread count", function () {
+  this.timeout(120_000);
+  let addon: NativeAddon;
+
+  before(function () {
+    addon = requireNativeAddon(this);
+  });
+
+  after(() => addon?.setThreads(resolveThreadCount()));
+
+  const geluSizes = [1, 7, 8, 9, 16_385, 100_003];
+  // [rows, width]: one unit and several (16384 floats a unit, 64 columns a column unit), widths below and above 16.
+  const layerShapes: [number, number][] = [
+    [1, 1],
+    [3, 5],
+    [2, 16],
+    [7, 17],
+    [300, 128],
+    [41, 769],
+    [2, 20_000],
+  ];
+  const rng = new SeededRng(7);
+
+  for (const threads of [1, 2, 3]) {
+    it(`${threads} thread${threads > 1 ? "s" : ""}: GELU and its gradient at ${geluSizes.length} sizes equal the WebAssembly module's bits`, () => {
+      addon.setThreads(threads);
+      let checked = 0;
+      for (const n of geluSizes) {
+        const [x, dy, outWasm, outNative] = [0, n, 2 * n, 3 * n];
+        const { memory, module, f } = instantiate(4 * n);
+        for (let i = 0; i < 2 * n; i++) f[i] = 4 * rng.nextGaussian();
+        f[0] = n > 3 ? -0 : f[0];
+        module.gelu(4 * x, 4 * outWasm, n);
+        addon.gelu(memory.buffer, 4 * x, 4 * outNative, n);
+        assertSameBits(f.subarray(outNative, outNative + n), f.subarray(outWasm, outWasm + n), `gelu, n ${n}`);
+        module.gelu_grad(4 * x, 4 * dy, 4 * outWasm, n);
+        addon.geluGrad(memory.buffer, 4 * x, 4 * dy, 4 * outNative, n);
+        assertSameBits(f.subarray(outNative, outNative + n), f.subarray(outWasm, outWasm + n), `geluGrad, n ${n}`);
+        checked++;
+      }
+      assert.equal(checked, geluSizes.length);
+    });
+
+    it(`${threads} thread${threads > 1 ? "s" : ""}: LayerNorm (with and without a residual) and its gradient at ${layerShapes.length} shapes equal the WebAssembly module's bits and the float64 formulas`, () => {
+      addon.setThreads(threads);
+      let checked = 0;
+      for (const [rows, width] of layerShapes) {
+        for (const withResidual of [false, true]) {
+          const size = rows * width;
+          // Layout in floats: x, residual, dy, gamma, beta, then out, xHat, invStd, dx, dGamma, dBeta for wasm and native.
+          const inputs = { x: 0, residual: size, dy: 2 * size, gamma: 3 * size, beta: 3 * size + width };
+          const outputsAt = (base: number) => ({
+            out: base,
+            xHat: base + size,
+            invStd: base + 2 * size,
+            dx: base + 2 * size + rows,
+            dGamma: base + 3 * size + rows,
+            dBeta: base + 3 * size + rows + width,
+          });
+          const wasm = outputsAt(3 * size + 2 * width);
+          const native = outputsAt(wasm.dBeta + width);
+          const { memory, module, f } = instantiate(native.dBeta + width);
+          for (let i = 0; i < 3 * size + 2 * width; i++) f[i] = rng.nextGaussian() + (i < size ? 3 : 0);
+          const residual = withResidual ? 4 * inputs.residual : 0;
+          const what = `[${rows}, ${width}]${withResidual ? " + residual" : ""}`;
+          module.layer_norm(4 * inputs.x, residual, 4 * inputs.gamma, 4 * inputs.beta, 4 * wasm.out, 4 * wasm.xHat, 4 * wasm.invStd, rows, width, 1e-5);
+          addon.layerNorm(
+            memory.buffer,
+            4 * inputs.x,
+            withResidual ? residual : -1,
+            4 * inputs.gamma,
+            4 * inputs.beta,
+            4 * native.out,
+            4 * native.xHat,
+            4 * native.invStd,
+            rows,
+            width,
+            1e-5,
+          );
+          for (const name of ["out", "xHat", "invStd"] as const) {
+            const length = name === "invStd" ? rows : size;
+            assertSameBits(f.subarray(native[name], native[name] + length), f.subarray(wasm[name], wasm[name] + length), `layerNorm ${name}, ${what}`);
+          }
+          const summed = Float64Array.from({ length: size }, (_, i) => f[inputs.x + i] + (withResidual ? f[inputs.residual + i] : 0));
+          const gamma = f.subarray(inputs.gamma, inputs.gamma + width);
+          const want = referenceLayerNorm(summed, gamma, f.subarray(inputs.beta, inputs.beta + width), rows, width, 1e-5);
+          for (let i = 0; i < size; i++) {
+            assert.ok(
+              Math.abs(f[native.out + i] - want[i]) <= 1e-4 * (1 + Math.abs(want[i])),
+              `layerNorm out, ${what}: element ${i} is ${f[native.out + i]}, expected ${want[i]}`,
+            );
+          }
+
+          module.layer_norm_grad(4 * inputs.dy, 4 * wasm.xHat, 4 * wasm.invStd, 4 * inputs.gamma, 4 * wasm.dx, 4 * wasm.dGamma, 4 * wasm.dBeta, rows, width);
+          addon.layerNormGrad(
+            memory.buffer,
+            4 * inputs.dy,
+            4 * wasm.xHat,
+            4 * wasm.invStd,
+            4 * inputs.gamma,
+            4 * native.dx,
+            4 * native.dGamma,
+            4 * native.dBeta,
+            rows,
+            width,
+          );
+          for (const name of ["dx", "dGamma", "dBeta"] as const) {
+            const length = name === "dx" ? size : width;
+            assertSameBits(f.subarray(native[name], native[name] + length), f.subarray(wasm[name], wasm[name] + length), `layerNormGrad ${name}, ${what}`);
+          }
+          checked++;
+        }
+      }
+      assert.equal(checked, 2 * layerShapes.length);
+    });
+  }
+
+  it("refuses operands past the end of the buffer, misaligned or overlapping, and bad sizes, writing nothing", () => {
+    const buffer = new Float32Array(64);
+    const b = buffer.buffer;
+    assert.throws(() => addon.gelu(b, 0, 4 * 40, 32), /gelu: out is misaligned, too large or extends past the end of the buffer/);
+    assert.throws(() => addon.gelu(b, 2, 4 * 32, 8), /gelu: x is misaligned/);
+    assert.throws(() => addon.gelu(b, 0, 4 * 4, 8), /gelu: out overlaps x/);
+    assert.throws(() => addon.gelu(b, 0, 4 * 8, 0), /gelu: n must be in \[1, 2\^31\)/);
+    assert.throws(() => addon.geluGrad(b, 0, 4 * 60, 4 * 16, 8), /geluGrad: dy is misaligned, too large or extends past the end/);
+    assert.throws(() => addon.geluGrad(b, 0, 4 * 8, 4 * 12, 8), /geluGrad: out overlaps dy/);
+    // layerNorm over [4, 4]: x 0..16, gamma 16..20, beta 20..24, out 24..40, xHat 40..56, invStd 56..60.
+    assert.throws(() => addon.layerNorm(b, 0, -1, 64, 80, 96, 160, 248, 4, 4, 1e-5), /layerNorm: invStd is misaligned, too large or extends past the end/);
+    assert.throws(() => addon.layerNorm(b, 0, -1, 64, 80, 96, 160, 4 * 56, 4, 4, -1), /layerNorm: eps must be a number >= 0/);
+    assert.throws(() => addon.layerNorm(b, 0, -1, 64, 80, 96, 96, 4 * 56, 4, 4, 1e-5), /layerNorm: out overlaps xHat/);
+    assert.throws(() => addon.layerNorm(b, 0, 4 * 30, 64, 80, 96, 160, 4 * 56, 4, 4, 1e-5), /layerNorm: out overlaps residual/);
+    assert.throws(() => addon.layerNorm(b, 0, -2, 64, 80, 96, 160, 4 * 56, 4, 4, 1e-5), /layerNorm: offsets, rows and width must be non-negative integers/);
+    assert.throws(() => addon.layerNormGrad(b, 0, 64, 128, 144, 160, 224, 244, 4, 4), /layerNormGrad: dBeta is misaligned, too large or extends past the end/);
+    assert.throws(() => addon.layerNormGrad(b, 0, 64, 128, 144, 160, 160, 200, 4, 4), /layerNormGrad: dx overlaps dGamma/);
+    assert.throws(() => addon.layerNormGrad(b, 0, 64, 128, 144, 160, 224, 232, 0, 4), /layerNormGrad: rows and width must be in \[1, 2\^31\)/);
+    assert.ok(
+      buffer.every((v) => v === 0),
+      "nothing was written",
+    );
+  });
+});
