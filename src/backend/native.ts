@@ -52,6 +52,8 @@ export interface NativeAddon {
   bandTranspose(buffer: ArrayBuffer, p: number, out: number, bh: number, n: number, w: number): void;
   /** native/dropout.c: an inverted-dropout mask on the pool. */
   dropoutMask(buffer: ArrayBuffer, out: number, count: number, key: number, rate: number): void;
+  /** native/dropout.c: x times its dropout mask, on the pool (no mask in memory). */
+  dropoutApply(buffer: ArrayBuffer, x: number, out: number, count: number, key: number, rate: number): void;
   /** native/layers.c: activations.c's exact GELU on the pool. */
   gelu(buffer: ArrayBuffer, x: number, out: number, n: number): void;
   /** native/layers.c: GELU's gradient on the pool. */
@@ -146,7 +148,7 @@ function loadStatus(): NativeStatus {
   } catch (e) {
     return { active: false, reason: `the native addon did not load (${(e as Error).message.split("\n")[0]})`, fix: `rebuild it for this Node: ${REBUILD}` };
   }
-  if (typeof addon.bandScores !== "function" || typeof addon.dropoutMask !== "function" || typeof addon.layerNorm !== "function") {
+  if (typeof addon.bandScores !== "function" || typeof addon.dropoutMask !== "function" || typeof addon.layerNorm !== "function" || typeof addon.dropoutApply !== "function") {
     return { active: false, reason: `the native addon is older than this tsml (${file} lacks tsml's own kernels)`, fix: `rebuild it: ${REBUILD}` };
   }
   const failures: string[] = [];

@@ -1,7 +1,7 @@
 /**
- * The native dropout mask (native/dropout.c on the addon's pool) gives the bits of the JavaScript formula
- * (fillDropoutMask) at every thread count, for sizes within one work unit and across several; its checks refuse a
- * mask outside the buffer or a bad key or rate, writing nothing.
+ * The native dropout mask and dropout itself (native/dropout.c on the addon's pool) give the bits of the JavaScript
+ * formula (fillDropoutMask; x times it) at every thread count, for sizes within one work unit and across several;
+ * their checks refuse an operand outside the buffer, overlapping, or a bad key or rate, writing nothing.
  */
 import { strict as assert } from "assert";
 import { NativeAddon, fillDropoutMask, resolveThreadCount } from "../../src/backend";
@@ -41,15 +41,41 @@ describe("native dropout masks: the JavaScript formula's bits on every thread co
       }
       assert.equal(checked, cases.length);
     });
+
+    it(`${threads} thread${threads > 1 ? "s" : ""}: dropoutApply of ${cases.length} tensors equals x times fillDropoutMask's mask, bit for bit`, () => {
+      addon.setThreads(threads);
+      let checked = 0;
+      for (const { count, key, rate } of cases) {
+        const mask = new Float32Array(count);
+        fillDropoutMask(mask, key, rate);
+        const buffer = new Float32Array(2 * count + 1).fill(-7);
+        const x = buffer.subarray(0, count);
+        for (let i = 0; i < count; i++) x[i] = Math.sin(i) * 5 * (i % 3 === 0 ? -1 : 1);
+        addon.dropoutApply(buffer.buffer, 0, 4 * count, count, key, rate);
+        assert.equal(buffer[2 * count], -7, "the float after the output is untouched");
+        const got = buffer.subarray(count, 2 * count);
+        for (let i = 0; i < count; i++) {
+          const want = Math.fround(x[i] * mask[i]);
+          assert.ok(Object.is(got[i], want), `count ${count}, key ${key}, rate ${rate}: element ${i} is ${got[i]}, expected ${want}`);
+        }
+        checked++;
+      }
+      assert.equal(checked, cases.length);
+    });
   }
 
-  it("refuses a mask past the end of the buffer, a misaligned one, and bad keys or rates, writing nothing", () => {
+  it("refuses a mask or output past the end of the buffer, a misaligned or overlapping one, and bad keys or rates, writing nothing", () => {
     const buffer = new Float32Array(16);
     assert.throws(() => addon.dropoutMask(buffer.buffer, 4, 16, 1, 0.1), /dropoutMask: out is misaligned or extends past the end/);
     assert.throws(() => addon.dropoutMask(buffer.buffer, 2, 4, 1, 0.1), /dropoutMask: out is misaligned/);
     assert.throws(() => addon.dropoutMask(buffer.buffer, 0, 4, 2 ** 32, 0.1), /dropoutMask: key must be in \[0, 2\^32\)/);
     assert.throws(() => addon.dropoutMask(buffer.buffer, 0, 4, 1, 1), /dropoutMask: rate must be in \[0, 1\)/);
     assert.throws(() => addon.dropoutMask(buffer.buffer, 0, 0, 1, 0.1), /dropoutMask: count must be in \[1, 2\^31\)/);
+    assert.throws(() => addon.dropoutApply(buffer.buffer, 0, 32, 12, 1, 0.1), /dropoutApply: out is misaligned or extends past the end/);
+    assert.throws(() => addon.dropoutApply(buffer.buffer, 40, 0, 8, 1, 0.1), /dropoutApply: x is misaligned or extends past the end/);
+    assert.throws(() => addon.dropoutApply(buffer.buffer, 0, 16, 8, 1, 0.1), /dropoutApply: out overlaps x/);
+    assert.throws(() => addon.dropoutApply(buffer.buffer, 0, 32, 8, -1, 0.1), /dropoutApply: key must be in \[0, 2\^32\)/);
+    assert.throws(() => addon.dropoutApply(buffer.buffer, 0, 32, 8, 1, -0.5), /dropoutApply: rate must be in \[0, 1\)/);
     assert.ok(
       buffer.every((v) => v === 0),
       "nothing was written",

@@ -4,7 +4,7 @@
  * PyTorch-layout Linear, LayerNorm and activations.
  */
 import * as tf from "@tensorflow/tfjs";
-import { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, dropoutMaskTensor } from "../../backend";
+import { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, applyDropout } from "../../backend";
 import { isVariableNameTaken } from "../../backend/tfjsInternals";
 import type { LongformerActivation } from "./config";
 import type { LongformerWeights } from "./weights";
@@ -65,15 +65,16 @@ export class ForwardContext {
     private dropoutCalls = 0,
   ) {}
 
-  /** Inverted dropout when training with rate > 0; identity otherwise. Only the mask is kept for the gradient. */
+  /**
+   * Inverted dropout when training with rate > 0; identity otherwise. Nothing is kept for the gradient: it is dy
+   * times the same mask, drawn again from the same key (one kernel each way on WASM, no mask in memory).
+   */
   dropout<T extends tf.Tensor>(x: T, rate: number): T {
     if (!this.training || rate === 0) return x;
-    const seed = `${this.seed}:${this.dropoutCalls++}`;
+    const key = dropoutKey(`${this.seed}:${this.dropoutCalls++}`);
     const apply = tf.customGrad((...args) => {
-      const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
-      const mask = dropoutMask(input.shape, rate, seed);
-      save([mask]);
-      return { value: tf.mul(input, mask), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
+      const [input] = args as [tf.Tensor];
+      return { value: applyDropout(input, rate, key), gradFunc: (dy: tf.Tensor) => applyDropout(dy, rate, key) };
     });
     return apply(x) as T;
   }
@@ -96,15 +97,15 @@ export class ForwardContext {
 }
 
 /**
- * An inverted-dropout mask (0, or 1 / (1 - rate) with probability 1 - rate) drawn from `seed`: the seed string's
- * FNV-1a hash keys the backend's counter-based mask (src/backend/dropoutKernels.ts), so masks are reproducible and
- * independent of the backend and of the thread count.
+ * The key of the counter-based inverted-dropout mask (src/backend/dropoutKernels.ts) for a seed string: its FNV-1a
+ * hash, so masks are reproducible and independent of the backend and of the thread count.
  */
-export function dropoutMask(shape: number[], rate: number, seed: string): tf.Tensor {
-  let key = 0x811c9dc5; // FNV-1a of the seed string
+function dropoutKey(seed: string): number {
+  let key = 0x811c9dc5;
   for (let i = 0; i < seed.length; i++) key = Math.imul(key ^ seed.charCodeAt(i), 0x01000193);
-  return dropoutMaskTensor(shape, rate, key >>> 0);
+  return key >>> 0;
 }
+
 
 /**
  * y = x Wᵀ + b on 2-D x with a PyTorch `[out, in]` weight; dx = dy W, dW = dyᵀ x, db = Σ dy (rows), computed in one
