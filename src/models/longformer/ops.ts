@@ -109,16 +109,16 @@ function dropoutKey(seed: string): number {
 
 /**
  * y = x Wᵀ + b on 2-D x with a PyTorch `[out, in]` weight; dx = dy W, dW = dyᵀ x, db = Σ dy (rows), computed in one
- * tidy so that their temporaries die at once. Only x and W are kept for the backward pass. On WASM every product
- * runs on the BLAS when the native addon is active, else on XNNPACK with explicit transposes
- * (src/backend/matMulKernels.ts). (tf.fused.matMul with transposeB and a bias returns wrong values on tfjs 4.22's
- * own WASM kernel, so the bias is a separate add.)
+ * tidy so that their temporaries die at once. Only x and W are kept for the backward pass. The forward pass is one
+ * fused product (the bias added to each row of x Wᵀ, one kernel): on WASM it runs on the BLAS when the native addon
+ * is active, else on XNNPACK with explicit transposes (src/backend/matMulKernels.ts, which also corrects tfjs 4.22's
+ * own WASM kernel, wrong with transposeB and a bias).
  */
 const linear2d = tf.customGrad((...args) => {
   const [x, weight, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
   save([x, weight]);
   return {
-    value: tf.tidy(() => tf.add(tf.matMul(x, weight, false, true), bias)),
+    value: tf.fused.matMul({ a: x, b: weight, transposeB: true, bias }),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
       tf.tidy(() => {
         const [savedX, savedWeight] = saved as tf.Tensor2D[];
