@@ -1,4 +1,4 @@
-/* The Node-API functions of tsml's own native kernels (attention.c, dropout.c, layers.c), added to the addon's exports by blas.c's init. */
+/* The Node-API functions of tsml's own native kernels (attention.c, dropout.c, layers.c, adamw.c), added to the addon's exports by blas.c's init. */
 #ifndef TSML_ATTENTION_H
 #define TSML_ATTENTION_H
 
@@ -12,5 +12,8 @@ napi_status define_dropout_functions(napi_env env, napi_value exports);
 
 /* Defines gelu, geluGrad, layerNorm and layerNormGrad on `exports` (layers.c). */
 napi_status define_layer_functions(napi_env env, napi_value exports);
+
+/* Defines adamwStep on `exports` (adamw.c). */
+napi_status define_adamw_functions(napi_env env, napi_value exports);
 
 #endif

@@ -29,8 +29,8 @@
  * the split, and the edge tiles' kernels with it: measured with OpenBLAS 0.3.21 (Zen), 2-5% of the elements of a
  * product differ in their last bits between 1 and 2 threads (environment.md).
  *
- * The addon's other functions: attention.c (band attention), dropout.c (dropout masks), layers.c (GELU, LayerNorm);
- * operands.h holds the argument and bounds checks they share.
+ * The addon's other functions: attention.c (band attention), dropout.c (dropout), layers.c (GELU, LayerNorm),
+ * adamw.c (AdamW's update); operands.h holds the argument and bounds checks they share.
  */
 #include <dlfcn.h>
 #include <math.h>
@@ -238,7 +238,7 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
   if (define_attention_functions(env, exports) != napi_ok || define_dropout_functions(env, exports) != napi_ok ||
-      define_layer_functions(env, exports) != napi_ok) {
+      define_layer_functions(env, exports) != napi_ok || define_adamw_functions(env, exports) != napi_ok) {
     return NULL;
   }
   return exports;

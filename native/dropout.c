@@ -10,13 +10,14 @@
  *     forward pass of dropout, and its backward pass on dy with the same key.
  *
  * The mask is a counter-based hash: element i depends only on (key, i), so any split over threads gives the same
- * mask. h < (1 - rate) 2^32 is tested as h < ceil((1 - rate) 2^32) in 64-bit integers (the same test for an integer
- * h). Safety: count in [1, 2^31), x and out multiples of 4 inside the buffer and not overlapping, key in [0, 2^32),
+ * mask. h < (1 - rate) 2^32 is tested as h < ceil((1 - rate) 2^32) in 32-bit integers (the same test for an integer
+ * h; rate 0 keeps every element), so the loops vectorize (vec.h's HOT_LOOP: an AVX2 build where the CPU has it). Safety: count in [1, 2^31), x and out multiples of 4 inside the buffer and not overlapping, key in [0, 2^32),
  * rate in [0, 1) — checked before anything is written (a RangeError naming the argument).
  */
 #include <math.h>
 #include <stdint.h>
 
+#include "../src/backend/kernels/vec.h"
 #include "operands.h"
 #include "pool.h"
 
@@ -38,18 +39,26 @@ static inline uint32_t dropout_hash(uint32_t key, uint32_t i) {
   return h ^ (h >> 16);
 }
 
+/* Elements [begin, end) of the mask (x NULL) or of x times it, for a threshold below 2^32; vectorized (32-bit lanes). */
+HOT_LOOP
+static void mask_range(const float *x, float *out, uint32_t begin, uint32_t end, uint32_t key, uint32_t threshold, float scale) {
+  if (x == NULL) {
+    for (uint32_t i = begin; i < end; i++) out[i] = dropout_hash(key, i) < threshold ? scale : 0.0f;
+  } else {
+    for (uint32_t i = begin; i < end; i++) out[i] = x[i] * (dropout_hash(key, i) < threshold ? scale : 0.0f);
+  }
+}
+
 static void mask_unit(void *context, unsigned int unit) {
   const mask_call *call = context;
   const uint32_t begin = unit * FLOATS_PER_UNIT;
   const uint32_t end = (uint64_t)begin + FLOATS_PER_UNIT < call->count ? begin + FLOATS_PER_UNIT : (uint32_t)call->count;
-  const float scale = call->scale;
-  float *out = call->out;
-  if (call->x == NULL) {
-    for (uint32_t i = begin; i < end; i++) out[i] = (uint64_t)dropout_hash(call->key, i) < call->threshold ? scale : 0.0f;
-  } else {
-    const float *x = call->x;
-    for (uint32_t i = begin; i < end; i++) out[i] = x[i] * ((uint64_t)dropout_hash(call->key, i) < call->threshold ? scale : 0.0f);
+  if (call->threshold <= UINT32_MAX) {
+    mask_range(call->x, call->out, begin, end, call->key, (uint32_t)call->threshold, call->scale);
+    return;
   }
+  /* rate 0: every element kept, h < 2^32 always */
+  for (uint32_t i = begin; i < end; i++) call->out[i] = call->x ? call->x[i] * call->scale : call->scale;
 }
 
 /* Reads key and rate (argv[0], argv[1]) into the call's threshold and scale; 0 (after throwing) when out of range. */

@@ -72,6 +72,25 @@ export interface NativeAddon {
     width: number,
     eps: number,
   ): void;
+  /** native/adamw.c: AdamW's update of a heap parameter with host moments (updated in place), on the pool. */
+  adamwStep(
+    buffer: ArrayBuffer,
+    param: number,
+    grad: number,
+    out: number,
+    n: number,
+    m: Float32Array,
+    v: Float32Array,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    eps: number,
+    stepSize: number,
+    correction: number,
+    decay: number,
+    decays: boolean,
+  ): void;
   /** native/layers.c: LayerNorm's gradient on the pool. */
   layerNormGrad(
     buffer: ArrayBuffer,
@@ -148,7 +167,13 @@ function loadStatus(): NativeStatus {
   } catch (e) {
     return { active: false, reason: `the native addon did not load (${(e as Error).message.split("\n")[0]})`, fix: `rebuild it for this Node: ${REBUILD}` };
   }
-  if (typeof addon.bandScores !== "function" || typeof addon.dropoutMask !== "function" || typeof addon.layerNorm !== "function" || typeof addon.dropoutApply !== "function") {
+  if (
+    typeof addon.bandScores !== "function" ||
+    typeof addon.dropoutMask !== "function" ||
+    typeof addon.layerNorm !== "function" ||
+    typeof addon.dropoutApply !== "function" ||
+    typeof addon.adamwStep !== "function"
+  ) {
     return { active: false, reason: `the native addon is older than this tsml (${file} lacks tsml's own kernels)`, fix: `rebuild it: ${REBUILD}` };
   }
   const failures: string[] = [];

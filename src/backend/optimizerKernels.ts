@@ -1,12 +1,15 @@
 /**
- * AdamW's update as one SIMD kernel on the WASM backend (kernels/optimizer.c), for moments kept in host memory:
- * they are copied into the heap a chunk at a time, so the heap never holds more than two chunks of them. The
- * JavaScript loop it replaces spent ~25 ns per parameter (a float64 division and square root per value), a quarter
- * of a small model's training step. Other backends keep that loop (src/train/adamw.ts).
+ * AdamW's update as one SIMD kernel on the WASM backend (kernels/optimizer.c), for moments kept in host memory. With
+ * the native addon active (native.ts) the host build of the same source updates them where they are, on every core
+ * (native/adamw.c); otherwise the WebAssembly module does, the moments copied into the heap a chunk at a time, so the
+ * heap never holds more than two chunks of them. Both give the same bits. The JavaScript loop they replace spent
+ * ~25 ns per parameter (a float64 division and square root per value), a quarter of a small model's training step.
+ * Other backends keep that loop (src/train/adamw.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { optimizerWasmBase64 } from "./kernels/optimizerWasm";
-import { WasmBackendInternals, heapOffset, wasmModuleExports } from "./wasmModules";
+import { nativeAddon } from "./native";
+import { WasmBackendInternals, heapBuffer, heapOffset, wasmModuleExports } from "./wasmModules";
 
 /** `TsmlAdamWHostStep(param, gradient; moments, scalars)` -> the updated parameter; updates the host moments in place. */
 export const ADAMW_HOST_STEP_KERNEL = "TsmlAdamWHostStep";
@@ -68,8 +71,33 @@ export const wasmOptimizerKernels: tf.KernelConfig[] = [
         throw new Error(`${ADAMW_HOST_STEP_KERNEL}: expected float32 parameter and gradient and moments of ${n} values`);
       }
       const be = backend as unknown as WasmBackendInternals;
+      const out = be.makeOutput(param.shape.slice(), "float32"); // may grow the heap: read the buffer after it
+      if (n === 0) return out;
+      const addon = nativeAddon();
+      if (addon) {
+        const [p, g, o] = [heapOffset(be, param), heapOffset(be, gradient), heapOffset(be, out)];
+        const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, stepSize, sqrtCorrection2, decayFactor, decays } = a;
+        addon.adamwStep(
+          heapBuffer(be),
+          p,
+          g,
+          o,
+          n,
+          a.first,
+          a.second,
+          beta1,
+          oneMinusBeta1,
+          beta2,
+          oneMinusBeta2,
+          epsilon,
+          stepSize,
+          sqrtCorrection2,
+          decayFactor,
+          decays,
+        );
+        return out;
+      }
       const kernel = wasmModuleExports<OptimizerModuleExports>(be, optimizerWasmBase64);
-      const out = be.makeOutput(param.shape.slice(), "float32");
       const chunk = Math.min(n, CHUNK);
       const scratch = be.wasm._malloc(2 * chunk * 4);
       try {

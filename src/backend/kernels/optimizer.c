@@ -1,38 +1,39 @@
 /*
- * One AdamW step (decoupled weight decay) over float32 values, four lanes at a time, for tfjs's WASM backend: the
- * moments live in host memory (outside the 4 GiB heap) and come in chunk by chunk. Every operation is rounded to
- * float32 in the order of src/train/adamw.ts's tensor update, so all three implementations give the same bits
- * (float32 sqrt and division are correctly rounded, in wasm and in JavaScript's double-then-fround alike).
- * Compiled to a module that imports the backend's memory; same rules as band.c.
+ * One AdamW step (decoupled weight decay) over float32 values. One C source for two builds (vec.h), as band.c: a
+ * WebAssembly module that imports tfjs's WASM memory (src/backend/optimizerKernels.ts copies the moments, kept in
+ * host memory outside the 4 GiB heap, in chunk by chunk), and the host build inside the native addon
+ * (native/adamw.c), which runs adamw_range on every core, on the heap's parameter and gradient and the moments where
+ * JavaScript keeps them, without copies. Every operation is rounded to float32 in the order of src/train/adamw.ts's
+ * tensor update, so all implementations give the same bits (float32 sqrt and division are correctly rounded, in
+ * WebAssembly, in C and in JavaScript's double-then-fround alike), whatever the split over threads.
  *
  *   m <- b1 m + c1 g;  v <- b2 v + c2 g^2;  p <- (decay ? p * decay : p) - step_size * m / (sqrt(v) / correction + eps)
+ *
+ * Same rules as band.c: no data segments, no globals written, no shadow stack (scripts/build-wasm-kernels checks).
+ * Callers check bounds (native/adamw.c for the host; optimizerKernels.ts's sizes for WebAssembly).
  */
-#include <wasm_simd128.h>
+#include "optimizer.h"
+#include "vec.h"
 
-#define EXPORT(name) __attribute__((export_name(#name)))
-
-typedef unsigned int u32;
-
-EXPORT(adamw_step)
-void adamw_step(const float *param, const float *grad, float *out, float *m, float *v, u32 n, float b1, float c1,
-                float b2, float c2, float eps, float step_size, float correction, float decay, u32 decays) {
-  const v128_t B1 = wasm_f32x4_splat(b1), C1 = wasm_f32x4_splat(c1), B2 = wasm_f32x4_splat(b2), C2 = wasm_f32x4_splat(c2);
-  const v128_t EPS = wasm_f32x4_splat(eps), STEP = wasm_f32x4_splat(step_size), CORR = wasm_f32x4_splat(correction);
-  const v128_t DECAY = wasm_f32x4_splat(decay);
-  u32 i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const v128_t g = wasm_v128_load(grad + i);
-    const v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), B1), wasm_f32x4_mul(g, C1));
-    const v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), B2), wasm_f32x4_mul(wasm_f32x4_mul(g, g), C2));
-    wasm_v128_store(m + i, mi);
-    wasm_v128_store(v + i, vi);
-    const v128_t denom = wasm_f32x4_add(wasm_f32x4_div(wasm_f32x4_sqrt(vi), CORR), EPS);
-    const v128_t step = wasm_f32x4_mul(wasm_f32x4_div(mi, denom), STEP);
-    v128_t p = wasm_v128_load(param + i);
-    if (decays) p = wasm_f32x4_mul(p, DECAY);
-    wasm_v128_store(out + i, wasm_f32x4_sub(p, step));
+HOT_LOOP
+void adamw_range(const float *param, const float *grad, float *out, float *m, float *v, u32 begin, u32 end, float b1, float c1,
+                 float b2, float c2, float eps, float step_size, float correction, float decay, u32 decays) {
+  const vec B1 = vec_splat(b1), C1 = vec_splat(c1), B2 = vec_splat(b2), C2 = vec_splat(c2);
+  const vec EPS = vec_splat(eps), STEP = vec_splat(step_size), CORR = vec_splat(correction), DECAY = vec_splat(decay);
+  u32 i = begin;
+  for (; i + VEC_LANES <= end; i += VEC_LANES) {
+    const vec g = vec_load(grad + i);
+    const vec mi = vec_add(vec_mul(vec_load(m + i), B1), vec_mul(g, C1));
+    const vec vi = vec_add(vec_mul(vec_load(v + i), B2), vec_mul(vec_mul(g, g), C2));
+    vec_store(m + i, mi);
+    vec_store(v + i, vi);
+    const vec denom = vec_add(vec_div(vec_sqrt(vi), CORR), EPS);
+    const vec step = vec_mul(vec_div(mi, denom), STEP);
+    vec p = vec_load(param + i);
+    if (decays) p = vec_mul(p, DECAY);
+    vec_store(out + i, vec_sub(p, step));
   }
-  for (; i < n; i++) {
+  for (; i < end; i++) {
     const float g = grad[i];
     const float mi = m[i] * b1 + g * c1;
     const float vi = v[i] * b2 + (g * g) * c2;
@@ -42,3 +43,14 @@ void adamw_step(const float *param, const float *grad, float *out, float *m, flo
     out[i] = (decays ? param[i] * decay : param[i]) - step;
   }
 }
+
+#ifdef __wasm__
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/* The WebAssembly module's export: the whole of n values (src/backend/optimizerKernels.ts). */
+EXPORT(adamw_step)
+void adamw_step(const float *param, const float *grad, float *out, float *m, float *v, u32 n, float b1, float c1, float b2, float c2,
+                float eps, float step_size, float correction, float decay, u32 decays) {
+  adamw_range(param, grad, out, m, v, 0, n, b1, c1, b2, c2, eps, step_size, correction, decay, decays);
+}
+#endif

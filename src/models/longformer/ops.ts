@@ -106,7 +106,6 @@ function dropoutKey(seed: string): number {
   return key >>> 0;
 }
 
-
 /**
  * y = x Wᵀ + b on 2-D x with a PyTorch `[out, in]` weight; dx = dy W, dW = dyᵀ x, db = Σ dy (rows), computed in one
  * tidy so that their temporaries die at once. Only x and W are kept for the backward pass. The forward pass is one
