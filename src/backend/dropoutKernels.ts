@@ -59,7 +59,7 @@ export function dropoutMaskTensor(shape: number[], rate: number, key: number): t
   if (!Number.isInteger(key) || key < 0 || key >= 2 ** 32) throw new Error(`dropoutMaskTensor: key must be an unsigned 32-bit integer, got ${key}`);
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropoutMaskTensor: rate must be in [0, 1), got ${rate}`);
   if (tf.getKernel(DROPOUT_MASK_KERNEL, tf.getBackend())) {
-    return tf.engine().runKernel(DROPOUT_MASK_KERNEL, {}, { shape, key, rate }) as tf.Tensor;
+    return tf.engine().runKernel<tf.Tensor>(DROPOUT_MASK_KERNEL, {}, { shape, key, rate });
   }
   const mask = new Float32Array(shape.reduce((a, b) => a * b, 1));
   fillDropoutMask(mask, key, rate);
