@@ -21,13 +21,21 @@ export default tseslint.config(
       "@typescript-eslint/no-base-to-string": "off",
       // Methods are taken off objects deliberately and called with .call(owner) (ts.sys patching) or compared by identity.
       "@typescript-eslint/unbound-method": "off",
+      // A caught value is rejected as it was caught (a synchronous throw turned into a rejection), as `throw e` would.
+      "@typescript-eslint/prefer-promise-reject-errors": ["error", { allowThrowingUnknown: true }],
+      // A `let` that closures read before its one assignment stays `let`: as a `const` they would hit its TDZ.
+      "prefer-const": ["error", { ignoreReadBeforeAssign: true }],
     },
   },
   {
     // Widgets declare each model's synced fields as an interface merged with its class: the fields are defined at
     // run time (Object.defineProperty in Widget's constructor, one per state key), which the merge types.
     files: ["src/widgets/**/*.ts"],
-    rules: { "@typescript-eslint/no-unsafe-declaration-merging": "off" },
+    rules: {
+      "@typescript-eslint/no-unsafe-declaration-merging": "off",
+      // Such an interface only extends the fields' type (`interface IntSlider extends SliderFields {}`), so it is empty.
+      "@typescript-eslint/no-empty-object-type": ["error", { allowInterfaces: "with-single-extends" }],
+    },
   },
   {
     // Tests: mocha's `this` in function callbacks, and assertions on values typed loosely on purpose (JSON read back).

@@ -90,7 +90,7 @@ async function measureOne(point: Point): Promise<void> {
 
 function measureInChild(point: Point): PeakMeasurement & { backend: string } {
   const out = execFileSync(process.execPath, [__filename, "--point", JSON.stringify(point)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  return JSON.parse(out.trim().split("\n").pop()!);
+  return JSON.parse(out.trim().split("\n").pop()!) as PeakMeasurement & { backend: string };
 }
 
 /** HF's peak RSS (bytes) for the same point, or null when the oracle is not set up. */

@@ -75,7 +75,7 @@ function handLoopSecondsPerStep(model: tf.LayersModel, batchSize: number, steps:
   for (let s = 0; s < steps; s++) {
     const batch = collate(Array.from({ length: batchSize }, (_, i) => ((s * batchSize) % EXAMPLES) + i));
     const loss = optimizer.minimize(
-      () => softmaxCrossEntropySum(model.apply(batch.x, { training: true }) as tf.Tensor, batch.y).div(batchSize) as tf.Scalar,
+      () => softmaxCrossEntropySum(model.apply(batch.x, { training: true }) as tf.Tensor, batch.y).div<tf.Scalar>(batchSize),
       true,
       variables,
     );

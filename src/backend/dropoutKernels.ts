@@ -97,7 +97,7 @@ export const wasmDropoutKernels: tf.KernelConfig[] = [dropoutMaskKernel, dropout
 export function dropoutMaskTensor(shape: number[], rate: number, key: number): tf.Tensor {
   checkKeyAndRate("dropoutMaskTensor", key, rate);
   if (tf.getKernel(DROPOUT_MASK_KERNEL, tf.getBackend())) {
-    return tf.engine().runKernel(DROPOUT_MASK_KERNEL, {}, { shape, key, rate }) as tf.Tensor;
+    return tf.engine().runKernel<tf.Tensor>(DROPOUT_MASK_KERNEL, {}, { shape, key, rate });
   }
   const mask = new Float32Array(shape.reduce((a, b) => a * b, 1));
   fillDropoutMask(mask, key, rate);

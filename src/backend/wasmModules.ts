@@ -20,7 +20,7 @@ const instances = new WeakMap<object, Map<string, object>>();
 export function wasmModuleExports<T>(backend: WasmBackendInternals, base64: string): T {
   const memory = backend.wasm.asm.memory;
   let byModule = instances.get(memory);
-  if (!byModule) instances.set(memory, (byModule = new Map()));
+  if (!byModule) instances.set(memory, (byModule = new Map<string, object>()));
   let exports = byModule.get(base64);
   if (!exports) {
     let module = compiled.get(base64);

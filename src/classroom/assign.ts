@@ -33,7 +33,7 @@ export function makeAssignment(source: Notebook, where: string): Assignment {
       text = replaced.found ? replaced.source : stub;
     }
     if (isGrade(cell)) text = removeHiddenTests(text, at).source;
-    const released: NotebookCell = { ...cell, source: text, metadata: JSON.parse(JSON.stringify(cell.metadata)) };
+    const released: NotebookCell = { ...cell, source: text, metadata: JSON.parse(JSON.stringify(cell.metadata)) as NotebookCell["metadata"] };
     recordChecksum(released);
     return released;
   });

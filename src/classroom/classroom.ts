@@ -48,7 +48,7 @@ export async function gradeClass(
   });
   const lock = acquireFolderLock(outDir, { purpose: "tsml classroom grade" });
   try {
-    const grades: SubmissionGrade[] = new Array(submissions.length);
+    const grades = new Array<SubmissionGrade>(submissions.length);
     let next = 0;
     const worker = async () => {
       while (next < submissions.length) {

@@ -5,16 +5,19 @@ import type { Command } from "./command";
 
 /** Kept for src/cli/commands/study.ts until it imports ./command (it is being rewritten elsewhere); then remove. */
 
+/** What each module in ./commands exports. */
+type CommandModule = { command: Command };
+
 const commands: Record<string, () => Command> = {
-  kernel: () => require("./commands/kernel").command,
-  convert: () => require("./commands/convert").command,
-  doctor: () => require("./commands/doctor").command,
-  predict: () => require("./commands/predict").command,
-  study: () => require("./commands/study").command,
-  plan: () => require("./commands/plan").command,
-  worker: () => require("./commands/worker").command,
-  run: () => require("./commands/run").command,
-  classroom: () => require("./commands/classroom").command,
+  kernel: () => (require("./commands/kernel") as CommandModule).command,
+  convert: () => (require("./commands/convert") as CommandModule).command,
+  doctor: () => (require("./commands/doctor") as CommandModule).command,
+  predict: () => (require("./commands/predict") as CommandModule).command,
+  study: () => (require("./commands/study") as CommandModule).command,
+  plan: () => (require("./commands/plan") as CommandModule).command,
+  worker: () => (require("./commands/worker") as CommandModule).command,
+  run: () => (require("./commands/run") as CommandModule).command,
+  classroom: () => (require("./commands/classroom") as CommandModule).command,
 };
 
 function usage(): string {

@@ -213,7 +213,7 @@ export function readCsv(file: string, delimiter = ","): RawTable {
       return;
     }
     // No prototype: a column named "__proto__" is a field like any other, not an assignment to the prototype.
-    const values: Record<string, unknown> = Object.create(null);
+    const values = Object.create(null) as Record<string, unknown>;
     columns.forEach((c, j) => (values[c] = fields[j]));
     const problem = fields.length === columns.length ? undefined : `has ${fields.length} fields, the header has ${columns.length}`;
     records.push({ row: records.length + 1, location: `line ${line}`, values, problem });

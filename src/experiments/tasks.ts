@@ -46,4 +46,4 @@ export function experimentTaskNames(): string[] {
   return [...registry.keys()];
 }
 
-registerExperimentTask(() => require("./syntheticTask").syntheticLogRegTask, { name: "synthetic-logreg" });
+registerExperimentTask(() => (require("./syntheticTask") as typeof import("./syntheticTask")).syntheticLogRegTask, { name: "synthetic-logreg" });

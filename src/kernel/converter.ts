@@ -173,15 +173,15 @@ export function createMappedConverter(): MappedConverter {
       if (info) return info;
       const callee = calleeNameAt(sourceFile, position);
       return callee === undefined ? undefined : quickInfoWithDocs(quickInfoAt, sourceFile, checker, token, callee);
-    }) as QuickInfoAt,
+    }) satisfies QuickInfoAt,
     // Completions inside an options object also record the options' types (complete_reply's metadata).
     Completions: {
       ...completions,
       getCompletionsAtPositionForTslab: ((host, program, log, sourceFile, position, ...rest) => {
         const info = completionsAt(host, program, log, sourceFile, position, ...rest);
-        completionTypes = info ? objectLiteralPropertyTypes(program, sourceFile, position) : new Map();
+        completionTypes = info ? objectLiteralPropertyTypes(program, sourceFile, position) : new Map<string, string>();
         return info;
-      }) as CompletionsAt,
+      }) satisfies CompletionsAt,
     },
     createWatchCompilerHost: (roots: string[], options: realTs.CompilerOptions, ...rest: unknown[]) =>
       withOneRebuildTimer((realTs.createWatchCompilerHost as (...args: unknown[]) => WatchTimers)(roots, { ...options, inlineSourceMap: true }, ...rest)),
@@ -193,7 +193,10 @@ export function createMappedConverter(): MappedConverter {
       const output = realTs.transpileModule(input.replace(MAP_COMMENT, ""), { ...options, compilerOptions });
       last =
         inline && output.sourceMapText
-          ? { esModule: JSON.parse(Buffer.from(inline[1], "base64").toString("utf8")), commonJs: JSON.parse(output.sourceMapText) }
+          ? {
+              esModule: JSON.parse(Buffer.from(inline[1], "base64").toString("utf8")) as SourceMapPayload,
+              commonJs: JSON.parse(output.sourceMapText) as SourceMapPayload,
+            }
           : undefined;
       return { ...output, outputText: output.outputText.replace(MAP_COMMENT, "") };
     },
@@ -203,7 +206,7 @@ export function createMappedConverter(): MappedConverter {
   tslabModule.filename = file;
   tslabModule.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
   const requireInTslab = tslabModule.require.bind(tslabModule);
-  tslabModule.require = ((id: string) => (id === "@tslab/typescript-for-tslab" ? ts : requireInTslab(id))) as NodeRequire;
+  tslabModule.require = ((id: string) => (id === "@tslab/typescript-for-tslab" ? ts : (requireInTslab(id) as unknown))) as NodeRequire;
   (tslabModule as unknown as { _compile(code: string, file: string): void })._compile(fs.readFileSync(file, "utf8"), file);
   const { createConverter } = tslabModule.exports as typeof import("tslab/dist/converter");
   return {

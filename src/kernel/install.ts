@@ -75,7 +75,7 @@ export function kernelHeapLimitMiB(): number {
  */
 export function kernelspecJson(): Record<string, unknown> {
   const root = tsmlPackageRoot();
-  const template = JSON.parse(fs.readFileSync(path.join(root, "kernelspec", "kernel.json"), "utf8"));
+  const template = JSON.parse(fs.readFileSync(path.join(root, "kernelspec", "kernel.json"), "utf8")) as Record<string, unknown>;
   const main = path.join(root, "dist", "src", "kernel", "main.js");
   if (!fs.existsSync(main)) throw new Error(`kernel entry point ${main} is missing; run \`npm run build\` first`);
   const heap = String(kernelHeapLimitMiB());

@@ -21,7 +21,10 @@ export function instrumentLoops(js: string): InstrumentedCode {
     compilerOptions: { target: ts.ScriptTarget.ESNext, sourceMap: true, newLine: ts.NewLineKind.LineFeed, noImplicitUseStrict: true },
     transformers: { before: [addLoopChecks] },
   });
-  return { code: output.outputText.replace(/^\/\/# sourceMappingURL=.*$/gm, ""), map: output.sourceMapText ? JSON.parse(output.sourceMapText) : undefined };
+  return {
+    code: output.outputText.replace(/^\/\/# sourceMappingURL=.*$/gm, ""),
+    map: output.sourceMapText ? (JSON.parse(output.sourceMapText) as SourceMapPayload) : undefined,
+  };
 }
 
 function addLoopChecks(context: ts.TransformationContext): ts.Transformer<ts.SourceFile> {

@@ -69,7 +69,9 @@ export class CellModules {
     if (loaded) return loaded.exports;
     const module = { exports: {} as unknown };
     this.localModules.set(file, module);
-    const wrapper = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname) {${this.localSources.get(file)}\n})`, { filename: file });
+    const wrapper = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname) {${this.localSources.get(file)}\n})`, {
+      filename: file,
+    }) as (...args: unknown[]) => void;
     const dir = path.dirname(file);
     wrapper.call(module.exports, module.exports, (id: string) => this.requireFrom(dir, id), module, file, dir);
     return module.exports;

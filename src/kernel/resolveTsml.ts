@@ -51,7 +51,7 @@ export function installTsmlTypeResolution(cwd: string, packageRoot: string): voi
 export function withTypesFromExports(packageJson: string): string {
   let manifest: { types?: unknown; typings?: unknown; exports?: unknown };
   try {
-    manifest = JSON.parse(packageJson);
+    manifest = JSON.parse(packageJson) as typeof manifest;
   } catch {
     return packageJson;
   }

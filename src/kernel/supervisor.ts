@@ -57,7 +57,7 @@ export function superviseKernel(mainFile: string, connectionFile: string, info: 
     if (shuttingDown || (code === 0 && signal === null)) process.exit(code ?? 0);
     const cause = causeOfDeath(code, signal, stderrTail);
     process.stderr.write(`tsml kernel: ${cause}\n`);
-    reportDeath(info, cause, last).finally(() => process.exit(1));
+    void reportDeath(info, cause, last).finally(() => process.exit(1));
   });
 }
 

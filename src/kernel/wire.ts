@@ -68,7 +68,12 @@ export function decodeMessage(frames: Buffer[], signer: MessageSigner): JupyterM
   const body = frames.slice(delimiterAt + 2, delimiterAt + 6);
   if (body.length < 4) throw new Error("Jupyter message with fewer than 4 JSON frames");
   if (!signer.verify(signature, body)) throw new Error("Jupyter message with an invalid HMAC signature");
-  const [header, parent, metadata, content] = body.map((frame) => JSON.parse(frame.toString() || "{}"));
+  const [header, parent, metadata, content] = body.map((frame): unknown => JSON.parse(frame.toString() || "{}")) as [
+    JupyterMessage["header"],
+    JupyterMessage["parent_header"],
+    JupyterMessage["metadata"],
+    JupyterMessage["content"],
+  ];
   return {
     identities: frames.slice(0, delimiterAt),
     header,

@@ -10,7 +10,7 @@ export function tsmlPackageRoot(): string {
   let dir = __dirname;
   for (;;) {
     const manifest = path.join(dir, "package.json");
-    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, "utf8")).name === TSML_PACKAGE_NAME) return dir;
+    if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, "utf8")) as { name?: unknown }).name === TSML_PACKAGE_NAME) return dir;
     const up = path.dirname(dir);
     if (up === dir) throw new Error(`no package.json named "${TSML_PACKAGE_NAME}" above ${__dirname}`);
     dir = up;

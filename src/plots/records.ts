@@ -27,7 +27,7 @@ export function toPlotRecords(input: TableInput, where: string): PlotRecord[] {
     return input.values.map((row, i) => {
       if (!Array.isArray(row)) throw new Error(`${where}: DataFrame row ${i} is not an array of ${columns.length} values`);
       const record: PlotRecord = {};
-      columns.forEach((column, i) => (record[column] = row[i]));
+      columns.forEach((column, i) => (record[column] = row[i] as unknown));
       return record;
     });
   }

@@ -28,6 +28,7 @@ export interface VegaModules {
 }
 
 /** A real dynamic `import()` that TypeScript's CommonJS output (and tslab's) leaves alone. */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- on purpose: a constant body, the only way to keep import() in CommonJS output
 const importEsm = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<unknown>;
 
 /** Imports an installed ESM package by file URL, resolved from this file so the notebook's folder does not matter. */

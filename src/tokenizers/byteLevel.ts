@@ -28,7 +28,7 @@ function buildByteTable(): { byteToChar: string[]; charToByte: Map<string, numbe
     [0xae, 0xff],
   ];
   for (const [lo, hi] of ranges) for (let b = lo; b <= hi; b++) printable.push(b);
-  const byteToChar: string[] = new Array(256);
+  const byteToChar = new Array<string>(256);
   let extra = 0;
   for (let b = 0; b < 256; b++) {
     byteToChar[b] = printable.includes(b) ? String.fromCharCode(b) : String.fromCharCode(256 + extra++);
@@ -48,6 +48,7 @@ export function byteAlphabet(): string[] {
 
 /** Maps a string's UTF-8 bytes to their printable byte-level characters (e.g. " " -> "Ġ"). */
 export function bytesToSymbols(piece: string): string {
+  // eslint-disable-next-line no-control-regex -- the ASCII range 0x00-0x7f includes the control characters on purpose
   if (/^[\x00-\x7f]*$/.test(piece)) {
     let ascii = "";
     for (let i = 0; i < piece.length; i++) ascii += BYTE_TO_CHAR[piece.charCodeAt(i)];

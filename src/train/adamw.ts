@@ -172,7 +172,7 @@ function updateOnHost(
       decayFactor: decay,
       decays,
     };
-    tf.tidy(() => param.assign(tf.engine().runKernel(ADAMW_HOST_STEP_KERNEL, { param, gradient }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor));
+    tf.tidy(() => param.assign(tf.engine().runKernel<tf.Tensor>(ADAMW_HOST_STEP_KERNEL, { param, gradient }, attrs as unknown as tf.NamedAttrMap)));
     return;
   }
   const g = gradient.dataSync() as Float32Array;

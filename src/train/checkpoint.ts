@@ -140,7 +140,7 @@ export type CheckpointExpectations = Partial<Pick<TrainerState, "seed" | "perDev
 
 function readVariableArrays(parsed: SafetensorsFile, file: string, prefix: string, variables: tf.Variable[]): Float32Array[] {
   const { tensors, metadata } = parsed;
-  const names: string[] = JSON.parse(metadata.variables ?? "null");
+  const names = JSON.parse(metadata.variables ?? "null") as unknown;
   if (!Array.isArray(names) || names.length !== variables.length) {
     throw new Error(`${file}: holds ${Array.isArray(names) ? names.length : "no list of"} variables, the model has ${variables.length}`);
   }

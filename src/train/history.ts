@@ -63,7 +63,7 @@ export class TrainingHistory {
 
 /** The records as a danfojs-node DataFrame, one column per field (missing values NaN); danfojs loads lazily. */
 export function historyToFrame(records: readonly TrainingLogRecord[]): DataFrame {
-  const dfd: typeof import("danfojs-node") = require("danfojs-node");
+  const dfd = require("danfojs-node") as typeof import("danfojs-node");
   const columns: string[] = [];
   for (const r of records) for (const key of Object.keys(r)) if (!columns.includes(key)) columns.push(key);
   const data: Record<string, number[]> = {};

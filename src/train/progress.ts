@@ -92,9 +92,10 @@ function notebookProgress(intervalMs: number): ProgressReporter {
 /** A single-line bar rewritten with `\r` on a terminal stream. */
 function terminalProgress(stream: NodeJS.WriteStream, intervalMs: number): ProgressReporter {
   let shown = false;
-  const throttled = new Throttled(intervalMs, async (info) => {
+  const throttled = new Throttled(intervalMs, (info) => {
     shown = true;
     stream.write(`\r${formatProgressLine(info)}\x1b[K`);
+    return Promise.resolve();
   });
   return {
     update: (info) => throttled.offer(info),

@@ -53,7 +53,7 @@ export class Interactive<S extends Record<string, Abbreviation>> extends VBox {
 
   /** The controls' current values. */
   values(): InteractValues<S> {
-    return Object.fromEntries(Object.entries(this.controls).map(([name, control]) => [name, control.value])) as InteractValues<S>;
+    return Object.fromEntries(Object.entries<Widget & { value: unknown }>(this.controls).map(([name, control]) => [name, control.value])) as InteractValues<S>;
   }
 
   /** Resolves when the runs of `fn` started so far have ended. */

@@ -68,12 +68,13 @@ export function putBuffers(state: Record<string, unknown>, bufferPaths: unknown,
   }
   bufferPaths.forEach((path, i) => {
     if (!Array.isArray(path) || path.length === 0) throw new Error(`a widget message has the invalid buffer path ${JSON.stringify(path)}`);
+    const keys = path as (string | number)[];
     let target = state as Record<string | number, unknown>;
-    for (const key of path.slice(0, -1)) {
+    for (const key of keys.slice(0, -1)) {
       target[key] ??= typeof key === "number" ? [] : {};
       target = target[key] as Record<string | number, unknown>;
     }
-    target[path[path.length - 1]] = buffers[i];
+    target[keys[keys.length - 1]] = buffers[i];
   });
 }
 

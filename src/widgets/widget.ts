@@ -28,7 +28,7 @@ export interface Change<W, K extends keyof W> {
 const WIDGETS_KEY = Symbol.for("tsml.widgets");
 function openWidgets(): Map<string, Widget> {
   const g = globalThis as { [WIDGETS_KEY]?: Map<string, Widget> };
-  return (g[WIDGETS_KEY] ??= new Map());
+  return (g[WIDGETS_KEY] ??= new Map<string, Widget>());
 }
 
 let localIds = 0;
@@ -113,7 +113,7 @@ export class Widget implements Displayable {
   addClass(className: string): this {
     const classes = this.state._dom_classes;
     if (!Array.isArray(classes)) throw new Error(`${this.spec.modelName} has no view to add the CSS class ${JSON.stringify(className)} to`);
-    if (!classes.includes(className)) this.setHidden("_dom_classes", [...classes, className]);
+    if (!classes.includes(className)) this.setHidden("_dom_classes", [...(classes as unknown[]), className]);
     return this;
   }
 

@@ -94,7 +94,7 @@ describe("tsml classroom assign", () => {
       /functions.ipynb: cell 3: "BEGIN SOLUTION" without an "END SOLUTION"/,
     );
     assert.throws(
-      broken((nb) => (nb.cells[1].source += "\n// BEGIN SOLUTION\n// END SOLUTION")),
+      broken((nb) => (nb.cells[1].source = String(nb.cells[1].source) + "\n// BEGIN SOLUTION\n// END SOLUTION")),
       /cell 2: a "BEGIN SOLUTION" region in a cell that is not a solution cell/,
     );
     assert.throws(

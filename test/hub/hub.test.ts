@@ -38,13 +38,19 @@ function listing(dir: string): string[] {
 }
 
 /** Runs `body` with environment variables set, restoring them afterwards. */
-async function withEnv<T>(vars: Record<string, string | undefined>, body: () => Promise<T>): Promise<T> {
+async function withEnv<T>(vars: Record<string, string | undefined>, body: () => T | Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(vars)) v === undefined ? delete process.env[k] : (process.env[k] = v);
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
   try {
     return await body();
   } finally {
-    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 }
 
@@ -135,9 +141,7 @@ describe("Hugging Face Hub: fromPretrained(org/name) through huggingface_hub's c
       (await LongformerForSequenceClassification.fromPretrained(REPO, { progress: false })).dispose();
       assert.ok(fs.existsSync(path.join(home, "hub", "models--tiny-org--longformer-tiny", "refs", "main")));
     });
-    await withEnv({ HF_HUB_CACHE: path.join(home, "elsewhere"), HF_HOME: home }, async () =>
-      assert.equal(hubSettings().cacheDir, path.join(home, "elsewhere")),
-    );
+    await withEnv({ HF_HUB_CACHE: path.join(home, "elsewhere"), HF_HOME: home }, () => assert.equal(hubSettings().cacheDir, path.join(home, "elsewhere")));
   });
 
   it("a connection dropped mid-file resumes with a Range request; a partial file from an earlier run is resumed too", async () => {

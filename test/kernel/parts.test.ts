@@ -108,7 +108,10 @@ describe("kernel parts", () => {
   it("KernelSession: a request whose handler throws still gets its reply (an error reply) and the idle status", async () => {
     const replies: JupyterMessage[] = [];
     const published: JupyterMessage[] = [];
-    const sockets = { replyShell: async (m: JupyterMessage) => void replies.push(m), publish: async (m: JupyterMessage) => void published.push(m) };
+    const sockets = {
+      replyShell: (m: JupyterMessage) => Promise.resolve(void replies.push(m)),
+      publish: (m: JupyterMessage) => Promise.resolve(void published.push(m)),
+    };
     const broken = () => {
       throw new Error("the converter broke");
     };

@@ -96,7 +96,7 @@ describe("plots: lossCurveChart", () => {
     }
   });
 
-  it("thins drawn points but smooths over the full history", async () => {
+  it("thins drawn points but smooths over the full history", () => {
     const chart = lossCurveChart(history, { maxPoints: 13 });
     const rows = (chart.spec.data as { values: { x: number; ema_600: number }[] }).values;
     assert.strictEqual(rows.length, 13);

@@ -61,7 +61,7 @@ export class RedisServer {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s:\n${this.output}`)), 10_000);
       const onData = (data: Buffer): void => {
-        this.output += data;
+        this.output += data.toString();
         if (this.output.includes("Ready to accept connections")) {
           clearTimeout(timer);
           resolve();

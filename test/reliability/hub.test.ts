@@ -17,13 +17,16 @@ const CASE = fixturePath("longformer-hf", "b_padding_unaligned");
 const INPUTS = path.join(CASE, "inputs.json");
 
 /** Runs `body` with environment variables set, restoring them afterwards. */
-async function withEnv<T>(vars: Record<string, string>, body: () => Promise<T>): Promise<T> {
+async function withEnv<T>(vars: Record<string, string>, body: () => T | Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
   Object.assign(process.env, vars);
   try {
     return await body();
   } finally {
-    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 }
 
@@ -107,7 +110,7 @@ describe("reliability: the Hub client confines its paths and bounds its waits (i
         /no answer from http:\/\/127\.0\.0\.1:\d+ within 0\.5 s \(HF_HUB_ETAG_TIMEOUT=0\.5/,
       );
       await assert.rejects(
-        withEnv({ HF_HUB_ETAG_TIMEOUT: "soon" }, async () => new HubRepo(REPO, options())),
+        withEnv({ HF_HUB_ETAG_TIMEOUT: "soon" }, () => new HubRepo(REPO, options())),
         /HF_HUB_ETAG_TIMEOUT must be a positive number of seconds, got "soon"/,
       );
     });
@@ -154,7 +157,7 @@ describe("reliability: the Hub client confines its paths and bounds its waits (i
     });
 
     it("HF_ENDPOINT=notaurl names the variable", async () => {
-      await withEnv({ HF_ENDPOINT: "notaurl" }, async () => {
+      await withEnv({ HF_ENDPOINT: "notaurl" }, () => {
         assert.throws(() => new HubRepo(REPO, { cacheDir }), /HF_ENDPOINT "notaurl" is not an http:\/\/ or https:\/\/ URL/);
       });
     });

@@ -5,6 +5,7 @@ import * as path from "path";
 import { loadTokenizer, trainBpeTokenizer } from "../../src/tokenizers";
 import { tempDir } from "../helpers";
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests edit tokenizer JSON at any depth
 type Json = Record<string, any>;
 
 describe("tokenizers/load: malformed files", () => {

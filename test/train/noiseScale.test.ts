@@ -32,7 +32,7 @@ describe("train/noiseScale: McCandlish et al. gradient noise scale", () => {
     const w = tf.tidy(() => tf.variable(tf.zeros([dim]), true, "noise_scale_w"));
     const model: TrainableModel<tf.Tensor2D> = {
       trainableVariables: () => [w],
-      lossSum: (batch) => ({ lossSum: tf.tidy(() => batch.sub(w).square().sum().mul(0.5) as tf.Scalar), count: batch.shape[0] }),
+      lossSum: (batch) => ({ lossSum: tf.tidy(() => batch.sub(w).square().sum().mul<tf.Scalar>(0.5)), count: batch.shape[0] }),
       predictLogits: (batch) => tf.zeros([batch.shape[0], 2]),
       labels: (batch) => tf.zeros([batch.shape[0]], "int32"),
     };
@@ -83,15 +83,14 @@ describe("train/noiseScale: McCandlish et al. gradient noise scale", () => {
     const model: TrainableModel<Batch> = {
       trainableVariables: () => [w],
       lossSum: (batch) => ({
-        lossSum: tf.tidy(
-          () =>
-            batch.x
-              .matMul(w.reshape([d, 1]))
-              .reshape([-1])
-              .sub(batch.y)
-              .square()
-              .sum()
-              .mul(0.5) as tf.Scalar,
+        lossSum: tf.tidy(() =>
+          batch.x
+            .matMul(w.reshape([d, 1]))
+            .reshape([-1])
+            .sub(batch.y)
+            .square()
+            .sum()
+            .mul<tf.Scalar>(0.5),
         ),
         count: batch.x.shape[0],
       }),

@@ -104,7 +104,7 @@ describe("train/optimizer: AdamW, schedules, clipping, accumulation vs PyTorch",
     const data: TrainingData<number[]> = { size: 3, collate: (i) => i.map((j) => targets[j]), sampler: fixedSampler([[0, 1], [2]]), dispose: () => {} };
     const model: TrainableModel<number[]> = {
       trainableVariables: () => [w],
-      lossSum: (batch) => ({ lossSum: tf.tidy(() => tf.sum(tf.square(w.sub(tf.tensor1d(batch)))).mul(0.5) as tf.Scalar), count: batch.length }),
+      lossSum: (batch) => ({ lossSum: tf.tidy(() => tf.sum(tf.square(w.sub(tf.tensor1d(batch)))).mul<tf.Scalar>(0.5)), count: batch.length }),
       predictLogits: () => tf.zeros([1, 2]),
       labels: () => tf.zeros([1], "int32"),
     };
@@ -150,7 +150,7 @@ describe("train/optimizer: AdamW, schedules, clipping, accumulation vs PyTorch",
     w.dispose();
   });
 
-  it("AdamW state round-trips and rejects wrong shapes", async () => {
+  it("AdamW state round-trips and rejects wrong shapes", () => {
     const v = tf.tidy(() => tf.variable(tf.tensor1d([1, 2, 3]), true, "adam_state_roundtrip"));
     const opt = new AdamW([v], { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0, decays: () => true });
     const g = tf.tensor1d([0.1, -0.2, 0.3]);

@@ -14,6 +14,7 @@ const HELP = `usage: tsml kernel <install|uninstall|list> [options]
 /** The `tsml kernel` command. */
 export const command: Command = {
   summary: 'install, uninstall or list the "TypeScript ML" Jupyter kernelspec',
+  // eslint-disable-next-line @typescript-eslint/require-await -- Command.run returns a Promise: async turns this synchronous body's throws into rejections
   run: async (argv) => {
     const { options, positional } = parseArgs(argv, { user: "boolean", prefix: "string", name: "string", help: "boolean" }, 1);
     const [action] = positional;

@@ -41,7 +41,7 @@ export interface LongformerCreateOptions {
 
 /** Mean cross-entropy of `logits` `[batch, classes]` against int32 `labels` `[batch]` (HF's CrossEntropyLoss). */
 export function longformerClassificationLoss(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.div(softmaxCrossEntropySum(logits, labels), labels.shape[0]) as tf.Scalar);
+  return tf.tidy(() => tf.div<tf.Scalar>(softmaxCrossEntropySum(logits, labels), labels.shape[0]));
 }
 
 /** A batch with its labels, as the Trainer feeds it (src/data's ClassificationBatch is one). */

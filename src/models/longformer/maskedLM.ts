@@ -74,7 +74,7 @@ export function maskedLMLossSum(logits: tf.Tensor, labels: tf.Tensor): { lossSum
     targets.push(label);
   });
   const lossSum = tf.tidy(() => {
-    if (positions.length === 0) return tf.mul(tf.sum(logits), 0) as tf.Scalar;
+    if (positions.length === 0) return tf.mul<tf.Scalar>(tf.sum(logits), 0);
     const picked = tf.gather(logits.reshape([B * L, V]), tf.tensor1d(positions, "int32"));
     const logProbs = tf.logSoftmax(picked);
     return tf.neg(tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor1d(targets, "int32"), V)))) as tf.Scalar;
@@ -155,7 +155,7 @@ export class LongformerForMaskedLM extends LongformerPreTrainedModel {
     let count = 0;
     const lossSum = tf.tidy(() => {
       const hidden = this.encode(batch, options);
-      if (positions.length === 0) return tf.mul(tf.sum(hidden), 0) as tf.Scalar;
+      if (positions.length === 0) return tf.mul<tf.Scalar>(tf.sum(hidden), 0);
       const at = tf.tensor1d(positions, "int32");
       const picked = tf.gather(hidden.reshape([B * L, this.config.hidden_size]), at);
       const logits = this.predictTokens(picked).reshape([1, positions.length, this.config.vocab_size]);
@@ -191,7 +191,7 @@ export class LongformerForMaskedLM extends LongformerPreTrainedModel {
   loss(batch: LongformerBatch, labels: tf.Tensor, options: LongformerForwardOptions = {}): tf.Scalar {
     return tf.tidy(() => {
       const { lossSum, count } = this.lossSum(batch, labels, options);
-      return tf.div(lossSum, count) as tf.Scalar;
+      return tf.div<tf.Scalar>(lossSum, count);
     });
   }
 

@@ -147,8 +147,8 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps:
   const norm = tf.customGrad((...args) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [input, gamma, beta, other] = args.slice(0, -1) as (tf.Tensor | undefined)[] as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor?];
-    const [value, normalized, inverseStd] = kernels
-      ? (tf.engine().runKernel(LAYER_NORM_KERNEL, { x: input, gamma, beta, ...(other ? { residual: other } : {}) }, { eps }) as tf.Tensor[])
+    const [value, normalized, inverseStd]: tf.Tensor[] = kernels
+      ? tf.engine().runKernel<tf.Tensor[]>(LAYER_NORM_KERNEL, { x: input, gamma, beta, ...(other ? { residual: other } : {}) }, { eps })
       : tf.tidy(() => {
           const summed = (other ? tf.add(input, other) : input).reshape([-1, features]);
           const centered = tf.sub(summed, tf.mean(summed, 1, true));
@@ -165,9 +165,9 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps:
           const [xHat, rstd, g] = saved;
           let grads: tf.Tensor[];
           if (kernels) {
-            grads = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, xHat, invStd: rstd, gamma: g }) as tf.Tensor[];
+            grads = tf.engine().runKernel<tf.Tensor[]>(LAYER_NORM_GRAD_KERNEL, { dy, xHat, invStd: rstd, gamma: g });
           } else {
-            const dy2d = dy.reshape([-1, features]) as tf.Tensor2D;
+            const dy2d = dy.reshape<tf.Tensor2D>([-1, features]);
             const dxHat = tf.mul(dy2d, g);
             const dx = tf.mul(rstd, tf.sub(tf.sub(dxHat, tf.mean(dxHat, 1, true)), tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), 1, true)))).reshape(shape);
             grads = [dx, tf.sum(tf.mul(dy2d, xHat), 0), tf.sum(dy2d, 0)];
@@ -190,13 +190,11 @@ const exactGelu = tf.customGrad((...args) => {
   save([x]);
   const kernels = tf.getKernel(GELU_KERNEL, tf.getBackend()) !== undefined;
   return {
-    value: kernels
-      ? (tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor)
-      : tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))),
+    value: kernels ? tf.engine().runKernel<tf.Tensor>(GELU_KERNEL, { x }) : tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
       tf.tidy(() => {
         const [input] = saved;
-        if (kernels) return tf.engine().runKernel(GELU_GRAD_KERNEL, { x: input, dy }) as tf.Tensor;
+        if (kernels) return tf.engine().runKernel<tf.Tensor>(GELU_GRAD_KERNEL, { x: input, dy });
         const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(input, Math.SQRT1_2))));
         const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(input))));
         return tf.mul(dy, tf.add(cdf, tf.mul(input, pdf)));

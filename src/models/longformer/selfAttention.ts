@@ -184,7 +184,11 @@ function lastAxisSlice(x: tf.Tensor, start: number, size: number): tf.Tensor {
     const sizes = input.shape.map((dim, i) => (i === rank - 1 ? size : dim));
     return {
       value: tf.slice(input, begin, sizes),
-      gradFunc: (dy: tf.Tensor) => tf.pad(dy, dy.shape.map((_, i) => (i === rank - 1 ? [start, total - start - size] : [0, 0])) as [number, number][]),
+      gradFunc: (dy: tf.Tensor) =>
+        tf.pad(
+          dy,
+          dy.shape.map<[number, number]>((_, i) => (i === rank - 1 ? [start, total - start - size] : [0, 0])),
+        ),
     };
   });
   return slice(x);

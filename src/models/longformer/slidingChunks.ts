@@ -17,7 +17,7 @@ function hasBandKernels(): boolean {
 }
 
 function runBand(kernel: string, inputs: tf.NamedTensorMap, oneSided: number, heads: number): tf.Tensor {
-  return tf.engine().runKernel(kernel, inputs, { oneSided, heads }) as tf.Tensor;
+  return tf.engine().runKernel<tf.Tensor>(kernel, inputs, { oneSided, heads });
 }
 
 /** Band scores `[batch, heads, n, 2w + 1]` of queries and keys `[batch, n, hidden]` (HF's `_sliding_chunks_query_key_matmul`). */
