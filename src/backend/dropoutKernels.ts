@@ -110,6 +110,6 @@ export function dropoutMaskTensor(shape: number[], rate: number, key: number): t
  */
 export function applyDropout(x: tf.Tensor, rate: number, key: number): tf.Tensor {
   checkKeyAndRate("applyDropout", key, rate);
-  if (tf.getKernel(DROPOUT_KERNEL, tf.getBackend())) return tf.engine().runKernel(DROPOUT_KERNEL, { x }, { key, rate }) as tf.Tensor;
+  if (tf.getKernel(DROPOUT_KERNEL, tf.getBackend())) return tf.engine().runKernel<tf.Tensor>(DROPOUT_KERNEL, { x }, { key, rate });
   return tf.tidy(() => tf.mul(x, dropoutMaskTensor(x.shape, rate, key)));
 }
