@@ -5,6 +5,7 @@ import { WasmBackendInternals, wasmModuleExports } from "./wasmModules";
 /** The functions of kernels/rows.c; every pointer is a byte offset into the backend's heap. */
 export interface RowsModuleExports {
   transpose_2d(x: number, out: number, rows: number, cols: number): void;
+  swap_axes(x: number, out: number, outer: number, a: number, b: number, inner: number): void;
   gather_rows(table: number, indices: number, out: number, count: number, width: number): void;
   scatter_add_rows(x: number, segments: number, out: number, count: number, width: number, numSegments: number): void;
   take_columns(x: number, out: number, rows: number, inWidth: number, start: number, outWidth: number): void;

@@ -23,7 +23,12 @@ interface WasmBackendWithRead extends WasmBackendInternals {
 
 const is32Bit = (t: tf.TensorInfo) => t.dtype === "float32" || t.dtype === "int32";
 
-/** Transpose of a matrix (perm [1, 0], after dropping size-1 axes as tfjs does): tiled copy. */
+/**
+ * Transpose that keeps the order of the axes longer than 1 (an identity permutation, or one that only moves size-1
+ * axes: the same values in the same memory order): shares its input's data, as Reshape does. A swap of two adjacent
+ * axes over blocks of at least 4 values ([B, n, h, d] -> [B, h, n, d]): one copy per block. Transpose of a matrix
+ * (perm [1, 0], after dropping size-1 axes as tfjs does): tiled copy.
+ */
 function transposeKernel(original: tf.KernelConfig): tf.KernelConfig {
   return {
     ...original,
@@ -33,6 +38,27 @@ function transposeKernel(original: tf.KernelConfig): tf.KernelConfig {
       const perm = (attrs as unknown as { perm: number[] }).perm;
       const kept = x.shape.map((dim, axis) => ({ dim, axis })).filter(({ dim }) => dim !== 1);
       const order = perm.filter((axis) => x.shape[axis] !== 1);
+      if (x.dtype !== "string" && order.every((axis, i) => i === 0 || order[i - 1] < axis)) {
+        (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+        return { dataId: x.dataId, shape: perm.map((axis) => x.shape[axis]), dtype: x.dtype };
+      }
+      const swapped = perm.findIndex((axis, i) => axis !== i);
+      const adjacentSwap =
+        swapped >= 0 &&
+        perm[swapped] === swapped + 1 &&
+        perm[swapped + 1] === swapped &&
+        perm.every((axis, i) => i === swapped || i === swapped + 1 || axis === i);
+      const inner = adjacentSwap ? tf.util.sizeFromShape(x.shape.slice(swapped + 2)) : 0;
+      if (is32Bit(x) && adjacentSwap && inner >= 4) {
+        const be = backend as unknown as WasmBackendInternals;
+        const out = be.makeOutput(
+          perm.map((axis) => x.shape[axis]),
+          x.dtype,
+        );
+        const outer = tf.util.sizeFromShape(x.shape.slice(0, swapped));
+        rowsModule(be).swap_axes(heapOffset(be, x), heapOffset(be, out), outer, x.shape[swapped], x.shape[swapped + 1], inner);
+        return out;
+      }
       if (!is32Bit(x) || kept.length !== 2 || order[0] !== kept[1].axis || order[1] !== kept[0].axis) return original.kernelFunc(args);
       const be = backend as unknown as WasmBackendInternals;
       const out = be.makeOutput(

@@ -63,7 +63,7 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
     assert.equal(checked, 24);
   });
 
-  it("Transpose: matrices (float32 and int32, size-1 axes around them) and a rank-4 permutation", async () => {
+  it("Transpose: matrices (float32 and int32, size-1 axes around them), a rank-4 permutation, order-keeping ones and swaps of adjacent axes", async () => {
     const cases: [number[], number[]][] = [
       [
         [7, 5],
@@ -85,6 +85,32 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
         [2, 3, 4, 5],
         [0, 2, 1, 3],
       ],
+      // permutations that keep the order of the axes longer than 1 (shared data): identity, and moving size-1 axes
+      [
+        [6, 8],
+        [0, 1],
+      ],
+      [
+        [1, 4, 1, 32],
+        [0, 2, 1, 3],
+      ],
+      [
+        [3, 1, 5],
+        [1, 0, 2],
+      ],
+      // swaps of two adjacent axes over blocks (attention heads split off and merged back)
+      [
+        [2, 9, 4, 8],
+        [0, 2, 1, 3],
+      ],
+      [
+        [3, 5, 7, 2, 3],
+        [0, 1, 3, 2, 4],
+      ],
+      [
+        [6, 5, 4],
+        [1, 0, 2],
+      ],
     ];
     for (const [shape, perm] of cases) {
       await compareWithCpu(
@@ -96,6 +122,15 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
       );
       await compareWithCpu(`int32 transpose [${shape}]`, (x) => tf.transpose(x, perm).toFloat(), [ints(shape, 1000, rng)], null, rng);
     }
+    // A transpose that shares its input's data stays correct after the input is disposed, and leaks nothing.
+    const before = tf.memory().numTensors;
+    const x = tf.tensor([1, 2, 3, 4, 5, 6], [1, 2, 1, 3]);
+    const y = tf.transpose(x, [2, 1, 0, 3]);
+    x.dispose();
+    assert.deepEqual(y.shape, [1, 2, 1, 3]);
+    assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4, 5, 6]);
+    y.dispose();
+    assert.equal(tf.memory().numTensors, before);
   });
 
   it("GatherV2 of rows and UnsortedSegmentSum (its gradient), values and gradients", async () => {

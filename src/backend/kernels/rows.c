@@ -1,7 +1,7 @@
 /*
  * Row-wise data movement for tfjs's WASM backend, compiled to a small WebAssembly module that imports the
  * backend's memory (pointers are offsets into the tfjs heap): the 2-D transpose behind every dense layer's
- * backward pass, the row gather behind embedding lookups and its gradient, a row scatter-add, and slices,
+ * backward pass, the swap of two axes over blocks (attention heads split off and merged back), the row gather behind embedding lookups and its gradient, a row scatter-add, and slices,
  * zero pads and concatenations along the last axis (attention probabilities split into global and band columns),
  * and column sums (bias gradients).
  * tfjs-backend-wasm 4.22 runs these through generic N-d index arithmetic, several times slower.
@@ -43,6 +43,19 @@ void transpose_2d(const u32 *x, u32 *out, u32 rows, u32 cols) {
   }
   for (u32 r = 0; r < rows; r++) {
     for (u32 c = (r < rows4 ? cols4 : 0); c < cols; c++) out[c * rows + r] = x[r * cols + c];
+  }
+}
+
+/* out[o, j, i, :] = x[o, i, j, :] for o < outer, i < a, j < b, blocks of `inner` 32-bit values: two adjacent axes
+ * swapped (splitting attention heads off, [B, n, h, d] -> [B, h, n, d], and merging them back); one copy per block. */
+EXPORT(swap_axes)
+void swap_axes(const u32 *x, u32 *out, u32 outer, u32 a, u32 b, u32 inner) {
+  for (u32 o = 0; o < outer; o++) {
+    const u32 *xo = x + o * a * b * inner;
+    u32 *oo = out + o * a * b * inner;
+    for (u32 i = 0; i < a; i++) {
+      for (u32 j = 0; j < b; j++) __builtin_memcpy(oo + (j * a + i) * inner, xo + (i * b + j) * inner, inner * 4);
+    }
   }
 }
 
