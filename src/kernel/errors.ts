@@ -1,5 +1,10 @@
-/** Turns thrown values and compiler diagnostics into Jupyter's error content (ename, evalue, traceback). */
+/**
+ * Turns thrown values and compiler diagnostics into Jupyter's error content (ename, evalue, traceback). The
+ * traceback lines carry ANSI colours as ipykernel's do (the error's name red, places green, functions cyan); ename
+ * and evalue stay plain.
+ */
 import { inspect } from "util";
+import { ANSI, colour } from "../util";
 
 /** The fields an `error` message and an error reply carry. */
 export type ErrorContent = {
@@ -42,14 +47,46 @@ export function describeError(err: unknown, cells?: StackMapper): ErrorContent {
     const evalue = String(e.message ?? "");
     const stack = typeof e.stack === "string" && e.stack ? e.stack.split("\n") : [`${ename}: ${evalue}`];
     const frames = stack.filter((line) => !KERNEL_FRAME.test(line));
-    if (!cells) return { ename, evalue, traceback: frames };
+    if (!cells) return { ename, evalue, traceback: colourStack(frames, ename) };
     const { lines, origin } = cells.mapStack(frames);
-    if (!origin) return { ename, evalue, traceback: lines };
+    if (!origin) return { ename, evalue, traceback: colourStack(lines, ename) };
     const indent = origin.sourceLine.slice(0, origin.column - 1).replace(/[^\t]/g, " ");
-    return { ename, evalue, traceback: [`${origin.label}:${origin.line}`, origin.sourceLine, `${indent}^`, "", ...lines] };
+    return { ename, evalue, traceback: [...sourceBlock(`${origin.label}:${origin.line}`, origin.sourceLine, `${indent}^`), "", ...colourStack(lines, ename)] };
   }
   const evalue = inspect(err);
-  return { ename: "Uncaught", evalue, traceback: [`Uncaught ${evalue}`] };
+  return { ename: "Uncaught", evalue, traceback: [`${colour("Uncaught", ANSI.red)} ${evalue}`] };
+}
+
+/** `name: message` with the name in red (the first line of a traceback's message). */
+export function errorLine(name: string, message: string): string {
+  return `${colour(name, ANSI.red)}: ${message}`;
+}
+
+/** The place, the source line as written, and the carets under it (red). */
+function sourceBlock(place: string, sourceLine: string, carets: string): string[] {
+  const at = carets.search(/\S/);
+  return [colour(place, ANSI.green), sourceLine, at < 0 ? carets : carets.slice(0, at) + colour(carets.slice(at), ANSI.red)];
+}
+
+const FRAME = /^(\s+at )(?:(.+?) \((.+)\)|(.+))$/;
+
+/**
+ * A stack's lines coloured: the error's name at the start of its first line red; in each `at` frame the function
+ * cyan and the place green. Other lines (the rest of a multi-line message) stay as they are.
+ */
+function colourStack(lines: string[], ename: string): string[] {
+  let inMessage = true;
+  return lines.map((line, i) => {
+    const frame = FRAME.exec(line);
+    if (frame) {
+      inMessage = false;
+      const [, at, fn, place, bare] = frame;
+      return fn === undefined ? `${at}${colour(bare, ANSI.green)}` : `${at}${colour(fn, ANSI.cyan)} (${colour(place, ANSI.green)})`;
+    }
+    if (i > 0 || !inMessage) return line;
+    const name = line === ename || line.startsWith(`${ename}:`) ? ename : /^[\w$.]+(?=:)/.exec(line)?.[0];
+    return name ? colour(name, ANSI.red) + line.slice(name.length) : line;
+  });
 }
 
 /**
@@ -70,14 +107,15 @@ export function describeDiagnostics(diagnostics: CellDiagnostic[], cell?: Diagno
       continue;
     }
     if (d.fileName || !cell) {
-      blocks.push([`${d.fileName ? d.fileName + " " : ""}${d.start.line + 1}:${d.start.character + 1} - ${message}`]);
+      blocks.push([`${colour(`${d.fileName ? d.fileName + " " : ""}${d.start.line + 1}:${d.start.character + 1}`, ANSI.green)} - ${message}`]);
       continue;
     }
     const sourceLine = lines[d.start.line] ?? "";
     const column = Math.min(d.start.character, sourceLine.length);
     const endColumn = d.end && d.end.line === d.start.line ? Math.min(d.end.character, sourceLine.length) : column + 1;
     const indent = sourceLine.slice(0, column).replace(/[^\t]/g, " ");
-    blocks.push([`${cell.label}:${d.start.line + 1}`, sourceLine, `${indent}${"^".repeat(Math.max(1, endColumn - column))}`, `TypeScriptError: ${message}`]);
+    const carets = `${indent}${"^".repeat(Math.max(1, endColumn - column))}`;
+    blocks.push([...sourceBlock(`${cell.label}:${d.start.line + 1}`, sourceLine, carets), errorLine("TypeScriptError", message)]);
   }
   const count = `${blocks.length} error${blocks.length === 1 ? "" : "s"}`;
   return {

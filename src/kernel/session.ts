@@ -2,6 +2,7 @@
 import { inspect as inspectValue } from "util";
 import { isDisplayable, toMimeBundle } from "../display";
 import type { MimeBundle } from "../display";
+import { ANSI, colour } from "../util";
 import { CommHost, CommManager, COMM_MESSAGE_TYPES } from "./comms";
 import { describeError, ErrorContent } from "./errors";
 import { CellExecutor } from "./execution";
@@ -96,7 +97,7 @@ export class KernelSession implements OutputSink, StdinHost, CommHost {
     const stack = typeof (err as { stack?: unknown } | null)?.stack === "string" ? (err as { stack: string }).stack : "";
     const parent = this.interrupts.contextTag() ?? this.executor.sources.tagOf(stack) ?? this.outputParent;
     const error = describeError(err, this.executor.sources);
-    this.publish("error", { ...error, traceback: [`${kind}:`, ...error.traceback] }, parent);
+    this.publish("error", { ...error, traceback: [colour(`${kind}:`, ANSI.red), ...error.traceback] }, parent);
   }
 
   /** Buffers cell output for a `stream` message (see StreamBuffer). */

@@ -8,7 +8,7 @@
 import { fork } from "child_process";
 import * as zmq from "zeromq";
 import { watchParentProcess } from "../supervision";
-import type { ErrorContent } from "./errors";
+import { errorLine, type ErrorContent } from "./errors";
 import { ConnectionInfo, JupyterMessage, MessageHeader, MessageSigner, encodeMessage, makeMessage } from "./wire";
 
 /** Set in the child's environment: this process is the kernel itself, not its supervisor. */
@@ -88,7 +88,7 @@ async function reportDeath(info: ConnectionInfo, cause: string, last: Extract<Su
     await Promise.all([iopub.bind(url(info.iopub_port)), shell.bind(url(info.shell_port))]);
     await new Promise((resolve) => setTimeout(resolve, RECONNECT_WAIT_MS));
     const parent = last && ({ header: last.header, identities: last.identities.map((id) => Buffer.from(id, "base64")) } as JupyterMessage);
-    const error: ErrorContent = { ename: "KernelDied", evalue: cause, traceback: [`KernelDied: ${cause}`] };
+    const error: ErrorContent = { ename: "KernelDied", evalue: cause, traceback: [errorLine("KernelDied", cause)] };
     const publish = (type: string, content: Record<string, unknown>) => iopub.send(encodeMessage(makeMessage(type, content, parent), signer));
     await publish("error", error);
     if (parent && parent.header.msg_type === "execute_request") {

@@ -3,6 +3,7 @@
  * plain text) and errors; markdown cells are shown as their text.
  */
 import { escapeHTML } from "../plots";
+import { stripAnsi } from "../util";
 import { Notebook, NotebookOutput, cellSource } from "./format";
 
 const STYLE = `
@@ -62,10 +63,4 @@ export function outputToHTML(output: NotebookOutput): string {
       return `<pre class="output">${escapeHTML(stripAnsi(text))}</pre>`;
     }
   }
-}
-
-/** Text without ANSI colour codes (tracebacks carry them). */
-export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
 }

@@ -7,5 +7,7 @@ export { executeNotebook, runCell, describeProgress } from "./execute";
 export type { ExecuteOptions, ExecutionResult, CellProgress } from "./execute";
 export { injectParameters, parseParameter, hasTag, PARAMETERS_TAG, INJECTED_PARAMETERS_TAG } from "./parameters";
 export type { ParameterValue } from "./parameters";
-export { notebookToHTML, stripAnsi } from "./html";
+export { notebookToHTML } from "./html";
+/** Tracebacks carry ANSI colours (as ipykernel's do); this removes them. */
+export { stripAnsi } from "../util";
 export { trimChartOutputs, DEFAULT_MAX_CHART_DATA_BYTES } from "./trimCharts";

@@ -6,6 +6,7 @@ import * as path from "path";
 import type { KernelClient } from "./client";
 import type { JupyterMessage } from "../../src/kernel/wire";
 import { repoRoot, tempDir } from "../helpers";
+import { stripAnsi } from "../../src/util";
 import { installTestKernelspec, startKernel } from "./harness";
 
 const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
@@ -71,9 +72,12 @@ describe("kernel: a notebook in a folder outside the repository", function () {
       assert.strictEqual(failed.reply.content.evalue, "too far");
       const [error] = ofType(failed.outputs, "error");
       assert.ok(error, "an iopub error message");
-      const traceback = (error.content.traceback as string[]).join("\n");
-      assert.match(traceback, /RangeError: too far/);
-      assert.match(traceback, /at explode/, "the stack names the throwing function");
+      const coloured = (error.content.traceback as string[]).join("\n");
+      assert.ok(coloured.includes("\x1b[1;31mRangeError\x1b[0m: too far"), `the name in red, as ipykernel shows it: ${JSON.stringify(coloured)}`);
+      assert.ok(coloured.includes("    at \x1b[0;36mexplode\x1b[0m ("), `the function in cyan: ${JSON.stringify(coloured)}`);
+      const traceback = stripAnsi(coloured);
+      assert.match(traceback, /^RangeError: too far$/m);
+      assert.match(traceback, /^ {4}at explode \(In\[\d+\]:1:\d+\)$/m, "the stack names the throwing function");
       const next = await kernel.execute("40 + 2");
       assert.strictEqual(next.reply.content.status, "ok");
       assert.strictEqual(resultText(next.outputs), "42");
@@ -112,14 +116,20 @@ describe("kernel: a notebook in a folder outside the repository", function () {
       const code = 'const a = 1;\nconst b = { a };\nif (b.a === a) throw new TypeError("line three");';
       const { reply } = await kernel.execute(code);
       assert.strictEqual(reply.content.ename, "TypeError");
-      const traceback = reply.content.traceback as string[];
+      const coloured = reply.content.traceback as string[];
+      const traceback = coloured.map(stripAnsi);
       const line3 = code.split("\n")[2];
       const column = line3.indexOf("new TypeError") + 1;
       const count = Number(reply.content.execution_count);
       assert.ok(traceback.includes(`    at In[${count}]:3:${column}`), traceback.join("\n"));
       const shown = traceback.indexOf(line3);
       assert.ok(shown > 0, `the offending line is shown:\n${traceback.join("\n")}`);
+      assert.strictEqual(traceback[shown - 1], `In[${count}]:3`, "the place above the line");
       assert.strictEqual(traceback[shown + 1], `${" ".repeat(column - 1)}^`, "a caret under the column");
+      // The same lines in ipykernel's colours: the place green, the line as written, the caret red.
+      assert.deepStrictEqual(coloured.slice(shown - 1, shown + 2), [`\x1b[1;32mIn[${count}]:3\x1b[0m`, line3, `${" ".repeat(column - 1)}\x1b[1;31m^\x1b[0m`]);
+      assert.ok(coloured.includes(`    at \x1b[1;32mIn[${count}]:3:${column}\x1b[0m`), JSON.stringify(coloured));
+      assert.ok(coloured.includes("\x1b[1;31mTypeError\x1b[0m: line three"), JSON.stringify(coloured));
       assert.ok(!traceback.some((l) => /dist[/\\]src[/\\]kernel|node:internal|<tsml-cell/.test(l)), traceback.join("\n"));
     });
 
@@ -175,7 +185,9 @@ describe("kernel: a notebook in a folder outside the repository", function () {
       assert.deepStrictEqual(ofType(running.outputs, "error"), [], "the late error is not shown under the cell running when it surfaced");
       const error = await kernel.waitForIopub((m) => m.header.msg_type === "error" && m.content.evalue === "late rejection");
       assert.strictEqual(error.parent_header.msg_id, scheduling.reply.parent_header.msg_id, "attributed to the cell that scheduled it");
-      const traceback = error.content.traceback as string[];
+      const coloured = error.content.traceback as string[];
+      assert.match(coloured[0], /^\x1b\[1;31mUnhandled promise rejection:\x1b\[0m$/, "the kind in red");
+      const traceback = coloured.map(stripAnsi);
       assert.match(traceback[0], /Unhandled promise rejection/);
       assert.ok(
         traceback.some((l) => l.includes(`In[${scheduling.reply.content.execution_count}]:1:`)),
@@ -225,7 +237,7 @@ describe("kernel: a notebook in a folder outside the repository", function () {
       );
       const typeError = await kernel.execute("const ok = 1;\nconst bad = { maxLength, nowhere };");
       assert.strictEqual(typeError.reply.content.status, "error");
-      const traceback = typeError.reply.content.traceback as string[];
+      const traceback = (typeError.reply.content.traceback as string[]).map(stripAnsi);
       const shown = traceback.indexOf("const bad = { maxLength, nowhere };");
       assert.match(traceback[shown - 1], /^In\[\d+\]:2$/, traceback.join("\n"));
       assert.strictEqual(traceback[shown + 1], `${" ".repeat(25)}${"^".repeat("nowhere".length)}`, "the diagnostic points at the name in the cell as written");

@@ -3,6 +3,7 @@ import * as assert from "assert";
 import type { KernelClient } from "./client";
 import type { JupyterMessage } from "../../src/kernel/wire";
 import { tempDir } from "../helpers";
+import { stripAnsi } from "../../src/util";
 import { installTestKernelspec, startKernel } from "./harness";
 
 const DATARESOURCE = "application/vnd.dataresource+json";
@@ -47,7 +48,8 @@ describe("kernel: outputs", function () {
     assert.strictEqual(reply.content.ename, "TypeScriptError");
     const count = reply.content.execution_count;
     const [error] = ofType(outputs, "error");
-    const traceback = error.content.traceback as string[];
+    const coloured = error.content.traceback as string[];
+    const traceback = coloured.map(stripAnsi);
     const start = code.split("\n")[1].indexOf("wrong");
     assert.deepStrictEqual(traceback.slice(0, 4), [
       `In[${count}]:2`,
@@ -56,6 +58,15 @@ describe("kernel: outputs", function () {
       "TypeScriptError: TS2322: Type 'string' is not assignable to type 'number'.",
     ]);
     assert.strictEqual(traceback.at(-1), "the cell did not compile (1 error)");
+    // In ipykernel's colours: the place green, the source as written, the carets and the name red.
+    assert.deepStrictEqual(coloured.slice(0, 4), [
+      `\x1b[1;32mIn[${count}]:2\x1b[0m`,
+      'const wrong: number = "seven";',
+      `${" ".repeat(start)}\x1b[1;31m${"^".repeat("wrong".length)}\x1b[0m`,
+      "\x1b[1;31mTypeScriptError\x1b[0m: TS2322: Type 'string' is not assignable to type 'number'.",
+    ]);
+    assert.deepStrictEqual(reply.content.traceback, coloured, "the reply carries the same coloured lines as the error message");
+    assert.strictEqual(reply.content.ename, "TypeScriptError", "ename stays plain");
     assert.strictEqual(reply.content.evalue, "Type 'string' is not assignable to type 'number'.");
   });
 

@@ -1,6 +1,6 @@
-/** The shared helpers: one positive-integer check and one groupBy. */
+/** The shared helpers: one positive-integer check, one groupBy, the ANSI colours and their removal. */
 import * as assert from "assert";
-import { groupBy, isPositiveInteger, requirePositiveInteger } from "../../src/util";
+import { ANSI, colour, groupBy, isPositiveInteger, requirePositiveInteger, stripAnsi } from "../../src/util";
 
 describe("util: isPositiveInteger / requirePositiveInteger", () => {
   it("accepts integers >= 1 and rejects everything else", () => {
@@ -40,5 +40,19 @@ describe("util: groupBy", () => {
     );
     assert.strictEqual([...groups.values()].flat().length, items.length);
     assert.strictEqual(groupBy([], String).size, 0);
+  });
+});
+
+describe("util: colour / stripAnsi", () => {
+  it("colours text with an SGR code and a reset, and leaves empty text empty", () => {
+    assert.strictEqual(colour("RangeError", ANSI.red), "\x1b[1;31mRangeError\x1b[0m");
+    assert.strictEqual(colour("", ANSI.green), "");
+  });
+
+  it("strips every SGR escape and erase-line, keeping the text", () => {
+    const line = `${colour("RangeError", ANSI.red)}: too far\x1b[K`;
+    assert.strictEqual(stripAnsi(line), "RangeError: too far");
+    assert.strictEqual(stripAnsi("\x1b[38;5;28;01mdef\x1b[39;00m f"), "def f");
+    assert.strictEqual(stripAnsi("plain [1;31m text"), "plain [1;31m text", "brackets without ESC stay");
   });
 });
