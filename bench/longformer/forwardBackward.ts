@@ -1,7 +1,7 @@
 /**
  * Longformer benchmark, side by side with Hugging Face's PyTorch Longformer in the same run:
  *
- *   node dist/bench/longformer/forwardBackward.js [--lengths 1024 4096] [--repeats 3] [--threads 1 2] [--checkpointing]
+ *   node dist/bench/longformer/forwardBackward.js [--lengths 1024 4096] [--repeats 3] [--warmup 30] [--threads 1 2] [--checkpointing]
  *        [--base] [--hidden 128 --layers 2 --heads 4 --intermediate 512 --window 64 --vocab 1000] [--no-hf] [--help]
  *
  * Times forward + backward (loss gradients w.r.t. every parameter, through frugalVariableGrads as the Trainer
@@ -13,7 +13,10 @@
  * process CPU time (the load-independent figure on a shared machine), wall time, tokens per CPU-second, the
  * process's peak RSS so far (lengths run in ascending order, as in HF's script) and the WASM heap's size (its
  * high-water mark: the heap never shrinks, and wasm32 caps it at 4 GiB). Then it runs HF's
- * `hf_fwdbwd_bench.py` with the same sizes and threads and prints the ratios tsml / HF. HF's set-up is looked for
+ * `hf_fwdbwd_bench.py` with the same sizes, threads and repeats and prints the ratios tsml / HF. tsml is timed after
+ * `--warmup` steps (default 30 for the small configuration, 1 for `--base`): V8 compiles tfjs's JavaScript and tiers
+ * up the WebAssembly over the first few tens of steps (the small configuration's first steps take up to 1.7x the CPU of
+ * later ones, on background compiler threads); HF's script warms up one step, which is its steady state. HF's set-up is looked for
  * in `$HF_BENCH_DIR`, else `shared/bench/hf` beside the checkout; its Python sources in `$HF_ORACLE_ROOT`
  * (default /tmp/hf-oracle): `bash shared/bench/hf/setup.sh` writes them (see its README).
  */
@@ -28,6 +31,7 @@ import { BASE_SIZES, BENCH_SIZES, hfBenchDir, hfSizeFlags, median, runHfScript, 
 interface Options {
   lengths: number[];
   repeats: number;
+  warmup: number;
   threads: number[];
   checkpointing: boolean;
   hf: boolean;
@@ -50,9 +54,11 @@ function wasmHeapMb(): number | undefined {
   return memory ? memory.buffer.byteLength / 2 ** 20 : undefined;
 }
 
-const USAGE = `usage: node dist/bench/longformer/forwardBackward.js [--lengths N ...] [--repeats R] [--threads T ...]
+const USAGE = `usage: node dist/bench/longformer/forwardBackward.js [--lengths N ...] [--repeats R] [--warmup W] [--threads T ...]
     [--base] [--checkpointing] [--no-hf] [--hidden H --layers L --heads A --intermediate I --window W --vocab V]
   --base           longformer-base-4096's sizes (default: the small bench configuration)
+  --repeats        timed steps, tsml's and HF's (default 3; with --base 1)
+  --warmup         tsml's untimed steps before them (default 30; with --base 1)
   --threads        thread counts to measure, tsml's native BLAS and torch alike (default 1 2)
   --no-hf          skip Hugging Face's PyTorch Longformer`;
 
@@ -61,6 +67,7 @@ function parseOptions(argv: string[]): Options {
   const options: Options = {
     lengths: base ? [1024] : [1024, 4096],
     repeats: base ? 1 : 3,
+    warmup: base ? 1 : 30,
     threads: [1, 2],
     checkpointing: argv.includes("--checkpointing"),
     hf: !argv.includes("--no-hf"),
@@ -72,6 +79,7 @@ function parseOptions(argv: string[]): Options {
     while (i + 1 < argv.length && /^\d+$/.test(argv[i + 1])) numbers.push(Number(argv[++i]));
     if (flag === "--lengths") options.lengths = numbers;
     else if (flag === "--repeats") options.repeats = numbers[0];
+    else if (flag === "--warmup") options.warmup = numbers[0];
     else if (flag === "--threads") options.threads = numbers;
     else if (flag.slice(2) in options.sizes) options.sizes[flag.slice(2) as keyof Options["sizes"]] = numbers[0];
     else if (!["--base", "--checkpointing", "--no-hf"].includes(flag)) throw new Error(`unknown option ${flag}\n${USAGE}`);
@@ -116,7 +124,7 @@ function measureTsml(options: Options, threads: number): Measure[] {
   for (const n of options.lengths) {
     const ids = idsOfLength(n, sizes.vocab);
     const before = tf.memory().numTensors;
-    step(ids);
+    for (let w = 0; w < options.warmup; w++) step(ids);
     const cpu: number[] = [];
     const wall: number[] = [];
     for (let r = 0; r < options.repeats; r++) {
@@ -159,7 +167,7 @@ async function main(): Promise<void> {
   const what = "forward + backward";
   console.log(
     `${what}, batch 1, dropout 0.1, checkpointing ${options.checkpointing ? "on" : "off"}: hidden ${s.hidden}, ${s.layers} layers, ` +
-      `${s.heads} heads, intermediate ${s.intermediate}, window ${s.window}, vocab ${s.vocab}; median of ${options.repeats}; load ${os.loadavg()[0].toFixed(2)}`,
+      `${s.heads} heads, intermediate ${s.intermediate}, window ${s.window}, vocab ${s.vocab}; median of ${options.repeats} after ${options.warmup} warm-up step(s) (HF: 1); load ${os.loadavg()[0].toFixed(2)}`,
   );
   const tsml: Measure[] = [];
   const hf: Measure[] = [];

@@ -5,7 +5,7 @@ bench/trainer/longformerStep.ts to set beside tsml's Trainer in the same run:
   then clip_grad_norm_(1.0), AdamW (weight decay 0.01 except biases and LayerNorm weights, eps 1e-8), the linear
   schedule with warm-up (LambdaLR), zero_grad.
 Prints one JSON line per configuration: median wall and process-CPU ms per optimizer step over `repeats` steps
-after one warm-up step, and the process's peak RSS so far. Token ids as in hf_fwdbwd_bench.py.
+after `warmup` untimed steps (default 1), and the process's peak RSS so far. Token ids as in hf_fwdbwd_bench.py.
 Run with HF's sources on PYTHONPATH (source ../shared/bench/hf/env.sh) and Debian's Python with torch.
 """
 import argparse, json, os, resource, statistics, sys, time
@@ -31,6 +31,7 @@ ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--length", type=int, default=1024)
 ap.add_argument("--configs", nargs="+", default=["1x1", "8x1", "1x8"], help="BATCHxACCUMULATION")
 ap.add_argument("--repeats", type=int, default=3)
+ap.add_argument("--warmup", type=int, default=1, help="untimed steps before the timed ones")
 ap.add_argument("--hidden", type=int, default=128)
 ap.add_argument("--layers", type=int, default=2)
 ap.add_argument("--heads", type=int, default=4)
@@ -69,7 +70,8 @@ for spec in a.configs:
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
 
-    step()
+    for _ in range(a.warmup):
+        step()
     ms, cpu = [], []
     for _ in range(a.repeats):
         t0, c0 = time.perf_counter(), time.process_time()

@@ -2,14 +2,15 @@
  * A whole Longformer training step through tsml's Trainer, side by side with the same step in HF's PyTorch
  * (bench/trainer/hf_step.py, HF's usual loop) in the same run:
  *
- *   node dist/bench/trainer/longformerStep.js [--length 1024] [--configs 1x1,8x1,1x8] [--repeats 3] [--threads 1,2]
+ *   node dist/bench/trainer/longformerStep.js [--length 1024] [--configs 1x1,8x1,1x8] [--repeats 3] [--warmup 20] [--threads 1,2]
  *        [--base] [--checkpointing] [--no-hf] [--help]
  *
  * One step = `accumulation` micro-batches of `batch` sequences (forward, backward, accumulated), gradient clipping
  * at norm 1, AdamW (weight decay 0.01 except biases and LayerNorm), the linear schedule with warm-up; dropout on.
  * tsml's step is the Trainer's, with everything it does per step (loss SUM normalised once, the noise-scale
  * estimate, the history). Configurations are BATCHxACCUMULATION. Per configuration and thread count: the median
- * process CPU time and wall time per optimizer step over `--repeats` steps after a warm-up step, the peak RSS, and
+ * process CPU time and wall time per optimizer step over `--repeats` steps after `--warmup` untimed ones (V8 compiles
+ * tfjs's JavaScript and tiers up its WebAssembly over the first tens of steps; HF gets the same warm-up), the peak RSS, and
  * the ratios tsml / HF. `--base` is longformer-base-4096's sizes (768 hidden, 12 layers, window 512).
  */
 import * as os from "os";
@@ -25,7 +26,8 @@ const USAGE = `usage: node dist/bench/trainer/longformerStep.js [--length N] [--
     [--base] [--checkpointing] [--no-hf]
   --length         tokens per sequence (default 1024)
   --configs        per-device batch x accumulation steps (default 1x1 8x1 1x8; with --base 1x1)
-  --repeats        timed optimizer steps after one warm-up step (default 3; with --base 2)
+  --repeats        timed optimizer steps (default 3; with --base 2)
+  --warmup         untimed optimizer steps before them, tsml's and HF's alike (default 20; with --base 1)
   --threads        thread counts, tsml's (native BLAS and kernels) and torch's alike (default 1 2)
   --base           longformer-base-4096's sizes (default: hidden 128, 2 layers, 4 heads, intermediate 512, window 64)
   --checkpointing  gradient checkpointing in both
@@ -64,6 +66,7 @@ function parseOptions(argv: string[]) {
       length: { type: "string", default: "1024" },
       configs: { type: "string", multiple: true },
       repeats: { type: "string" },
+      warmup: { type: "string" },
       threads: { type: "string", multiple: true, default: ["1", "2"] },
       base: { type: "boolean", default: false },
       checkpointing: { type: "boolean", default: false },
@@ -80,6 +83,7 @@ function parseOptions(argv: string[]) {
     length: wholeNumbers("--length", [values.length])[0],
     configs: (list(values.configs) ?? (values.base ? ["1x1"] : ["1x1", "8x1", "1x8"])).map(parseConfig),
     repeats: wholeNumbers("--repeats", [values.repeats ?? (values.base ? "2" : "3")])[0],
+    warmup: wholeNumbers("--warmup", [values.warmup ?? (values.base ? "1" : "20")])[0],
     threads: wholeNumbers("--threads", list(values.threads) ?? ["1", "2"]),
     checkpointing: values.checkpointing,
     hf: !values["no-hf"],
@@ -108,7 +112,7 @@ function benchData(examples: number, length: number, vocab: number): TrainingDat
   };
 }
 
-/** Median CPU and wall ms per optimizer step of the Trainer, after one warm-up step. */
+/** Median CPU and wall ms per optimizer step of the Trainer, after `options.warmup` warm-up steps. */
 async function measureTsml(options: Options, config: StepConfig, threads: number): Promise<Measure> {
   const s = options.sizes;
   const model = LongformerForSequenceClassification.create(
@@ -125,7 +129,7 @@ async function measureTsml(options: Options, config: StepConfig, threads: number
     },
     { seed: 1 },
   );
-  const steps = options.repeats + 1;
+  const steps = options.warmup + options.repeats;
   const stepEnds: { wall: number; cpu: number }[] = [];
   const now = () => {
     const used = process.cpuUsage();
@@ -156,7 +160,9 @@ async function measureTsml(options: Options, config: StepConfig, threads: number
   model.dispose();
   if (tf.memory().numTensors > before) throw new Error(`tensor leak: ${tf.memory().numTensors - before} tensors left by the Trainer`);
   if (stepEnds.length !== steps) throw new Error(`the Trainer took ${stepEnds.length} steps, expected ${steps}`);
-  const timed = stepEnds.slice(1).map((end, i) => ({ wall: end.wall - stepEnds[i].wall, cpu: end.cpu - stepEnds[i].cpu }));
+  const timed = stepEnds
+    .slice(options.warmup)
+    .map((end, i) => ({ wall: end.wall - stepEnds[options.warmup - 1 + i].wall, cpu: end.cpu - stepEnds[options.warmup - 1 + i].cpu }));
   return {
     config: `${config.batch}x${config.accumulation}`,
     threads,
@@ -175,6 +181,8 @@ function measureHf(options: Options, threads: number): Measure[] {
     String(options.length),
     "--repeats",
     String(options.repeats),
+    "--warmup",
+    String(options.warmup),
     "--configs",
     ...options.configs.map((c) => `${c.batch}x${c.accumulation}`),
     ...hfSizeFlags(s, options.checkpointing),
@@ -191,7 +199,7 @@ async function main(): Promise<void> {
   console.log(
     `Longformer training step (AdamW, clip 1.0, linear schedule, dropout 0.1), ${options.length} tokens, checkpointing ${options.checkpointing ? "on" : "off"}: ` +
       `hidden ${s.hidden}, ${s.layers} layers, ${s.heads} heads, intermediate ${s.intermediate}, window ${s.window}, vocab ${s.vocab}; ` +
-      `median of ${options.repeats} steps after a warm-up step; load ${os.loadavg()[0].toFixed(2)}`,
+      `median of ${options.repeats} steps after ${options.warmup} warm-up step(s); load ${os.loadavg()[0].toFixed(2)}`,
   );
   const tsml: Measure[] = [];
   const hf: Measure[] = [];
