@@ -30,7 +30,8 @@
  * product differ in their last bits between 1 and 2 threads (environment.md).
  *
  * The addon's other functions: attention.c (band attention), dropout.c (dropout), layers.c (GELU, LayerNorm),
- * adamw.c (AdamW's update); operands.h holds the argument and bounds checks they share.
+ * adamw.c (AdamW's update), elementwise.c (add, subtract, multiply); operands.h holds the argument and bounds checks
+ * they share.
  */
 #include <dlfcn.h>
 #include <math.h>
@@ -238,7 +239,8 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
   if (define_attention_functions(env, exports) != napi_ok || define_dropout_functions(env, exports) != napi_ok ||
-      define_layer_functions(env, exports) != napi_ok || define_adamw_functions(env, exports) != napi_ok) {
+      define_layer_functions(env, exports) != napi_ok || define_adamw_functions(env, exports) != napi_ok ||
+      define_elementwise_functions(env, exports) != napi_ok) {
     return NULL;
   }
   return exports;

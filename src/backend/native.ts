@@ -54,6 +54,8 @@ export interface NativeAddon {
   dropoutMask(buffer: ArrayBuffer, out: number, count: number, key: number, rate: number): void;
   /** native/dropout.c: x times its dropout mask, on the pool (no mask in memory). */
   dropoutApply(buffer: ArrayBuffer, x: number, out: number, count: number, key: number, rate: number): void;
+  /** native/elementwise.c: out = a op b (0 add, 1 subtract, 2 multiply) with broadcasting described by `layout`, on the pool. */
+  binary(buffer: ArrayBuffer, op: number, a: number, b: number, out: number, layout: Int32Array): void;
   /** native/layers.c: activations.c's exact GELU on the pool. */
   gelu(buffer: ArrayBuffer, x: number, out: number, n: number): void;
   /** native/layers.c: GELU's gradient on the pool. */
@@ -172,7 +174,8 @@ function loadStatus(): NativeStatus {
     typeof addon.dropoutMask !== "function" ||
     typeof addon.layerNorm !== "function" ||
     typeof addon.dropoutApply !== "function" ||
-    typeof addon.adamwStep !== "function"
+    typeof addon.adamwStep !== "function" ||
+    typeof addon.binary !== "function"
   ) {
     return { active: false, reason: `the native addon is older than this tsml (${file} lacks tsml's own kernels)`, fix: `rebuild it: ${REBUILD}` };
   }

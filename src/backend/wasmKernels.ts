@@ -3,7 +3,8 @@
  * gradient of gather), an Identity that shares data instead of copying it, faster versions of ones it has for the shapes a transformer uses (2-D Transpose, row
  * GatherV2, row UnsortedSegmentSum, Sum over the leading axes, and Slice, zero PadV2 and Concat along the last
  * axis, which tfjs does per element or per row in JavaScript: kernels/rows.c), tsml's band-attention kernels (bandKernels.ts) and
- * exact-GELU kernels (activationKernels.ts), and matrix products on the machine's BLAS (matMulKernels.ts).
+ * exact-GELU kernels (activationKernels.ts), matrix products on the machine's BLAS (matMulKernels.ts), and Add, Sub and
+ * Multiply on every core (elementwiseKernels.ts).
  * A replaced kernel keeps tfjs's own for every case it does not handle.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -12,6 +13,7 @@ import { wasmBandKernels } from "./bandKernels";
 import { batchMatMulKernel, fusedMatMulKernel } from "./matMulKernels";
 import { scatterAddRows } from "./cpuKernels";
 import { wasmDropoutKernels } from "./dropoutKernels";
+import { elementwiseKernel } from "./elementwiseKernels";
 import { wasmOptimizerKernels } from "./optimizerKernels";
 import { rowsModule } from "./rowsModule";
 import { WasmBackendInternals, heapOffset } from "./wasmModules";
@@ -252,6 +254,9 @@ export function registerWasmTrainingKernels(): void {
     ["Identity", identityKernel],
     ["BatchMatMul", batchMatMulKernel],
     ["_FusedMatMul", fusedMatMulKernel],
+    ["Add", elementwiseKernel],
+    ["Sub", elementwiseKernel],
+    ["Multiply", elementwiseKernel],
   ] as const;
   for (const [name, faster] of replacements) {
     const original = tf.getKernel(name, "wasm");

@@ -59,7 +59,8 @@ export function lengthHistogramChart(lengths: readonly number[] | TableInput, op
   }
   const bins = [...counts.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([start, count]) => ({ start, end: start + width, count, part: maxLength !== undefined && start >= maxLength ? "truncated" : "kept" }));
+    // Bins are aligned on the cut, so the first may begin below 0: it is drawn from 0 (lengths are never negative).
+    .map(([start, count]) => ({ start: Math.max(0, start), end: start + width, count, part: maxLength !== undefined && start >= maxLength ? "truncated" : "kept" }));
   const truncated = maxLength === undefined ? 0 : numbers.filter((n) => n > maxLength).length;
   const sorted = [...numbers].sort((a, b) => a - b);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
@@ -71,7 +72,7 @@ export function lengthHistogramChart(lengths: readonly number[] | TableInput, op
       data: { values: bins },
       mark: { type: "bar", binSpacing: 1 },
       encoding: {
-        x: { field: "start", type: "quantitative", title: "tokens per sequence", bin: { binned: true, step: width } },
+        x: { field: "start", type: "quantitative", title: "tokens per sequence", bin: { binned: true, step: width }, scale: { domainMin: 0 } },
         x2: { field: "end" },
         y: { field: "count", type: "quantitative", title: "sequences" },
         color: {

@@ -299,6 +299,10 @@ describe("plots: metric, fluctuation, noise-scale, confusion and length charts",
       500,
     );
     assert.ok(bins.some((b) => b.start === 512));
+    assert.ok(
+      bins.every((b) => b.start >= 0),
+      "no bin starts below 0 (the first, aligned on the cut, is drawn from 0)",
+    );
     const truncatedInBins = bins.filter((b) => b.part === "truncated").reduce((s, b) => s + b.count, 0);
     assert.strictEqual(truncatedInBins, lengths.filter((n) => n >= 512).length);
     const longer = lengths.filter((n) => n > 512).length;
