@@ -56,19 +56,14 @@ static extent host_extent(const uint8_t *data, extent e) {
 }
 
 static napi_value adamw_step(napi_env env, napi_callback_info info) {
-  size_t argc = 16;
   napi_value argv[16];
   int64_t v[4];
   double scalars[8];
   uint8_t *data;
   uint64_t length;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 16 || !get_buffer(env, argv[0], &data, &length)) {
-    napi_throw_type_error(env, NULL,
-                          "adamwStep(buffer: ArrayBuffer, param, grad, out, n, m: Float32Array, v: Float32Array, b1, c1, b2, c2, eps, "
-                          "stepSize, correction, decay, decays)");
-    return NULL;
-  }
+  const char *usage = "adamwStep(buffer: ArrayBuffer, param, grad, out, n, m: Float32Array, v: Float32Array, b1, c1, b2, c2, eps, stepSize, "
+                      "correction, decay, decays)";
+  if (!buffer_call(env, info, 16, argv, &data, &length, usage)) return NULL;
   if (!read_integers(env, argv + 1, 4, v, "adamwStep")) return NULL;
   const int64_t n = v[3];
   if (!in_dimension_range(n)) return throw_range(env, "adamwStep: n must be in [1, 2^31)");

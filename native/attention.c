@@ -102,17 +102,13 @@ static int run_band(band_call *call, uint64_t sequence_heads, pool_task task) {
 /* bandScores / bandContext(buffer, x, y, out, batch, heads, n, d, w): see the header. */
 static napi_value band_pair(napi_env env, napi_callback_info info, int scores) {
   const char *name = scores ? "bandScores" : "bandContext";
-  size_t argc = 9;
   napi_value argv[9];
   int64_t v[8];
   uint8_t *data;
   uint64_t length;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 9 || !get_buffer(env, argv[0], &data, &length)) {
-    napi_throw_type_error(env, NULL, scores ? "bandScores(buffer: ArrayBuffer, q, k, band, batch, heads, n, d, w)"
-                                            : "bandContext(buffer: ArrayBuffer, p, v, out, batch, heads, n, d, w)");
-    return NULL;
-  }
+  const char *usage = scores ? "bandScores(buffer: ArrayBuffer, q, k, band, batch, heads, n, d, w)"
+                             : "bandContext(buffer: ArrayBuffer, p, v, out, batch, heads, n, d, w)";
+  if (!buffer_call(env, info, 9, argv, &data, &length, usage)) return NULL;
   if (!read_integers(env, argv + 1, 8, v, name)) return NULL;
   const int64_t x = v[0], y = v[1], out = v[2], batch = v[3], heads = v[4], n = v[5], d = v[6], w = v[7];
   if (!in_dimension_range(batch) || !in_dimension_range(heads) || !in_dimension_range(n) || !in_dimension_range(d) || w >= ((int64_t)1 << 30)) {
@@ -150,16 +146,11 @@ static napi_value band_context_function(napi_env env, napi_callback_info info) {
 
 /* bandTranspose(buffer, p, out, bh, n, w): see the header. */
 static napi_value band_transpose_function(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
   int64_t v[5];
   uint8_t *data;
   uint64_t length;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 6 || !get_buffer(env, argv[0], &data, &length)) {
-    napi_throw_type_error(env, NULL, "bandTranspose(buffer: ArrayBuffer, p, out, bh, n, w)");
-    return NULL;
-  }
+  if (!buffer_call(env, info, 6, argv, &data, &length, "bandTranspose(buffer: ArrayBuffer, p, out, bh, n, w)")) return NULL;
   if (!read_integers(env, argv + 1, 5, v, "bandTranspose")) return NULL;
   const int64_t p = v[0], out = v[1], bh = v[2], n = v[3], w = v[4];
   if (!in_dimension_range(bh) || !in_dimension_range(n) || w >= ((int64_t)1 << 30)) {

@@ -130,23 +130,18 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
 
 /* sgemm(buffer, count, transA, transB, M, N, K, a, strideA, b, strideB, c, strideC): see the header. */
 static napi_value sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 13;
   napi_value argv[13];
   int64_t v[12];
   uint8_t *data;
   uint64_t length;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (!blas.sgemm) {
     napi_throw_error(env, NULL, "sgemm: no BLAS loaded");
     return NULL;
   }
-  if (argc != 13 || !get_buffer(env, argv[0], &data, &length)) {
-    napi_throw_type_error(env, NULL, "sgemm(buffer: ArrayBuffer, count, transA, transB, M, N, K, a, strideA, b, strideB, c, strideC)");
+  if (!buffer_call(env, info, 13, argv, &data, &length, "sgemm(buffer: ArrayBuffer, count, transA, transB, M, N, K, a, strideA, b, strideB, c, strideC)")) {
     return NULL;
   }
-  for (int i = 0; i < 12; i++) {
-    if (!get_int64(env, argv[i + 1], &v[i]) || v[i] < 0) return throw_range(env, "sgemm: every argument after the buffer must be a non-negative integer");
-  }
+  if (!read_integers(env, argv + 1, 12, v, "sgemm")) return NULL;
   const int64_t count = v[0], trans_a = v[1], trans_b = v[2], m = v[3], n = v[4], k = v[5];
   const int64_t a = v[6], stride_a = v[7], b = v[8], stride_b = v[9], c = v[10], stride_c = v[11];
   if (!in_dimension_range(count) || !in_dimension_range(m) || !in_dimension_range(n) || !in_dimension_range(k)) {
@@ -187,15 +182,15 @@ static inline float activate(float x, int64_t activation, float weight, float al
 
 /* epilogue(buffer, c, rows, cols, bias, biasSize, activation, prelu, preluSize, alpha): see the header. */
 static napi_value epilogue(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
   napi_value argv[10];
   int64_t v[8];
   double alpha = 0;
   uint8_t *data;
   uint64_t length;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 10 || !get_buffer(env, argv[0], &data, &length) || napi_get_value_double(env, argv[9], &alpha) != napi_ok) {
-    napi_throw_type_error(env, NULL, "epilogue(buffer: ArrayBuffer, c, rows, cols, bias, biasSize, activation, prelu, preluSize, alpha)");
+  const char *usage = "epilogue(buffer: ArrayBuffer, c, rows, cols, bias, biasSize, activation, prelu, preluSize, alpha)";
+  if (!buffer_call(env, info, 10, argv, &data, &length, usage)) return NULL;
+  if (napi_get_value_double(env, argv[9], &alpha) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
   for (int i = 0; i < 8; i++) {

@@ -11,7 +11,8 @@
  *
  * The mask is a counter-based hash: element i depends only on (key, i), so any split over threads gives the same
  * mask. h < (1 - rate) 2^32 is tested as h < ceil((1 - rate) 2^32) in 32-bit integers (the same test for an integer
- * h; rate 0 keeps every element), so the loops vectorize (vec.h's HOT_LOOP: an AVX2 build where the CPU has it). Safety: count in [1, 2^31), x and out multiples of 4 inside the buffer and not overlapping, key in [0, 2^32),
+ * h; rate 0 keeps every element), so the loops vectorize (vec.h's HOT_LOOP: an AVX2 build where the CPU has it).
+ * Safety: count in [1, 2^31), x and out multiples of 4 inside the buffer and not overlapping, key in [0, 2^32),
  * rate in [0, 1) — checked before anything is written (a RangeError naming the argument).
  */
 #include <math.h>
@@ -84,16 +85,11 @@ static int read_key_rate(napi_env env, napi_value *argv, const char *name, mask_
 }
 
 static napi_value dropout_mask(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
   int64_t out = 0, count = 0;
   uint8_t *data;
   uint64_t length;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 5 || !get_buffer(env, argv[0], &data, &length)) {
-    napi_throw_type_error(env, NULL, "dropoutMask(buffer: ArrayBuffer, out, count, key, rate)");
-    return NULL;
-  }
+  if (!buffer_call(env, info, 5, argv, &data, &length, "dropoutMask(buffer: ArrayBuffer, out, count, key, rate)")) return NULL;
   if (!get_int64(env, argv[1], &out) || !get_int64(env, argv[2], &count)) return throw_range(env, "dropoutMask: out and count must be integers");
   if (!in_dimension_range(count)) return throw_range(env, "dropoutMask: count must be in [1, 2^31)");
   mask_call call = {NULL, NULL, (uint64_t)count, 0, 0, 0};
@@ -108,16 +104,11 @@ static napi_value dropout_mask(napi_env env, napi_callback_info info) {
 }
 
 static napi_value dropout_apply(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
   int64_t x = 0, out = 0, count = 0;
   uint8_t *data;
   uint64_t length;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 6 || !get_buffer(env, argv[0], &data, &length)) {
-    napi_throw_type_error(env, NULL, "dropoutApply(buffer: ArrayBuffer, x, out, count, key, rate)");
-    return NULL;
-  }
+  if (!buffer_call(env, info, 6, argv, &data, &length, "dropoutApply(buffer: ArrayBuffer, x, out, count, key, rate)")) return NULL;
   if (!get_int64(env, argv[1], &x) || !get_int64(env, argv[2], &out) || !get_int64(env, argv[3], &count)) {
     return throw_range(env, "dropoutApply: x, out and count must be integers");
   }

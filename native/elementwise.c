@@ -80,16 +80,11 @@ static void binary_unit(void *context, unsigned int unit) {
 }
 
 static napi_value binary(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
   int64_t v[4];
   uint8_t *data;
   uint64_t length;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 6 || !get_buffer(env, argv[0], &data, &length)) {
-    napi_throw_type_error(env, NULL, "binary(buffer: ArrayBuffer, op, a, b, out, layout: Int32Array)");
-    return NULL;
-  }
+  if (!buffer_call(env, info, 6, argv, &data, &length, "binary(buffer: ArrayBuffer, op, a, b, out, layout: Int32Array)")) return NULL;
   if (!read_integers(env, argv + 1, 4, v, "binary")) return NULL;
   const int64_t op = v[0], a = v[1], b = v[2], out = v[3];
   if (op > 2) return throw_range(env, "binary: op must be 0 (add), 1 (subtract) or 2 (multiply)");

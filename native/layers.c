@@ -107,16 +107,12 @@ static int check_operands(napi_env env, const char *kernel, const char *const *n
 static napi_value gelu_pair(napi_env env, napi_callback_info info, int grad) {
   const char *name = grad ? "geluGrad" : "gelu";
   const size_t expected = grad ? 5 : 4;
-  size_t argc = 5;
   napi_value argv[5];
   int64_t v[4];
   uint8_t *data;
   uint64_t length;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != expected || !get_buffer(env, argv[0], &data, &length)) {
-    napi_throw_type_error(env, NULL, grad ? "geluGrad(buffer: ArrayBuffer, x, dy, out, n)" : "gelu(buffer: ArrayBuffer, x, out, n)");
-    return NULL;
-  }
+  const char *usage = grad ? "geluGrad(buffer: ArrayBuffer, x, dy, out, n)" : "gelu(buffer: ArrayBuffer, x, out, n)";
+  if (!buffer_call(env, info, expected, argv, &data, &length, usage)) return NULL;
   if (!read_integers(env, argv + 1, expected - 1, v, name)) return NULL;
   const int64_t n = v[expected - 2];
   if (!in_dimension_range(n)) return throw_range(env, grad ? "geluGrad: n must be in [1, 2^31)" : "gelu: n must be in [1, 2^31)");
@@ -141,17 +137,13 @@ static napi_value gelu_grad_function(napi_env env, napi_callback_info info) { re
 
 /* layerNorm(buffer, x, residual, gamma, beta, out, xHat, invStd, rows, width, eps): see the header. */
 static napi_value layer_norm_function(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
   napi_value argv[11];
   int64_t v[9];
   double eps = 0;
   uint8_t *data;
   uint64_t length;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 11 || !get_buffer(env, argv[0], &data, &length)) {
-    napi_throw_type_error(env, NULL, "layerNorm(buffer: ArrayBuffer, x, residual, gamma, beta, out, xHat, invStd, rows, width, eps)");
-    return NULL;
-  }
+  const char *usage = "layerNorm(buffer: ArrayBuffer, x, residual, gamma, beta, out, xHat, invStd, rows, width, eps)";
+  if (!buffer_call(env, info, 11, argv, &data, &length, usage)) return NULL;
   for (int i = 0; i < 9; i++) {
     if (!get_int64(env, argv[i + 1], &v[i]) || (v[i] < 0 && !(i == 1 && v[i] == -1))) {
       return throw_range(env, "layerNorm: offsets, rows and width must be non-negative integers (residual -1 for none)");
@@ -185,16 +177,12 @@ static napi_value layer_norm_function(napi_env env, napi_callback_info info) {
 
 /* layerNormGrad(buffer, dy, xHat, invStd, gamma, dx, dGamma, dBeta, rows, width): see the header. */
 static napi_value layer_norm_grad_function(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
   napi_value argv[10];
   int64_t v[9];
   uint8_t *data;
   uint64_t length;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 10 || !get_buffer(env, argv[0], &data, &length)) {
-    napi_throw_type_error(env, NULL, "layerNormGrad(buffer: ArrayBuffer, dy, xHat, invStd, gamma, dx, dGamma, dBeta, rows, width)");
-    return NULL;
-  }
+  const char *usage = "layerNormGrad(buffer: ArrayBuffer, dy, xHat, invStd, gamma, dx, dGamma, dBeta, rows, width)";
+  if (!buffer_call(env, info, 10, argv, &data, &length, usage)) return NULL;
   if (!read_integers(env, argv + 1, 9, v, "layerNormGrad")) return NULL;
   const int64_t rows = v[7], width = v[8];
   if (!in_dimension_range(rows) || !in_dimension_range(width)) return throw_range(env, "layerNormGrad: rows and width must be in [1, 2^31)");

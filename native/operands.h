@@ -70,6 +70,22 @@ static inline int get_buffer(napi_env env, napi_value value, uint8_t **data, uin
   return 1;
 }
 
+/* Reads a call's `expected` arguments into argv, the first an ArrayBuffer (its data and length in bytes); 0 (after
+ * throwing a TypeError that shows `usage`) when there are not exactly `expected` or the first is not an ArrayBuffer. */
+static inline int buffer_call(napi_env env, napi_callback_info info, size_t expected, napi_value *argv, uint8_t **data, uint64_t *length,
+                              const char *usage) {
+  size_t argc = expected;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "tsml native: Node-API call failed");
+    return 0;
+  }
+  if (argc != expected || !get_buffer(env, argv[0], data, length)) {
+    napi_throw_type_error(env, NULL, usage);
+    return 0;
+  }
+  return 1;
+}
+
 /* Reads argv[first ...] as `count` non-negative integers into v; 0 (after throwing) when one is not. */
 static inline int read_integers(napi_env env, napi_value *argv, size_t count, int64_t *v, const char *name) {
   for (size_t i = 0; i < count; i++) {

@@ -22,7 +22,8 @@ export const LAYER_NORM_KERNEL = "TsmlLayerNorm";
 /** Kernel name of LayerNorm's gradient (see above). */
 export const LAYER_NORM_GRAD_KERNEL = "TsmlLayerNormGrad";
 
-interface ActivationsModuleExports {
+/** The exports of kernels/activations.c's WebAssembly module (pointers are byte offsets into the heap). */
+export interface ActivationsModuleExports {
   gelu(x: number, out: number, n: number): void;
   gelu_grad(x: number, dy: number, out: number, n: number): void;
   layer_norm(

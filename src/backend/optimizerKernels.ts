@@ -29,7 +29,8 @@ export interface AdamWHostStepAttrs {
   decays: boolean;
 }
 
-interface OptimizerModuleExports {
+/** The export of kernels/optimizer.c's WebAssembly module (pointers are byte offsets into the heap). */
+export interface OptimizerModuleExports {
   adamw_step(
     param: number,
     grad: number,

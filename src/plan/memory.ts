@@ -54,11 +54,11 @@ export const WASM_HEAP_FRAGMENTATION = 0.15;
 interface ActivationCoefficients {
   /** Without gradient checkpointing: what the forward pass keeps, for every layer, at its end. */
   without: {
-    /** Per layer: hidden-sized tensors (x, q, k, v, context, LayerNorm's x̂, dropout masks, the forward tidy's intermediates). */
+    /** Per layer: hidden-sized tensors (x, q, k, v, context, LayerNorm's x̂, the forward tidy's intermediates; dropout keeps no mask). */
     hiddenPerLayer: number;
     /** Per layer: feed-forward-sized tensors (the intermediate output and GELU's input and output). */
     ffnPerLayer: number;
-    /** Per layer, head and band position: band-sized tensors (scores, probabilities, dropout mask). */
+    /** Per layer, head and band position: band-sized tensors (scores, probabilities). */
     bandPerLayer: number;
     /** Embeddings and classifier: hidden-sized tensors outside the layers. */
     hiddenOutsideLayers: number;
@@ -86,8 +86,8 @@ interface ActivationCoefficients {
 
 /** WASM: tsml's band kernels, SIMD GELU and LayerNorm kernels, XNNPACK matrix products. */
 const WASM_COEFFICIENTS: ActivationCoefficients = {
-  without: { hiddenPerLayer: 17.5, ffnPerLayer: 2, bandPerLayer: 4, hiddenOutsideLayers: 17, weightsPerLayer: 5 },
-  with: { hiddenPerLayer: 1, bandMaskPerLayer: 0.5, hiddenRecomputed: 31, ffnRecomputed: 2.5, bandRecomputed: 4.5, globalRecomputed: 24 },
+  without: { hiddenPerLayer: 15.5, ffnPerLayer: 2, bandPerLayer: 3, hiddenOutsideLayers: 17, weightsPerLayer: 5 },
+  with: { hiddenPerLayer: 1, bandMaskPerLayer: 0.5, hiddenRecomputed: 26, ffnRecomputed: 2.5, bandRecomputed: 3, globalRecomputed: 24 },
   weightCopies: 1,
 };
 
@@ -96,8 +96,8 @@ const WASM_COEFFICIENTS: ActivationCoefficients = {
  * padded skews), GELU and LayerNorm from stock ops; no copies of the weights.
  */
 const STOCK_OPS_COEFFICIENTS: ActivationCoefficients = {
-  without: { hiddenPerLayer: 26, ffnPerLayer: 6.5, bandPerLayer: 10, hiddenOutsideLayers: 36, weightsPerLayer: 3.5 },
-  with: { hiddenPerLayer: 1, bandMaskPerLayer: 0.5, hiddenRecomputed: 43.5, ffnRecomputed: 13, bandRecomputed: 10.5, globalRecomputed: 3.5 },
+  without: { hiddenPerLayer: 24, ffnPerLayer: 6.5, bandPerLayer: 9, hiddenOutsideLayers: 36, weightsPerLayer: 3.5 },
+  with: { hiddenPerLayer: 1, bandMaskPerLayer: 0.5, hiddenRecomputed: 41.5, ffnRecomputed: 13, bandRecomputed: 9.5, globalRecomputed: 3.5 },
   weightCopies: 0,
 };
 

@@ -7,6 +7,7 @@
  */
 import { strict as assert } from "assert";
 import { NativeAddon, resolveThreadCount } from "../../src/backend";
+import type { ActivationsModuleExports as ActivationsModule } from "../../src/backend/activationKernels";
 import { activationsWasmBase64 } from "../../src/backend/kernels/activationsWasm";
 import { SeededRng } from "../../src/random";
 import { assertSameBits, requireNativeAddon } from "./nativeAddon";
@@ -16,24 +17,6 @@ declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
 };
-
-interface ActivationsModule {
-  gelu(x: number, out: number, n: number): void;
-  gelu_grad(x: number, dy: number, out: number, n: number): void;
-  layer_norm(
-    x: number,
-    residual: number,
-    gamma: number,
-    beta: number,
-    out: number,
-    xHat: number,
-    invStd: number,
-    rows: number,
-    width: number,
-    eps: number,
-  ): void;
-  layer_norm_grad(dy: number, xHat: number, invStd: number, gamma: number, dx: number, dGamma: number, dBeta: number, rows: number, width: number): void;
-}
 
 /** A WebAssembly memory of at least `floats` floats with the activations module instantiated on it. */
 function instantiate(floats: number): { memory: { buffer: ArrayBuffer }; module: ActivationsModule; f: Float32Array } {

@@ -6,6 +6,7 @@
  */
 import { strict as assert } from "assert";
 import { NativeAddon, resolveThreadCount } from "../../src/backend";
+import type { OptimizerModuleExports as OptimizerModule } from "../../src/backend/optimizerKernels";
 import { optimizerWasmBase64 } from "../../src/backend/kernels/optimizerWasm";
 import { SeededRng } from "../../src/random";
 import { assertSameBits, requireNativeAddon } from "./nativeAddon";
@@ -15,10 +16,6 @@ declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
 };
-
-interface OptimizerModule {
-  adamw_step(param: number, grad: number, out: number, m: number, v: number, n: number, ...scalarsAndDecays: number[]): void;
-}
 
 describe("native AdamW: the same bits as the WebAssembly module, on every thread count", function () {
   this.timeout(60_000);
@@ -32,7 +29,7 @@ describe("native AdamW: the same bits as the WebAssembly module, on every thread
 
   const sizes = [1, 9, 65_536, 150_001];
   // b1, 1 - b1, b2, 1 - b2, eps, step size, sqrt(bias correction 2), decay factor (float32 values, as adamw.ts passes them)
-  const scalars = [0.9, 0.1, 0.999, 0.001, 1e-8, 3e-4, 0.0316, 0.99997].map(Math.fround);
+  const scalars = [0.9, 0.1, 0.999, 0.001, 1e-8, 3e-4, 0.0316, 0.99997].map(Math.fround) as [number, number, number, number, number, number, number, number];
   const rng = new SeededRng(11);
 
   for (const threads of [1, 2, 3]) {
@@ -52,17 +49,7 @@ describe("native AdamW: the same bits as the WebAssembly module, on every thread
           for (let step = 0; step < 3; step++) {
             for (let i = 0; i < n; i++) f[grad + i] = rng.nextGaussian() * 10 ** (rng.next() * 6 - 3);
             module.adamw_step(4 * param, 4 * grad, 4 * outWasm, 4 * mAt, 4 * vAt, n, ...scalars, decays ? 1 : 0);
-            addon.adamwStep(
-              memory.buffer,
-              4 * param,
-              4 * grad,
-              4 * outNative,
-              n,
-              m,
-              v,
-              ...(scalars as [number, number, number, number, number, number, number, number]),
-              decays,
-            );
+            addon.adamwStep(memory.buffer, 4 * param, 4 * grad, 4 * outNative, n, m, v, ...scalars, decays);
             const what = `n ${n}, decay ${decays}, step ${step}`;
             assertSameBits(f.subarray(outNative, outNative + n), f.subarray(outWasm, outWasm + n), `param, ${what}`);
             assertSameBits(m, f.subarray(mAt, mAt + n), `m, ${what}`);
