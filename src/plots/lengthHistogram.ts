@@ -60,7 +60,12 @@ export function lengthHistogramChart(lengths: readonly number[] | TableInput, op
   const bins = [...counts.entries()]
     .sort((a, b) => a[0] - b[0])
     // Bins are aligned on the cut, so the first may begin below 0: it is drawn from 0 (lengths are never negative).
-    .map(([start, count]) => ({ start: Math.max(0, start), end: start + width, count, part: maxLength !== undefined && start >= maxLength ? "truncated" : "kept" }));
+    .map(([start, count]) => ({
+      start: Math.max(0, start),
+      end: start + width,
+      count,
+      part: maxLength !== undefined && start >= maxLength ? "truncated" : "kept",
+    }));
   const truncated = maxLength === undefined ? 0 : numbers.filter((n) => n > maxLength).length;
   const sorted = [...numbers].sort((a, b) => a - b);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
