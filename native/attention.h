@@ -10,7 +10,7 @@ napi_status define_attention_functions(napi_env env, napi_value exports);
 /* Defines dropoutMask and dropoutApply on `exports` (dropout.c). */
 napi_status define_dropout_functions(napi_env env, napi_value exports);
 
-/* Defines gelu, geluGrad, layerNorm and layerNormGrad on `exports` (layers.c). */
+/* Defines gelu, geluGrad, layerNorm, layerNormGrad, softmax and softmaxGrad on `exports` (layers.c). */
 napi_status define_layer_functions(napi_env env, napi_value exports);
 
 /* Defines adamwStep on `exports` (adamw.c). */

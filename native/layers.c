@@ -1,5 +1,5 @@
 /*
- * The GELU and LayerNorm kernels of src/backend/kernels/activations.c — the same source tsml's WebAssembly module is
+ * The GELU, LayerNorm and softmax kernels of src/backend/kernels/activations.c — the same source tsml's WebAssembly module is
  * built from — on every core, in place on tfjs's WASM heap (or any ArrayBuffer): operands are byte offsets into one
  * buffer, float32, row-major.
  *
@@ -9,9 +9,13 @@
  *       LayerNorm of the rows of x (+ residual; residual = -1 for none): out and xHat [rows, width], invStd [rows]
  *   layerNormGrad(buffer, dy, xHat, invStd, gamma, dx, dGamma, dBeta, rows, width)
  *       dx [rows, width], dGamma and dBeta [width]
+ *   softmax(buffer, x, keep, out, rows, width, heads, n)
+ *       out [rows, width] = softmax of each row of x times keep[(r / (heads n)) n + r % n] (keep = -1: none; rows a
+ *       multiple of heads n when keep is given: attention scores [B, heads, n, width] and a keep mask [B, 1, n, 1])
+ *   softmaxGrad(buffer, p, dy, out, rows, width)          out = p (dy - sum(dy p)) per row
  * Formulas: activations.c's header.
  *
- * Work split (pool.c): GELU by ranges of elements, LayerNorm and dx by ranges of rows, dGamma and dBeta by ranges of
+ * Work split (pool.c): GELU by ranges of elements, LayerNorm, dx and the softmax by ranges of rows, dGamma and dBeta by ranges of
  * columns (each summed over all rows in order). activations.c computes every element and every row sum in one order
  * whatever the range, so the result is the same bits for every thread count, and the same bits as the WebAssembly
  * module.
@@ -34,6 +38,7 @@ typedef struct {
   unsigned int count; /* elements (GELU) or rows (LayerNorm) */
   unsigned int width;
   unsigned int per_unit; /* elements, rows or columns per unit */
+  unsigned int heads, n; /* the softmax's keep-mask broadcast */
   float eps;
 } layer_call;
 
@@ -62,6 +67,17 @@ static void layer_norm_grad_rows_unit(void *context, unsigned int unit) {
   const layer_call *call = context;
   layer_norm_grad_rows(call->dy, call->x_hat, call->inv_std, call->gamma, call->out, unit * call->per_unit,
                        unit_end(call, unit, call->count), call->width);
+}
+
+static void softmax_unit(void *context, unsigned int unit) {
+  const layer_call *call = context;
+  softmax_rows(call->x, call->gamma, call->out, unit * call->per_unit, unit_end(call, unit, call->count), call->width, call->heads,
+               call->n);
+}
+
+static void softmax_grad_unit(void *context, unsigned int unit) {
+  const layer_call *call = context;
+  softmax_grad_rows(call->x, call->dy, call->out, unit * call->per_unit, unit_end(call, unit, call->count), call->width);
 }
 
 static void layer_norm_grad_columns_unit(void *context, unsigned int unit) {
@@ -200,12 +216,67 @@ static napi_value layer_norm_grad_function(napi_env env, napi_callback_info info
   return NULL;
 }
 
+/* softmax(buffer, x, keep, out, rows, width, heads, n): see the header. */
+static napi_value softmax_function(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  int64_t v[7];
+  uint8_t *data;
+  uint64_t length;
+  if (!buffer_call(env, info, 8, argv, &data, &length, "softmax(buffer: ArrayBuffer, x, keep, out, rows, width, heads, n)")) return NULL;
+  for (int i = 0; i < 7; i++) {
+    if (!get_int64(env, argv[i + 1], &v[i]) || (v[i] < 0 && !(i == 1 && v[i] == -1))) {
+      return throw_range(env, "softmax: offsets and sizes must be non-negative integers (keep -1 for none)");
+    }
+  }
+  const int64_t rows = v[3], width = v[4], heads = v[5], n = v[6];
+  const int with_keep = v[1] != -1;
+  if (!in_dimension_range(rows) || !in_dimension_range(width) || !in_dimension_range(heads) || !in_dimension_range(n)) {
+    return throw_range(env, "softmax: rows, width, heads and n must be in [1, 2^31)");
+  }
+  if (with_keep && rows % (heads * n) != 0) return throw_range(env, "softmax: rows must be a multiple of heads n when keep is given");
+  const char *names[3];
+  int64_t offsets[3];
+  uint64_t floats[3];
+  int count = 0;
+  ADD_OPERAND("x", v[0], (uint64_t)rows * (uint64_t)width);
+  if (with_keep) ADD_OPERAND("keep", v[1], (uint64_t)(rows / (heads * n)) * (uint64_t)n);
+  ADD_OPERAND("out", v[2], (uint64_t)rows * (uint64_t)width);
+  if (!check_operands(env, "softmax", names, offsets, floats, count, 1, length)) return NULL;
+  layer_call call = {.x = (const float *)(data + v[0]), .gamma = with_keep ? (const float *)(data + v[1]) : NULL, .out = (float *)(data + v[2]),
+                     .count = (unsigned int)rows, .width = (unsigned int)width, .per_unit = rows_per_unit(width),
+                     .heads = (unsigned int)heads, .n = (unsigned int)n};
+  pool_run(units_of(call.count, call.per_unit), softmax_unit, &call);
+  return NULL;
+}
+
+/* softmaxGrad(buffer, p, dy, out, rows, width): see the header. */
+static napi_value softmax_grad_function(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int64_t v[5];
+  uint8_t *data;
+  uint64_t length;
+  if (!buffer_call(env, info, 6, argv, &data, &length, "softmaxGrad(buffer: ArrayBuffer, p, dy, out, rows, width)")) return NULL;
+  if (!read_integers(env, argv + 1, 5, v, "softmaxGrad")) return NULL;
+  const int64_t rows = v[3], width = v[4];
+  if (!in_dimension_range(rows) || !in_dimension_range(width)) return throw_range(env, "softmaxGrad: rows and width must be in [1, 2^31)");
+  const uint64_t size = (uint64_t)rows * (uint64_t)width;
+  const char *const names[] = {"p", "dy", "out"};
+  const uint64_t floats[] = {size, size, size};
+  if (!check_operands(env, "softmaxGrad", names, v, floats, 3, 1, length)) return NULL;
+  layer_call call = {.x = (const float *)(data + v[0]), .dy = (const float *)(data + v[1]), .out = (float *)(data + v[2]),
+                     .count = (unsigned int)rows, .width = (unsigned int)width, .per_unit = rows_per_unit(width)};
+  pool_run(units_of(call.count, call.per_unit), softmax_grad_unit, &call);
+  return NULL;
+}
+
 napi_status define_layer_functions(napi_env env, napi_value exports) {
   const napi_property_descriptor functions[] = {
       {"gelu", NULL, gelu_function, NULL, NULL, NULL, napi_default, NULL},
       {"geluGrad", NULL, gelu_grad_function, NULL, NULL, NULL, napi_default, NULL},
       {"layerNorm", NULL, layer_norm_function, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormGrad", NULL, layer_norm_grad_function, NULL, NULL, NULL, napi_default, NULL},
+      {"softmax", NULL, softmax_function, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxGrad", NULL, softmax_grad_function, NULL, NULL, NULL, napi_default, NULL},
   };
   return napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
 }

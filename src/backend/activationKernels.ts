@@ -1,5 +1,6 @@
 /**
- * HF's exact GELU and its gradient, and LayerNorm with its gradient, as SIMD kernels on the WASM backend
+ * HF's exact GELU and its gradient, LayerNorm with its gradient, and the attention softmax with its gradient, as SIMD
+ * kernels on the WASM backend
  * (kernels/activations.c), replacing the chain of stock ops around tfjs's scalar Erf and Exp. With the native addon
  * active (native.ts) the host build of the same source runs them on every core (native/layers.c); otherwise the
  * WebAssembly module built from it runs them on one. Both give the same bits (activations.c's header). Backends
@@ -21,6 +22,14 @@ export const GELU_GRAD_KERNEL = "TsmlGeluGrad";
 export const LAYER_NORM_KERNEL = "TsmlLayerNorm";
 /** Kernel name of LayerNorm's gradient (see above). */
 export const LAYER_NORM_GRAD_KERNEL = "TsmlLayerNormGrad";
+/**
+ * `TsmlSoftmax(x[, keep])`: softmax over the last axis of x, each row times its keep factor — x `[B, heads, n, W]`
+ * and keep `[B, 1, n, 1]` (attention scores and the query-keep mask) — with exactly 0 for scores 87 or more below
+ * their row's maximum. float32.
+ */
+export const SOFTMAX_KERNEL = "TsmlSoftmax";
+/** `TsmlSoftmaxGrad(p, dy)` = p (dy - Σ dy p) over the last axis (the softmax's gradient). float32. */
+export const SOFTMAX_GRAD_KERNEL = "TsmlSoftmaxGrad";
 
 /** The exports of kernels/activations.c's WebAssembly module (pointers are byte offsets into the heap). */
 export interface ActivationsModuleExports {
@@ -39,6 +48,8 @@ export interface ActivationsModuleExports {
     eps: number,
   ): void;
   layer_norm_grad(dy: number, xHat: number, invStd: number, gamma: number, dx: number, dGamma: number, dBeta: number, rows: number, width: number): void;
+  softmax(x: number, keep: number, out: number, rows: number, width: number, heads: number, n: number): void;
+  softmax_grad(p: number, dy: number, out: number, rows: number, width: number): void;
 }
 
 function activations(backend: WasmBackendInternals): ActivationsModuleExports {
@@ -49,7 +60,18 @@ function requireFloat(t: tf.TensorInfo, kernel: string): void {
   if (t.dtype !== "float32") throw new Error(`${kernel}: expected float32, got ${t.dtype}`);
 }
 
-/** The GELU and LayerNorm kernels, for registration on the wasm backend. */
+/** The keep mask's broadcast over `x` `[B, heads, n, W]`: heads and n, after checking keep is `[B, 1, n, 1]`. */
+function keepBroadcast(x: tf.TensorInfo, keep: tf.TensorInfo | undefined): { heads: number; n: number } {
+  if (!keep) return { heads: 1, n: 1 };
+  const [B, heads, n] = x.shape;
+  const expected = [B, 1, n, 1];
+  if (x.shape.length !== 4 || keep.shape.length !== 4 || keep.shape.some((dim, i) => dim !== expected[i])) {
+    throw new Error(`${SOFTMAX_KERNEL}: keep must be [B, 1, n, 1] for x [B, heads, n, W], got [${keep.shape}] for [${x.shape}]`);
+  }
+  return { heads, n };
+}
+
+/** The GELU, LayerNorm and softmax kernels, for registration on the wasm backend. */
 export const wasmActivationKernels: tf.KernelConfig[] = [
   {
     kernelName: GELU_KERNEL,
@@ -144,6 +166,43 @@ export const wasmActivationKernels: tf.KernelConfig[] = [
         width,
       );
       return [dx, dGamma, dBeta];
+    },
+  },
+  {
+    kernelName: SOFTMAX_KERNEL,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend }) => {
+      const { x, keep } = inputs as { x: tf.TensorInfo; keep?: tf.TensorInfo };
+      for (const t of [x, ...(keep ? [keep] : [])]) requireFloat(t, SOFTMAX_KERNEL);
+      const { heads, n } = keepBroadcast(x, keep);
+      const width = x.shape[x.shape.length - 1];
+      const rows = tf.util.sizeFromShape(x.shape) / width;
+      const be = backend as unknown as WasmBackendInternals;
+      const out = be.makeOutput(x.shape.slice(), "float32"); // may grow the heap: read the buffer after it
+      if (!(rows > 0)) return out;
+      const addon = nativeAddon();
+      if (addon) addon.softmax(heapBuffer(be), heapOffset(be, x), keep ? heapOffset(be, keep) : -1, heapOffset(be, out), rows, width, heads, n);
+      else activations(be).softmax(heapOffset(be, x), keep ? heapOffset(be, keep) : 0, heapOffset(be, out), rows, width, heads, n);
+      return out;
+    },
+  },
+  {
+    kernelName: SOFTMAX_GRAD_KERNEL,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend }) => {
+      const { p, dy } = inputs as { p: tf.TensorInfo; dy: tf.TensorInfo };
+      requireFloat(p, SOFTMAX_GRAD_KERNEL);
+      requireFloat(dy, SOFTMAX_GRAD_KERNEL);
+      if (!tf.util.arraysEqual(p.shape, dy.shape)) throw new Error(`${SOFTMAX_GRAD_KERNEL}: p [${p.shape}] and dy [${dy.shape}] must have one shape`);
+      const width = p.shape[p.shape.length - 1];
+      const rows = tf.util.sizeFromShape(p.shape) / width;
+      const be = backend as unknown as WasmBackendInternals;
+      const out = be.makeOutput(p.shape.slice(), "float32");
+      if (!(rows > 0)) return out;
+      const addon = nativeAddon();
+      if (addon) addon.softmaxGrad(heapBuffer(be), heapOffset(be, p), heapOffset(be, dy), heapOffset(be, out), rows, width);
+      else activations(be).softmax_grad(heapOffset(be, p), heapOffset(be, dy), heapOffset(be, out), rows, width);
+      return out;
     },
   },
 ];

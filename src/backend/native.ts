@@ -93,6 +93,10 @@ export interface NativeAddon {
     decay: number,
     decays: boolean,
   ): void;
+  /** native/layers.c: the softmax of x's rows, each times its keep factor (-1: none), on the pool. */
+  softmax(buffer: ArrayBuffer, x: number, keep: number, out: number, rows: number, width: number, heads: number, n: number): void;
+  /** native/layers.c: the softmax's gradient p (dy - Σ dy p) per row, on the pool. */
+  softmaxGrad(buffer: ArrayBuffer, p: number, dy: number, out: number, rows: number, width: number): void;
   /** native/layers.c: LayerNorm's gradient on the pool. */
   layerNormGrad(
     buffer: ArrayBuffer,
@@ -175,7 +179,8 @@ function loadStatus(): NativeStatus {
     typeof addon.layerNorm !== "function" ||
     typeof addon.dropoutApply !== "function" ||
     typeof addon.adamwStep !== "function" ||
-    typeof addon.binary !== "function"
+    typeof addon.binary !== "function" ||
+    typeof addon.softmax !== "function"
   ) {
     return { active: false, reason: `the native addon is older than this tsml (${file} lacks tsml's own kernels)`, fix: `rebuild it: ${REBUILD}` };
   }

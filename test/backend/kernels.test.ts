@@ -1,7 +1,7 @@
 /**
  * tsml's WASM kernels against tfjs's pure-JS cpu backend (stock ops) on random shapes and values: the band
  * attention products with their gradients (the sliding-chunks ops run the kernels on wasm and the blockwise
- * stock-op formulation on cpu), exact GELU, LayerNorm, and the replaced Transpose, GatherV2, UnsortedSegmentSum, Sum,
+ * stock-op formulation on cpu), exact GELU, LayerNorm, the attention softmax, and the replaced Transpose, GatherV2, UnsortedSegmentSum, Sum,
  * Slice, PadV2 and Concat with theirs.
  */
 import { strict as assert } from "assert";
@@ -9,6 +9,8 @@ import * as tf from "@tensorflow/tfjs";
 import { BAND_SCORES_KERNEL, initBackend } from "../../src/backend";
 import { registerWasmTrainingKernels } from "../../src/backend/wasmKernels";
 import { activation, layerNorm } from "../../src/models/longformer/ops";
+import { LONGFORMER_EXCLUDED_SCORE } from "../../src/models/longformer/masks";
+import { type LongformerAttentionMasks, attentionProbs } from "../../src/models/longformer/selfAttention";
 import { slidingChunksMatmulAttnProbsValue, slidingChunksQueryKeyMatmul } from "../../src/models/longformer/slidingChunks";
 
 /** The Longformer's exact GELU: its kernels on wasm, stock ops (tf.erf, tf.exp) on cpu. */
@@ -240,6 +242,46 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
         rng,
       );
     }
+  });
+
+  it("the attention softmax (band and global columns, masks, keep) and its gradient; excluded scores get exactly 0", async () => {
+    let checked = 0;
+    for (const [B, h, n, band, G] of [
+      [1, 2, 16, 9, 0],
+      [2, 3, 24, 13, 2],
+      [1, 4, 40, 65, 1],
+    ]) {
+      // Masks as the encoder builds them: excluded band entries and global slots, and query rows to drop.
+      const bandBias = floats([B, 1, n, band], rng).values.map((v) => (v > 0.8 ? LONGFORMER_EXCLUDED_SCORE : 0));
+      const slotBias = Float32Array.from({ length: B * G }, (_, i) => (i === G - 1 && B > 1 ? LONGFORMER_EXCLUDED_SCORE : 0));
+      const keep = Float32Array.from({ length: B * n }, (_, i) => (i % 7 === 3 ? 0 : 1));
+      const probs = (scores: tf.Tensor, global?: tf.Tensor) => {
+        const masks = {
+          bandBias: tf.tensor(bandBias, [B, 1, n, band]),
+          globalSlotBias: tf.tensor(slotBias, [B, 1, 1, G]),
+          queryKeep: tf.tensor(keep, [B, 1, n, 1]),
+        } as unknown as LongformerAttentionMasks;
+        return attentionProbs(scores, global ?? null, masks);
+      };
+      const inputs = [floats([B, h, n, band], rng), ...(G > 0 ? [floats([B, h, n, G], rng)] : [])];
+      await compareWithCpu(`attention softmax [${B}, ${h}, ${n}, ${band}] + ${G} global`, probs, inputs, B * h * n * (band + G), rng);
+      const onWasm = tf.tidy(() =>
+        probs(
+          tf.tensor(inputs[0].values as Float32Array, inputs[0].shape),
+          G > 0 ? tf.tensor(inputs[1].values as Float32Array, inputs[1].shape) : undefined,
+        ).dataSync(),
+      );
+      const width = band + G;
+      for (let row = 0; row < B * h * n; row++) {
+        const [b, i] = [Math.floor(row / (h * n)), row % n];
+        for (let t = 0; t < band; t++) {
+          if (bandBias[(b * n + i) * band + t] !== 0 || keep[b * n + i] === 0)
+            assert.equal(onWasm[row * width + G + t], 0, `row ${row}, band column ${t} is exactly 0`);
+        }
+      }
+      checked++;
+    }
+    assert.equal(checked, 3);
   });
 
   it("Sum over the leading axes (bias gradients) and over other axes (through tfjs's own), values and gradients", async () => {

@@ -1,5 +1,5 @@
 /**
- * The native GELU and LayerNorm kernels (native/layers.c on the addon's thread pool) against the WebAssembly module
+ * The native GELU, LayerNorm and softmax kernels (native/layers.c on the addon's thread pool) against the WebAssembly module
  * compiled from the same activations.c: bit for bit, at 1, 2 and 3 threads, for sizes within one work unit and across
  * several, odd widths and rows, with and without a residual; LayerNorm also within float32 rounding of a float64
  * evaluation. Then the checks: an operand past the end of the buffer, misaligned or overlapping is refused, nothing
@@ -39,7 +39,7 @@ function referenceLayerNorm(v: Float64Array, gamma: Float32Array, beta: Float32A
   return out;
 }
 
-describe("native GELU and LayerNorm: the same bits as the WebAssembly module, on every thread count", function () {
+describe("native GELU, LayerNorm and softmax: the same bits as the WebAssembly module, on every thread count", function () {
   this.timeout(120_000);
   let addon: NativeAddon;
 
@@ -156,6 +156,64 @@ describe("native GELU and LayerNorm: the same bits as the WebAssembly module, on
     });
   }
 
+  // [B, heads, n, width] of attention scores, with a keep mask [B, 1, n, 1] or without one.
+  const softmaxShapes: [number, number, number, number, boolean][] = [
+    [2, 3, 5, 17, true],
+    [1, 1, 7, 1, false],
+    [1, 4, 300, 65, true],
+    [3, 2, 9, 8, false],
+  ];
+  for (const threads of [1, 2, 3]) {
+    it(`${threads} thread${threads > 1 ? "s" : ""}: the softmax (with and without keep) and its gradient at ${softmaxShapes.length} shapes equal the WebAssembly module's bits`, () => {
+      addon.setThreads(threads);
+      let checked = 0;
+      for (const [B, heads, n, width, withKeep] of softmaxShapes) {
+        const size = B * heads * n * width;
+        const rows = B * heads * n;
+        // Layout in floats: x, dy, keep, then out and grad for wasm and native.
+        const [x, dy, keep, outWasm, outNative, gradWasm, gradNative] = [
+          0,
+          size,
+          2 * size,
+          2 * size + B * n,
+          3 * size + B * n,
+          4 * size + B * n,
+          5 * size + B * n,
+        ];
+        const { memory, module, f } = instantiate(6 * size + B * n);
+        for (let i = 0; i < 2 * size; i++) f[i] = 3 * rng.nextGaussian();
+        for (let i = 0; i < size; i += 5) f[x + i] = -1e9; // excluded scores
+        for (let i = 0; i < B * n; i++) f[keep + i] = i % 4 === 1 ? 0 : 1;
+        const what = `[${B}, ${heads}, ${n}, ${width}]${withKeep ? " with keep" : ""}`;
+        module.softmax(4 * x, withKeep ? 4 * keep : 0, 4 * outWasm, rows, width, heads, n);
+        addon.softmax(memory.buffer, 4 * x, withKeep ? 4 * keep : -1, 4 * outNative, rows, width, heads, n);
+        assertSameBits(f.subarray(outNative, outNative + size), f.subarray(outWasm, outWasm + size), `softmax, ${what}`);
+        for (let r = 0; r < rows; r++) {
+          let sum = 0;
+          for (let j = 0; j < width; j++) sum += f[outNative + r * width + j];
+          const factor = withKeep ? f[keep + Math.floor(r / (heads * n)) * n + (r % n)] : 1;
+          assert.ok(Math.abs(sum - factor) < 1e-5, `softmax, ${what}: row ${r} sums to ${sum}, expected ${factor}`);
+        }
+        let excluded = 0;
+        for (let r = 0; r < rows; r++) {
+          const row = f.subarray(x + r * width, x + (r + 1) * width);
+          const high = Math.max(...row);
+          row.forEach((v, j) => {
+            if (v - high >= -87) return;
+            excluded++;
+            assert.equal(f[outNative + r * width + j], 0, `softmax, ${what}: row ${r}: a score 87 below the row's maximum gets exactly 0`);
+          });
+        }
+        assert.ok(excluded > 0 || width === 1, `softmax, ${what}: some scores were excluded`);
+        module.softmax_grad(4 * outWasm, 4 * dy, 4 * gradWasm, rows, width);
+        addon.softmaxGrad(memory.buffer, 4 * outWasm, 4 * dy, 4 * gradNative, rows, width);
+        assertSameBits(f.subarray(gradNative, gradNative + size), f.subarray(gradWasm, gradWasm + size), `softmaxGrad, ${what}`);
+        checked++;
+      }
+      assert.equal(checked, softmaxShapes.length);
+    });
+  }
+
   it("refuses operands past the end of the buffer, misaligned or overlapping, and bad sizes, writing nothing", () => {
     const buffer = new Float32Array(64);
     const b = buffer.buffer;
@@ -174,6 +232,13 @@ describe("native GELU and LayerNorm: the same bits as the WebAssembly module, on
     assert.throws(() => addon.layerNormGrad(b, 0, 64, 128, 144, 160, 224, 244, 4, 4), /layerNormGrad: dBeta is misaligned, too large or extends past the end/);
     assert.throws(() => addon.layerNormGrad(b, 0, 64, 128, 144, 160, 160, 200, 4, 4), /layerNormGrad: dx overlaps dGamma/);
     assert.throws(() => addon.layerNormGrad(b, 0, 64, 128, 144, 160, 224, 232, 0, 4), /layerNormGrad: rows and width must be in \[1, 2\^31\)/);
+    // softmax over [1, 2, 2, 4] (rows 4, width 4): x 0..16, keep 16..18, out 32..48.
+    assert.throws(() => addon.softmax(b, 0, 64, 4 * 50, 4, 4, 2, 2), /softmax: out is misaligned, too large or extends past the end/);
+    assert.throws(() => addon.softmax(b, 0, 64, 4 * 8, 4, 4, 2, 2), /softmax: out overlaps x/);
+    assert.throws(() => addon.softmax(b, 0, 64, 128, 4, 4, 3, 2), /softmax: rows must be a multiple of heads n when keep is given/);
+    assert.throws(() => addon.softmax(b, 0, -2, 128, 4, 4, 2, 2), /softmax: offsets and sizes must be non-negative integers/);
+    assert.throws(() => addon.softmaxGrad(b, 0, 64, 4 * 52, 4, 4), /softmaxGrad: out is misaligned, too large or extends past the end/);
+    assert.throws(() => addon.softmaxGrad(b, 0, 64, 64, 4, 4), /softmaxGrad: out overlaps dy/);
     assert.ok(
       buffer.every((v) => v === 0),
       "nothing was written",

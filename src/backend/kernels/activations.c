@@ -14,9 +14,13 @@
  *        written for the backward pass.
  *   Its gradient, with g = dy * gamma: dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)) per row;
  *        d_gamma = sum over rows of dy * x_hat and d_beta = sum over rows of dy.
+ *   Softmax over rows of `width` scores (attention probabilities), each row then multiplied by a per-row factor (the
+ *        query-keep mask, 0 or 1): out = keep * e / sum(e), e = exp(x - max(x)), with e = 0 where x - max < -87 (so
+ *        an excluded score, -1e9, gets exactly 0); its gradient d x = p (dy - sum(dy p)) per row.
  *
  * Every element is computed by the same sequence of lane-wise operations in both builds, and every sum over a row
- * (mean, variance, mean(g), mean(g x_hat)) in vec.h's fixed VEC_SUM16 order; the column sums run over the rows in
+ * (mean, variance, mean(g), mean(g x_hat), the softmax's sums) in vec.h's fixed VEC_SUM16 order (a row's maximum is
+ * the same in any order); the column sums run over the rows in
  * order. So WebAssembly and native agree bit for bit, for every split of elements, rows or columns over threads.
  *
  * Same rules as band.c: no data segments, no globals written, no shadow stack (scripts/build-wasm-kernels checks).
@@ -160,6 +164,50 @@ void layer_norm_grad_columns(const float *dy, const float *x_hat, float *d_gamma
   }
 }
 
+/* exp(t) for t <= 0, and exactly 0 below -87 (where exp_vec would clamp to e^-87). */
+static inline vec softmax_exp_vec(vec t) { return vec_select_negative(vec_add(t, vec_splat(87.0f)), vec_zero(), exp_vec(t)); }
+
+HOT_LOOP
+void softmax_rows(const float *x, const float *keep, float *out, u32 r_begin, u32 r_end, u32 width, u32 heads, u32 n) {
+  const u32 whole = width / VEC_LANES * VEC_LANES;
+  for (u32 r = r_begin; r < r_end; r++) {
+    const float *xr = x + r * width;
+    float *or = out + r * width;
+    float high = xr[0];
+    if (whole > 0) {
+      vec m = vec_load(xr);
+      for (u32 j = VEC_LANES; j < whole; j += VEC_LANES) m = vec_pmax(m, vec_load(xr + j));
+      VEC_FOR_EACH_LANE(m, l, value, ((void)l, high = value > high ? value : high));
+    }
+    for (u32 j = whole; j < width; j++) high = xr[j] > high ? xr[j] : high;
+    const vec high_v = vec_splat(high);
+    for (u32 j = 0; j < whole; j += VEC_LANES) vec_store(or + j, softmax_exp_vec(vec_sub(vec_load(xr + j), high_v)));
+    for (u32 j = whole; j < width; j++) or[j] = vec_first(softmax_exp_vec(vec_splat(xr[j] - high)));
+    float sum;
+    VEC_SUM16(sum, width, j, vec_load(or + j), or[j]);
+    /* the row of keep: r = (b heads + e) n + i reads keep[b n + i] */
+    const float factor = keep ? keep[(r / (heads * n)) * n + r % n] : 1.0f;
+    const vec sum_v = vec_splat(sum), factor_v = vec_splat(factor);
+    for (u32 j = 0; j < whole; j += VEC_LANES) vec_store(or + j, vec_mul(vec_div(vec_load(or + j), sum_v), factor_v));
+    for (u32 j = whole; j < width; j++) or[j] = (or[j] / sum) * factor;
+  }
+}
+
+HOT_LOOP
+void softmax_grad_rows(const float *p, const float *dy, float *out, u32 r_begin, u32 r_end, u32 width) {
+  const u32 whole = width / VEC_LANES * VEC_LANES;
+  for (u32 r = r_begin; r < r_end; r++) {
+    const float *pr = p + r * width;
+    const float *dr = dy + r * width;
+    float *or = out + r * width;
+    float dot;
+    VEC_SUM16(dot, width, j, vec_mul(vec_load(dr + j), vec_load(pr + j)), dr[j] * pr[j]);
+    const vec dot_v = vec_splat(dot);
+    for (u32 j = 0; j < whole; j += VEC_LANES) vec_store(or + j, vec_mul(vec_load(pr + j), vec_sub(vec_load(dr + j), dot_v)));
+    for (u32 j = whole; j < width; j++) or[j] = pr[j] * (dr[j] - dot);
+  }
+}
+
 #ifdef __wasm__
 /* The WebAssembly module's exports: each kernel over a whole tensor (src/backend/activationKernels.ts). */
 #define EXPORT(name) __attribute__((export_name(#name)))
@@ -182,4 +230,12 @@ void layer_norm_grad(const float *dy, const float *x_hat, const float *inv_std, 
   layer_norm_grad_rows(dy, x_hat, inv_std, gamma, dx, 0, rows, width);
   layer_norm_grad_columns(dy, x_hat, d_gamma, d_beta, rows, 0, width, width);
 }
+
+EXPORT(softmax)
+void softmax(const float *x, const float *keep, float *out, u32 rows, u32 width, u32 heads, u32 n) {
+  softmax_rows(x, keep, out, 0, rows, width, heads, n);
+}
+
+EXPORT(softmax_grad)
+void softmax_grad(const float *p, const float *dy, float *out, u32 rows, u32 width) { softmax_grad_rows(p, dy, out, 0, rows, width); }
 #endif

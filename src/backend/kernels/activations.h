@@ -20,4 +20,11 @@ void layer_norm_grad_rows(const float *dy, const float *x_hat, const float *inv_
 void layer_norm_grad_columns(const float *dy, const float *x_hat, float *d_gamma, float *d_beta, unsigned int rows,
                              unsigned int c_begin, unsigned int c_end, unsigned int width);
 
+/* Rows [r_begin, r_end) of the softmax of x, times keep[(r / (heads n)) n + r % n] (keep null: 1). */
+void softmax_rows(const float *x, const float *keep, float *out, unsigned int r_begin, unsigned int r_end, unsigned int width,
+                  unsigned int heads, unsigned int n);
+
+/* Rows [r_begin, r_end) of the softmax's gradient p (dy - sum(dy p)). */
+void softmax_grad_rows(const float *p, const float *dy, float *out, unsigned int r_begin, unsigned int r_end, unsigned int width);
+
 #endif

@@ -13,6 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LongformerConfig } from "./config";
+import { SOFTMAX_GRAD_KERNEL, SOFTMAX_KERNEL } from "../../backend";
 import { ForwardContext, LongformerParameters, linear } from "./ops";
 import { slidingChunksMatmulAttnProbsValue, slidingChunksQueryKeyMatmul } from "./slidingChunks";
 
@@ -145,16 +146,19 @@ export class LongformerSelfAttention {
 /**
  * Softmax over the G global-key columns and the band together (`[B, h, n, G + 2w + 1]`, masks added), with
  * masked query rows zeroed, as HF does. Keeps only the probabilities p for the backward pass:
- * d scores = p (dy - Σ dy p), which is also right (zero) on the zeroed rows.
+ * d scores = p (dy - Σ dy p), which is also right (zero) on the zeroed rows. One kernel each way on WASM (softmax and
+ * keep mask; its gradient: src/backend/activationKernels.ts), stock ops elsewhere.
  */
-function attentionProbs(bandScores: tf.Tensor, globalScores: tf.Tensor | null, masks: LongformerAttentionMasks): tf.Tensor {
+export function attentionProbs(bandScores: tf.Tensor, globalScores: tf.Tensor | null, masks: LongformerAttentionMasks): tf.Tensor {
   const G = globalScores ? globalScores.shape[3]! : 0;
+  const kernels = tf.getKernel(SOFTMAX_KERNEL, tf.getBackend()) !== undefined;
   const softmax = tf.customGrad((...args) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [band, global] = args.slice(0, -1) as tf.Tensor[];
     const value = tf.tidy(() => {
       const maskedBand = tf.add(band, masks.bandBias);
       const scores = global ? tf.concat([tf.add(global, masks.globalSlotBias), maskedBand], 3) : maskedBand;
+      if (kernels) return tf.engine().runKernel<tf.Tensor>(SOFTMAX_KERNEL, { x: scores, keep: masks.queryKeep });
       return tf.mul(tf.softmax(scores), masks.queryKeep);
     });
     save([value]);
@@ -163,7 +167,7 @@ function attentionProbs(bandScores: tf.Tensor, globalScores: tf.Tensor | null, m
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const [p] = saved;
-          const dScores = tf.mul(p, tf.sub(dy, tf.sum(tf.mul(dy, p), -1, true)));
+          const dScores = kernels ? tf.engine().runKernel<tf.Tensor>(SOFTMAX_GRAD_KERNEL, { p, dy }) : tf.mul(p, tf.sub(dy, tf.sum(tf.mul(dy, p), -1, true)));
           if (G === 0) return [dScores];
           const [B, h, n, width] = dScores.shape as number[];
           return [tf.slice(dScores, [0, 0, 0, G], [B, h, n, width - G]), tf.slice(dScores, [0, 0, 0, 0], [B, h, n, G])];
