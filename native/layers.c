@@ -33,7 +33,7 @@
 #define COLUMNS_PER_UNIT 64u
 
 typedef struct {
-  const float *x, *dy, *residual, *gamma, *beta, *x_hat, *inv_std;
+  const float *x, *dy, *residual, *gamma, *beta, *x_hat, *inv_std, *keep;
   float *out, *aux, *d_gamma, *d_beta;
   unsigned int count; /* elements (GELU) or rows (LayerNorm) */
   unsigned int width;
@@ -71,7 +71,7 @@ static void layer_norm_grad_rows_unit(void *context, unsigned int unit) {
 
 static void softmax_unit(void *context, unsigned int unit) {
   const layer_call *call = context;
-  softmax_rows(call->x, call->gamma, call->out, unit * call->per_unit, unit_end(call, unit, call->count), call->width, call->heads,
+  softmax_rows(call->x, call->keep, call->out, unit * call->per_unit, unit_end(call, unit, call->count), call->width, call->heads,
                call->n);
 }
 
@@ -242,7 +242,7 @@ static napi_value softmax_function(napi_env env, napi_callback_info info) {
   if (with_keep) ADD_OPERAND("keep", v[1], (uint64_t)(rows / (heads * n)) * (uint64_t)n);
   ADD_OPERAND("out", v[2], (uint64_t)rows * (uint64_t)width);
   if (!check_operands(env, "softmax", names, offsets, floats, count, 1, length)) return NULL;
-  layer_call call = {.x = (const float *)(data + v[0]), .gamma = with_keep ? (const float *)(data + v[1]) : NULL, .out = (float *)(data + v[2]),
+  layer_call call = {.x = (const float *)(data + v[0]), .keep = with_keep ? (const float *)(data + v[1]) : NULL, .out = (float *)(data + v[2]),
                      .count = (unsigned int)rows, .width = (unsigned int)width, .per_unit = rows_per_unit(width),
                      .heads = (unsigned int)heads, .n = (unsigned int)n};
   pool_run(units_of(call.count, call.per_unit), softmax_unit, &call);
