@@ -160,11 +160,7 @@ static napi_value layer_norm_function(napi_env env, napi_callback_info info) {
   uint64_t length;
   const char *usage = "layerNorm(buffer: ArrayBuffer, x, residual, gamma, beta, out, xHat, invStd, rows, width, eps)";
   if (!buffer_call(env, info, 11, argv, &data, &length, usage)) return NULL;
-  for (int i = 0; i < 9; i++) {
-    if (!get_int64(env, argv[i + 1], &v[i]) || (v[i] < 0 && !(i == 1 && v[i] == -1))) {
-      return throw_range(env, "layerNorm: offsets, rows and width must be non-negative integers (residual -1 for none)");
-    }
-  }
+  if (!read_integers_optional(env, argv + 1, 9, v, "layerNorm", 1, "residual")) return NULL;
   if (napi_get_value_double(env, argv[10], &eps) != napi_ok || !(eps >= 0)) return throw_range(env, "layerNorm: eps must be a number >= 0");
   const int64_t rows = v[7], width = v[8];
   if (!in_dimension_range(rows) || !in_dimension_range(width)) return throw_range(env, "layerNorm: rows and width must be in [1, 2^31)");
@@ -223,11 +219,7 @@ static napi_value softmax_function(napi_env env, napi_callback_info info) {
   uint8_t *data;
   uint64_t length;
   if (!buffer_call(env, info, 8, argv, &data, &length, "softmax(buffer: ArrayBuffer, x, keep, out, rows, width, heads, n)")) return NULL;
-  for (int i = 0; i < 7; i++) {
-    if (!get_int64(env, argv[i + 1], &v[i]) || (v[i] < 0 && !(i == 1 && v[i] == -1))) {
-      return throw_range(env, "softmax: offsets and sizes must be non-negative integers (keep -1 for none)");
-    }
-  }
+  if (!read_integers_optional(env, argv + 1, 7, v, "softmax", 1, "keep")) return NULL;
   const int64_t rows = v[3], width = v[4], heads = v[5], n = v[6];
   const int with_keep = v[1] != -1;
   if (!in_dimension_range(rows) || !in_dimension_range(width) || !in_dimension_range(heads) || !in_dimension_range(n)) {

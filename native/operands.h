@@ -99,6 +99,22 @@ static inline int read_integers(napi_env env, napi_value *argv, size_t count, in
   return 1;
 }
 
+/* read_integers, except that argument `optional` (an operand's offset) may also be -1 for none; 0 (after throwing,
+ * naming it as `optional_name`) when one is not. */
+static inline int read_integers_optional(napi_env env, napi_value *argv, size_t count, int64_t *v, const char *name, size_t optional,
+                                         const char *optional_name) {
+  for (size_t i = 0; i < count; i++) {
+    if (!get_int64(env, argv[i], &v[i]) || (v[i] < 0 && !(i == optional && v[i] == -1))) {
+      char message[200];
+      snprintf(message, sizeof message, "%s: every argument after the buffer must be a non-negative integer (%s: -1 for none)", name,
+               optional_name);
+      throw_range(env, message);
+      return 0;
+    }
+  }
+  return 1;
+}
+
 /* The extent of `elements` floats at `offset`, or 0 when they number 2^31 or more or do not fit the buffer. */
 static inline int float_extent(uint64_t offset, uint64_t elements, uint64_t length, extent *out) {
   return elements < ((uint64_t)1 << 31) && operand_extent(offset, 1, 0, 1, elements, length, out);

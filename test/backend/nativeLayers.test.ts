@@ -228,7 +228,10 @@ describe("native GELU, LayerNorm and softmax: the same bits as the WebAssembly m
     assert.throws(() => addon.layerNorm(b, 0, -1, 64, 80, 96, 160, 4 * 56, 4, 4, -1), /layerNorm: eps must be a number >= 0/);
     assert.throws(() => addon.layerNorm(b, 0, -1, 64, 80, 96, 96, 4 * 56, 4, 4, 1e-5), /layerNorm: out overlaps xHat/);
     assert.throws(() => addon.layerNorm(b, 0, 4 * 30, 64, 80, 96, 160, 4 * 56, 4, 4, 1e-5), /layerNorm: out overlaps residual/);
-    assert.throws(() => addon.layerNorm(b, 0, -2, 64, 80, 96, 160, 4 * 56, 4, 4, 1e-5), /layerNorm: offsets, rows and width must be non-negative integers/);
+    assert.throws(
+      () => addon.layerNorm(b, 0, -2, 64, 80, 96, 160, 4 * 56, 4, 4, 1e-5),
+      /layerNorm: every argument after the buffer must be a non-negative integer \(residual: -1 for none\)/,
+    );
     assert.throws(() => addon.layerNormGrad(b, 0, 64, 128, 144, 160, 224, 244, 4, 4), /layerNormGrad: dBeta is misaligned, too large or extends past the end/);
     assert.throws(() => addon.layerNormGrad(b, 0, 64, 128, 144, 160, 160, 200, 4, 4), /layerNormGrad: dx overlaps dGamma/);
     assert.throws(() => addon.layerNormGrad(b, 0, 64, 128, 144, 160, 224, 232, 0, 4), /layerNormGrad: rows and width must be in \[1, 2\^31\)/);
@@ -236,7 +239,10 @@ describe("native GELU, LayerNorm and softmax: the same bits as the WebAssembly m
     assert.throws(() => addon.softmax(b, 0, 64, 4 * 50, 4, 4, 2, 2), /softmax: out is misaligned, too large or extends past the end/);
     assert.throws(() => addon.softmax(b, 0, 64, 4 * 8, 4, 4, 2, 2), /softmax: out overlaps x/);
     assert.throws(() => addon.softmax(b, 0, 64, 128, 4, 4, 3, 2), /softmax: rows must be a multiple of heads n when keep is given/);
-    assert.throws(() => addon.softmax(b, 0, -2, 128, 4, 4, 2, 2), /softmax: offsets and sizes must be non-negative integers/);
+    assert.throws(
+      () => addon.softmax(b, 0, -2, 128, 4, 4, 2, 2),
+      /softmax: every argument after the buffer must be a non-negative integer \(keep: -1 for none\)/,
+    );
     assert.throws(() => addon.softmaxGrad(b, 0, 64, 4 * 52, 4, 4), /softmaxGrad: out is misaligned, too large or extends past the end/);
     assert.throws(() => addon.softmaxGrad(b, 0, 64, 64, 4, 4), /softmaxGrad: out overlaps dy/);
     assert.ok(
