@@ -118,14 +118,16 @@ export function resolveCheckpointDir(resumeFrom: string, outputDir?: string): st
 }
 
 /**
- * Removes the temporary folders (`.checkpoint-<step>.<pid>.tmp`) of checkpoint writes that never completed because
- * their process died; those of live processes are left alone. Returns the removed folders.
+ * Removes what writes into `outputDir` left behind when their process died mid-write: the temporary folders of
+ * checkpoints (`.checkpoint-<step>.<pid>.tmp`) and the temporary files of atomic writes (`.<file>.<pid>.<ms>.tmp`,
+ * src/io/atomic.ts: last-checkpoint, the run's JSON files); those of live processes are left alone. Returns what it
+ * removed.
  */
 export function removeAbandonedCheckpointWrites(outputDir: string, isAlive: (pid: number) => boolean): string[] {
   if (!fs.existsSync(outputDir)) return [];
   const removed: string[] = [];
   for (const name of fs.readdirSync(outputDir)) {
-    const match = /^\.checkpoint-\d+\.(\d+)\.tmp$/.exec(name);
+    const match = /^\.checkpoint-\d+\.(\d+)\.tmp$/.exec(name) ?? /^\..+\.(\d+)\.\d{10,}\.tmp$/.exec(name);
     if (!match) continue;
     const pid = Number(match[1]);
     if (pid !== process.pid && isAlive(pid)) continue;

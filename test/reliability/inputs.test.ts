@@ -265,15 +265,20 @@ describe("reliability: bad inputs are refused clearly (issue 16 catalogue)", fun
       );
     });
 
-    it("19. temporary folders of interrupted checkpoint writes are removed on resume (those of live processes kept)", async () => {
+    it("19. temporary folders and files of interrupted checkpoint writes are removed on resume (those of live processes kept)", async () => {
       const out = path.join(dir, "19");
       await train(out, { maxSteps: 4 });
       const abandoned = path.join(out, `.checkpoint-8.${deadPid()}.tmp`);
       const live = path.join(out, `.checkpoint-8.${process.ppid}.tmp`);
       for (const folder of [abandoned, live]) write(folder, "model.safetensors", "partial");
+      // A kill -9 between writeFileAtomic's write and its rename leaves `.<file>.<pid>.<ms>.tmp` beside the file.
+      const abandonedPointer = write(out, `.${LAST_CHECKPOINT_FILE}.${deadPid()}.${Date.now()}.tmp`, "checkpoint-");
+      const livePointer = write(out, `.${LAST_CHECKPOINT_FILE}.${process.ppid}.${Date.now()}.tmp`, "checkpoint-");
       await train(out, { maxSteps: 8, resumeFrom: "last" });
       assert.ok(!fs.existsSync(abandoned), "the dead writer's folder is gone");
       assert.ok(fs.existsSync(live), "a live process's folder is kept");
+      assert.ok(!fs.existsSync(abandonedPointer), "the dead writer's temporary file is gone");
+      assert.ok(fs.existsSync(livePointer), "a live process's temporary file is kept");
     });
   });
 
