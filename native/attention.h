@@ -7,7 +7,7 @@
 /* Defines bandScores, bandContext and bandTranspose on `exports`. */
 napi_status define_attention_functions(napi_env env, napi_value exports);
 
-/* Defines dropoutMask and dropoutApply on `exports` (dropout.c). */
+/* Defines dropoutApply on `exports` (dropout.c). */
 napi_status define_dropout_functions(napi_env env, napi_value exports);
 
 /* Defines gelu, geluGrad, layerNorm, layerNormGrad, softmax and softmaxGrad on `exports` (layers.c). */

@@ -2,12 +2,11 @@
  * Inverted dropout on every core, in place on tfjs's WASM heap (src/backend/dropoutKernels.ts has the same formulas
  * in JavaScript, for backends without the addon; both give the same bits):
  *
- *   dropoutMask(buffer, out, count, key, rate)
- *     out[i] = m_i = 1 / (1 - rate) (rounded to float32) if h(key, i) < (1 - rate) 2^32, else 0,   for i < count,
- *     h(key, i) = murmur3's 32-bit finaliser of (key + i 0x9e3779b9) mod 2^32;
  *   dropoutApply(buffer, x, out, count, key, rate)
- *     out[i] = x[i] * m_i (one float32 product: the bits of x times the mask), without the mask in memory — the
- *     forward pass of dropout, and its backward pass on dy with the same key.
+ *     out[i] = x[i] * m_i (one float32 product: the bits of x times the mask), for i < count, without the mask in
+ *     memory — the forward pass of dropout, and its backward pass on dy with the same key — where
+ *     m_i = 1 / (1 - rate) (rounded to float32) if h(key, i) < (1 - rate) 2^32, else 0, and
+ *     h(key, i) = murmur3's 32-bit finaliser of (key + i 0x9e3779b9) mod 2^32.
  *
  * The mask is a counter-based hash: element i depends only on (key, i), so any split over threads gives the same
  * mask. h < (1 - rate) 2^32 is tested as h < ceil((1 - rate) 2^32) in 32-bit integers (the same test for an integer
@@ -25,7 +24,7 @@
 #define FLOATS_PER_UNIT 65536u
 
 typedef struct {
-  const float *x; /* NULL: write the mask itself */
+  const float *x;
   float *out;
   uint64_t count;
   uint32_t key;
@@ -40,14 +39,10 @@ static inline uint32_t dropout_hash(uint32_t key, uint32_t i) {
   return h ^ (h >> 16);
 }
 
-/* Elements [begin, end) of the mask (x NULL) or of x times it, for a threshold below 2^32; vectorized (32-bit lanes). */
+/* Elements [begin, end) of x times the mask, for a threshold below 2^32; vectorized (32-bit lanes). */
 HOT_LOOP
 static void mask_range(const float *x, float *out, uint32_t begin, uint32_t end, uint32_t key, uint32_t threshold, float scale) {
-  if (x == NULL) {
-    for (uint32_t i = begin; i < end; i++) out[i] = dropout_hash(key, i) < threshold ? scale : 0.0f;
-  } else {
-    for (uint32_t i = begin; i < end; i++) out[i] = x[i] * (dropout_hash(key, i) < threshold ? scale : 0.0f);
-  }
+  for (uint32_t i = begin; i < end; i++) out[i] = x[i] * (dropout_hash(key, i) < threshold ? scale : 0.0f);
 }
 
 static void mask_unit(void *context, unsigned int unit) {
@@ -59,7 +54,7 @@ static void mask_unit(void *context, unsigned int unit) {
     return;
   }
   /* rate 0: every element kept, h < 2^32 always */
-  for (uint32_t i = begin; i < end; i++) call->out[i] = call->x ? call->x[i] * call->scale : call->scale;
+  for (uint32_t i = begin; i < end; i++) call->out[i] = call->x[i] * call->scale;
 }
 
 /* Reads key and rate (argv[0], argv[1]) into the call's threshold and scale; 0 (after throwing) when out of range. */
@@ -82,25 +77,6 @@ static int read_key_rate(napi_env env, napi_value *argv, const char *name, mask_
   call->threshold = (uint64_t)ceil(keep * 4294967296.0);
   call->scale = (float)(1.0 / keep);
   return 1;
-}
-
-static napi_value dropout_mask(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  int64_t out = 0, count = 0;
-  uint8_t *data;
-  uint64_t length;
-  if (!buffer_call(env, info, 5, argv, &data, &length, "dropoutMask(buffer: ArrayBuffer, out, count, key, rate)")) return NULL;
-  if (!get_int64(env, argv[1], &out) || !get_int64(env, argv[2], &count)) return throw_range(env, "dropoutMask: out and count must be integers");
-  if (!in_dimension_range(count)) return throw_range(env, "dropoutMask: count must be in [1, 2^31)");
-  mask_call call = {NULL, NULL, (uint64_t)count, 0, 0, 0};
-  if (!read_key_rate(env, argv + 3, "dropoutMask", &call)) return NULL;
-  extent e;
-  if (out < 0 || !float_extent((uint64_t)out, (uint64_t)count, length, &e)) {
-    return throw_range(env, "dropoutMask: out is misaligned or extends past the end of the buffer");
-  }
-  call.out = (float *)(data + out);
-  pool_run((unsigned int)((count + FLOATS_PER_UNIT - 1) / FLOATS_PER_UNIT), mask_unit, &call);
-  return NULL;
 }
 
 static napi_value dropout_apply(napi_env env, napi_callback_info info) {
@@ -131,7 +107,6 @@ static napi_value dropout_apply(napi_env env, napi_callback_info info) {
 
 napi_status define_dropout_functions(napi_env env, napi_value exports) {
   const napi_property_descriptor functions[] = {
-      {"dropoutMask", NULL, dropout_mask, NULL, NULL, NULL, napi_default, NULL},
       {"dropoutApply", NULL, dropout_apply, NULL, NULL, NULL, napi_default, NULL},
   };
   return napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);

@@ -1,7 +1,7 @@
 /**
  * HF's exact GELU and its gradient, LayerNorm with its gradient, and the attention softmax with its gradient, as SIMD
- * kernels on the WASM backend
- * (kernels/activations.c), replacing the chain of stock ops around tfjs's scalar Erf and Exp. With the native addon
+ * kernels on the WASM backend (kernels/activations.c), replacing chains of stock ops (around tfjs's scalar Erf and
+ * Exp for GELU). With the native addon
  * active (native.ts) the host build of the same source runs them on every core (native/layers.c); otherwise the
  * WebAssembly module built from it runs them on one. Both give the same bits (activations.c's header). Backends
  * without them use the stock ops.

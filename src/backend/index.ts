@@ -16,7 +16,7 @@ export { BAND_CONTEXT_KERNEL, BAND_SCORES_KERNEL, BAND_TRANSPOSE_KERNEL } from "
 export { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, SOFTMAX_GRAD_KERNEL, SOFTMAX_KERNEL } from "./activationKernels";
 export { ADAMW_HOST_STEP_KERNEL, type AdamWHostStepAttrs } from "./optimizerKernels";
 export { BLAS_MIN_FLOPS } from "./matMulKernels";
-export { DROPOUT_KERNEL, DROPOUT_MASK_KERNEL, applyDropout, dropoutMaskTensor, fillDropoutMask } from "./dropoutKernels";
+export { DROPOUT_KERNEL, applyDropout, fillDropoutMask } from "./dropoutKernels";
 export { coreCount, nativeAddonPath, nativeStatus, resolveThreadCount, type BlasInfo, type NativeAddon, type NativeStatus } from "./native";
 
 /** Backend names tsml knows how to start. */

@@ -50,8 +50,6 @@ export interface NativeAddon {
   bandContext(buffer: ArrayBuffer, p: number, v: number, out: number, batch: number, heads: number, n: number, d: number, w: number): void;
   /** native/attention.c: band.c's transpose on the addon's thread pool. */
   bandTranspose(buffer: ArrayBuffer, p: number, out: number, bh: number, n: number, w: number): void;
-  /** native/dropout.c: an inverted-dropout mask on the pool. */
-  dropoutMask(buffer: ArrayBuffer, out: number, count: number, key: number, rate: number): void;
   /** native/dropout.c: x times its dropout mask, on the pool (no mask in memory). */
   dropoutApply(buffer: ArrayBuffer, x: number, out: number, count: number, key: number, rate: number): void;
   /** native/elementwise.c: out = a op b (0 add, 1 subtract, 2 multiply) with broadcasting described by `layout`, on the pool. */
@@ -175,7 +173,6 @@ function loadStatus(): NativeStatus {
   }
   if (
     typeof addon.bandScores !== "function" ||
-    typeof addon.dropoutMask !== "function" ||
     typeof addon.layerNorm !== "function" ||
     typeof addon.dropoutApply !== "function" ||
     typeof addon.adamwStep !== "function" ||
