@@ -31,6 +31,13 @@ export function noteShutdown(): void {
 /** How long the new sockets wait for the front-end's sockets to reconnect before reporting. */
 const RECONNECT_WAIT_MS = 1500;
 
+/**
+ * How long a kernel that said it shuts down may take to exit before it is killed: an exit that hangs (an exit
+ * handler that loops, native code stuck in teardown) would otherwise outlive its supervisor, which jupyter_client
+ * kills after 5 s, and keep the notebook server's or nbconvert's output pipe open.
+ */
+const SHUTDOWN_GRACE_MS = 2000;
+
 /** Runs `mainFile` (the kernel) as a child and reports its death on the connection's ports. */
 export function superviseKernel(mainFile: string, connectionFile: string, info: ConnectionInfo): void {
   // In its own process group: jupyter_client interrupts by signalling the kernel's group, and the child must get
@@ -49,7 +56,10 @@ export function superviseKernel(mainFile: string, connectionFile: string, info: 
   let shuttingDown = false;
   child.on("message", (note: SupervisorNote) => {
     if (note.kind === "executing") last = note;
-    else if (note.kind === "shutdown") shuttingDown = true;
+    else if (note.kind === "shutdown" && !shuttingDown) {
+      shuttingDown = true;
+      setTimeout(() => child.kill("SIGKILL"), SHUTDOWN_GRACE_MS).unref();
+    }
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
   watchParentProcess();

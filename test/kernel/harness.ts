@@ -1,4 +1,5 @@
 /** Test helpers: a throw-away kernelspec install and kernels started from it, never touching real Jupyter dirs. */
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { KernelClient } from "./client";
@@ -41,4 +42,42 @@ export async function startKernel(spec: TestKernelspec, cwd: string, adjustArgv:
   runningKernels.add(kernel);
   kernel.process.once("exit", () => runningKernels.delete(kernel));
   return kernel;
+}
+
+/** What `runNbconvert` saw: nbconvert's exit code (null when it was stopped at the deadline) and its output. */
+export interface NbconvertResult {
+  code: number | null;
+  /** nbconvert's stdout and stderr (a kernel's stderr included), then, when the deadline stopped it, why. */
+  output: string;
+}
+
+/**
+ * Runs `jupyter nbconvert <args>` in `cwd`. Every cell has `cellTimeoutSeconds` (nbclient's own timeout: a stuck cell
+ * fails naming itself); past `deadlineMs` nbconvert is killed (its kernels follow: they watch their parent) and the
+ * result says so, with the processes that were still running, so a hang fails the test showing what it was doing
+ * instead of running into mocha's timeout with nothing to show.
+ */
+export function runNbconvert(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; cellTimeoutSeconds: number; deadlineMs: number },
+): Promise<NbconvertResult> {
+  const execute = args.includes("--execute") ? [`--ExecutePreprocessor.timeout=${options.cellTimeoutSeconds}`] : [];
+  const child = spawn("/usr/bin/jupyter", ["nbconvert", ...execute, ...args], { cwd: options.cwd, env: options.env });
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += String(chunk)));
+  child.stderr.on("data", (chunk) => (output += String(chunk)));
+  return new Promise((resolve) => {
+    const deadline = setTimeout(() => {
+      const running = spawnSync("ps", ["-eo", "pid,ppid,pgid,stat,wchan:24,etime,args"], { encoding: "utf8" })
+        .stdout.split("\n")
+        .filter((line, i) => i === 0 || /jupyter|kernel|python|node/.test(line))
+        .join("\n");
+      output += `\n[test] nbconvert had not finished after ${options.deadlineMs} ms: killed. Processes then:\n${running}\n`;
+      child.kill("SIGKILL");
+    }, options.deadlineMs);
+    child.on("close", (code) => {
+      clearTimeout(deadline);
+      resolve({ code, output });
+    });
+  });
 }

@@ -1,10 +1,9 @@
 /** Executes every notebook in notebooks/ through the installed kernelspec (TSML_SMALL=1), in a temporary copy. */
 import * as assert from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { repoRoot, tempDir } from "../helpers";
-import { installTestKernelspec, TestKernelspec } from "./harness";
+import { installTestKernelspec, runNbconvert, TestKernelspec } from "./harness";
 
 const notebooksDir = path.join(repoRoot(), "notebooks");
 const notebooks = fs.existsSync(notebooksDir)
@@ -13,25 +12,6 @@ const notebooks = fs.existsSync(notebooksDir)
       .filter((f) => f.endsWith(".ipynb"))
       .sort()
   : [];
-
-function runNbconvert(spec: TestKernelspec, notebook: string, cwd: string): Promise<{ code: number | null; output: string }> {
-  const args = [
-    "nbconvert",
-    "--to",
-    "notebook",
-    "--execute",
-    `--ExecutePreprocessor.kernel_name=${spec.name}`,
-    "--ExecutePreprocessor.timeout=600",
-    "--output-dir",
-    path.join(cwd, "executed"),
-    notebook,
-  ];
-  const child = spawn("/usr/bin/jupyter", args, { cwd, env: { ...spec.env, TSML_SMALL: "1" } });
-  let output = "";
-  child.stdout.on("data", (chunk) => (output += String(chunk)));
-  child.stderr.on("data", (chunk) => (output += String(chunk)));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
-}
 
 describe("kernel: every notebook in notebooks/ runs without errors", function () {
   this.timeout(900_000);
@@ -60,7 +40,10 @@ describe("kernel: every notebook in notebooks/ runs without errors", function ()
 
   for (const name of notebooks) {
     it(name, async () => {
-      const { code, output } = await runNbconvert(spec, name, copy);
+      const { code, output } = await runNbconvert(
+        ["--to", "notebook", "--execute", `--ExecutePreprocessor.kernel_name=${spec.name}`, "--output-dir", path.join(copy, "executed"), name],
+        { cwd: copy, env: { ...spec.env, TSML_SMALL: "1" }, cellTimeoutSeconds: 600, deadlineMs: 840_000 },
+      );
       assert.strictEqual(code, 0, `nbconvert failed for ${name}:\n${output.slice(-4000)}`);
       const executed = JSON.parse(fs.readFileSync(path.join(copy, "executed", name), "utf8"));
       const errors = executed.cells

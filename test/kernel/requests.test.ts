@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { KernelClient } from "./client";
 import type { JupyterMessage } from "../../src/kernel/wire";
+import { isProcessAlive, processIdentity } from "../../src/supervision";
 import { tempDir } from "../helpers";
 import { installTestKernelspec, startKernel } from "./harness";
 
@@ -137,5 +138,23 @@ describe("kernel: a dying kernel says why", function () {
     );
     assert.strictEqual(reply.content.ename, "KernelDied", JSON.stringify(reply.content));
     assert.match(String(reply.content.evalue), /killed by SIGKILL/);
+  });
+});
+
+describe("kernel: shutdown ends the kernel even when its exit hangs", function () {
+  this.timeout(120_000);
+  let kernel: KernelClient | undefined;
+  afterEach(() => kernel?.kill());
+
+  it("a cell's exit handler that never returns: the supervisor kills the kernel process and exits", async () => {
+    kernel = await startKernel(installTestKernelspec(), tempDir("tsml-notebook-stuck-exit-"));
+    const { reply, outputs } = await kernel.execute('process.on("exit", () => {\n  for (;;) {}\n});\nprocess.pid');
+    assert.strictEqual(reply.content.status, "ok", JSON.stringify(reply.content));
+    const kernelProcess = processIdentity(Number(resultText(outputs)));
+    assert.ok(isProcessAlive(kernelProcess), "the cell ran in the supervisor's child");
+    // Waits for the supervisor to exit (the client kills it past the deadline: the test fails then).
+    await kernel.shutdown(60_000);
+    assert.strictEqual(kernel.process.exitCode, 0, `the supervisor exited on its own (signal ${kernel.process.signalCode})`);
+    assert.ok(!isProcessAlive(kernelProcess), "the kernel process that hung in its exit handler is gone");
   });
 });

@@ -4,21 +4,12 @@
  * exported HTML embeds it, so the last state of a slider, and what an Output widget captured, show without a kernel.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { tempDir } from "../helpers";
-import { installTestKernelspec } from "./harness";
+import { installTestKernelspec, runNbconvert } from "./harness";
 
 const STATE_MIME = "application/vnd.jupyter.widget-state+json";
-
-function nbconvert(env: NodeJS.ProcessEnv, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn("/usr/bin/jupyter", ["nbconvert", ...args], { cwd, env });
-  let output = "";
-  child.stdout.on("data", (chunk) => (output += String(chunk)));
-  child.stderr.on("data", (chunk) => (output += String(chunk)));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
-}
 
 type SavedModel = { model_name: string; model_module: string; model_module_version: string; state: Record<string, unknown> };
 
@@ -40,10 +31,10 @@ describe("kernel: widget state saved by nbconvert --execute", function () {
       ],
     };
     fs.writeFileSync(path.join(dir, "widgets.ipynb"), JSON.stringify(notebook));
-    const executed = await nbconvert(
-      spec.env,
+    const run = { cwd: dir, env: spec.env, cellTimeoutSeconds: 60, deadlineMs: 120_000 };
+    const executed = await runNbconvert(
       ["--to", "notebook", "--execute", `--ExecutePreprocessor.kernel_name=${spec.name}`, "--output", "executed.ipynb", "widgets.ipynb"],
-      dir,
+      run,
     );
     assert.strictEqual(executed.code, 0, executed.output.slice(-4000));
     const result = JSON.parse(fs.readFileSync(path.join(dir, "executed.ipynb"), "utf8"));
@@ -69,7 +60,7 @@ describe("kernel: widget state saved by nbconvert --execute", function () {
     const sliderView = result.cells[0].outputs.find((o: { data?: Record<string, unknown> }) => o.data?.["application/vnd.jupyter.widget-view+json"]);
     assert.ok(saved.state[sliderView.data["application/vnd.jupyter.widget-view+json"].model_id], "the displayed view names a saved model");
 
-    const html = await nbconvert(spec.env, ["--to", "html", "--output", "executed.html", "executed.ipynb"], dir);
+    const html = await runNbconvert(["--to", "html", "--output", "executed.html", "executed.ipynb"], run);
     assert.strictEqual(html.code, 0, html.output.slice(-4000));
     const page = fs.readFileSync(path.join(dir, "executed.html"), "utf8");
     assert.match(page, new RegExp(`<script type="${STATE_MIME.replace(/[.+]/g, "\\$&")}">`), "the HTML embeds the widget state");
