@@ -9,10 +9,13 @@
  *       LayerNorm of the rows of x (+ residual; residual = -1 for none): out and xHat [rows, width], invStd [rows]
  *   layerNormGrad(buffer, dy, xHat, invStd, gamma, dx, dGamma, dBeta, rows, width)
  *       dx [rows, width], dGamma and dBeta [width]
- *   softmax(buffer, x, keep, out, rows, width, heads, n)
- *       out [rows, width] = softmax of each row of x times keep[(r / (heads n)) n + r % n] (keep = -1: none; rows a
- *       multiple of heads n when keep is given: attention scores [B, heads, n, width] and a keep mask [B, 1, n, 1])
- *   softmaxGrad(buffer, p, dy, out, rows, width)          out = p (dy - sum(dy p)) per row
+ *   softmax(buffer, x, xBias, global, globalBias, keep, out, globalOut, rows, width, globalWidth, heads, n)
+ *       [globalOut | out] ([rows, globalWidth] and [rows, width]) = softmax of each row of [global + globalBias | x + xBias]
+ *       times keep: attention scores x [B, heads, n, width] and global [B, heads, n, globalWidth] (rows = B heads n),
+ *       their masks xBias [B, 1, n, width] and globalBias [B, 1, 1, globalWidth], the query-keep mask keep [B, 1, n, 1];
+ *       xBias, globalBias, keep = -1: none; globalWidth = 0: no global columns (global, globalBias, globalOut not read)
+ *   softmaxGrad(buffer, p, dy, globalP, globalDy, out, globalOut, rows, width, globalWidth)
+ *       [globalOut | out] = P (DY - sum(DY P)) per row, P = [globalP | p], DY = [globalDy | dy]
  * Formulas: activations.c's header.
  *
  * Work split (pool.c): GELU by ranges of elements, LayerNorm, dx and the softmax by ranges of rows, dGamma and dBeta by ranges of
@@ -34,9 +37,10 @@
 
 typedef struct {
   const float *x, *dy, *residual, *gamma, *beta, *x_hat, *inv_std, *keep;
-  float *out, *aux, *d_gamma, *d_beta;
-  unsigned int count; /* elements (GELU) or rows (LayerNorm) */
-  unsigned int width;
+  const float *bias, *global, *global_bias, *global_dy; /* the softmax's masks and global-key columns (null: none) */
+  float *out, *aux, *d_gamma, *d_beta, *global_out;
+  unsigned int count; /* elements (GELU) or rows (LayerNorm, softmax) */
+  unsigned int width, global_width;
   unsigned int per_unit; /* elements, rows or columns per unit */
   unsigned int heads, n; /* the softmax's keep-mask broadcast */
   float eps;
@@ -71,13 +75,14 @@ static void layer_norm_grad_rows_unit(void *context, unsigned int unit) {
 
 static void softmax_unit(void *context, unsigned int unit) {
   const layer_call *call = context;
-  softmax_rows(call->x, call->keep, call->out, unit * call->per_unit, unit_end(call, unit, call->count), call->width, call->heads,
-               call->n);
+  softmax_rows(call->x, call->bias, call->global, call->global_bias, call->keep, call->out, call->global_out, unit * call->per_unit,
+               unit_end(call, unit, call->count), call->width, call->global_width, call->heads, call->n);
 }
 
 static void softmax_grad_unit(void *context, unsigned int unit) {
   const layer_call *call = context;
-  softmax_grad_rows(call->x, call->dy, call->out, unit * call->per_unit, unit_end(call, unit, call->count), call->width);
+  softmax_grad_rows(call->x, call->dy, call->global, call->global_dy, call->out, call->global_out, unit * call->per_unit,
+                    unit_end(call, unit, call->count), call->width, call->global_width);
 }
 
 static void layer_norm_grad_columns_unit(void *context, unsigned int unit) {
@@ -160,7 +165,7 @@ static napi_value layer_norm_function(napi_env env, napi_callback_info info) {
   uint64_t length;
   const char *usage = "layerNorm(buffer: ArrayBuffer, x, residual, gamma, beta, out, xHat, invStd, rows, width, eps)";
   if (!buffer_call(env, info, 11, argv, &data, &length, usage)) return NULL;
-  if (!read_integers_optional(env, argv + 1, 9, v, "layerNorm", 1, "residual")) return NULL;
+  if (!read_integers_optional(env, argv + 1, 9, v, "layerNorm", 1u << 1, "residual")) return NULL;
   if (napi_get_value_double(env, argv[10], &eps) != napi_ok || !(eps >= 0)) return throw_range(env, "layerNorm: eps must be a number >= 0");
   const int64_t rows = v[7], width = v[8];
   if (!in_dimension_range(rows) || !in_dimension_range(width)) return throw_range(env, "layerNorm: rows and width must be in [1, 2^31)");
@@ -212,51 +217,79 @@ static napi_value layer_norm_grad_function(napi_env env, napi_callback_info info
   return NULL;
 }
 
-/* softmax(buffer, x, keep, out, rows, width, heads, n): see the header. */
+/* softmax(buffer, x, xBias, global, globalBias, keep, out, globalOut, rows, width, globalWidth, heads, n): see the header. */
 static napi_value softmax_function(napi_env env, napi_callback_info info) {
-  napi_value argv[8];
-  int64_t v[7];
+  napi_value argv[13];
+  int64_t v[12];
   uint8_t *data;
   uint64_t length;
-  if (!buffer_call(env, info, 8, argv, &data, &length, "softmax(buffer: ArrayBuffer, x, keep, out, rows, width, heads, n)")) return NULL;
-  if (!read_integers_optional(env, argv + 1, 7, v, "softmax", 1, "keep")) return NULL;
-  const int64_t rows = v[3], width = v[4], heads = v[5], n = v[6];
-  const int with_keep = v[1] != -1;
-  if (!in_dimension_range(rows) || !in_dimension_range(width) || !in_dimension_range(heads) || !in_dimension_range(n)) {
-    return throw_range(env, "softmax: rows, width, heads and n must be in [1, 2^31)");
+  if (!buffer_call(env, info, 13, argv, &data, &length,
+                   "softmax(buffer: ArrayBuffer, x, xBias, global, globalBias, keep, out, globalOut, rows, width, globalWidth, heads, n)")) {
+    return NULL;
   }
-  if (with_keep && rows % (heads * n) != 0) return throw_range(env, "softmax: rows must be a multiple of heads n when keep is given");
-  const char *names[3];
-  int64_t offsets[3];
-  uint64_t floats[3];
+  if (!read_integers_optional(env, argv + 1, 12, v, "softmax", 1u << 1 | 1u << 3 | 1u << 4, "xBias, globalBias, keep")) return NULL;
+  const int64_t rows = v[7], width = v[8], global_width = v[9], heads = v[10], n = v[11];
+  const int with_bias = v[1] != -1, with_global = global_width != 0, with_global_bias = with_global && v[3] != -1, with_keep = v[4] != -1;
+  if (!in_dimension_range(rows) || !in_dimension_range(width) || !in_dimension_range(heads) || !in_dimension_range(n) ||
+      (with_global && !in_dimension_range(global_width))) {
+    return throw_range(env, "softmax: rows, width, heads and n must be in [1, 2^31), globalWidth in [0, 2^31)");
+  }
+  if (rows % (heads * n) != 0) return throw_range(env, "softmax: rows must be a multiple of heads n");
+  const uint64_t batch = (uint64_t)(rows / (heads * n));
+  const char *names[7];
+  int64_t offsets[7];
+  uint64_t floats[7];
   int count = 0;
   ADD_OPERAND("x", v[0], (uint64_t)rows * (uint64_t)width);
-  if (with_keep) ADD_OPERAND("keep", v[1], (uint64_t)(rows / (heads * n)) * (uint64_t)n);
-  ADD_OPERAND("out", v[2], (uint64_t)rows * (uint64_t)width);
-  if (!check_operands(env, "softmax", names, offsets, floats, count, 1, length)) return NULL;
-  layer_call call = {.x = (const float *)(data + v[0]), .keep = with_keep ? (const float *)(data + v[1]) : NULL, .out = (float *)(data + v[2]),
-                     .count = (unsigned int)rows, .width = (unsigned int)width, .per_unit = rows_per_unit(width),
+  if (with_bias) ADD_OPERAND("xBias", v[1], batch * (uint64_t)n * (uint64_t)width);
+  if (with_global) ADD_OPERAND("global", v[2], (uint64_t)rows * (uint64_t)global_width);
+  if (with_global_bias) ADD_OPERAND("globalBias", v[3], batch * (uint64_t)global_width);
+  if (with_keep) ADD_OPERAND("keep", v[4], batch * (uint64_t)n);
+  ADD_OPERAND("out", v[5], (uint64_t)rows * (uint64_t)width);
+  if (with_global) ADD_OPERAND("globalOut", v[6], (uint64_t)rows * (uint64_t)global_width);
+  if (!check_operands(env, "softmax", names, offsets, floats, count, with_global ? 2 : 1, length)) return NULL;
+  layer_call call = {.x = (const float *)(data + v[0]), .bias = with_bias ? (const float *)(data + v[1]) : NULL,
+                     .global = with_global ? (const float *)(data + v[2]) : NULL,
+                     .global_bias = with_global_bias ? (const float *)(data + v[3]) : NULL,
+                     .keep = with_keep ? (const float *)(data + v[4]) : NULL, .out = (float *)(data + v[5]), .global_out = with_global ? (float *)(data + v[6]) : NULL, .count = (unsigned int)rows,
+                     .width = (unsigned int)width, .global_width = (unsigned int)global_width, .per_unit = rows_per_unit(width + global_width),
                      .heads = (unsigned int)heads, .n = (unsigned int)n};
   pool_run(units_of(call.count, call.per_unit), softmax_unit, &call);
   return NULL;
 }
 
-/* softmaxGrad(buffer, p, dy, out, rows, width): see the header. */
+/* softmaxGrad(buffer, p, dy, globalP, globalDy, out, globalOut, rows, width, globalWidth): see the header. */
 static napi_value softmax_grad_function(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  int64_t v[5];
+  napi_value argv[10];
+  int64_t v[9];
   uint8_t *data;
   uint64_t length;
-  if (!buffer_call(env, info, 6, argv, &data, &length, "softmaxGrad(buffer: ArrayBuffer, p, dy, out, rows, width)")) return NULL;
-  if (!read_integers(env, argv + 1, 5, v, "softmaxGrad")) return NULL;
-  const int64_t rows = v[3], width = v[4];
-  if (!in_dimension_range(rows) || !in_dimension_range(width)) return throw_range(env, "softmaxGrad: rows and width must be in [1, 2^31)");
-  const uint64_t size = (uint64_t)rows * (uint64_t)width;
-  const char *const names[] = {"p", "dy", "out"};
-  const uint64_t floats[] = {size, size, size};
-  if (!check_operands(env, "softmaxGrad", names, v, floats, 3, 1, length)) return NULL;
-  layer_call call = {.x = (const float *)(data + v[0]), .dy = (const float *)(data + v[1]), .out = (float *)(data + v[2]),
-                     .count = (unsigned int)rows, .width = (unsigned int)width, .per_unit = rows_per_unit(width)};
+  if (!buffer_call(env, info, 10, argv, &data, &length,
+                   "softmaxGrad(buffer: ArrayBuffer, p, dy, globalP, globalDy, out, globalOut, rows, width, globalWidth)")) {
+    return NULL;
+  }
+  if (!read_integers(env, argv + 1, 9, v, "softmaxGrad")) return NULL;
+  const int64_t rows = v[6], width = v[7], global_width = v[8];
+  const int with_global = global_width != 0;
+  if (!in_dimension_range(rows) || !in_dimension_range(width) || (with_global && !in_dimension_range(global_width))) {
+    return throw_range(env, "softmaxGrad: rows and width must be in [1, 2^31), globalWidth in [0, 2^31)");
+  }
+  const uint64_t size = (uint64_t)rows * (uint64_t)width, global_size = (uint64_t)rows * (uint64_t)global_width;
+  const char *names[6];
+  int64_t offsets[6];
+  uint64_t floats[6];
+  int count = 0;
+  ADD_OPERAND("p", v[0], size);
+  ADD_OPERAND("dy", v[1], size);
+  if (with_global) ADD_OPERAND("globalP", v[2], global_size);
+  if (with_global) ADD_OPERAND("globalDy", v[3], global_size);
+  ADD_OPERAND("out", v[4], size);
+  if (with_global) ADD_OPERAND("globalOut", v[5], global_size);
+  if (!check_operands(env, "softmaxGrad", names, offsets, floats, count, with_global ? 2 : 1, length)) return NULL;
+  layer_call call = {.x = (const float *)(data + v[0]), .dy = (const float *)(data + v[1]),
+                     .global = with_global ? (const float *)(data + v[2]) : NULL, .global_dy = with_global ? (const float *)(data + v[3]) : NULL,
+                     .out = (float *)(data + v[4]), .global_out = with_global ? (float *)(data + v[5]) : NULL, .count = (unsigned int)rows,
+                     .width = (unsigned int)width, .global_width = (unsigned int)global_width, .per_unit = rows_per_unit(width + global_width)};
   pool_run(units_of(call.count, call.per_unit), softmax_grad_unit, &call);
   return NULL;
 }

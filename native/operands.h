@@ -99,15 +99,15 @@ static inline int read_integers(napi_env env, napi_value *argv, size_t count, in
   return 1;
 }
 
-/* read_integers, except that argument `optional` (an operand's offset) may also be -1 for none; 0 (after throwing,
- * naming it as `optional_name`) when one is not. */
-static inline int read_integers_optional(napi_env env, napi_value *argv, size_t count, int64_t *v, const char *name, size_t optional,
-                                         const char *optional_name) {
+/* read_integers, except that the arguments whose bits are set in `optional` (operands' offsets: bit i for argument i)
+ * may also be -1 for none; 0 (after throwing, naming them as `optional_names`) when one is not. */
+static inline int read_integers_optional(napi_env env, napi_value *argv, size_t count, int64_t *v, const char *name, uint32_t optional,
+                                         const char *optional_names) {
   for (size_t i = 0; i < count; i++) {
-    if (!get_int64(env, argv[i], &v[i]) || (v[i] < 0 && !(i == optional && v[i] == -1))) {
+    if (!get_int64(env, argv[i], &v[i]) || (v[i] < 0 && !((optional >> i & 1u) && v[i] == -1))) {
       char message[200];
       snprintf(message, sizeof message, "%s: every argument after the buffer must be a non-negative integer (%s: -1 for none)", name,
-               optional_name);
+               optional_names);
       throw_range(env, message);
       return 0;
     }

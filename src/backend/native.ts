@@ -91,10 +91,35 @@ export interface NativeAddon {
     decay: number,
     decays: boolean,
   ): void;
-  /** native/layers.c: the softmax of x's rows, each times its keep factor (-1: none), on the pool. */
-  softmax(buffer: ArrayBuffer, x: number, keep: number, out: number, rows: number, width: number, heads: number, n: number): void;
-  /** native/layers.c: the softmax's gradient p (dy - Σ dy p) per row, on the pool. */
-  softmaxGrad(buffer: ArrayBuffer, p: number, dy: number, out: number, rows: number, width: number): void;
+  /** native/layers.c: the softmax of the rows of [global + globalBias | x + xBias] (globalWidth 0: x alone), each times its keep factor (masks -1: none), on the pool. */
+  softmax(
+    buffer: ArrayBuffer,
+    x: number,
+    xBias: number,
+    global: number,
+    globalBias: number,
+    keep: number,
+    out: number,
+    globalOut: number,
+    rows: number,
+    width: number,
+    globalWidth: number,
+    heads: number,
+    n: number,
+  ): void;
+  /** native/layers.c: the softmax's gradient P (DY - Σ DY P) per row of P = [globalP | p], DY = [globalDy | dy], on the pool. */
+  softmaxGrad(
+    buffer: ArrayBuffer,
+    p: number,
+    dy: number,
+    globalP: number,
+    globalDy: number,
+    out: number,
+    globalOut: number,
+    rows: number,
+    width: number,
+    globalWidth: number,
+  ): void;
   /** native/layers.c: LayerNorm's gradient on the pool. */
   layerNormGrad(
     buffer: ArrayBuffer,

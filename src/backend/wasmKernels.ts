@@ -8,7 +8,7 @@
  * A replaced kernel keeps tfjs's own for every case it does not handle.
  */
 import * as tf from "@tensorflow/tfjs";
-import { wasmActivationKernels } from "./activationKernels";
+import { softmaxGradient, wasmActivationKernels } from "./activationKernels";
 import { wasmBandKernels } from "./bandKernels";
 import { batchMatMulKernel, fusedMatMulKernel } from "./matMulKernels";
 import { scatterAddRows } from "./cpuKernels";
@@ -267,4 +267,5 @@ export function registerWasmTrainingKernels(): void {
   for (const kernel of [unsortedSegmentSum, ...wasmBandKernels, ...wasmDropoutKernels, ...wasmActivationKernels, ...wasmOptimizerKernels]) {
     if (!tf.getKernel(kernel.kernelName, "wasm")) tf.registerKernel(kernel);
   }
+  tf.registerGradient(softmaxGradient);
 }

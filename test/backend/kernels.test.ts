@@ -261,7 +261,9 @@ describe("tsml's WASM kernels equal tfjs's cpu backend", function () {
           globalSlotBias: tf.tensor(slotBias, [B, 1, 1, G]),
           queryKeep: tf.tensor(keep, [B, 1, n, 1]),
         } as unknown as LongformerAttentionMasks;
-        return attentionProbs(scores, global ?? null, masks);
+        // The two parts side by side, global columns first (HF's layout), so one comparison covers both.
+        const parts = attentionProbs(scores, global ?? null, masks);
+        return parts.global ? tf.concat([parts.global, parts.band], 3) : parts.band;
       };
       const inputs = [floats([B, h, n, band], rng), ...(G > 0 ? [floats([B, h, n, G], rng)] : [])];
       await compareWithCpu(`attention softmax [${B}, ${h}, ${n}, ${band}] + ${G} global`, probs, inputs, B * h * n * (band + G), rng);

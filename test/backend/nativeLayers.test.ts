@@ -156,58 +156,93 @@ describe("native GELU, LayerNorm and softmax: the same bits as the WebAssembly m
     });
   }
 
-  // [B, heads, n, width] of attention scores, with a keep mask [B, 1, n, 1] or without one.
-  const softmaxShapes: [number, number, number, number, boolean][] = [
-    [2, 3, 5, 17, true],
-    [1, 1, 7, 1, false],
-    [1, 4, 300, 65, true],
-    [3, 2, 9, 8, false],
+  // [B, heads, n, width] of band scores, G global columns, and whether the masks (band and global biases [B, 1, n, width]
+  // and [B, 1, 1, G], keep [B, 1, n, 1]) are given.
+  const softmaxShapes: [number, number, number, number, number, boolean][] = [
+    [2, 3, 5, 17, 2, true],
+    [1, 1, 7, 1, 0, false],
+    [1, 4, 300, 65, 1, true],
+    [3, 2, 9, 8, 0, true],
+    [2, 2, 6, 13, 3, false],
   ];
   for (const threads of [1, 2, 3]) {
-    it(`${threads} thread${threads > 1 ? "s" : ""}: the softmax (with and without keep) and its gradient at ${softmaxShapes.length} shapes equal the WebAssembly module's bits`, () => {
+    it(`${threads} thread${threads > 1 ? "s" : ""}: the softmax over [global | band] (with and without masks) and its gradient at ${softmaxShapes.length} shapes equal the WebAssembly module's bits and a float64 reference`, () => {
       addon.setThreads(threads);
       let checked = 0;
-      for (const [B, heads, n, width, withKeep] of softmaxShapes) {
-        const size = B * heads * n * width;
+      for (const [B, heads, n, width, G, withMasks] of softmaxShapes) {
         const rows = B * heads * n;
-        // Layout in floats: x, dy, keep, then out and grad for wasm and native.
-        const [x, dy, keep, outWasm, outNative, gradWasm, gradNative] = [
-          0,
-          size,
-          2 * size,
-          2 * size + B * n,
-          3 * size + B * n,
-          4 * size + B * n,
-          5 * size + B * n,
-        ];
-        const { memory, module, f } = instantiate(6 * size + B * n);
-        for (let i = 0; i < 2 * size; i++) f[i] = 3 * rng.nextGaussian();
+        const [size, globalSize] = [rows * width, rows * G];
+        let next = 0;
+        const take = (floats: number) => ((next += floats), next - floats);
+        const [x, dy, g, gDy, xBias, gBias, keep] = [size, size, globalSize, globalSize, B * n * width, B * G, B * n].map(take);
+        const [outWasm, gOutWasm, outNative, gOutNative] = [size, globalSize, size, globalSize].map(take);
+        const [gradWasm, gGradWasm, gradNative, gGradNative] = [size, globalSize, size, globalSize].map(take);
+        const { memory, module, f } = instantiate(next);
+        for (const [at, count] of [
+          [x, size],
+          [dy, size],
+          [g, globalSize],
+          [gDy, globalSize],
+        ])
+          for (let i = 0; i < count; i++) f[at + i] = 3 * rng.nextGaussian();
         for (let i = 0; i < size; i += 5) f[x + i] = -1e9; // excluded scores
+        for (let i = 0; i < B * n * width; i++) f[xBias + i] = i % 7 === 2 ? -1e9 : 0;
+        for (let i = 0; i < B * G; i++) f[gBias + i] = i === 1 ? -1e9 : 0;
         for (let i = 0; i < B * n; i++) f[keep + i] = i % 4 === 1 ? 0 : 1;
-        const what = `[${B}, ${heads}, ${n}, ${width}]${withKeep ? " with keep" : ""}`;
-        module.softmax(4 * x, withKeep ? 4 * keep : 0, 4 * outWasm, rows, width, heads, n);
-        addon.softmax(memory.buffer, 4 * x, withKeep ? 4 * keep : -1, 4 * outNative, rows, width, heads, n);
+        const what = `[${B}, ${heads}, ${n}, ${width}] + ${G} global${withMasks ? ", masks" : ""}`;
+        const mask = (at: number, none: number) => (withMasks ? 4 * at : none);
+        const globalAt = (at: number) => (G > 0 ? 4 * at : 0);
+        module.softmax(
+          4 * x,
+          mask(xBias, 0),
+          globalAt(g),
+          G > 0 ? mask(gBias, 0) : 0,
+          mask(keep, 0),
+          4 * outWasm,
+          globalAt(gOutWasm),
+          rows,
+          width,
+          G,
+          heads,
+          n,
+        );
+        const native = [4 * x, mask(xBias, -1), globalAt(g), G > 0 ? mask(gBias, -1) : -1, mask(keep, -1), 4 * outNative, globalAt(gOutNative)] as const;
+        addon.softmax(memory.buffer, ...native, rows, width, G, heads, n);
         assertSameBits(f.subarray(outNative, outNative + size), f.subarray(outWasm, outWasm + size), `softmax, ${what}`);
-        for (let r = 0; r < rows; r++) {
-          let sum = 0;
-          for (let j = 0; j < width; j++) sum += f[outNative + r * width + j];
-          const factor = withKeep ? f[keep + Math.floor(r / (heads * n)) * n + (r % n)] : 1;
-          assert.ok(Math.abs(sum - factor) < 1e-5, `softmax, ${what}: row ${r} sums to ${sum}, expected ${factor}`);
-        }
+        assertSameBits(f.subarray(gOutNative, gOutNative + globalSize), f.subarray(gOutWasm, gOutWasm + globalSize), `softmax global columns, ${what}`);
         let excluded = 0;
         for (let r = 0; r < rows; r++) {
-          const row = f.subarray(x + r * width, x + (r + 1) * width);
-          const high = Math.max(...row);
-          row.forEach((v, j) => {
-            if (v - high >= -87) return;
-            excluded++;
-            assert.equal(f[outNative + r * width + j], 0, `softmax, ${what}: row ${r}: a score 87 below the row's maximum gets exactly 0`);
+          const [b, i] = [Math.floor(r / (heads * n)), r % n];
+          // float64: the row [global + globalBias | band + bandBias], its softmax, times keep.
+          const scores = [
+            ...Array.from({ length: G }, (_, j) => f[g + r * G + j] + (withMasks ? f[gBias + b * G + j] : 0)),
+            ...Array.from({ length: width }, (_, j) => f[x + r * width + j] + (withMasks ? f[xBias + (b * n + i) * width + j] : 0)),
+          ];
+          const high = Math.max(...scores);
+          const e = scores.map((v) => Math.exp(v - high));
+          const total = e.reduce((a, v) => a + v, 0);
+          const factor = withMasks ? f[keep + b * n + i] : 1;
+          const got = [...f.subarray(gOutNative + r * G, gOutNative + (r + 1) * G), ...f.subarray(outNative + r * width, outNative + (r + 1) * width)];
+          got.forEach((v, j) => {
+            assert.ok(Math.abs(v - (e[j] / total) * factor) < 1e-6, `softmax, ${what}: row ${r}, column ${j}: ${v} vs ${(e[j] / total) * factor}`);
+            if (scores[j] - high < -87) {
+              excluded++;
+              assert.equal(v, 0, `softmax, ${what}: row ${r}: a score 87 below the row's maximum gets exactly 0`);
+            }
           });
         }
-        assert.ok(excluded > 0 || width === 1, `softmax, ${what}: some scores were excluded`);
-        module.softmax_grad(4 * outWasm, 4 * dy, 4 * gradWasm, rows, width);
-        addon.softmaxGrad(memory.buffer, 4 * outWasm, 4 * dy, 4 * gradNative, rows, width);
+        assert.ok(excluded > 0 || width + G === 1, `softmax, ${what}: some scores were excluded`);
+        module.softmax_grad(4 * outWasm, 4 * dy, globalAt(gOutWasm), globalAt(gDy), 4 * gradWasm, globalAt(gGradWasm), rows, width, G);
+        addon.softmaxGrad(memory.buffer, 4 * outWasm, 4 * dy, globalAt(gOutWasm), globalAt(gDy), 4 * gradNative, globalAt(gGradNative), rows, width, G);
         assertSameBits(f.subarray(gradNative, gradNative + size), f.subarray(gradWasm, gradWasm + size), `softmaxGrad, ${what}`);
+        assertSameBits(f.subarray(gGradNative, gGradNative + globalSize), f.subarray(gGradWasm, gGradWasm + globalSize), `softmaxGrad global columns, ${what}`);
+        for (let r = 0; r < rows; r++) {
+          const p = [...f.subarray(gOutWasm + r * G, gOutWasm + (r + 1) * G), ...f.subarray(outWasm + r * width, outWasm + (r + 1) * width)];
+          const d = [...f.subarray(gDy + r * G, gDy + (r + 1) * G), ...f.subarray(dy + r * width, dy + (r + 1) * width)];
+          const dot = p.reduce((a, v, j) => a + v * d[j], 0);
+          const got = [...f.subarray(gGradNative + r * G, gGradNative + (r + 1) * G), ...f.subarray(gradNative + r * width, gradNative + (r + 1) * width)];
+          got.forEach((v, j) => assert.ok(Math.abs(v - p[j] * (d[j] - dot)) < 1e-5, `softmaxGrad, ${what}: row ${r}, column ${j}`));
+        }
         checked++;
       }
       assert.equal(checked, softmaxShapes.length);
@@ -235,16 +270,21 @@ describe("native GELU, LayerNorm and softmax: the same bits as the WebAssembly m
     assert.throws(() => addon.layerNormGrad(b, 0, 64, 128, 144, 160, 224, 244, 4, 4), /layerNormGrad: dBeta is misaligned, too large or extends past the end/);
     assert.throws(() => addon.layerNormGrad(b, 0, 64, 128, 144, 160, 160, 200, 4, 4), /layerNormGrad: dx overlaps dGamma/);
     assert.throws(() => addon.layerNormGrad(b, 0, 64, 128, 144, 160, 224, 232, 0, 4), /layerNormGrad: rows and width must be in \[1, 2\^31\)/);
-    // softmax over [1, 2, 2, 4] (rows 4, width 4): x 0..16, keep 16..18, out 32..48.
-    assert.throws(() => addon.softmax(b, 0, 64, 4 * 50, 4, 4, 2, 2), /softmax: out is misaligned, too large or extends past the end/);
-    assert.throws(() => addon.softmax(b, 0, 64, 4 * 8, 4, 4, 2, 2), /softmax: out overlaps x/);
-    assert.throws(() => addon.softmax(b, 0, 64, 128, 4, 4, 3, 2), /softmax: rows must be a multiple of heads n when keep is given/);
+    // softmax over [1, 2, 2, 4] (rows 4, width 4): x 0..16, keep 16..18, out 32..48; one global column: 20..24, its output 24..28.
+    const softmax = (out: number, heads: number, keep = 64, globalOut = 0, globalWidth = 0) =>
+      addon.softmax(b, 0, -1, globalWidth ? 80 : 0, -1, keep, out, globalOut, 4, 4, globalWidth, heads, 2);
+    assert.throws(() => softmax(4 * 50, 2), /softmax: out is misaligned, too large or extends past the end/);
+    assert.throws(() => softmax(4 * 8, 2), /softmax: out overlaps x/);
+    assert.throws(() => softmax(128, 3), /softmax: rows must be a multiple of heads n/);
     assert.throws(
-      () => addon.softmax(b, 0, -2, 128, 4, 4, 2, 2),
-      /softmax: every argument after the buffer must be a non-negative integer \(keep: -1 for none\)/,
+      () => softmax(128, 2, -2),
+      /softmax: every argument after the buffer must be a non-negative integer \(xBias, globalBias, keep: -1 for none\)/,
     );
-    assert.throws(() => addon.softmaxGrad(b, 0, 64, 4 * 52, 4, 4), /softmaxGrad: out is misaligned, too large or extends past the end/);
-    assert.throws(() => addon.softmaxGrad(b, 0, 64, 64, 4, 4), /softmaxGrad: out overlaps dy/);
+    assert.throws(() => softmax(128, 2, 64, 4 * 34, 1), /softmax: out overlaps globalOut/);
+    assert.throws(() => softmax(128, 2, 64, 4 * 62, 1), /softmax: globalOut is misaligned, too large or extends past the end/);
+    assert.throws(() => addon.softmaxGrad(b, 0, 64, 0, 0, 4 * 52, 0, 4, 4, 0), /softmaxGrad: out is misaligned, too large or extends past the end/);
+    assert.throws(() => addon.softmaxGrad(b, 0, 64, 0, 0, 64, 0, 4, 4, 0), /softmaxGrad: out overlaps dy/);
+    assert.throws(() => addon.softmaxGrad(b, 0, 64, 128, 144, 160, 4 * 62, 4, 4, 1), /softmaxGrad: globalOut is misaligned, too large or extends past the end/);
     assert.ok(
       buffer.every((v) => v === 0),
       "nothing was written",

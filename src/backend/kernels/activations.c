@@ -14,9 +14,14 @@
  *        written for the backward pass.
  *   Its gradient, with g = dy * gamma: dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)) per row;
  *        d_gamma = sum over rows of dy * x_hat and d_beta = sum over rows of dy.
- *   Softmax over rows of `width` scores (attention probabilities), each row then multiplied by a per-row factor (the
- *        query-keep mask, 0 or 1): out = keep * e / sum(e), e = exp(x - max(x)), with e = 0 where x - max < -87 (so
- *        an excluded score, -1e9, gets exactly 0); its gradient d x = p (dy - sum(dy p)) per row.
+ *   Softmax over rows of scores (attention probabilities) held in two tensors — `g_width` global-key columns in g and
+ *        `width` band columns in x, one row of the softmax being row r of g followed by row r of x, so that neither
+ *        is copied into one tensor — after adding their masks (x_bias per query row, g_bias per batch element: the
+ *        band's and the global slots' -1e9 for excluded keys), each row then multiplied by a per-row factor (the
+ *        query-keep mask, 0 or 1):
+ *        out = keep * e / sum(e), e = exp(x - max(x)), with e = 0 where x - max < -87 (so an excluded score, -1e9,
+ *        gets exactly 0), sum(e) = (the global columns' sum) + (the band's sum); its gradient d x = p (dy - sum(dy p))
+ *        per row, the dot product summed the same way.
  *
  * Every element is computed by the same sequence of lane-wise operations in both builds, and every sum over a row
  * (mean, variance, mean(g), mean(g x_hat), the softmax's sums) in vec.h's fixed VEC_SUM16 order (a row's maximum is
@@ -167,44 +172,92 @@ void layer_norm_grad_columns(const float *dy, const float *x_hat, float *d_gamma
 /* exp(t) for t <= 0, and exactly 0 below -87 (where exp_vec would clamp to e^-87). */
 static inline vec softmax_exp_vec(vec t) { return vec_select_negative(vec_add(t, vec_splat(87.0f)), vec_zero(), exp_vec(t)); }
 
-HOT_LOOP
-void softmax_rows(const float *x, const float *keep, float *out, u32 r_begin, u32 r_end, u32 width, u32 heads, u32 n) {
+/* or = xr + br (br null: xr), one IEEE addition per element as a separate Add would do. */
+static inline void biased_row(const float *xr, const float *br, float *or, u32 width) {
   const u32 whole = width / VEC_LANES * VEC_LANES;
-  for (u32 r = r_begin; r < r_end; r++) {
-    const float *xr = x + r * width;
-    float *or = out + r * width;
-    float high = xr[0];
-    if (whole > 0) {
-      vec m = vec_load(xr);
-      for (u32 j = VEC_LANES; j < whole; j += VEC_LANES) m = vec_pmax(m, vec_load(xr + j));
-      VEC_FOR_EACH_LANE(m, l, value, ((void)l, high = value > high ? value : high));
-    }
-    for (u32 j = whole; j < width; j++) high = xr[j] > high ? xr[j] : high;
-    const vec high_v = vec_splat(high);
-    for (u32 j = 0; j < whole; j += VEC_LANES) vec_store(or + j, softmax_exp_vec(vec_sub(vec_load(xr + j), high_v)));
-    for (u32 j = whole; j < width; j++) or[j] = vec_first(softmax_exp_vec(vec_splat(xr[j] - high)));
-    float sum;
-    VEC_SUM16(sum, width, j, vec_load(or + j), or[j]);
-    /* the row of keep: r = (b heads + e) n + i reads keep[b n + i] */
-    const float factor = keep ? keep[(r / (heads * n)) * n + r % n] : 1.0f;
-    const vec sum_v = vec_splat(sum), factor_v = vec_splat(factor);
-    for (u32 j = 0; j < whole; j += VEC_LANES) vec_store(or + j, vec_mul(vec_div(vec_load(or + j), sum_v), factor_v));
-    for (u32 j = whole; j < width; j++) or[j] = (or[j] / sum) * factor;
+  if (br) {
+    for (u32 j = 0; j < whole; j += VEC_LANES) vec_store(or + j, vec_add(vec_load(xr + j), vec_load(br + j)));
+    for (u32 j = whole; j < width; j++) or[j] = xr[j] + br[j];
+  } else {
+    for (u32 j = 0; j < width; j++) or[j] = xr[j];
   }
 }
 
-HOT_LOOP
-void softmax_grad_rows(const float *p, const float *dy, float *out, u32 r_begin, u32 r_end, u32 width) {
+/* The largest of `width` values, from `high` on. */
+static inline float row_max(const float *xr, u32 width, float high) {
   const u32 whole = width / VEC_LANES * VEC_LANES;
+  if (whole > 0) {
+    vec m = vec_load(xr);
+    for (u32 j = VEC_LANES; j < whole; j += VEC_LANES) m = vec_pmax(m, vec_load(xr + j));
+    VEC_FOR_EACH_LANE(m, l, value, ((void)l, high = value > high ? value : high));
+  }
+  for (u32 j = whole; j < width; j++) high = xr[j] > high ? xr[j] : high;
+  return high;
+}
+
+/* or = e^(or - high) in place (0 below -87); returns their sum (VEC_SUM16 order). */
+static inline float exp_row(float *or, u32 width, float high) {
+  const u32 whole = width / VEC_LANES * VEC_LANES;
+  const vec high_v = vec_splat(high);
+  for (u32 j = 0; j < whole; j += VEC_LANES) vec_store(or + j, softmax_exp_vec(vec_sub(vec_load(or + j), high_v)));
+  for (u32 j = whole; j < width; j++) or[j] = vec_first(softmax_exp_vec(vec_splat(or[j] - high)));
+  float sum;
+  VEC_SUM16(sum, width, j, vec_load(or + j), or[j]);
+  return sum;
+}
+
+/* or = (or / sum) factor. */
+static inline void normalise_row(float *or, u32 width, float sum, float factor) {
+  const u32 whole = width / VEC_LANES * VEC_LANES;
+  const vec sum_v = vec_splat(sum), factor_v = vec_splat(factor);
+  for (u32 j = 0; j < whole; j += VEC_LANES) vec_store(or + j, vec_mul(vec_div(vec_load(or + j), sum_v), factor_v));
+  for (u32 j = whole; j < width; j++) or[j] = (or[j] / sum) * factor;
+}
+
+HOT_LOOP
+void softmax_rows(const float *x, const float *x_bias, const float *g, const float *g_bias, const float *keep, float *out, float *g_out,
+                  u32 r_begin, u32 r_end, u32 width, u32 g_width, u32 heads, u32 n) {
   for (u32 r = r_begin; r < r_end; r++) {
-    const float *pr = p + r * width;
-    const float *dr = dy + r * width;
+    /* row r = (b heads + e) n + i of [B, heads, n, .]: the bias and keep rows of [B, 1, n, .] are b n + i, the global
+     * bias row of [B, 1, 1, G] is b */
+    const u32 b = r / (heads * n), i = r % n;
     float *or = out + r * width;
-    float dot;
-    VEC_SUM16(dot, width, j, vec_mul(vec_load(dr + j), vec_load(pr + j)), dr[j] * pr[j]);
-    const vec dot_v = vec_splat(dot);
-    for (u32 j = 0; j < whole; j += VEC_LANES) vec_store(or + j, vec_mul(vec_load(pr + j), vec_sub(vec_load(dr + j), dot_v)));
-    for (u32 j = whole; j < width; j++) or[j] = pr[j] * (dr[j] - dot);
+    float *gor = g_out + r * g_width; /* g_width = 0: no global columns (g, g_bias and g_out are not read) */
+    biased_row(x + r * width, x_bias ? x_bias + (b * n + i) * width : 0, or, width);
+    biased_row(g + r * g_width, g_bias ? g_bias + b * g_width : 0, gor, g_width);
+    const float high = row_max(or, width, row_max(gor, g_width, or[0]));
+    /* (sum over the global columns) + (sum over the band): one fixed order */
+    const float sum = exp_row(gor, g_width, high) + exp_row(or, width, high);
+    const float factor = keep ? keep[b * n + i] : 1.0f;
+    normalise_row(gor, g_width, sum, factor);
+    normalise_row(or, width, sum, factor);
+  }
+}
+
+/* sum(dy p) over a row (VEC_SUM16 order). */
+static inline float dot_row(const float *pr, const float *dr, u32 width) {
+  float dot;
+  VEC_SUM16(dot, width, j, vec_mul(vec_load(dr + j), vec_load(pr + j)), dr[j] * pr[j]);
+  return dot;
+}
+
+/* or = p (dy - dot). */
+static inline void softmax_grad_row(const float *pr, const float *dr, float *or, u32 width, float dot) {
+  const u32 whole = width / VEC_LANES * VEC_LANES;
+  const vec dot_v = vec_splat(dot);
+  for (u32 j = 0; j < whole; j += VEC_LANES) vec_store(or + j, vec_mul(vec_load(pr + j), vec_sub(vec_load(dr + j), dot_v)));
+  for (u32 j = whole; j < width; j++) or[j] = pr[j] * (dr[j] - dot);
+}
+
+HOT_LOOP
+void softmax_grad_rows(const float *p, const float *dy, const float *g_p, const float *g_dy, float *out, float *g_out, u32 r_begin,
+                       u32 r_end, u32 width, u32 g_width) {
+  for (u32 r = r_begin; r < r_end; r++) {
+    const float *pr = p + r * width, *dr = dy + r * width;
+    const float *gpr = g_p + r * g_width, *gdr = g_dy + r * g_width;
+    const float dot = dot_row(gpr, gdr, g_width) + dot_row(pr, dr, width);
+    softmax_grad_row(gpr, gdr, g_out + r * g_width, g_width, dot);
+    softmax_grad_row(pr, dr, out + r * width, width, dot);
   }
 }
 
@@ -232,10 +285,14 @@ void layer_norm_grad(const float *dy, const float *x_hat, const float *inv_std, 
 }
 
 EXPORT(softmax)
-void softmax(const float *x, const float *keep, float *out, u32 rows, u32 width, u32 heads, u32 n) {
-  softmax_rows(x, keep, out, 0, rows, width, heads, n);
+void softmax(const float *x, const float *x_bias, const float *g, const float *g_bias, const float *keep, float *out, float *g_out, u32 rows,
+             u32 width, u32 g_width, u32 heads, u32 n) {
+  softmax_rows(x, x_bias, g, g_bias, keep, out, g_out, 0, rows, width, g_width, heads, n);
 }
 
 EXPORT(softmax_grad)
-void softmax_grad(const float *p, const float *dy, float *out, u32 rows, u32 width) { softmax_grad_rows(p, dy, out, 0, rows, width); }
+void softmax_grad(const float *p, const float *dy, const float *g_p, const float *g_dy, float *out, float *g_out, u32 rows, u32 width,
+                  u32 g_width) {
+  softmax_grad_rows(p, dy, g_p, g_dy, out, g_out, 0, rows, width, g_width);
+}
 #endif

@@ -1,4 +1,4 @@
-/* The GELU and LayerNorm kernels of activations.c as functions of a range of elements, rows or columns (see its header). */
+/* The GELU, LayerNorm and softmax kernels of activations.c as functions of a range of elements, rows or columns (see its header). */
 #ifndef TSML_ACTIVATIONS_H
 #define TSML_ACTIVATIONS_H
 
@@ -20,11 +20,15 @@ void layer_norm_grad_rows(const float *dy, const float *x_hat, const float *inv_
 void layer_norm_grad_columns(const float *dy, const float *x_hat, float *d_gamma, float *d_beta, unsigned int rows,
                              unsigned int c_begin, unsigned int c_end, unsigned int width);
 
-/* Rows [r_begin, r_end) of the softmax of x, times keep[(r / (heads n)) n + r % n] (keep null: 1). */
-void softmax_rows(const float *x, const float *keep, float *out, unsigned int r_begin, unsigned int r_end, unsigned int width,
-                  unsigned int heads, unsigned int n);
+/* Rows [r_begin, r_end) of the softmax of [g + g_bias | x + x_bias] (g: g_width columns, none when 0; a null bias: none),
+ * times keep[(r / (heads n)) n + r % n] (keep null: 1), written to [g_out | out]. x [rows, width], x_bias [rows / heads, width]
+ * (rows of [B, heads, n, width] and [B, 1, n, width]), g [rows, g_width], g_bias [rows / (heads n), g_width]. */
+void softmax_rows(const float *x, const float *x_bias, const float *g, const float *g_bias, const float *keep, float *out, float *g_out,
+                  unsigned int r_begin, unsigned int r_end, unsigned int width, unsigned int g_width, unsigned int heads, unsigned int n);
 
-/* Rows [r_begin, r_end) of the softmax's gradient p (dy - sum(dy p)). */
-void softmax_grad_rows(const float *p, const float *dy, float *out, unsigned int r_begin, unsigned int r_end, unsigned int width);
+/* Rows [r_begin, r_end) of the softmax's gradient p (dy - sum(dy p)) with p = [g_p | p], dy = [g_dy | dy], written to
+ * [g_out | out]. */
+void softmax_grad_rows(const float *p, const float *dy, const float *g_p, const float *g_dy, float *out, float *g_out, unsigned int r_begin,
+                       unsigned int r_end, unsigned int width, unsigned int g_width);
 
 #endif

@@ -13,7 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LongformerConfig } from "./config";
-import { SOFTMAX_GRAD_KERNEL, SOFTMAX_KERNEL } from "../../backend";
+import { SOFTMAX_KERNEL } from "../../backend";
 import { ForwardContext, LongformerParameters, linear } from "./ops";
 import { slidingChunksMatmulAttnProbsValue, slidingChunksQueryKeyMatmul } from "./slidingChunks";
 
@@ -87,12 +87,13 @@ export class LongformerSelfAttention {
       globalValues = globalRows(value);
       globalScores = ctx.note("global_key_scores", tf.matMul(this.splitHeads(query), this.splitHeads(globalRows(key)), false, true));
     }
-    const probs = ctx.note("probs", attentionProbs(bandScores, globalScores, masks));
-    const dropped = ctx.dropout(probs, rate);
-    let context = ctx.note("band_context", slidingChunksMatmulAttnProbsValue(ctx.note("band_probs", lastAxisSlice(dropped, G, 2 * w + 1)), value, h, w));
+    const probs = attentionProbs(bandScores, globalScores, masks);
+    ctx.note("band_probs", probs.band);
+    if (probs.global) ctx.note("global_key_probs", probs.global);
+    let context = ctx.note("band_context", slidingChunksMatmulAttnProbsValue(ctx.dropout(probs.band, rate), value, h, w));
     let globalAttention: tf.Tensor | null = null;
-    if (globalValues) {
-      const globalKeyContext = tf.matMul(lastAxisSlice(dropped, 0, G), this.splitHeads(globalValues));
+    if (globalValues && probs.global) {
+      const globalKeyContext = tf.matMul(ctx.dropout(probs.global, rate), this.splitHeads(globalValues));
       context = tf.add(context, ctx.note("global_key_context", this.mergeHeads(globalKeyContext)));
       const global = this.computeGlobalAttnOutputFromHidden(x, masks, ctx);
       globalAttention = global.probs;
@@ -102,7 +103,10 @@ export class LongformerSelfAttention {
     const notGlobalRow = tf.sub(1, masks.isGlobal).reshape([B, 1, n, 1]);
     return {
       output: context,
-      probs: { local: tf.mul(probs, notGlobalRow), global: globalAttention ? globalAttention.transpose([0, 1, 3, 2]) : null },
+      probs: {
+        local: tf.mul(probs.global ? tf.concat([probs.global, probs.band], 3) : probs.band, notGlobalRow),
+        global: globalAttention ? globalAttention.transpose([0, 1, 3, 2]) : null,
+      },
     };
   }
 
@@ -143,22 +147,42 @@ export class LongformerSelfAttention {
   }
 }
 
+/** The attention probabilities of the band and of the global keys, as attentionProbs gives them. */
+export interface BandAndGlobalProbs {
+  /** `[B, h, n, 2w + 1]`. */
+  band: tf.Tensor;
+  /** `[B, h, n, G]`; null when G = 0. */
+  global: tf.Tensor | null;
+}
+
 /**
- * Softmax over the G global-key columns and the band together (`[B, h, n, G + 2w + 1]`, masks added), with
- * masked query rows zeroed, as HF does. Keeps only the probabilities p for the backward pass:
- * d scores = p (dy - Σ dy p), which is also right (zero) on the zeroed rows. One kernel each way on WASM (softmax and
- * keep mask; its gradient: src/backend/activationKernels.ts), stock ops elsewhere.
+ * Softmax over the G global-key columns and the band together (masks added), with masked query rows zeroed, as HF
+ * does, returned as the two parts. Keeps only the probabilities p for the backward pass:
+ * d scores = p (dy - Σ dy p), which is also right (zero) on the zeroed rows. On WASM one kernel each way reads and
+ * writes the two parts where they are (src/backend/activationKernels.ts); elsewhere stock ops on the columns
+ * side by side, then cut apart.
  */
-export function attentionProbs(bandScores: tf.Tensor, globalScores: tf.Tensor | null, masks: LongformerAttentionMasks): tf.Tensor {
+export function attentionProbs(bandScores: tf.Tensor, globalScores: tf.Tensor | null, masks: LongformerAttentionMasks): BandAndGlobalProbs {
+  if (tf.getKernel(SOFTMAX_KERNEL, tf.getBackend()) !== undefined) {
+    const band = { x: bandScores, xBias: masks.bandBias, keep: masks.queryKeep };
+    const scores: tf.NamedTensorMap = globalScores ? { ...band, global: globalScores, globalBias: masks.globalSlotBias } : band;
+    const [p, pGlobal] = tf.engine().runKernel<tf.Tensor[]>(SOFTMAX_KERNEL, scores);
+    return { band: p, global: pGlobal ?? null };
+  }
+  const probs = stockAttentionProbs(bandScores, globalScores, masks);
   const G = globalScores ? globalScores.shape[3]! : 0;
-  const kernels = tf.getKernel(SOFTMAX_KERNEL, tf.getBackend()) !== undefined;
+  return { band: lastAxisSlice(probs, G, bandScores.shape[3]!), global: G > 0 ? lastAxisSlice(probs, 0, G) : null };
+}
+
+/** The probabilities `[B, h, n, G + 2w + 1]` (global columns first) in stock ops, keeping only them for the backward pass. */
+function stockAttentionProbs(bandScores: tf.Tensor, globalScores: tf.Tensor | null, masks: LongformerAttentionMasks): tf.Tensor {
+  const G = globalScores ? globalScores.shape[3]! : 0;
   const softmax = tf.customGrad((...args) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [band, global] = args.slice(0, -1) as tf.Tensor[];
     const value = tf.tidy(() => {
       const maskedBand = tf.add(band, masks.bandBias);
       const scores = global ? tf.concat([tf.add(global, masks.globalSlotBias), maskedBand], 3) : maskedBand;
-      if (kernels) return tf.engine().runKernel<tf.Tensor>(SOFTMAX_KERNEL, { x: scores, keep: masks.queryKeep });
       return tf.mul(tf.softmax(scores), masks.queryKeep);
     });
     save([value]);
@@ -167,7 +191,7 @@ export function attentionProbs(bandScores: tf.Tensor, globalScores: tf.Tensor | 
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const [p] = saved;
-          const dScores = kernels ? tf.engine().runKernel<tf.Tensor>(SOFTMAX_GRAD_KERNEL, { p, dy }) : tf.mul(p, tf.sub(dy, tf.sum(tf.mul(dy, p), -1, true)));
+          const dScores = tf.mul(p, tf.sub(dy, tf.sum(tf.mul(dy, p), -1, true)));
           if (G === 0) return [dScores];
           const [B, h, n, width] = dScores.shape as number[];
           return [tf.slice(dScores, [0, 0, 0, G], [B, h, n, width - G]), tf.slice(dScores, [0, 0, 0, 0], [B, h, n, G])];
