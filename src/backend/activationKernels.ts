@@ -232,9 +232,8 @@ export const wasmActivationKernels: tf.KernelConfig[] = [
       const at = (t: tf.TensorInfo | undefined, none: number) => (t ? heapOffset(be, t) : none);
       const addon = nativeAddon();
       if (addon) {
-        const buffer = heapBuffer(be);
         addon.softmax(
-          buffer,
+          heapBuffer(be),
           at(x, 0),
           at(xBias, -1),
           at(global, 0),
@@ -249,8 +248,20 @@ export const wasmActivationKernels: tf.KernelConfig[] = [
           n,
         );
       } else {
-        const module = activations(be);
-        module.softmax(at(x, 0), at(xBias, 0), at(global, 0), at(globalBias, 0), at(keep, 0), at(out, 0), at(globalOut, 0), rows, width, globalWidth, heads, n);
+        activations(be).softmax(
+          at(x, 0),
+          at(xBias, 0),
+          at(global, 0),
+          at(globalBias, 0),
+          at(keep, 0),
+          at(out, 0),
+          at(globalOut, 0),
+          rows,
+          width,
+          globalWidth,
+          heads,
+          n,
+        );
       }
       return outputs;
     },
@@ -285,12 +296,12 @@ export const wasmActivationKernels: tf.KernelConfig[] = [
 
 /**
  * TsmlSoftmax's gradient (any backend that runs the kernel): keeps only the probabilities it output; d scores =
- * P (DY - Σ DY P) over [global | band] in one TsmlSoftmaxGrad. The keep mask is a constant (its gradient is 0).
+ * P (DY - Σ DY P) over [global | band] in one TsmlSoftmaxGrad. The masks are constants (their gradients are 0).
  */
 export const softmaxGradient: tf.GradConfig = {
   kernelName: SOFTMAX_KERNEL,
   outputsToSave: [true, true],
-  gradFunc: (dys, saved, _attrs) => {
+  gradFunc: (dys, saved) => {
     const [dy, globalDy] = Array.isArray(dys) ? dys : [dys];
     const [p, globalP] = saved;
     const inputs: tf.NamedTensorMap = globalP && globalDy ? { p, dy, globalP, globalDy } : { p, dy };
