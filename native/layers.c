@@ -24,8 +24,9 @@
  * module.
  *
  * Safety rules, checked in 64-bit arithmetic before anything is read or written (a failed check throws a RangeError
- * naming the operand, and nothing is written): n, rows and width in [1, 2^31), every operand fewer than 2^31 floats,
- * aligned to 4 bytes and inside the buffer; no output overlaps an input or another output.
+ * naming the operand, and nothing is written): n, rows and width in [1, 2^31) (globalWidth in [0, 2^31)), every
+ * operand fewer than 2^31 floats, aligned to 4 bytes and inside the buffer; no output overlaps an input or another
+ * output.
  */
 #include "../src/backend/kernels/activations.h"
 #include "attention.h"
@@ -42,7 +43,7 @@ typedef struct {
   unsigned int count; /* elements (GELU) or rows (LayerNorm, softmax) */
   unsigned int width, global_width;
   unsigned int per_unit; /* elements, rows or columns per unit */
-  unsigned int heads, n; /* the softmax's keep-mask broadcast */
+  unsigned int heads, n; /* how the softmax's masks broadcast over its rows */
   float eps;
 } layer_call;
 
