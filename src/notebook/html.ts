@@ -1,9 +1,10 @@
 /**
  * A notebook as one self-contained HTML page (no network): code, stream text, rich outputs (HTML, SVG, PNG, JPEG,
- * plain text) and errors; markdown cells are shown as their text.
+ * plain text) and errors, with the ANSI colours of tracebacks and streams as styled spans; markdown cells are shown
+ * as their text.
  */
 import { escapeHTML } from "../plots";
-import { stripAnsi } from "../util";
+import { ansiToHTML } from "../util";
 import { Notebook, NotebookOutput, cellSource } from "./format";
 
 const STYLE = `
@@ -49,9 +50,9 @@ ${cells.join("\n")}
 export function outputToHTML(output: NotebookOutput): string {
   switch (output.output_type) {
     case "stream":
-      return `<pre class="output ${output.name}">${escapeHTML(stripAnsi(output.text))}</pre>`;
+      return `<pre class="output ${output.name}">${ansiToHTML(output.text)}</pre>`;
     case "error":
-      return `<pre class="output error">${escapeHTML(stripAnsi(output.traceback.length ? output.traceback.join("\n") : `${output.ename}: ${output.evalue}`))}</pre>`;
+      return `<pre class="output error">${ansiToHTML(output.traceback.length ? output.traceback.join("\n") : `${output.ename}: ${output.evalue}`)}</pre>`;
     default: {
       const mime = RICH_MIMES.find((m) => output.data[m] !== undefined);
       if (!mime) return "";
@@ -60,7 +61,7 @@ export function outputToHTML(output: NotebookOutput): string {
       if (mime === "text/html" || mime === "image/svg+xml") return `<div class="output">${text}</div>`;
       if (mime === "image/png" || mime === "image/jpeg")
         return `<div class="output"><img src="data:${mime};base64,${text.replace(/\s/g, "")}" alt="output"></div>`;
-      return `<pre class="output">${escapeHTML(stripAnsi(text))}</pre>`;
+      return `<pre class="output">${ansiToHTML(text)}</pre>`;
     }
   }
 }

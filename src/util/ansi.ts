@@ -1,4 +1,5 @@
-/** ANSI colour escapes: the few the kernel's tracebacks use (as ipykernel colours its own), and their removal. */
+/** ANSI colour escapes: the few the kernel's tracebacks use (as ipykernel colours its own), their removal, and their HTML form. */
+import AnsiUp from "ansi_up";
 
 /** The SGR codes of the colours tracebacks use (ipykernel's "Linux" scheme: light red names, green places, cyan functions). */
 export const ANSI = {
@@ -17,4 +18,13 @@ export function colour(text: string, code: string): string {
 export function stripAnsi(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
+}
+
+/**
+ * `text` as HTML for a `<pre>`: special characters escaped and ANSI colours as styled spans (ansi_up, the
+ * converter Jupyter front-ends have used), so an exported traceback keeps the colours the notebook showed.
+ */
+export function ansiToHTML(text: string): string {
+  // A converter carries the open colour from one call to the next: one per text.
+  return new AnsiUp().ansi_to_html(text);
 }

@@ -3,4 +3,4 @@ export { formatNumber } from "./format";
 export { groupBy } from "./groupBy";
 export { isPositiveInteger, requirePositiveInteger } from "./integers";
 export { didYouMean } from "./didYouMean";
-export { ANSI, colour, stripAnsi } from "./ansi";
+export { ANSI, ansiToHTML, colour, stripAnsi } from "./ansi";

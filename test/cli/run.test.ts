@@ -69,12 +69,14 @@ describe("tsml run", function () {
     const errors = (nb.cells[4].outputs ?? []).filter((o) => o.output_type === "error");
     assert.equal(errors.length, 1);
     assert.match(errors[0].output_type === "error" ? errors[0].evalue : "", /steps = 7 is too many/);
-    // The saved traceback keeps the kernel's colours; the HTML page shows it as plain text.
+    // The saved traceback keeps the kernel's colours; the HTML page shows them as styled spans.
     const traceback = errors[0].output_type === "error" ? errors[0].traceback : [];
     assert.ok(traceback.includes("\x1b[1;31mError\x1b[0m: steps = 7 is too many"), JSON.stringify(traceback));
     const page = fs.readFileSync(html, "utf8");
     assert.ok(!page.includes("\x1b") && !/\[1;3\dm/.test(page), "no ANSI escapes in the HTML page");
-    assert.match(page, /<pre class="output error">In\[\d+\]:1\n.*\n *\^\n\nError: steps = 7 is too many\n {4}at In\[\d+\]:1:\d+/);
+    const shownError = /<pre class="output error">([\s\S]*?)<\/pre>/.exec(page)?.[1] ?? "";
+    assert.match(shownError, /<span style="[^"]*color:[^"]*">Error<\/span>: steps = 7 is too many/, "the exception name in colour");
+    assert.match(shownError.replace(/<[^>]*>/g, ""), /^In\[\d+\]:1\n.*\n *\^\n\nError: steps = 7 is too many\n {4}at In\[\d+\]:1:\d+/);
     assert.deepEqual(nb.cells[5].outputs, []);
     assert.equal(nb.cells[5].execution_count, null);
   });

@@ -1,6 +1,6 @@
 /** The shared helpers: one positive-integer check, one groupBy, the ANSI colours and their removal. */
 import * as assert from "assert";
-import { ANSI, colour, groupBy, isPositiveInteger, requirePositiveInteger, stripAnsi } from "../../src/util";
+import { ANSI, ansiToHTML, colour, groupBy, isPositiveInteger, requirePositiveInteger, stripAnsi } from "../../src/util";
 
 describe("util: isPositiveInteger / requirePositiveInteger", () => {
   it("accepts integers >= 1 and rejects everything else", () => {
@@ -54,5 +54,35 @@ describe("util: colour / stripAnsi", () => {
     assert.strictEqual(stripAnsi(line), "RangeError: too far");
     assert.strictEqual(stripAnsi("\x1b[38;5;28;01mdef\x1b[39;00m f"), "def f");
     assert.strictEqual(stripAnsi("plain [1;31m text"), "plain [1;31m text", "brackets without ESC stay");
+  });
+});
+
+describe("util: ansiToHTML", () => {
+  /** The text a browser shows for `html`: tags dropped, entities decoded. */
+  const shown = (html: string) =>
+    html
+      .replace(/<[^>]*>/g, "")
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&quot;/g, '"')
+      .replace(/&#x27;|&#39;/g, "'")
+      .replace(/&amp;/g, "&");
+
+  it("shows the text without escapes, HTML special characters escaped, each colour as a styled span", () => {
+    const text = `${colour("TypeError", ANSI.red)}: a <b> & "c" at ${colour("In[3]:2", ANSI.green)} in ${colour("fit", ANSI.cyan)}`;
+    const html = ansiToHTML(text);
+    assert.ok(!html.includes("\x1b") && !html.includes("<b>"), html);
+    assert.strictEqual(shown(html), stripAnsi(text));
+    const spans = [...html.matchAll(/<span style="([^"]*)">([^<]*)<\/span>/g)].map((m) => [m[2], /color:/.test(m[1])]);
+    assert.deepStrictEqual(spans, [
+      ["TypeError", true],
+      ["In[3]:2", true],
+      ["fit", true],
+    ]);
+  });
+
+  it("does not carry a colour left open into the next text", () => {
+    assert.match(ansiToHTML("\x1b[1;31mopen red"), /<span style="[^"]*color:[^"]*">open red<\/span>/);
+    assert.strictEqual(ansiToHTML("plain"), "plain");
   });
 });
