@@ -52,10 +52,11 @@ export interface NbconvertResult {
 }
 
 /**
- * Runs `jupyter nbconvert <args>` in `cwd`. Every cell has `cellTimeoutSeconds` (nbclient's own timeout: a stuck cell
- * fails naming itself); past `deadlineMs` nbconvert is killed (its kernels follow: they watch their parent) and the
- * result says so, with the processes that were still running, so a hang fails the test showing what it was doing
- * instead of running into mocha's timeout with nothing to show.
+ * Runs `jupyter nbconvert <args>` in `cwd`; resolves when it has exited and its output pipes have closed. Every cell
+ * has `cellTimeoutSeconds` (nbclient's own timeout: a stuck cell fails naming itself); past `deadlineMs` nbconvert is
+ * killed (its kernels follow: they watch their parent) and the result, at once, says so with the processes that were
+ * still running, so a hang fails the test showing what it was doing instead of running into mocha's timeout with
+ * nothing to show.
  */
 export function runNbconvert(
   args: string[],
@@ -74,6 +75,10 @@ export function runNbconvert(
         .join("\n");
       output += `\n[test] nbconvert had not finished after ${options.deadlineMs} ms: killed. Processes then:\n${running}\n`;
       child.kill("SIGKILL");
+      // Not waiting for its pipes to close: a process it started may hold them open (the hang being reported).
+      child.stdout.destroy();
+      child.stderr.destroy();
+      resolve({ code: null, output });
     }, options.deadlineMs);
     child.on("close", (code) => {
       clearTimeout(deadline);
