@@ -231,38 +231,10 @@ export const wasmActivationKernels: tf.KernelConfig[] = [
       if (!(rows > 0)) return outputs;
       const at = (t: tf.TensorInfo | undefined, none: number) => (t ? heapOffset(be, t) : none);
       const addon = nativeAddon();
-      if (addon) {
-        addon.softmax(
-          heapBuffer(be),
-          at(x, 0),
-          at(xBias, -1),
-          at(global, 0),
-          at(globalBias, -1),
-          at(keep, -1),
-          at(out, 0),
-          at(globalOut, 0),
-          rows,
-          width,
-          globalWidth,
-          heads,
-          n,
-        );
-      } else {
-        activations(be).softmax(
-          at(x, 0),
-          at(xBias, 0),
-          at(global, 0),
-          at(globalBias, 0),
-          at(keep, 0),
-          at(out, 0),
-          at(globalOut, 0),
-          rows,
-          width,
-          globalWidth,
-          heads,
-          n,
-        );
-      }
+      const noMask = addon ? -1 : 0; // how each build is told a mask is absent
+      const operands = [at(x, 0), at(xBias, noMask), at(global, 0), at(globalBias, noMask), at(keep, noMask), at(out, 0), at(globalOut, 0)] as const;
+      if (addon) addon.softmax(heapBuffer(be), ...operands, rows, width, globalWidth, heads, n);
+      else activations(be).softmax(...operands, rows, width, globalWidth, heads, n);
       return outputs;
     },
   },
