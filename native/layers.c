@@ -94,6 +94,9 @@ static void layer_norm_grad_columns_unit(void *context, unsigned int unit) {
 
 static unsigned int units_of(unsigned int total, unsigned int per_unit) { return (total + per_unit - 1) / per_unit; }
 
+/* The floats at byte `offset` of the buffer when the optional operand is `present`, else NULL. */
+static float *floats_if(uint8_t *data, int64_t offset, int present) { return present ? (float *)(data + offset) : NULL; }
+
 /* Rows per unit: about ELEMENTS_PER_UNIT floats. */
 static unsigned int rows_per_unit(int64_t width) { return width >= ELEMENTS_PER_UNIT ? 1u : (unsigned int)(ELEMENTS_PER_UNIT / width); }
 
@@ -147,7 +150,7 @@ static napi_value gelu_pair(napi_env env, napi_callback_info info, int grad) {
   if (grad) ADD_OPERAND("dy", v[1], (uint64_t)n);
   ADD_OPERAND("out", v[grad ? 2 : 1], (uint64_t)n);
   if (!check_operands(env, name, names, offsets, floats, count, 1, length)) return NULL;
-  layer_call call = {.x = (const float *)(data + v[0]), .dy = grad ? (const float *)(data + v[1]) : NULL,
+  layer_call call = {.x = (const float *)(data + v[0]), .dy = floats_if(data, v[1], grad),
                      .out = (float *)(data + v[grad ? 2 : 1]), .count = (unsigned int)n, .per_unit = ELEMENTS_PER_UNIT};
   pool_run(units_of(call.count, call.per_unit), grad ? gelu_grad_unit : gelu_unit, &call);
   return NULL;
@@ -185,7 +188,7 @@ static napi_value layer_norm_function(napi_env env, napi_callback_info info) {
   ADD_OPERAND("xHat", v[5], size);
   ADD_OPERAND("invStd", v[6], (uint64_t)rows);
   if (!check_operands(env, "layerNorm", names, offsets, floats, count, 3, length)) return NULL;
-  layer_call call = {.x = (const float *)(data + v[0]), .residual = with_residual ? (const float *)(data + v[1]) : NULL,
+  layer_call call = {.x = (const float *)(data + v[0]), .residual = floats_if(data, v[1], with_residual),
                      .gamma = (const float *)(data + v[2]), .beta = (const float *)(data + v[3]), .out = (float *)(data + v[4]),
                      .aux = (float *)(data + v[5]), .d_gamma = (float *)(data + v[6]), .count = (unsigned int)rows,
                      .width = (unsigned int)width, .per_unit = rows_per_unit(width), .eps = (float)eps};
@@ -249,10 +252,9 @@ static napi_value softmax_function(napi_env env, napi_callback_info info) {
   ADD_OPERAND("out", v[5], (uint64_t)rows * (uint64_t)width);
   if (with_global) ADD_OPERAND("globalOut", v[6], (uint64_t)rows * (uint64_t)global_width);
   if (!check_operands(env, "softmax", names, offsets, floats, count, with_global ? 2 : 1, length)) return NULL;
-  layer_call call = {.x = (const float *)(data + v[0]), .bias = with_bias ? (const float *)(data + v[1]) : NULL,
-                     .global = with_global ? (const float *)(data + v[2]) : NULL,
-                     .global_bias = with_global_bias ? (const float *)(data + v[3]) : NULL,
-                     .keep = with_keep ? (const float *)(data + v[4]) : NULL, .out = (float *)(data + v[5]), .global_out = with_global ? (float *)(data + v[6]) : NULL, .count = (unsigned int)rows,
+  layer_call call = {.x = (const float *)(data + v[0]), .bias = floats_if(data, v[1], with_bias), .global = floats_if(data, v[2], with_global),
+                     .global_bias = floats_if(data, v[3], with_global_bias), .keep = floats_if(data, v[4], with_keep),
+                     .out = (float *)(data + v[5]), .global_out = floats_if(data, v[6], with_global), .count = (unsigned int)rows,
                      .width = (unsigned int)width, .global_width = (unsigned int)global_width, .per_unit = rows_per_unit(width + global_width),
                      .heads = (unsigned int)heads, .n = (unsigned int)n};
   pool_run(units_of(call.count, call.per_unit), softmax_unit, &call);
@@ -288,8 +290,8 @@ static napi_value softmax_grad_function(napi_env env, napi_callback_info info) {
   if (with_global) ADD_OPERAND("globalOut", v[5], global_size);
   if (!check_operands(env, "softmaxGrad", names, offsets, floats, count, with_global ? 2 : 1, length)) return NULL;
   layer_call call = {.x = (const float *)(data + v[0]), .dy = (const float *)(data + v[1]),
-                     .global = with_global ? (const float *)(data + v[2]) : NULL, .global_dy = with_global ? (const float *)(data + v[3]) : NULL,
-                     .out = (float *)(data + v[4]), .global_out = with_global ? (float *)(data + v[5]) : NULL, .count = (unsigned int)rows,
+                     .global = floats_if(data, v[2], with_global), .global_dy = floats_if(data, v[3], with_global),
+                     .out = (float *)(data + v[4]), .global_out = floats_if(data, v[5], with_global), .count = (unsigned int)rows,
                      .width = (unsigned int)width, .global_width = (unsigned int)global_width, .per_unit = rows_per_unit(width + global_width)};
   pool_run(units_of(call.count, call.per_unit), softmax_grad_unit, &call);
   return NULL;
