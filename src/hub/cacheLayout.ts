@@ -9,10 +9,9 @@
  *       .no_exist/<commit>/<file>         empty marker: the repo has no such file at that commit
  *     <cacheDir>/.locks/models--<org>--<name>/<etag>.tsml-download/   tsml's lock of one blob's download
  */
-import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { ensureWritableFolder, pathInside, writeFileAtomic } from "../io";
+import { ensureWritableFolder, pathInside, symlinkAtomic, writeFileAtomic } from "../io";
 
 const COMMIT_HASH = /^[0-9a-f]{40}$/;
 
@@ -115,23 +114,12 @@ export class RepoCache {
     fs.closeSync(fs.openSync(marker, "a"));
   }
 
-  /**
-   * Points `snapshots/<commit>/<file>` at `blobs/<etag>` with a relative symlink (as huggingface_hub does). The link
-   * is made under a temporary name beside it and renamed over the pointer, so processes that link one file at once
-   * each replace it whole (removing it, then linking, let two of them collide: EEXIST).
-   */
+  /** Points `snapshots/<commit>/<file>` at `blobs/<etag>` with a relative symlink (as huggingface_hub does), atomically. */
   link(commit: string, file: string, etag: string): string {
     const pointer = this.pointerPath(commit, file);
     this.checkWritable();
     fs.mkdirSync(path.dirname(pointer), { recursive: true });
-    const temporary = path.join(path.dirname(pointer), `.${path.basename(pointer)}.${process.pid}.${randomUUID()}.tmp`);
-    fs.symlinkSync(path.relative(path.dirname(pointer), this.blobPath(etag)), temporary);
-    try {
-      fs.renameSync(temporary, pointer);
-    } catch (err) {
-      fs.rmSync(temporary, { force: true });
-      throw err;
-    }
+    symlinkAtomic(path.relative(path.dirname(pointer), this.blobPath(etag)), pointer);
     return pointer;
   }
 }

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { initBackend } from "../../src/backend";
 import { loadTextDataset } from "../../src/data";
-import { readSafetensorsFile, toFloat32Array, writeFileAtomic, writeSafetensorsFile } from "../../src/io";
+import { readSafetensorsFile, symlinkAtomic, toFloat32Array, writeFileAtomic, writeSafetensorsFile } from "../../src/io";
 import { LAST_CHECKPOINT_FILE, readLastCheckpoint, resolveTrainingArguments, Trainer, type TrainingArguments } from "../../src/train";
 import { fixturePath, tempDir } from "../helpers";
 import { checkpoint, oneTensorPickle } from "../io/torchPickles";
@@ -118,6 +118,18 @@ describe("reliability: files tsml writes, tsml reads (issue 24)", function () {
     } finally {
       spawnSync("umount", [mount]);
     }
+  });
+
+  it("symlinkAtomic replaces an existing link whole and leaves no temporary link, also when the rename fails", () => {
+    const folder = tempDir("tsml-symlink-");
+    const link = path.join(folder, "model.safetensors");
+    symlinkAtomic("old-blob", link);
+    symlinkAtomic("new-blob", link);
+    assert.equal(fs.readlinkSync(link), "new-blob");
+    const taken = path.join(folder, "a-folder");
+    fs.mkdirSync(path.join(taken, "inside"), { recursive: true });
+    assert.throws(() => symlinkAtomic("blob", taken), /EISDIR|ENOTDIR|ENOTEMPTY|EEXIST/);
+    assert.deepEqual(fs.readdirSync(folder).sort(), ["a-folder", "model.safetensors"], "no temporary link is left");
   });
 
   describe("16. unclear messages about files and arguments", () => {
